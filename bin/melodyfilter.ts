@@ -1,0 +1,56 @@
+// melodyfilter: parse flags, run the pipeline, map errors to exit codes. Nothing else.
+import { readFileSync } from 'node:fs';
+import { parseArgv, type Invocation } from '../lib/args.js';
+import { HELP } from '../lib/help.js';
+import { UsageError } from '../lib/config.js';
+import { loadEngine } from '../lib/transcriber.js';
+import { StopSignal, transcribeAll } from '../lib/cli.js';
+
+const EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_USAGE = 2;
+/** After SIGINT with stdin a pipe, how long to wait for the producer's EOF before stopping anyway. */
+const PIPE_SIGINT_GRACE_MS = 1000;
+
+function version(): string {
+  return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+}
+
+function isEpipe(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException)?.code === 'EPIPE' || (err as NodeJS.ErrnoException)?.code === 'ERR_STREAM_DESTROYED';
+}
+
+async function main(argv: string[]): Promise<number> {
+  let verbose = argv.includes('-v') || argv.includes('--verbose');
+  // `| head` closes stdout: stop quietly, like any Unix filter.
+  process.stdout.on('error', (err) => { if (isEpipe(err)) process.exit(EXIT_OK); });
+  try {
+    const inv: Invocation = parseArgv(argv);
+    verbose = inv.cfg.verbose;
+    if (inv.command === 'help') { process.stdout.write(HELP); return EXIT_OK; }
+    if (inv.command === 'version') { process.stdout.write(`melodyfilter ${version()}\n`); return EXIT_OK; }
+    if (inv.command === 'train') return (await import('../lib/train/command.js')).trainCommand(inv);
+    if (inv.command === 'eval') return (await import('../lib/eval/command.js')).evalCommand(inv);
+    const stop = new StopSignal();
+    // When stdin is a pipe, Ctrl-C reaches the producer too and its EOF ends the run with every
+    // note written; a lone SIGINT still stops us after a grace period. SIGTERM stops at once.
+    process.on('SIGINT', () => {
+      if (process.stdin.isTTY || inv.files.some((f) => f !== '-')) stop.stop();
+      else setTimeout(() => stop.stop(), PIPE_SIGINT_GRACE_MS).unref();
+    });
+    process.on('SIGTERM', () => stop.stop());
+    const engine = await loadEngine(inv.cfg);
+    if (verbose) {
+      process.stderr.write(`melodyfilter: backend ${engine.backend}, kernel ${inv.cfg.kernel}, model ${engine.loaded.info.name} (${inv.cfg.modelDir})\n`);
+    }
+    await transcribeAll(inv, engine, stop);
+    return EXIT_OK;
+  } catch (err) {
+    if (isEpipe(err)) return EXIT_OK;
+    const message = (err as Error).message?.split('\n')[0] ?? String(err);
+    process.stderr.write(`melodyfilter: ${message}\n`);
+    if (verbose && (err as Error).stack) process.stderr.write((err as Error).stack + '\n');
+    if (err instanceof UsageError) process.stderr.write("Try 'melodyfilter --help' for more information.\n");
+    return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

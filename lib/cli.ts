@@ -1,0 +1,133 @@
+// Running the CLI's transcribe command: inputs → pipeline → writer → stdout or files.
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable, Writable } from 'node:stream';
+import cliProgress from 'cli-progress';
+import { InputError, MODEL_RATE, type Config } from './config.js';
+import { noteStages, type Engine } from './transcriber.js';
+import { newDecodeReport } from './pcm.js';
+import { jsonlWriter } from './writers/jsonl.js';
+import { csvWriter } from './writers/csv.js';
+import { midiWriter } from './writers/midi.js';
+import { svgWriter } from './writers/svg.js';
+import type { Invocation } from './args.js';
+
+const EXTENSIONS: Record<Config['output'], string> = { jsonl: '.jsonl', midi: '.mid', csv: '.csv', svg: '.svg' };
+
+export function warn(message: string): void {
+  process.stderr.write(`melodyfilter: warning: ${message}\n`);
+}
+
+/** Ends an input early (on SIGINT/SIGTERM) as if it had reached EOF, so every stage flushes. */
+export class StopSignal {
+  stopped = false;
+  private wake: (() => void) | null = null;
+  private readonly waiting = new Promise<void>((r) => { this.wake = r; });
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+  /** Wrap a source: yields its chunks until stop() is called. */
+  wrap(src: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+    const self = this;
+    return (async function* () {
+      const it = src[Symbol.asyncIterator]();
+      try {
+        while (!self.stopped) {
+          const next = await Promise.race([it.next(), self.waiting.then(() => null)]);
+          if (next === null || next.done) break;
+          yield next.value;
+        }
+      } finally {
+        void it.return?.();
+      }
+    })();
+  }
+}
+
+function writerFor(cfg: Config, inv: Invocation, file: string | undefined) {
+  switch (cfg.output) {
+    case 'midi': return midiWriter(cfg);
+    case 'csv': return csvWriter({ header: inv.csvHeader });
+    case 'svg': return svgWriter(file ? `melodyfilter: ${path.basename(file)}` : 'melodyfilter');
+    default: return jsonlWriter(file);
+  }
+}
+
+/** Transcribe one input into `sink`. `file` undefined or '-' is stdin. */
+export async function transcribeInput(inv: Invocation, engine: Engine, file: string | undefined, sink: Writable, stop: StopSignal, tagFile: boolean): Promise<void> {
+  const { cfg } = inv;
+  const isStdin = file === undefined || file === '-';
+  let input: Readable;
+  let size = 0;
+  if (isStdin) {
+    input = process.stdin;
+  } else {
+    try {
+      const st = statSync(file);
+      if (st.isDirectory()) throw new InputError(`${file} is a directory, not an audio file`);
+      size = st.size;
+    } catch (err) {
+      if (err instanceof InputError) throw err;
+      throw new InputError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    }
+    input = createReadStream(file, { highWaterMark: 1 << 16 });
+  }
+  const report = newDecodeReport();
+  const [decode, toModelRate, win, feats, cls, notes] = noteStages(cfg, engine, report, inv.explicit);
+  let bar: cliProgress.SingleBar | null = null;
+  const wantBar = inv.progress ?? (!isStdin && size > 0 && process.stderr.isTTY === true);
+  if (wantBar && size > 0) {
+    bar = new cliProgress.SingleBar({ format: `${path.basename(file!)} |{bar}| {percentage}% {value}/{total} bytes`, stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+    bar.start(size, 0);
+    let read = 0;
+    input.on('data', (c: Buffer) => { read += c.length; bar!.update(read); });
+  }
+  const label = isStdin ? 'stdin' : file;
+  try {
+    // pipeline's typings stop at a handful of stages; the stages themselves are typed above.
+    await (pipeline as (...streams: unknown[]) => Promise<void>)(
+      stop.wrap(input), decode, toModelRate, win, feats, cls, notes,
+      writerFor(cfg, inv, tagFile ? file : undefined),
+      sink,
+      { end: sink !== process.stdout },
+    );
+  } catch (err) {
+    if (err instanceof InputError && !isStdin) throw new InputError(`${label}: ${err.message}`);
+    throw err;
+  } finally {
+    bar?.stop();
+  }
+  if (cfg.verbose && report.format) {
+    const f = report.format;
+    process.stderr.write(`melodyfilter: ${label}: ${report.wav ? 'WAV' : 'raw'} ${f.encoding} ${f.channels} ch ${f.sampleRate} Hz → ${MODEL_RATE} Hz mono\n`);
+  }
+  const where = isStdin ? 'input' : label;
+  if (report.trailingBytes) warn(`${where} ended with ${report.trailingBytes} byte(s), less than one sample frame; ignored them`);
+  if (report.nonFiniteSamples) warn(`${where} had ${report.nonFiniteSamples} NaN or infinite sample(s); read them as silence`);
+}
+
+/** Output file for `file` in `outDir`. */
+export function outputPath(outDir: string, file: string, output: Config['output']): string {
+  const base = file === '-' ? 'stdin' : path.basename(file).replace(/\.[^.]*$/, '');
+  return path.join(outDir, base + EXTENSIONS[output]);
+}
+
+export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopSignal): Promise<void> {
+  const files = inv.files.length ? inv.files : ['-'];
+  if (files.filter((f) => f === '-').length > 1) throw new InputError("stdin ('-') can be read only once");
+  if (inv.outDir) await mkdir(inv.outDir, { recursive: true });
+  for (const file of files) {
+    if (stop.stopped) break;
+    if (inv.outDir) {
+      const target = outputPath(inv.outDir, file, inv.cfg.output);
+      const out = createWriteStream(target);
+      await new Promise<void>((resolve, reject) => { out.once('open', () => resolve()); out.once('error', (e) => reject(new InputError(`cannot write ${target}: ${e.message}`))); });
+      await transcribeInput(inv, engine, file, out, stop, false);
+    } else {
+      await transcribeInput(inv, engine, file, process.stdout, stop, files.length > 1);
+    }
+  }
+}

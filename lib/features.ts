@@ -1,0 +1,161 @@
+// Features: a window of samples → log-frequency spectrum normalised for gain, plus onset evidence.
+//
+// Why this front end: piano notes are spaced by semitones on a log axis, so bins at 1/3 semitone
+// let the network see a note's fundamental and its (stretched) partials at fixed offsets whatever
+// the key. Subtracting a running peak makes the features the same at any input gain, and the
+// per-semitone rise since the previous frame marks a re-struck key even when its pitch is unchanged.
+import FFT from 'fft.js';
+import { MODEL_RATE } from './config.js';
+
+export const LOWEST_MIDI = 21; // A0, the lowest piano key
+export const TOP_MIDI = 118; // highest semitone whose bins stay under 8 kHz (Nyquist at MODEL_RATE)
+export const BINS_PER_SEMITONE = 3;
+export const SEMITONES = TOP_MIDI - LOWEST_MIDI + 1; // 98
+export const SPECTRUM_BINS = SEMITONES * BINS_PER_SEMITONE; // 294
+export const FEATURE_SIZE = SPECTRUM_BINS + SEMITONES; // 392
+/** dB span mapped onto 0..1 below the running peak: quieter than this is silence to the model. */
+const RANGE_DB = 80;
+/** Peak follower release, dB per frame (at 16 ms hops ≈ 9 dB/s): slower than most piano decays, so a
+ *  long note's fading is visible, fast enough to forget a loud chord within ten seconds. */
+const RELEASE_DB_PER_FRAME = 0.15;
+/** Rise in dB over one hop that counts as a full onset (1.0). */
+const ONSET_RISE_DB = 20;
+const FLOOR_DB = -110; // power of one LSB of 16-bit audio is about -100 dB here: below is digital silence
+
+export function midiToHz(midi: number): number {
+  return 440 * Math.pow(2, (midi - 69) / 12);
+}
+
+/** Sparse triangular filterbank from FFT bins to log-frequency bins. */
+interface Filterbank {
+  start: Int32Array; // first FFT bin of each log bin
+  weights: Float32Array[]; // weights from `start` on, summing to 1
+}
+
+function buildFilterbank(windowSamples: number): Filterbank {
+  const binHz = MODEL_RATE / windowSamples;
+  const start = new Int32Array(SPECTRUM_BINS);
+  const weights: Float32Array[] = [];
+  for (let j = 0; j < SPECTRUM_BINS; j++) {
+    // Bin j is centred so that bin 3·(m − 21) + 1 sits exactly on MIDI note m.
+    const centreMidi = LOWEST_MIDI + (j - 1) / BINS_PER_SEMITONE;
+    const c = midiToHz(centreMidi) / binHz;
+    const lo = midiToHz(centreMidi - 1 / BINS_PER_SEMITONE) / binHz;
+    const hi = midiToHz(centreMidi + 1 / BINS_PER_SEMITONE) / binHz;
+    // Below ~C3 the triangle is narrower than one FFT bin: widen it to ±1 bin, which interpolates.
+    const left = Math.max(c - lo, 1), right = Math.max(hi - c, 1);
+    const k0 = Math.max(1, Math.ceil(c - left)), k1 = Math.min(windowSamples / 2, Math.floor(c + right));
+    const w = new Float32Array(Math.max(0, k1 - k0 + 1));
+    let sum = 0;
+    for (let k = k0; k <= k1; k++) {
+      const v = k < c ? 1 - (c - k) / left : 1 - (k - c) / right;
+      w[k - k0] = Math.max(v, 0);
+      sum += w[k - k0];
+    }
+    for (let i = 0; i < w.length; i++) w[i] /= sum || 1;
+    start[j] = k0;
+    weights.push(w);
+  }
+  return { start, weights };
+}
+
+/**
+ * Stateful feature extractor: one per stream. `compute` writes FEATURE_SIZE values for one window.
+ * Also reports the window's RMS level in dBFS (for note velocity).
+ */
+export class FeatureExtractor {
+  private readonly fft: FFT;
+  private readonly hann: Float32Array;
+  private readonly frame: Float32Array;
+  private readonly spectrum: Float32Array;
+  private readonly bank: Filterbank;
+  private readonly db: Float32Array;
+  private readonly prevSemitoneDb: Float32Array;
+  private peakDb = FLOOR_DB;
+  private first = true;
+  /** RMS of the last window, dBFS. */
+  levelDb = -Infinity;
+
+  constructor(readonly windowSamples: number) {
+    this.fft = new FFT(windowSamples);
+    this.hann = new Float32Array(windowSamples);
+    for (let i = 0; i < windowSamples; i++) this.hann[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / windowSamples);
+    this.frame = new Float32Array(windowSamples);
+    this.spectrum = new Float32Array(2 * windowSamples);
+    this.bank = buildFilterbank(windowSamples);
+    this.db = new Float32Array(SPECTRUM_BINS);
+    this.prevSemitoneDb = new Float32Array(SEMITONES);
+  }
+
+  compute(samples: Float32Array, out: Float32Array, outOffset = 0): void {
+    const n = this.windowSamples;
+    const { frame, hann, spectrum, db } = this;
+    let energy = 0;
+    for (let i = 0; i < n; i++) {
+      const s = samples[i];
+      energy += s * s;
+      frame[i] = s * hann[i];
+    }
+    this.levelDb = 10 * Math.log10(energy / n + 1e-12);
+    this.fft.realTransform(spectrum, frame);
+    // Power normalised so that a full-scale sine peaks near 0 dB.
+    const norm = 4 / (n * n * 0.25);
+    const { start, weights } = this.bank;
+    let frameMax = FLOOR_DB;
+    for (let j = 0; j < SPECTRUM_BINS; j++) {
+      const w = weights[j];
+      let p = 0;
+      for (let i = 0, k = start[j]; i < w.length; i++, k++) {
+        const re = spectrum[2 * k], im = spectrum[2 * k + 1];
+        p += w[i] * (re * re + im * im);
+      }
+      const v = 10 * Math.log10(p * norm + 1e-11);
+      db[j] = v;
+      if (v > frameMax) frameMax = v;
+    }
+    this.peakDb = Math.max(frameMax, this.peakDb - RELEASE_DB_PER_FRAME);
+    const floor = this.peakDb - RANGE_DB;
+    for (let j = 0; j < SPECTRUM_BINS; j++) {
+      const x = (db[j] - floor) / RANGE_DB;
+      out[outOffset + j] = x < 0 ? 0 : x;
+    }
+    // Onset evidence: per-semitone rise since the last frame, ignoring what sits below the floor.
+    const prev = this.prevSemitoneDb;
+    for (let s = 0; s < SEMITONES; s++) {
+      const j = s * BINS_PER_SEMITONE;
+      let v = Math.max(db[j], db[j + 1], db[j + 2]);
+      if (v < floor) v = floor;
+      const rise = this.first ? 0 : (v - Math.max(prev[s], floor)) / ONSET_RISE_DB;
+      out[outOffset + SPECTRUM_BINS + s] = rise <= 0 ? 0 : rise > 1 ? 1 : rise;
+      prev[s] = v;
+    }
+    this.first = false;
+  }
+}
+
+import type { WindowBatch } from './window.js';
+
+/** Windows turned into features: `count` × FEATURE_SIZE, plus each window's level in dBFS. */
+export interface FrameBatch {
+  firstIndex: number;
+  count: number;
+  features: Float32Array;
+  levelsDb: Float32Array;
+  endSeconds?: number;
+}
+
+/** Stream stage: window batches → feature batches. One extractor per stream (it carries the peak). */
+export function features(cfg: { windowSamples: number }) {
+  return async function* (src: AsyncIterable<WindowBatch>): AsyncGenerator<FrameBatch> {
+    const fx = new FeatureExtractor(cfg.windowSamples);
+    for await (const b of src) {
+      const feats = new Float32Array(b.count * FEATURE_SIZE);
+      const levels = new Float32Array(b.count);
+      for (let i = 0; i < b.count; i++) {
+        fx.compute(b.samples.subarray(i * cfg.windowSamples, (i + 1) * cfg.windowSamples), feats, i * FEATURE_SIZE);
+        levels[i] = fx.levelDb;
+      }
+      yield { firstIndex: b.firstIndex, count: b.count, features: feats, levelsDb: levels, endSeconds: b.endSeconds };
+    }
+  };
+}

@@ -1,0 +1,29 @@
+// `melodyfilter train`: flags → train().
+import path from 'node:path';
+import { UsageError } from '../config.js';
+import type { Invocation } from '../args.js';
+import { train, TRAIN_DEFAULTS } from './train.js';
+
+export async function trainCommand(inv: Invocation): Promise<number> {
+  const r = inv.rest;
+  const n = (name: string, v: unknown, fallback: number) => {
+    if (v === undefined) return fallback;
+    const x = Number(v);
+    if (!Number.isFinite(x) || x < 0) throw new UsageError(`--${name} must be a non-negative number, got ${v}`);
+    return x;
+  };
+  const name = (r.name as string | undefined) ?? TRAIN_DEFAULTS.name;
+  const result = await train({
+    name,
+    outDir: r.model ? String(r.model) : path.resolve('models', name),
+    seconds: n('seconds', r.seconds, TRAIN_DEFAULTS.seconds),
+    steps: n('steps', r.steps, Infinity),
+    seed: n('seed', r.seed, TRAIN_DEFAULTS.seed),
+    workers: n('workers', r.workers, TRAIN_DEFAULTS.workers),
+    resume: Boolean(r.resume),
+    backend: inv.cfg.backend,
+    progress: process.stderr.isTTY === true,
+  });
+  process.stderr.write(`melodyfilter: trained ${result.steps} steps, loss ${result.loss.toFixed(4)}, frame accuracy ${result.accuracy.toFixed(4)}\n`);
+  return 0;
+}

@@ -1,0 +1,85 @@
+// The pipeline, assembled: PCM bytes → mono → MODEL_RATE → windows → features → classifier → notes.
+import { Duplex } from 'node:stream';
+import { MODEL_RATE, UsageError, resolveConfig, type Config } from './config.js';
+import { decodePcm, newDecodeReport, type DecodeReport } from './pcm.js';
+import { resample } from './resample.js';
+import { windows } from './window.js';
+import { features } from './features.js';
+import { classify } from './classify.js';
+import { smoothNotes, type NoteOutput } from './smooth.js';
+import { loadModel, FastLstmClassifier, TfjsClassifier, type FrameClassifier, type LoadedModel } from './model.js';
+import { useBackend } from './backend.js';
+import type { Note, NoteEvent } from './notes.js';
+
+export type Explicit = ReadonlySet<'sampleRate' | 'channels' | 'encoding'>;
+
+export interface Engine {
+  loaded: LoadedModel;
+  backend: string;
+  /** A fresh classifier (fresh LSTM state) for each stream. */
+  newClassifier(): FrameClassifier;
+}
+
+/** Start the tfjs backend and load the model once; streams then share it. */
+export async function loadEngine(cfg: Pick<Config, 'backend' | 'modelDir' | 'kernel' | 'windowSamples' | 'hopSamples'>): Promise<Engine> {
+  const backend = await useBackend(cfg.backend);
+  const loaded = await loadModel(cfg.modelDir);
+  const { info } = loaded;
+  if (info.windowSamples !== cfg.windowSamples || info.hopSamples !== cfg.hopSamples || info.sampleRate !== MODEL_RATE) {
+    throw new UsageError(`model ${info.name} works on ${info.windowSamples}-sample windows with ${info.hopSamples}-sample hops at ${info.sampleRate} Hz; --window/--hop must match it (got ${cfg.windowSamples}/${cfg.hopSamples})`);
+  }
+  return {
+    loaded, backend,
+    newClassifier: () => (cfg.kernel === 'tfjs' ? new TfjsClassifier(loaded.model) : new FastLstmClassifier(loaded.model)),
+  };
+}
+
+/** The stages from bytes to notes, ready for stream.pipeline. */
+export function noteStages(cfg: Config, engine: Engine, report: DecodeReport = newDecodeReport(), explicit?: Explicit) {
+  const classifier = engine.newClassifier();
+  return [
+    decodePcm({ sampleRate: cfg.sampleRate, channels: cfg.channels, encoding: cfg.encoding, explicit }, report),
+    resample(() => report.format!.sampleRate, MODEL_RATE),
+    windows({ windowSamples: cfg.windowSamples, hopSamples: cfg.hopSamples, sampleRate: MODEL_RATE }),
+    features(cfg),
+    classify(classifier),
+    smoothNotes({ ...cfg, sampleRate: MODEL_RATE }),
+  ] as const;
+}
+
+export interface TranscriberOptions extends Partial<Config> {
+  /** Reuse a loaded engine (many streams, one model load). */
+  engine?: Engine;
+}
+
+/**
+ * A Duplex stream: write PCM bytes (raw or WAV), read Note objects (or NoteEvents with `events: true`)
+ * as soon as each is known. Backpressure flows both ways.
+ */
+export async function createTranscriber(opts: TranscriberOptions = {}): Promise<Duplex> {
+  const { engine: given, ...partial } = opts;
+  const cfg = resolveConfig(partial);
+  const engine = given ?? (await loadEngine(cfg));
+  const [decode, rs, win, feat, cls, notes] = noteStages(cfg, engine);
+  return Duplex.from(async function* (src: AsyncIterable<Uint8Array>) {
+    for await (const batch of notes(cls(feat(win(rs(decode(src))))))) {
+      for (const o of batch) yield o.kind === 'note' ? o.note : o.event;
+    }
+  }).setDefaultEncoding('binary');
+}
+
+/** Transcribe a whole buffer of PCM (raw with the given format, or a WAV file's bytes). */
+export async function transcribe(pcm: Uint8Array, opts: TranscriberOptions = {}): Promise<(Note | NoteEvent)[]> {
+  const { engine: given, ...partial } = opts;
+  const cfg = resolveConfig(partial);
+  const engine = given ?? (await loadEngine(cfg));
+  const [decode, rs, win, feat, cls, notes] = noteStages(cfg, engine);
+  async function* once() { yield pcm; }
+  const out: (Note | NoteEvent)[] = [];
+  for await (const batch of notes(cls(feat(win(rs(decode(once()))))))) {
+    for (const o of batch) out.push(o.kind === 'note' ? o.note : o.event);
+  }
+  return out;
+}
+
+export type { NoteOutput };
