@@ -142,39 +142,44 @@ export function decodePcm(opts: DecodeOptions, report: DecodeReport = newDecodeR
       report.format = f; report.wav = wav;
       opts.onFormat?.(f, wav);
     };
+    let header: Uint8Array = new Uint8Array(0); // bytes seen while deciding whether a WAV header leads
     for await (const piece of src) {
       if (typeof piece === 'string') throw new InputError('expected bytes on stdin, got text');
-      let chunk: Uint8Array = pending.length ? concat(pending, piece) : piece;
-      pending = new Uint8Array(0) as Uint8Array;
+      let data: Uint8Array = piece;
       if (!format) {
-        if (chunk.length < 12 && looksLikeRiffPrefix(chunk)) { pending = chunk; continue; }
-        if (isRiff(chunk)) {
-          const header = parseWavHeader(chunk);
-          if (!header) {
-            if (chunk.length > MAX_WAV_HEADER_BYTES) throw new InputError('WAV header has no data chunk in its first 1 MiB');
-            pending = chunk; continue;
+        const start = header.length ? concat(header, piece) : piece;
+        if (start.length < 12 && looksLikeRiffPrefix(start)) { header = start; continue; }
+        if (isRiff(start)) {
+          const wav = parseWavHeader(start);
+          if (!wav) {
+            if (start.length > MAX_WAV_HEADER_BYTES) throw new InputError('WAV header has no data chunk in its first 1 MiB');
+            header = start; continue;
           }
-          checkAgainstFlags(header, opts);
-          decided(header, true);
-          remaining = header.dataBytes;
-          report.expectedDataBytes = header.dataBytes;
-          chunk = chunk.subarray(header.headerBytes);
+          checkAgainstFlags(wav, opts);
+          decided({ sampleRate: wav.sampleRate, channels: wav.channels, encoding: wav.encoding }, true);
+          remaining = wav.dataBytes;
+          report.expectedDataBytes = wav.dataBytes;
+          data = start.subarray(wav.headerBytes);
         } else {
           decided({ sampleRate: opts.sampleRate, channels: opts.channels, encoding: opts.encoding }, false);
+          data = start;
         }
+        header = new Uint8Array(0);
       }
       if (remaining !== null) { // bytes after the data chunk (LIST chunks etc.) are not audio
-        if (chunk.length > remaining) chunk = chunk.subarray(0, remaining);
-        remaining -= chunk.length;
+        if (data.length > remaining) data = data.subarray(0, remaining);
+        remaining -= data.length;
       }
+      const chunk = pending.length ? concat(pending, data) : data;
       const frames = Math.floor(chunk.length / frameBytes);
       const used = frames * frameBytes;
-      if (used < chunk.length) pending = chunk.slice(used);
+      pending = used < chunk.length ? chunk.slice(used) : new Uint8Array(0);
       if (frames === 0) continue;
       if (out.length < frames) out = new Float32Array(frames);
       report.nonFiniteSamples += decodeFrames(chunk, frames, format!, out);
       yield out.slice(0, frames); // downstream may hold it: copy
     }
+    if (!format && header.length) pending = header;
     if (!format && pending.length) {
       if (isRiff(pending)) throw new InputError('truncated WAV header: input ended before its data chunk');
       // Fewer than 12 bytes that began like "RIFF": that is raw audio after all.

@@ -76,7 +76,8 @@ export class NoteTracker {
       const own = probs[pOff + s.pitch - CLASS_MIDI_OFFSET];
       const held = own >= thr / 2;
       if (best === s.pitch - CLASS_MIDI_OFFSET && strong && onsetPeak && frame - s.startFrame >= this.minNoteFrames) {
-        this.end(frame);
+        // Struck again: the old note ends here, or where it had faded if it had.
+        this.end(s.lastOnFrame < frame - 1 ? s.lastOnFrame + 1 : frame);
         this.begin(best, frame, levelDb);
         return;
       }
@@ -86,12 +87,6 @@ export class NoteTracker {
         return;
       }
       if (held) {
-        if (s.lastOnFrame < frame - 1 && onsetPeak && strong) {
-          // It had faded out and is struck again: a new note, not a continuation.
-          this.end(s.lastOnFrame + 1);
-          this.begin(best, frame, levelDb);
-          return;
-        }
         s.lastOnFrame = frame;
         s.probSum += own; s.frames++;
         if (frame - s.startFrame < ATTACK_FRAMES && levelDb > s.peakDb) s.peakDb = levelDb;

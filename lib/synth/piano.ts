@@ -41,6 +41,18 @@ export function randomVoice(rng: Rng): PianoVoice {
   };
 }
 
+/** Instruments outside the training ranges (stiffer strings, duller or brighter tone, wider unisons,
+ *  other decays): for evaluation only, a stand-in for pianos the model never heard. */
+export function heldOutVoice(rng: Rng): PianoVoice {
+  const v = randomVoice(rng);
+  v.inharmonicity = logUniform(rng, 2.5, 5);
+  v.spectralSlope = rng() < 0.5 ? uniform(rng, 0.3, 0.5) : uniform(rng, 1.8, 2.3);
+  v.hammerPosition = rng() < 0.5 ? uniform(rng, 1 / 11, 1 / 9) : uniform(rng, 1 / 7, 1 / 6);
+  v.unisonCents = uniform(rng, 3, 5);
+  v.decayScale = rng() < 0.5 ? uniform(rng, 0.25, 0.4) : uniform(rng, 2, 3);
+  return v;
+}
+
 function eqGain(voice: PianoVoice, hz: number): number {
   let db = 0;
   for (const b of voice.eq) {

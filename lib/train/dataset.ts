@@ -5,7 +5,7 @@ import { FeatureExtractor, FEATURE_SIZE } from '../features.js';
 import { CLASS_MIDI_OFFSET, SILENCE } from '../model.js';
 import { Windower } from '../window.js';
 import { randomMelody, type MelodyOptions, type ScoreNote } from '../synth/melody.js';
-import { randomVoice, renderPiano } from '../synth/piano.js';
+import { randomVoice, heldOutVoice, renderPiano } from '../synth/piano.js';
 import { makeNoise, mixAtSnr, reverb, NOISE_KINDS, type NoiseKind } from '../synth/noise.js';
 import { type Rng, uniform, pick } from '../synth/random.js';
 
@@ -34,6 +34,8 @@ export interface SceneOptions {
   noiseKinds?: readonly NoiseKind[];
   reverbProbability?: number;
   detuneCents?: number; // maximum |detune| for the synthesizer
+  /** Synthesizer voices drawn outside the training ranges (evaluation). */
+  heldOutVoices?: boolean;
 }
 
 export function makeScene(rng: Rng, opts: SceneOptions, renders: readonly Render[] = [], speech: readonly Float32Array[] = []): Scene {
@@ -53,9 +55,15 @@ export function makeScene(rng: Rng, opts: SceneOptions, renders: readonly Render
     notes = randomMelody(rng, { seconds: opts.seconds, ...opts.melody });
     audio = new Float32Array(n);
     const detune = opts.detuneCents ?? 30;
-    renderPiano(notes, randomVoice(rng), MODEL_RATE, audio, rng, uniform(rng, -detune, detune));
+    renderPiano(notes, opts.heldOutVoices ? heldOutVoice(rng) : randomVoice(rng), MODEL_RATE, audio, rng, uniform(rng, -detune, detune));
     source = 'synth';
   }
+  return applyConditions(rng, audio, notes, source, opts, speech);
+}
+
+/** The room and the microphone: reverb, noise at an SNR, gain (quiet to clipping), 16-bit rounding. */
+export function applyConditions(rng: Rng, audio: Float32Array, notes: ScoreNote[], source: string, opts: Omit<SceneOptions, 'seconds'>, speech: readonly Float32Array[] = []): Scene {
+  const n = audio.length;
   if (rng() < (opts.reverbProbability ?? 0.3)) reverb(audio, MODEL_RATE, rng, uniform(rng, 0.2, 1.5), uniform(rng, 0.1, 0.5));
   let snrDb = opts.snrDb === undefined ? (rng() < 0.2 ? null : uniform(rng, -5, 30)) : opts.snrDb;
   let noise: NoiseKind | null = null;

@@ -17,7 +17,8 @@ export function buildMidi(notes: readonly Note[], cfg: MidiConfig): Uint8Array {
   const track = new MidiWriter.Track();
   track.setTempo(cfg.tempo, 0);
   track.addTrackName('melodyfilter');
-  track.addEvent(new MidiWriter.ProgramChangeEvent({ instrument: cfg.program, channel: cfg.midiChannel } as never));
+  // ProgramChangeEvent takes the raw 0-based channel; NoteEvent takes 1–16.
+  track.addEvent(new MidiWriter.ProgramChangeEvent({ instrument: cfg.program, channel: cfg.midiChannel - 1 } as never));
   for (const n of notes) {
     const startTick = secondsToTicks(n.start, cfg.tempo);
     const endTick = Math.max(secondsToTicks(n.end, cfg.tempo), startTick + 1);

@@ -1,0 +1,177 @@
+// `melodyfilter eval`: held-out melodies (other seeds, synthesizer voices outside the training ranges,
+// other babble voices) through the real streaming pipeline, scored per condition.
+import { MODEL_RATE } from '../config.js';
+import { transcribe, type Engine } from '../transcriber.js';
+import type { Note } from '../notes.js';
+import { randomMelody, type ScoreNote, type MelodyOptions } from '../synth/melody.js';
+import { heldOutVoice, renderPiano } from '../synth/piano.js';
+import { fluidAvailable, renderFluid } from '../synth/fluid.js';
+import { espeakAvailable, speechClips } from '../synth/speech.js';
+import { makeRng, type Rng, intIn, pick, uniform } from '../synth/random.js';
+import { resampleBuffer } from '../resample.js';
+import { applyConditions } from '../train/dataset.js';
+import { addMelody, emptyCounts, repeatedFound, scores, type Counts, type Scores } from './metrics.js';
+
+/** Babble voices never used in training (train uses en, en-us, de, fr, es, it, nl, pl). */
+const EVAL_VOICES = ['en-gb-scotland', 'pt', 'sv', 'ru', 'cs', 'fi'];
+/** Input formats a user might pipe in: each melody goes through decode and resampling at one of them. */
+const INPUT_RATES = [16000, 22050, 32000, 44100, 48000];
+const EVAL_SEED = 1_000_003; // training seeds are small integers
+
+export interface Condition {
+  name: string;
+  melodies: number;
+  melody: Partial<MelodyOptions> & { notes?: number; registerOctaves?: number };
+  snrDb: number | null | 'range';
+  /** Share of melodies rendered by FluidR3 (the rest by held-out synthesizer voices). */
+  fluidShare: number;
+}
+
+export function conditions(scale: number): Condition[] {
+  const m = (k: number) => Math.max(2, Math.round(k * scale));
+  return [
+    { name: '8-note C4–B5, 0.3–0.6 s, 10 dB', melodies: m(100), melody: { notes: 8, lowMidi: 60, highMidi: 83, minNoteSeconds: 0.3, maxNoteSeconds: 0.6, restProbability: 0 }, snrDb: 10, fluidShare: 0.5 },
+    { name: 'all keys, 80 ms–1.5 s, clean', melodies: m(40), melody: { registerOctaves: 2, minNoteSeconds: 0.08, maxNoteSeconds: 1.5 }, snrDb: null, fluidShare: 0.5 },
+    { name: 'all keys, 80 ms–1.5 s, 5–30 dB', melodies: m(60), melody: { registerOctaves: 2, minNoteSeconds: 0.08, maxNoteSeconds: 1.5 }, snrDb: 'range', fluidShare: 0.5 },
+    { name: 'all keys, 80 ms–1.5 s, 10 dB', melodies: m(40), melody: { registerOctaves: 2, minNoteSeconds: 0.08, maxNoteSeconds: 1.5 }, snrDb: 10, fluidShare: 0.5 },
+    { name: 'all keys, 80 ms–1.5 s, 0 dB', melodies: m(40), melody: { registerOctaves: 2, minNoteSeconds: 0.08, maxNoteSeconds: 1.5 }, snrDb: 0, fluidShare: 0.5 },
+    { name: 'repeated notes (50%), 10 dB', melodies: m(40), melody: { repeatProbability: 0.5, lowMidi: 48, highMidi: 84, minNoteSeconds: 0.1, maxNoteSeconds: 0.6 }, snrDb: 10, fluidShare: 0.5 },
+  ];
+}
+
+export interface ConditionResult {
+  name: string;
+  scores: Scores;
+  counts: Counts;
+  repeated: { repeated: number; found: number };
+}
+
+export interface Breakdown {
+  name: string;
+  scores: Scores;
+  counts: Counts;
+}
+
+export interface EvalReport {
+  conditions: ConditionResult[];
+  breakdowns: Breakdown[];
+  seconds: number;
+}
+
+interface Melody {
+  notes: ScoreNote[];
+  seconds: number;
+}
+
+function makeMelody(rng: Rng, c: Condition): Melody {
+  const o = { ...c.melody };
+  if (o.registerOctaves) { // a random two-octave register anywhere on the keyboard: every key gets its turn
+    const low = intIn(rng, 21, 108 - 12 * o.registerOctaves);
+    o.lowMidi = low; o.highMidi = low + 12 * o.registerOctaves;
+  }
+  const seconds = o.notes ? o.notes * (o.maxNoteSeconds ?? 0.6) * 2 + 1 : uniform(rng, 6, 10);
+  let notes = randomMelody(rng, { ...o, seconds });
+  if (o.notes) notes = notes.slice(0, o.notes);
+  const end = notes.reduce((t, n) => Math.max(t, n.end), 0);
+  return { notes, seconds: end + 0.6 };
+}
+
+/** Render each melody: FluidR3 in one fluidsynth run per program (melodies laid end to end), else
+ *  a held-out synthesizer voice. Returns audio at MODEL_RATE. */
+function renderMelodies(rng: Rng, melodies: Melody[], fluidShare: number): { audio: Float32Array; source: string }[] {
+  const useFluid = fluidAvailable();
+  const sources = melodies.map(() => (useFluid && rng() < fluidShare ? pick(rng, [0, 0, 1, 2, 3, 4, 5]) : -1));
+  const out: { audio: Float32Array; source: string }[] = new Array(melodies.length);
+  const GAP_SECONDS = 2; // keeps each melody's release tail out of the next
+  for (const program of new Set(sources.filter((p) => p >= 0))) {
+    const idx = sources.map((p, i) => (p === program ? i : -1)).filter((i) => i >= 0);
+    const score: ScoreNote[] = [];
+    const offsets: number[] = [];
+    let t = 0;
+    for (const i of idx) {
+      offsets.push(t);
+      for (const n of melodies[i].notes) score.push({ ...n, start: n.start + t, end: n.end + t });
+      t += melodies[i].seconds + GAP_SECONDS;
+    }
+    const long = renderFluid(score, program, MODEL_RATE, { reverb: rng() < 0.3 });
+    idx.forEach((i, k) => {
+      const from = Math.round(offsets[k] * MODEL_RATE);
+      const audio = new Float32Array(Math.ceil(melodies[i].seconds * MODEL_RATE));
+      audio.set(long.subarray(from, from + audio.length));
+      out[i] = { audio, source: `fluid` };
+    });
+  }
+  melodies.forEach((m, i) => {
+    if (sources[i] >= 0) return;
+    const audio = new Float32Array(Math.ceil(m.seconds * MODEL_RATE));
+    renderPiano(m.notes, heldOutVoice(rng), MODEL_RATE, audio, rng, uniform(rng, -30, 30));
+    out[i] = { audio, source: 'synth' };
+  });
+  return out;
+}
+
+/** Encode mono audio at MODEL_RATE as s16le at `rate` with `channels`, as a user's pipe would carry it. */
+function asInput(audio: Float32Array, rate: number, channels: number): Buffer {
+  const x = resampleBuffer(audio, MODEL_RATE, rate);
+  const buf = Buffer.alloc(x.length * channels * 2);
+  for (let i = 0, p = 0; i < x.length; i++) {
+    const v = Math.round(Math.max(-1, Math.min(1, x[i])) * 32767);
+    for (let c = 0; c < channels; c++, p += 2) buf.writeInt16LE(v, p);
+  }
+  return buf;
+}
+
+const REGISTERS: [string, number, number][] = [['register A0–B2', 21, 47], ['register C3–B5', 48, 83], ['register C6–C8', 84, 108]];
+
+export async function evaluate(engine: Engine, opts: { scale: number; seed?: number; log?: (s: string) => void }): Promise<EvalReport> {
+  const started = Date.now();
+  const rng = makeRng(opts.seed ?? EVAL_SEED);
+  const speech = espeakAvailable() ? speechClips(rng, 30, EVAL_VOICES, MODEL_RATE) : [];
+  const results: ConditionResult[] = [];
+  const by = new Map<string, Counts>();
+  const bucket = (name: string) => { if (!by.has(name)) by.set(name, emptyCounts()); return by.get(name)!; };
+  for (const c of conditions(opts.scale)) {
+    const melodies = Array.from({ length: c.melodies }, () => makeMelody(rng, c));
+    const rendered = renderMelodies(rng, melodies, c.fluidShare);
+    const counts = emptyCounts();
+    const rep = { repeated: 0, found: 0 };
+    for (let i = 0; i < melodies.length; i++) {
+      const snr = c.snrDb === 'range' ? uniform(rng, 5, 30) : c.snrDb;
+      const scene = applyConditions(rng, rendered[i].audio, melodies[i].notes, rendered[i].source, { snrDb: snr, reverbProbability: 0.2 }, speech);
+      const rate = pick(rng, INPUT_RATES), channels = rng() < 0.5 ? 1 : 2;
+      const est = (await transcribe(asInput(scene.audio, rate, channels), { engine, sampleRate: rate, channels, encoding: 's16le' })) as Note[];
+      const ref = melodies[i].notes;
+      addMelody(counts, ref, est);
+      addMelody(bucket(`source ${rendered[i].source === 'fluid' ? 'FluidR3 (trained on)' : 'held-out synth voices'}`), ref, est);
+      for (const [name, lo, hi] of REGISTERS) {
+        addMelody(bucket(name), ref.filter((n) => n.pitch >= lo && n.pitch <= hi), est.filter((n) => n.pitch >= lo && n.pitch <= hi));
+      }
+      const r = repeatedFound(ref, est);
+      rep.repeated += r.repeated; rep.found += r.found;
+    }
+    results.push({ name: c.name, scores: scores(counts), counts, repeated: rep });
+    opts.log?.(`${c.name}: F1 ${scores(counts).f1.toFixed(3)} (${counts.melodies} melodies, ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  }
+  const breakdowns = [...by.entries()].sort().map(([name, counts]) => ({ name, counts, scores: scores(counts) }));
+  return { conditions: results, breakdowns, seconds: (Date.now() - started) / 1000 };
+}
+
+const pct = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(3));
+
+export function formatReport(r: EvalReport): string {
+  const lines = [
+    '| condition | melodies | notes | precision | recall | F1 | F1 (offsets) | melodies exact | onset error ms | repeats found |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const c of r.conditions) {
+    const s = c.scores;
+    const rep = c.repeated.repeated ? `${pct(c.repeated.found / c.repeated.repeated)} (${c.repeated.repeated})` : '–';
+    lines.push(`| ${c.name} | ${c.counts.melodies} | ${c.counts.ref} | ${pct(s.precision)} | ${pct(s.recall)} | ${pct(s.f1)} | ${pct(s.f1WithOffsets)} | ${pct(s.exactShare)} | ${s.meanOnsetErrorMs.toFixed(1)} | ${rep} |`);
+  }
+  lines.push('', '| all conditions, by | notes | precision | recall | F1 | F1 (offsets) | onset error ms |', '|---|---|---|---|---|---|---|');
+  for (const b of r.breakdowns) {
+    const s = b.scores;
+    lines.push(`| ${b.name} | ${b.counts.ref} | ${pct(s.precision)} | ${pct(s.recall)} | ${pct(s.f1)} | ${pct(s.f1WithOffsets)} | ${s.meanOnsetErrorMs.toFixed(1)} |`);
+  }
+  return lines.join('\n') + '\n';
+}

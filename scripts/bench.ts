@@ -1,0 +1,676 @@
+// Benchmarks: throughput, aubionotes side by side, latency, memory, start-up and a per-stage split,
+// printed as markdown and written into BENCHMARKS.md between the bench markers.
+//
+// The whole-process numbers spawn bin/melodyfilter with default settings, fed through a pipe as a
+// user's `sox | melodyfilter` would, so they include start-up, model load, decoding and output. The
+// per-stage split runs the same stages in this process, because only there can one stage's time be
+// told apart from its neighbours'.
+//
+//   npm run bench -- [--minutes N] [--runs N] [--latency-seconds N] [--note TEXT] [--no-write] [-- MELODYFILTER FLAGS]
+import { execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { UsageError, resolveConfig, type Config } from '../lib/config.js';
+import { parseArgv } from '../lib/args.js';
+import { loadEngine, noteStages, type Engine } from '../lib/transcriber.js';
+import { jsonlWriter } from '../lib/writers/jsonl.js';
+import { buildModel, loadModel, saveModel } from '../lib/model.js';
+import { useBackend } from '../lib/backend.js';
+import { FEATURE_SIZE } from '../lib/features.js';
+import { randomMelody, type ScoreNote } from '../lib/synth/melody.js';
+import { randomVoice, renderPiano } from '../lib/synth/piano.js';
+import { makeNoise, mixAtSnr } from '../lib/synth/noise.js';
+import { makeRng } from '../lib/synth/random.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url)); // dist/scripts/ → repository root
+const BIN = path.join(ROOT, 'bin/melodyfilter');
+
+/** The CLI's default input format (sox's and CD audio's), so every run uses default settings. */
+const RATE_HZ = 44100;
+const CHANNELS = 2;
+const FRAME_BYTES = CHANNELS * 2; // s16le
+/** What a Linux pipe holds and what the CLI reads files with: the chunk size stdin delivers. */
+const CHUNK_BYTES = 1 << 16;
+/** C3–C6: where hummed and played melodies mostly sit. */
+const MELODY_LOW_MIDI = 48, MELODY_HIGH_MIDI = 84;
+/** A phone or laptop in a quiet room; pink is the usual room and fan noise. */
+const THROUGHPUT_SNR_DB = 20;
+const NOISE_KIND = 'pink';
+/** Quieter noise for the latency melody: it measures delay, not robustness, so give the model its best chance. */
+const LATENCY_SNR_DB = 30;
+/** Noise is mixed a minute at a time: mixAtSnr spreads one level per 20 ms block into Math.max,
+ *  which overflows the stack on inputs much longer than ten minutes. */
+const NOISE_BLOCK_SECONDS = 60;
+/** Peak level of the rendered audio: leaves headroom so nothing clips. */
+const PEAK_LEVEL = 0.9;
+const SEED = 1;
+/** Audio is paced in 10 ms chunks for latency, as a sound card with a 10 ms period delivers it. */
+const LATENCY_CHUNK_MS = 10;
+/** A note-on line matches a true onset within this distance in stream time: two windows' worth of
+ *  hops on either side is more than the tracker's own error and less than the melody's shortest gap. */
+const MATCH_SECONDS = 0.1;
+const STARTUP_RUNS = 5;
+/** How often /proc/<pid>/status is read. VmHWM is the kernel's own peak, so polling loses nothing
+ *  of the peak; it only places "RSS at 1 minute" within this much of the moment. */
+const POLL_MS = 50;
+/** When to take the early RSS reading: enough audio that buffers and JIT have settled. */
+const CHECKPOINT_MINUTES = 1;
+/** The shape the real model ships with (Dense(128) → LSTM(128) on FEATURE_SIZE features); used for
+ *  `--stand-in` so classifier timings are representative before the trained weights exist. */
+const SHIPPING_EMBED_UNITS = 128, SHIPPING_LSTM_UNITS = 128;
+const MARK_START = '<!-- bench:start -->', MARK_END = '<!-- bench:end -->';
+
+const HELP = `Usage: npm run bench -- [options]
+
+  --minutes N           length of the throughput/memory input (default 10)
+  --runs N              repeats of the throughput run, and of aubionotes (default 3)
+  --latency-seconds N   length of the real-time paced input (default 30)
+  --stand-in            use a randomly initialised model of the shipping shape (${FEATURE_SIZE} → Dense(${SHIPPING_EMBED_UNITS}) → LSTM(${SHIPPING_LSTM_UNITS}))
+                        instead of models/melody-lstm: real timings, no notes
+  --model DIR           model directory passed to melodyfilter -m
+  --note TEXT           a line at the top of the report (e.g. "preliminary, measured while training ran")
+  --out FILE            markdown file to update (default BENCHMARKS.md)
+  --no-write            print the report only
+  --keep                keep the rendered audio (its directory is printed)
+  -- FLAGS              recognition flags for every melodyfilter run and the in-process split
+                        (e.g. -- --kernel tfjs); none by default
+`;
+
+interface Options {
+  minutes: number;
+  runs: number;
+  latencySeconds: number;
+  standIn: boolean;
+  modelDir: string | null;
+  note: string | null;
+  outFile: string;
+  write: boolean;
+  keep: boolean;
+  /** melodyfilter flags after `--`. */
+  extraArgs: string[];
+}
+
+function parseOptions(argv: string[]): Options {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv, strict: true, allowPositionals: true,
+      options: {
+        minutes: { type: 'string' }, runs: { type: 'string' }, 'latency-seconds': { type: 'string' },
+        'stand-in': { type: 'boolean' }, model: { type: 'string' }, note: { type: 'string' },
+        out: { type: 'string' }, 'no-write': { type: 'boolean' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0]);
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) { process.stdout.write(HELP); process.exit(0); }
+  const positive = (name: string, s: string | undefined, dflt: number, integer = false) => {
+    if (s === undefined) return dflt;
+    const n = Number(s);
+    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${s}`);
+    return n;
+  };
+  if (v['stand-in'] && v.model) throw new UsageError('--stand-in and --model both choose the model; give one');
+  return {
+    minutes: positive('minutes', v.minutes, 10),
+    runs: positive('runs', v.runs, 3, true),
+    latencySeconds: positive('latency-seconds', v['latency-seconds'], 30),
+    standIn: Boolean(v['stand-in']),
+    modelDir: v.model ? path.resolve(v.model) : null,
+    note: v.note ?? null,
+    outFile: path.resolve(ROOT, v.out ?? 'BENCHMARKS.md'),
+    write: !v['no-write'],
+    keep: Boolean(v.keep),
+    extraArgs: positionals,
+  };
+}
+
+function log(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audio
+
+interface BenchAudio {
+  /** 44.1 kHz stereo s16le, both channels the same. */
+  pcm: Buffer;
+  notes: ScoreNote[];
+  seconds: number;
+}
+
+function synthesize(seconds: number, seed: number, snrDb: number, melody?: ScoreNote[]): BenchAudio {
+  const rng = makeRng(seed);
+  const mono = new Float32Array(Math.round(seconds * RATE_HZ));
+  const notes = melody ?? randomMelody(rng, { seconds, lowMidi: MELODY_LOW_MIDI, highMidi: MELODY_HIGH_MIDI });
+  renderPiano(notes, randomVoice(rng), RATE_HZ, mono, rng);
+  if (Number.isFinite(snrDb)) {
+    const noise = new Float32Array(Math.min(mono.length, NOISE_BLOCK_SECONDS * RATE_HZ));
+    for (let i = 0; i < mono.length; i += noise.length) {
+      const part = mono.subarray(i, i + noise.length);
+      makeNoise(NOISE_KIND, noise, RATE_HZ, rng);
+      mixAtSnr(part, noise.subarray(0, part.length), snrDb);
+    }
+  }
+  let peak = 0;
+  for (let i = 0; i < mono.length; i++) if (Math.abs(mono[i]) > peak) peak = Math.abs(mono[i]);
+  const gain = peak > 0 ? (PEAK_LEVEL / peak) * 32767 : 0;
+  const pcm = Buffer.alloc(mono.length * FRAME_BYTES);
+  const view = new DataView(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+  for (let i = 0, p = 0; i < mono.length; i++, p += FRAME_BYTES) {
+    const s = Math.round(mono[i] * gain);
+    view.setInt16(p, s, true);
+    view.setInt16(p + 2, s, true);
+  }
+  return { pcm, notes, seconds };
+}
+
+/** Canonical 44-byte header for 16-bit PCM: what aubionotes needs to read the same samples. */
+function wavHeader(dataBytes: number): Buffer {
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0); h.writeUInt32LE(36 + dataBytes, 4); h.write('WAVE', 8);
+  h.write('fmt ', 12); h.writeUInt32LE(16, 16); h.writeUInt16LE(1, 20); h.writeUInt16LE(CHANNELS, 22);
+  h.writeUInt32LE(RATE_HZ, 24); h.writeUInt32LE(RATE_HZ * FRAME_BYTES, 28); h.writeUInt16LE(FRAME_BYTES, 32); h.writeUInt16LE(16, 34);
+  h.write('data', 36); h.writeUInt32LE(dataBytes, 40);
+  return h;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+/** Reads a process's resident memory from /proc (Linux only; null elsewhere). */
+class MemoryWatch {
+  peakKiB: number | null = null;
+  private readonly timer: NodeJS.Timeout;
+  constructor(private readonly pid: number) {
+    this.rssKiB();
+    this.timer = setInterval(() => this.rssKiB(), POLL_MS);
+  }
+
+  /** Current VmRSS in KiB; also folds VmHWM into the peak. */
+  rssKiB(): number | null {
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    } catch {
+      return null; // exited, or not Linux
+    }
+    const field = (name: string) => {
+      const m = new RegExp(`^${name}:\\s*(\\d+) kB`, 'm').exec(status);
+      return m ? Number(m[1]) : null;
+    };
+    const hwm = field('VmHWM');
+    if (hwm !== null) this.peakKiB = Math.max(this.peakKiB ?? 0, hwm);
+    return field('VmRSS');
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+interface ProcessRun {
+  wallMs: number;
+  /** From spawn to the first byte on stdout; null if it wrote nothing. */
+  firstByteMs: number | null;
+  stdoutBytes: number;
+  stdoutLines: number;
+  stderr: string;
+  peakRssKiB: number | null;
+  rssAtCheckpointKiB: number | null;
+  rssAtEndOfInputKiB: number | null;
+}
+
+interface ProcessInput {
+  /** Streamed through a pipe to stdin. */
+  file?: string;
+  bytes?: Buffer;
+  /** Take the early RSS reading once this many bytes have gone into the pipe. */
+  checkpointBytes?: number;
+}
+
+async function* bufferChunks(bytes: Buffer): AsyncGenerator<Buffer> {
+  for (let i = 0; i < bytes.length; i += CHUNK_BYTES) yield bytes.subarray(i, i + CHUNK_BYTES);
+}
+
+/** Runs `command` to completion, timing it from spawn to exit with its stdout drained. */
+async function runProcess(command: string, args: string[], input: ProcessInput | null): Promise<ProcessRun> {
+  const startMs = performance.now();
+  const child = spawn(command, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => { child.once('spawn', resolve); child.once('error', reject); });
+  const mem = new MemoryWatch(child.pid!);
+  const run: ProcessRun = {
+    wallMs: 0, firstByteMs: null, stdoutBytes: 0, stdoutLines: 0, stderr: '',
+    peakRssKiB: null, rssAtCheckpointKiB: null, rssAtEndOfInputKiB: null,
+  };
+  child.stdout!.on('data', (d: Buffer) => {
+    run.firstByteMs ??= performance.now() - startMs;
+    run.stdoutBytes += d.length;
+    for (let i = 0; i < d.length; i++) if (d[i] === 0x0a) run.stdoutLines++;
+  });
+  child.stderr!.on('data', (d: Buffer) => { run.stderr += d; });
+  let fed: Promise<void> = Promise.resolve();
+  if (input) {
+    const source: Readable | AsyncIterable<Buffer> = input.file ? createReadStream(input.file, { highWaterMark: CHUNK_BYTES }) : bufferChunks(input.bytes!);
+    let writtenBytes = 0;
+    // Bytes accepted by the pipe are at most one pipe's worth ahead of what the process has read.
+    const count = async function* (src: AsyncIterable<Buffer>) {
+      for await (const chunk of src) {
+        yield chunk;
+        writtenBytes += chunk.length;
+        if (run.rssAtCheckpointKiB === null && writtenBytes >= (input.checkpointBytes ?? Infinity)) run.rssAtCheckpointKiB = mem.rssKiB();
+      }
+    };
+    fed = pipeline(source, count, child.stdin!)
+      .then(() => { run.rssAtEndOfInputKiB = mem.rssKiB(); })
+      .catch(() => {}); // the process died early: its exit code and stderr say why
+  }
+  const code = await closed;
+  run.wallMs = performance.now() - startMs;
+  await fed;
+  mem.stop();
+  run.peakRssKiB = mem.peakKiB;
+  if (code !== 0) {
+    const last = run.stderr.trim().split('\n').pop() ?? '';
+    throw new Error(`${path.basename(command)} ${args.join(' ')} exited with ${code}: ${last}`);
+  }
+  return run;
+}
+
+function backendOf(stderr: string): string {
+  return /backend (\S+),/.exec(stderr)?.[1] ?? 'unknown';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Latency
+
+interface LatencyResult {
+  backend: string;
+  trueOnsets: number;
+  noteOnEvents: number;
+  matched: number;
+  matchedRightPitch: number;
+  /** Wall time from writing the chunk that holds a true onset to reading its note-on line. */
+  fromTrueOnsetMs: number[];
+  /** Wall time from writing the chunk that holds the event's own `time` to reading its line: the
+   *  pipeline's delay behind the audio, measurable whatever the model hears. */
+  fromReportedTimeMs: number[];
+  /** How far the paced writes fell behind their 10 ms schedule at worst (a busy machine). */
+  worstPacingSlipMs: number;
+}
+
+async function measureLatency(audio: BenchAudio, args: string[]): Promise<LatencyResult> {
+  const child = spawn(BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  child.stdin.on('error', () => {}); // the process died: its exit code says why
+  let stderr = '';
+  // Start the clock once the model has loaded (the -v backend line): start-up is measured on its
+  // own, and a live user's audio before that would only wait in the pipe.
+  const ready = new Promise<void>((resolve) => {
+    child.stderr.on('data', (d: Buffer) => { stderr += d; if (/backend \S+,/.test(stderr)) resolve(); });
+    child.once('close', () => resolve());
+  });
+  const lines: { text: string; arrivedMs: number }[] = [];
+  let partial = '';
+  child.stdout.on('data', (d: Buffer) => {
+    const arrivedMs = performance.now();
+    const parts = (partial + d.toString('utf8')).split('\n');
+    partial = parts.pop()!;
+    for (const text of parts) if (text) lines.push({ text, arrivedMs });
+  });
+  await ready;
+
+  const chunkBytes = (RATE_HZ * LATENCY_CHUNK_MS / 1000) * FRAME_BYTES;
+  const chunks = Math.ceil(audio.pcm.length / chunkBytes);
+  const writtenAtMs = new Float64Array(chunks);
+  let worstPacingSlipMs = 0;
+  const t0 = performance.now();
+  for (let k = 0; k < chunks && child.exitCode === null; k++) {
+    // Deadlines from the start, not from the last write, so timer jitter does not accumulate.
+    const dueMs = t0 + k * LATENCY_CHUNK_MS;
+    const waitMs = dueMs - performance.now();
+    if (waitMs > 0) await sleep(waitMs);
+    writtenAtMs[k] = performance.now();
+    worstPacingSlipMs = Math.max(worstPacingSlipMs, writtenAtMs[k] - dueMs);
+    child.stdin.write(audio.pcm.subarray(k * chunkBytes, (k + 1) * chunkBytes));
+  }
+  child.stdin.end();
+  const code = await closed;
+  if (code !== 0) throw new Error(`melodyfilter ${args.join(' ')} exited with ${code}: ${stderr.trim().split('\n').pop()}`);
+
+  const chunkAt = (seconds: number) => Math.min(chunks - 1, Math.max(0, Math.floor((seconds * 1000) / LATENCY_CHUNK_MS)));
+  const used = new Uint8Array(audio.notes.length);
+  const result: LatencyResult = {
+    backend: backendOf(stderr), trueOnsets: audio.notes.length, noteOnEvents: 0, matched: 0, matchedRightPitch: 0,
+    fromTrueOnsetMs: [], fromReportedTimeMs: [], worstPacingSlipMs,
+  };
+  for (const { text, arrivedMs } of lines) {
+    const e = JSON.parse(text) as { event?: string; pitch: number; time: number };
+    if (e.event !== 'on') continue;
+    result.noteOnEvents++;
+    result.fromReportedTimeMs.push(arrivedMs - writtenAtMs[chunkAt(e.time)]);
+    // Nearest unused onset of the same pitch; failing that, the nearest in time (a wrong pitch still
+    // shows when the pipeline reacted).
+    let best = -1, bestScore = Infinity;
+    audio.notes.forEach((n, i) => {
+      const dt = Math.abs(n.start - e.time);
+      if (used[i] || dt > MATCH_SECONDS) return;
+      const score = dt + (n.pitch === e.pitch ? 0 : MATCH_SECONDS);
+      if (score < bestScore) { best = i; bestScore = score; }
+    });
+    if (best < 0) continue;
+    used[best] = 1;
+    result.matched++;
+    if (audio.notes[best].pitch === e.pitch) result.matchedRightPitch++;
+    result.fromTrueOnsetMs.push(arrivedMs - writtenAtMs[chunkAt(audio.notes[best].start)]);
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-stage split
+
+type AnyStage = (src: AsyncIterable<unknown>) => AsyncIterable<unknown>;
+
+/** Adds the time each next() takes to totalsMs[slot]. That time includes the upstream work the
+ *  stage pulled in; with nothing else running, subtracting the upstream total leaves its own. */
+function timed<T>(src: AsyncIterable<T>, totalsMs: Float64Array, slot: number): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]() {
+      const inner = src[Symbol.asyncIterator]();
+      return {
+        async next() {
+          const startMs = performance.now();
+          try {
+            return await inner.next();
+          } finally {
+            totalsMs[slot] += performance.now() - startMs;
+          }
+        },
+        async return(value?: unknown) {
+          return (await inner.return?.(value)) ?? { done: true as const, value: value as T };
+        },
+      };
+    },
+  };
+}
+
+interface StageTime {
+  name: string;
+  ms: number;
+}
+
+/** The CLI's stages over the same audio, in memory and in 64 KiB chunks as stdin delivers it. */
+async function stageSplit(pcm: Buffer, cfg: Config, engine: Engine): Promise<StageTime[]> {
+  const names = ['decode (s16le stereo → mono)', 'resample (44.1 → 16 kHz)', 'windows', 'features', 'classifier', 'note assembly', 'output (JSON lines)'];
+  const stages = [...noteStages(cfg, engine), jsonlWriter()] as unknown as AnyStage[];
+  const inclusiveMs = new Float64Array(stages.length + 1); // [0]: the source
+  let it: AsyncIterable<unknown> = timed(bufferChunks(pcm), inclusiveMs, 0);
+  stages.forEach((stage, i) => { it = timed(stage(it), inclusiveMs, i + 1); });
+  for await (const _ of it); // drain: output text is discarded, as the throughput runs' is
+  return names.map((name, i) => ({ name, ms: inclusiveMs[i + 1] - inclusiveMs[i] }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics and formatting
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Nearest-rank percentile: with few samples it reports one that was actually measured. */
+function percentile(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.max(0, Math.ceil(p * s.length) - 1)];
+}
+
+const medianOrNull = (xs: (number | null)[]) => {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length ? median(v) : null;
+};
+const mib = (kib: number | null) => (kib === null ? 'n/a' : `${(kib / 1024).toFixed(0)} MiB`);
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+const times = (x: number) => `${x >= 100 ? x.toFixed(0) : x.toFixed(1)}×`;
+const minutesLabel = (m: number) => `${+m.toFixed(2)} min`;
+
+function cpuModel(): string {
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) return m[1].trim();
+  } catch { /* not Linux */ }
+  return os.cpus()[0]?.model ?? 'unknown CPU';
+}
+
+function gitDescription(): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    return dirty ? `${commit} with uncommitted changes` : commit;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function writeSection(file: string, body: string): void {
+  const block = `${MARK_START}\n${body.trimEnd()}\n${MARK_END}`;
+  let text = existsSync(file)
+    ? readFileSync(file, 'utf8')
+    : '# Benchmarks\n\nWritten by `npm run bench` (scripts/bench.ts); text outside the bench markers is kept.\n';
+  const a = text.indexOf(MARK_START), b = text.indexOf(MARK_END);
+  text = a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + MARK_END.length) : `${text.trimEnd()}\n\n${block}\n`;
+  writeFileSync(file, text);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const opt = parseOptions(process.argv.slice(2));
+  const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'melodyfilter-bench-'));
+  const loadAtStart = os.loadavg()[0];
+  try {
+    // The model: the shipped one, one given, or a random one of the shipping shape.
+    let modelDir = opt.modelDir;
+    if (opt.standIn) {
+      await useBackend('auto');
+      const shipped = await loadModel(resolveConfig().modelDir);
+      const model = buildModel({ featureSize: FEATURE_SIZE, embedUnits: SHIPPING_EMBED_UNITS, lstmUnits: SHIPPING_LSTM_UNITS });
+      modelDir = path.join(tmpDir, 'stand-in');
+      const { training: _t, eval: _e, ...metadata } = shipped.info; // tfjs takes plain JSON metadata only
+      await saveModel(model, modelDir, { ...metadata, name: 'stand-in (random weights)' });
+    }
+    // The in-process split parses the same flags the spawned runs get, so both measure one setting.
+    const flags = [...(modelDir ? ['-m', modelDir] : []), ...opt.extraArgs];
+    const inv = parseArgv(flags);
+    if (inv.command !== 'transcribe' || inv.files.length || inv.cfg.events || inv.cfg.output !== 'jsonl' || inv.cfg.verbose) {
+      throw new UsageError(`flags after -- may only tune recognition (no files, --events, --output or -v), got ${opt.extraArgs.join(' ')}`);
+    }
+    const { cfg } = inv;
+    const engine = await loadEngine(cfg);
+    const { shape, info } = engine.loaded;
+    log(`model ${info.name}: ${shape.featureSize} → Dense(${shape.embedUnits}) → LSTM(${shape.lstmUnits})`);
+
+    // Rendered once, shared by every run: melodyfilter reads the raw bytes, aubionotes the WAV.
+    const longSeconds = opt.minutes * 60;
+    log(`rendering ${minutesLabel(opt.minutes)} of melody in ${NOISE_KIND} noise…`);
+    const long = synthesize(longSeconds, SEED, THROUGHPUT_SNR_DB);
+    const rawPath = path.join(tmpDir, `melody-${+opt.minutes.toFixed(2)}min.raw`);
+    const wavPath = rawPath.replace(/\.raw$/, '.wav');
+    writeFileSync(rawPath, long.pcm);
+    writeFileSync(wavPath, wavHeader(long.pcm.length));
+    appendFileSync(wavPath, long.pcm); // not concatenated: an hour of audio is 635 MB
+
+    // 1, 2, 4: throughput, aubionotes and memory, alternating so that load changes hit both alike.
+    const mfArgs = ['-v', ...flags];
+    const checkpointMinutes = Math.min(CHECKPOINT_MINUTES, opt.minutes / 2);
+    const mfRuns: ProcessRun[] = [];
+    const aubioRuns: ProcessRun[] = [];
+    let aubioMissing: string | null = null;
+    for (let r = 0; r < opt.runs; r++) {
+      log(`throughput run ${r + 1}/${opt.runs}…`);
+      mfRuns.push(await runProcess(BIN, mfArgs, { file: rawPath, checkpointBytes: checkpointMinutes * 60 * RATE_HZ * FRAME_BYTES }));
+      if (aubioMissing) continue;
+      try {
+        aubioRuns.push(await runProcess('aubionotes', ['-i', wavPath], null));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        aubioMissing = 'aubionotes not found (Debian: apt install aubio-tools); row skipped';
+        log(aubioMissing);
+      }
+    }
+    const backend = backendOf(mfRuns[0].stderr);
+
+    // 5: start-up on one second with one note in it.
+    log('start-up runs…');
+    const oneNote = synthesize(1, SEED, Infinity, [{ pitch: 60, start: 0.1, end: 0.8, velocity: 90 }]);
+    const startupRuns: ProcessRun[] = [];
+    for (let r = 0; r < STARTUP_RUNS; r++) startupRuns.push(await runProcess(BIN, mfArgs, { bytes: oneNote.pcm }));
+
+    // 3: latency at real time.
+    log(`latency: ${opt.latencySeconds} s paced in ${LATENCY_CHUNK_MS} ms chunks…`);
+    const paced = synthesize(opt.latencySeconds, SEED + 1, LATENCY_SNR_DB);
+    const latencyArgs = ['--events', '-v', ...flags];
+    const latency = await measureLatency(paced, latencyArgs);
+
+    // 6: per stage, in this process.
+    log('per-stage split…');
+    const stages = await stageSplit(long.pcm, cfg, engine);
+
+    const loadAtEnd = os.loadavg()[0];
+    const report = formatReport({
+      opt, backend, kernel: cfg.kernel, info: `${info.name}: ${shape.featureSize} features → Dense(${shape.embedUnits}) → LSTM(${shape.lstmUnits})`,
+      notesInLong: long.notes.length, mfRuns, aubioRuns, aubioMissing, checkpointMinutes, startupRuns,
+      latency, stages, loadAtStart, loadAtEnd, mfArgs, latencyArgs,
+      rawName: path.basename(rawPath), wavName: path.basename(wavPath),
+    });
+    process.stdout.write(report);
+    if (opt.write) {
+      writeSection(opt.outFile, report);
+      log(`wrote ${path.relative(process.cwd(), opt.outFile) || opt.outFile}`);
+    }
+  } finally {
+    if (opt.keep) log(`audio kept in ${tmpDir}`);
+    else rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+interface ReportInput {
+  opt: Options;
+  backend: string;
+  kernel: string;
+  info: string;
+  notesInLong: number;
+  mfRuns: ProcessRun[];
+  aubioRuns: ProcessRun[];
+  aubioMissing: string | null;
+  checkpointMinutes: number;
+  startupRuns: ProcessRun[];
+  latency: LatencyResult;
+  stages: StageTime[];
+  loadAtStart: number;
+  loadAtEnd: number;
+  mfArgs: string[];
+  latencyArgs: string[];
+  rawName: string;
+  wavName: string;
+}
+
+function formatReport(r: ReportInput): string {
+  const { opt } = r;
+  const audioSeconds = opt.minutes * 60;
+  const walls = r.mfRuns.map((x) => x.wallMs);
+  const mfMedianMs = median(walls);
+  const speed = (wallMs: number) => (audioSeconds * 1000) / wallMs;
+  const rows: string[][] = [];
+
+  rows.push(['Throughput', `**${times(speed(mfMedianMs))} real time**`,
+    `median of ${walls.length} runs (${times(speed(Math.max(...walls)))}–${times(speed(Math.min(...walls)))}); ` +
+    `${(mfMedianMs / 1000).toFixed(1)} s wall for ${minutesLabel(opt.minutes)} of audio; ${r.mfRuns[0].stdoutLines} notes written`]);
+  if (r.aubioMissing) {
+    rows.push(['aubionotes, same audio', 'skipped', r.aubioMissing]);
+  } else {
+    const aubioMs = median(r.aubioRuns.map((x) => x.wallMs));
+    rows.push(['aubionotes, same audio', `${times(speed(aubioMs))} real time`,
+      `melodyfilter/aubionotes wall time = **${(mfMedianMs / aubioMs).toFixed(2)}** (medians of ${r.aubioRuns.length}); ` +
+      `${(aubioMs / 1000).toFixed(1)} s wall; ${r.aubioRuns[0].stdoutLines} notes written`]);
+  }
+
+  const lat = r.latency;
+  const spread = (xs: number[]) => xs.length ? `${ms(percentile(xs, 0.5))} / ${ms(percentile(xs, 0.95))} / ${ms(Math.max(...xs))}` : 'nothing measured';
+  rows.push(['Latency p50 / p95 / max: true onset written → note-on line', spread(lat.fromTrueOnsetMs),
+    `${lat.matched} of ${lat.trueOnsets} onsets matched by an event within ${MATCH_SECONDS * 1000} ms (${lat.matchedRightPitch} with the right pitch)`]);
+  rows.push(['Latency p50 / p95 / max: audio at the event\'s own time written → line', spread(lat.fromReportedTimeMs),
+    `all ${lat.noteOnEvents} note-on events; the pipeline's delay behind the audio, whatever the model hears; ` +
+    `paced writes slipped up to ${ms(lat.worstPacingSlipMs)} behind schedule`]);
+
+  const peak = medianOrNull(r.mfRuns.map((x) => x.peakRssKiB));
+  const early = medianOrNull(r.mfRuns.map((x) => x.rssAtCheckpointKiB));
+  const end = medianOrNull(r.mfRuns.map((x) => x.rssAtEndOfInputKiB));
+  rows.push(['Peak RSS', mib(peak), `VmHWM, throughput runs (median)`]);
+  const growth = early !== null && end !== null ? `; ${end >= early ? '+' : ''}${((end - early) / 1024).toFixed(1)} MiB` : '';
+  rows.push([`RSS after ${minutesLabel(r.checkpointMinutes)} of audio → at end of input`, `${mib(early)} → ${mib(end)}`,
+    `VmRSS while streaming ${minutesLabel(opt.minutes)}${growth} (a whole hour is the soak script's job)`]);
+
+  const firstBytes = r.startupRuns.map((x) => x.firstByteMs);
+  const exits = r.startupRuns.map((x) => x.wallMs);
+  const wroteAll = firstBytes.every((x) => x !== null);
+  rows.push(['Start-up, 1 s input with one note (C4)',
+    wroteAll ? `${ms(median(firstBytes as number[]))} to first byte` : `${ms(median(exits))} to exit`,
+    `median of ${STARTUP_RUNS}; ${wroteAll ? `exit at ${ms(median(exits))}` : `no output in ${firstBytes.filter((x) => x === null).length} of ${STARTUP_RUNS} runs, so time to exit`}`]);
+
+  const totalMs = r.stages.reduce((s, x) => s + x.ms, 0);
+  const perMinute = (x: number) => x / opt.minutes;
+  const stageRows = r.stages.map((s) => [s.name, perMinute(s.ms).toFixed(0), `${((100 * s.ms) / totalMs).toFixed(1)}%`]);
+  stageRows.push(['**total**', `**${perMinute(totalMs).toFixed(0)}**`, `${times(speed(totalMs))} real time in-process`]);
+
+  const table = (head: string[], body: string[][]) =>
+    [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+  const cores = os.cpus().length;
+  const date = new Date().toISOString().replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC');
+  const busy = r.loadAtStart > cores / 2 ? ' (busy: numbers are noisy)' : '';
+  const bench = `npm run bench --${process.argv.slice(2).map((a) => ` ${/\s/.test(a) ? JSON.stringify(a) : a}`).join('')}`;
+  return [
+    '## Latest run',
+    '',
+    ...(opt.note ? [`**${opt.note}**`, ''] : []),
+    `- Date: ${date}; commit ${gitDescription()}`,
+    `- Machine: ${cores} cores, ${cpuModel()}; ${os.platform()} ${os.release()}; Node ${process.version}; load average ${r.loadAtStart.toFixed(2)} at start, ${r.loadAtEnd.toFixed(2)} at end${busy}`,
+    `- Model: ${r.info}; tfjs backend ${r.backend} (from \`-v\`), kernel ${r.kernel}; ${opt.extraArgs.length ? `flags \`${opt.extraArgs.join(' ')}\`` : 'default settings'}`,
+    `- Input: ${minutesLabel(opt.minutes)} synthesized melody (${r.notesInLong} notes, MIDI ${MELODY_LOW_MIDI}–${MELODY_HIGH_MIDI}, seed ${SEED}) in ${NOISE_KIND} noise at ${THROUGHPUT_SNR_DB} dB SNR, ${RATE_HZ} Hz stereo s16le (the CLI's defaults); latency input ${opt.latencySeconds} s at ${LATENCY_SNR_DB} dB SNR`,
+    '',
+    table(['Measurement', 'Result', 'Detail'], rows),
+    '',
+    `### Per stage (in-process, same ${minutesLabel(opt.minutes)} of audio)`,
+    '',
+    table(['Stage', 'ms per minute of audio', 'Share'], stageRows),
+    '',
+    'Commands:',
+    '',
+    '```sh',
+    `${bench}   # this report`,
+    `cat ${r.rawName} | bin/melodyfilter ${r.mfArgs.join(' ')} > /dev/null   # throughput, memory; x${opt.runs}`,
+    ...(r.aubioMissing ? [] : [`aubionotes -i ${r.wavName} > /dev/null   # same samples with a WAV header; x${opt.runs}`]),
+    `bin/melodyfilter ${r.latencyArgs.join(' ')}   # stdin fed ${LATENCY_CHUNK_MS} ms chunks on a timer after the model loads`,
+    `bin/melodyfilter ${r.mfArgs.join(' ')} < note-1s.raw   # start-up; x${STARTUP_RUNS}`,
+    '```',
+    '',
+  ].join('\n');
+}
+
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(`bench: ${(err as Error).message}\n`);
+  process.exitCode = err instanceof UsageError ? 2 : 1;
+}

@@ -1,0 +1,89 @@
+import t from 'tap';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { buildModel, saveModel, loadModel, FastLstmClassifier, TfjsClassifier, NUM_CLASSES } from '../lib/model.js';
+import { useBackend } from '../lib/backend.js';
+import { FEATURE_SIZE } from '../lib/features.js';
+import { train } from '../lib/train/train.js';
+import { makeRng } from '../lib/synth/random.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'melodyfilter-model-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const INFO = { name: 'test', windowSamples: 2048, hopSamples: 256, sampleRate: 16000, featureSize: FEATURE_SIZE };
+
+function randomFeatures(frames: number, seed: number): Float32Array {
+  const rng = makeRng(seed);
+  // Sparse and non-negative, like the real features.
+  return new Float32Array(frames * FEATURE_SIZE).map(() => (rng() < 0.3 ? rng() : 0));
+}
+
+async function runAll(c: { run: FastLstmClassifier['run'] }, x: Float32Array, frames: number, chunks: number[]) {
+  const probs = new Float32Array(frames * NUM_CLASSES), onsets = new Float32Array(frames);
+  let at = 0;
+  for (const n of chunks) {
+    const p = new Float32Array(n * NUM_CLASSES), o = new Float32Array(n);
+    await c.run(x.subarray(at * FEATURE_SIZE, (at + n) * FEATURE_SIZE), n, p, o);
+    probs.set(p, at * NUM_CLASSES); onsets.set(o, at);
+    at += n;
+  }
+  return { probs, onsets };
+}
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+t.test('save and load keep weights and metadata', async (t) => {
+  await useBackend('cpu');
+  const model = buildModel({ featureSize: FEATURE_SIZE, embedUnits: 16, lstmUnits: 12 });
+  await saveModel(model, dir, INFO);
+  const loaded = await loadModel(dir);
+  t.same(loaded.shape, { featureSize: FEATURE_SIZE, embedUnits: 16, lstmUnits: 12 });
+  t.equal(loaded.info.windowSamples, 2048);
+  const a = model.getWeights().map((w) => Array.from(w.dataSync()));
+  const b = loaded.model.getWeights().map((w) => Array.from(w.dataSync()));
+  t.same(b, a);
+});
+
+for (const backend of ['cpu', 'wasm'] as const) {
+  t.test(`fast kernel matches tfjs (${backend}) to 1e-5, state carried across uneven batches`, async (t) => {
+    await useBackend(backend);
+    const { model } = await loadModel(dir);
+    // Random weights are small: scale them up so the test would catch a wrong gate order.
+    model.setWeights(model.getWeights().map((w) => tf.mul(w, 3)));
+    const frames = 40;
+    const x = randomFeatures(frames, 7);
+    const fast = await runAll(new FastLstmClassifier(model), x, frames, [1, 7, 13, 19]);
+    const slow = await runAll(new TfjsClassifier(model), x, frames, [40]);
+    const slowChunked = await runAll(new TfjsClassifier(model), x, frames, [3, 3, 34]);
+    t.ok(maxDiff(fast.probs, slow.probs) < 1e-5, `probs differ by ${maxDiff(fast.probs, slow.probs)}`);
+    t.ok(maxDiff(fast.onsets, slow.onsets) < 1e-5, `onsets differ by ${maxDiff(fast.onsets, slow.onsets)}`);
+    t.ok(maxDiff(slow.probs, slowChunked.probs) < 1e-5, 'tfjs carries its state across calls');
+  });
+}
+
+t.test('corrupt models are clear errors', async (t) => {
+  const bad = mkdtempSync(path.join(tmpdir(), 'melodyfilter-bad-'));
+  t.teardown(() => rmSync(bad, { recursive: true, force: true }));
+  await t.rejects(loadModel(bad), /no model at .* \(model\.json not found\)/);
+  writeFileSync(path.join(bad, 'model.json'), '{not json');
+  await t.rejects(loadModel(bad), /is not valid JSON/);
+  writeFileSync(path.join(bad, 'model.json'), readFileSync(path.join(dir, 'model.json')));
+  writeFileSync(path.join(bad, 'weights.bin'), readFileSync(path.join(dir, 'weights.bin')).subarray(0, 100));
+  await t.rejects(loadModel(bad), /model weights are corrupt: 100 bytes/);
+});
+
+t.test('a tiny model trains: loss falls on synthesized melodies', async (t) => {
+  await useBackend('wasm');
+  const out = path.join(dir, 'tiny');
+  const first = await train({ outDir: out, steps: 1, batchSize: 8, frames: 32, warmupFrames: 8, workers: 0, embedUnits: 24, lstmUnits: 16, learningRate: 0.01, log: () => {} });
+  const more = await train({ outDir: out, steps: 25, batchSize: 8, frames: 32, warmupFrames: 8, workers: 0, embedUnits: 24, lstmUnits: 16, learningRate: 0.01, resume: true, log: () => {} });
+  t.equal(more.steps, 26, 'resumed from the checkpoint');
+  t.ok(more.loss < first.loss - 0.5, `loss ${first.loss.toFixed(3)} → ${more.loss.toFixed(3)}`);
+  const loaded = await loadModel(out);
+  t.equal((loaded.info.training as { steps: number }).steps, 26);
+});

@@ -1,0 +1,138 @@
+import t from 'tap';
+import { parseMidi } from 'midi-file';
+import { NoteTracker } from '../lib/smooth.js';
+import { NUM_CLASSES, CLASS_MIDI_OFFSET } from '../lib/model.js';
+import { buildMidi, TICKS_PER_BEAT } from '../lib/writers/midi.js';
+import { renderSvg } from '../lib/writers/svg.js';
+import { midiName, parseNoteName, type Note, type NoteEvent } from '../lib/notes.js';
+
+const CFG = { hopSamples: 256, sampleRate: 16000, threshold: 0.5, minNoteMs: 40, lowMidi: 21, highMidi: 108 };
+const HOP = 256 / 16000;
+
+/** Frames described as [pitch or 0, probability, onset]; runs the tracker over them. */
+function track(frames: [number, number, number][], cfg = CFG) {
+  const notes: Note[] = [];
+  const events: NoteEvent[] = [];
+  const tr = new NoteTracker(cfg, { note: (n) => notes.push(n) });
+  const ev = new NoteTracker(cfg, { event: (e) => events.push(e) });
+  const probs = new Float32Array(NUM_CLASSES);
+  frames.forEach(([pitch, p, onset], k) => {
+    probs.fill((1 - p) / (NUM_CLASSES - 1));
+    probs[pitch ? pitch - CLASS_MIDI_OFFSET : 0] = p;
+    tr.push(k, probs, 0, onset, -20);
+    ev.push(k, probs, 0, onset, -20);
+  });
+  tr.flush(frames.length - 1, frames.length * HOP);
+  ev.flush(frames.length - 1, frames.length * HOP);
+  return { notes, events };
+}
+
+const run = (pitch: number, n: number, p = 0.9, onsetFirst = true): [number, number, number][] =>
+  Array.from({ length: n }, (_, i) => [pitch, p, onsetFirst && i === 0 ? 0.9 : 0.05]);
+const silence = (n: number) => run(0, n, 0.95, false);
+
+t.test('a held key becomes one note with boundary times half a hop before its frames', async (t) => {
+  const { notes } = track([...silence(5), ...run(60, 20), ...silence(10)]);
+  t.equal(notes.length, 1);
+  t.equal(notes[0].pitch, 60); t.equal(notes[0].name, 'C4');
+  t.ok(Math.abs(notes[0].start - 4.5 * HOP) < 1e-12);
+  t.ok(Math.abs(notes[0].end - 24.5 * HOP) < 1e-12);
+  t.ok(notes[0].confidence > 0.85);
+});
+
+t.test('a single frame of a key is noise, not a note', async (t) => {
+  t.equal(track([...silence(5), [64, 0.9, 0.9], ...silence(5)]).notes.length, 0);
+});
+
+t.test('a repeated key with an onset splits into two notes', async (t) => {
+  const { notes } = track([...silence(3), ...run(62, 15), ...run(62, 15), ...silence(5)]);
+  t.equal(notes.length, 2);
+  t.ok(Math.abs(notes[1].start - 17.5 * HOP) < 1e-12);
+});
+
+t.test('a fading note that dips and returns without an onset stays one note', async (t) => {
+  const dip: [number, number, number][] = [[0, 0.8, 0], [0, 0.8, 0], [0, 0.8, 0]];
+  const { notes } = track([...silence(3), ...run(67, 20), ...dip, ...run(67, 10, 0.9, false), ...silence(10)]);
+  t.equal(notes.length, 1);
+  t.ok(Math.abs(notes[0].end - 35.5 * HOP) < 1e-12);
+});
+
+t.test('a dip followed by a re-strike is two notes, the first ending where it faded', async (t) => {
+  const dip: [number, number, number][] = [[0, 0.8, 0], [0, 0.8, 0], [0, 0.8, 0]];
+  const { notes } = track([...silence(3), ...run(67, 20), ...dip, ...run(67, 10), ...silence(10)]);
+  t.equal(notes.length, 2);
+  t.ok(Math.abs(notes[0].end - 22.5 * HOP) < 1e-12);
+});
+
+t.test('a pitch change ends one note and starts the next at the change', async (t) => {
+  const { notes } = track([...silence(2), ...run(60, 10), ...run(64, 10, 0.9, false), ...silence(5)]);
+  t.same(notes.map((n) => n.pitch), [60, 64]);
+  t.ok(Math.abs(notes[0].end - notes[1].start) < 1e-12);
+});
+
+t.test('a note sounding at end of input ends at the end of input', async (t) => {
+  const frames = [...silence(2), ...run(72, 10)];
+  const { notes } = track(frames);
+  t.equal(notes.length, 1);
+  t.equal(notes[0].end, frames.length * HOP);
+});
+
+t.test('events: note-on as soon as confirmed, note-off at the end', async (t) => {
+  const { events } = track([...silence(2), ...run(60, 10), ...silence(10)]);
+  t.same(events.map((e) => e.event), ['on', 'off']);
+  t.ok(Math.abs(events[0].time - 1.5 * HOP) < 1e-12);
+});
+
+t.test('--range drops keys outside it; --min-note drops short notes', async (t) => {
+  t.equal(track([...silence(2), ...run(50, 10), ...silence(5)], { ...CFG, lowMidi: 60 }).notes.length, 0);
+  t.equal(track([...silence(2), ...run(50, 4), ...silence(5)], { ...CFG, minNoteMs: 100 }).notes.length, 0);
+});
+
+t.test('MIDI file parses back to the same notes, times exact to a tick', async (t) => {
+  const notes: Note[] = [
+    { pitch: 60, name: 'C4', start: 0.008, end: 0.5, velocity: 100, confidence: 1 },
+    { pitch: 60, name: 'C4', start: 0.5, end: 0.9, velocity: 64, confidence: 1 },
+    { pitch: 108, name: 'C8', start: 1.234, end: 2.5, velocity: 1, confidence: 1 },
+  ];
+  const tempo = 90;
+  const midi = parseMidi(buildMidi(notes, { tempo, program: 5, midiChannel: 3 }));
+  t.equal(midi.header.ticksPerBeat, TICKS_PER_BEAT);
+  let tick = 0;
+  const on: { pitch: number; tick: number; velocity: number }[] = [];
+  const off: { pitch: number; tick: number }[] = [];
+  let usPerBeat = 0, program = -1;
+  for (const e of midi.tracks[0]) {
+    tick += e.deltaTime;
+    if (e.type === 'setTempo') usPerBeat = e.microsecondsPerBeat;
+    if (e.type === 'programChange') { program = e.programNumber; t.equal(e.channel, 2); }
+    if (e.type === 'noteOn' && e.velocity > 0) on.push({ pitch: e.noteNumber, tick, velocity: e.velocity });
+    if (e.type === 'noteOff' || (e.type === 'noteOn' && e.velocity === 0)) off.push({ pitch: e.noteNumber, tick });
+  }
+  t.equal(program, 5);
+  const secondsPerTick = usPerBeat / 1e6 / TICKS_PER_BEAT;
+  t.equal(on.length, 3); t.equal(off.length, 3);
+  on.forEach((o, i) => {
+    t.equal(o.pitch, notes[i].pitch);
+    t.equal(o.velocity, notes[i].velocity);
+    t.ok(Math.abs(o.tick * secondsPerTick - notes[i].start) <= secondsPerTick / 2 + 1e-9, `start ${o.tick * secondsPerTick} vs ${notes[i].start}`);
+    t.ok(Math.abs(off[i].tick * secondsPerTick - notes[i].end) <= secondsPerTick / 2 + 1e-9);
+  });
+});
+
+t.test('an empty MIDI file is still a valid file', async (t) => {
+  const midi = parseMidi(buildMidi([], { tempo: 120, program: 0, midiChannel: 1 }));
+  t.equal(midi.tracks.length, 1);
+});
+
+t.test('SVG piano roll has one bar per note and names octaves', async (t) => {
+  const svg = renderSvg([{ pitch: 60, name: 'C4', start: 0, end: 1, velocity: 80, confidence: 1 }, { pitch: 64, name: 'E4', start: 1, end: 2, velocity: 80, confidence: 1 }]);
+  t.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  t.equal(svg.match(/class="note"/g)?.length, 2);
+  t.match(svg, />C4</);
+});
+
+t.test('note names round-trip', async (t) => {
+  for (let m = 21; m <= 108; m++) t.equal(parseNoteName(midiName(m)), m);
+  t.equal(parseNoteName('Bb3'), 58);
+  t.ok(Number.isNaN(parseNoteName('H2')));
+});
