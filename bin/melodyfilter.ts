@@ -1,5 +1,6 @@
 // melodyfilter: parse flags, run the pipeline, map errors to exit codes. Nothing else.
 import { readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { parseArgv, type Invocation } from '../lib/args.js';
 import { HELP } from '../lib/help.js';
 import { UsageError } from '../lib/config.js';
@@ -31,15 +32,27 @@ async function main(argv: string[]): Promise<number> {
     if (inv.command === 'eval') return (await import('../lib/eval/command.js')).evalCommand(inv);
     const stop = new StopSignal();
     // When stdin is a pipe, Ctrl-C reaches the producer too and its EOF ends the run with every
-    // note written; a lone SIGINT still stops us after a grace period. SIGTERM stops at once.
-    process.on('SIGINT', () => {
-      if (process.stdin.isTTY || inv.files.some((f) => f !== '-')) stop.stop();
-      else setTimeout(() => stop.stop(), PIPE_SIGINT_GRACE_MS).unref();
-    });
-    process.on('SIGTERM', () => stop.stop());
+    // note written; a lone SIGINT still stops us after a grace period. SIGTERM stops at once. A
+    // signal after we have begun stopping means the user has given up waiting: exit now.
+    const stdinIsPipe = !process.stdin.isTTY && !inv.files.some((f) => f !== '-');
+    let graceStarted = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stop.stopped || (signal === 'SIGINT' && graceStarted)) {
+        process.stderr.write(`melodyfilter: ${signal} while stopping; exiting without finishing\n`);
+        process.exit(128 + osConstants.signals[signal]);
+      }
+      if (signal === 'SIGINT' && stdinIsPipe) {
+        graceStarted = true;
+        setTimeout(() => stop.stop(), PIPE_SIGINT_GRACE_MS).unref();
+        return;
+      }
+      stop.stop();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     const engine = await loadEngine(inv.cfg);
     if (verbose) {
-      process.stderr.write(`melodyfilter: backend ${engine.backend}, kernel ${inv.cfg.kernel}, model ${engine.loaded.info.name} (${inv.cfg.modelDir})\n`);
+      process.stderr.write(`melodyfilter: backend ${engine.backend}, kernel ${inv.cfg.kernel}, model ${engine.info.name} (${inv.cfg.modelDir})\n`);
     }
     await transcribeAll(inv, engine, stop);
     return EXIT_OK;

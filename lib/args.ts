@@ -111,14 +111,45 @@ function rangeOf(v: string | undefined): { lowMidi?: number; highMidi?: number }
   return { lowMidi: lo, highMidi: hi };
 }
 
+const SHORT_TO_LONG = new Map<string, string>(Object.entries(OPTIONS).flatMap(([long, o]) => ('short' in o ? [[o.short, long] as const] : [])));
+
+/** `--rate -5`: a negative number after a flag that takes a value is that value, so the range checks
+ *  can say what is wrong with it. parseArgs would only call it ambiguous. */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') { out.push(...argv.slice(i)); break; }
+    const long = a.startsWith('--') ? a.slice(2) : /^-[A-Za-z]$/.test(a) ? SHORT_TO_LONG.get(a[1]) : undefined;
+    const takesValue = long !== undefined && (OPTIONS as Record<string, { type: string }>)[long]?.type === 'string';
+    if (takesValue && /^-\.?\d/.test(argv[i + 1] ?? '')) out.push(`--${long}=${argv[++i]}`);
+    else out.push(a);
+  }
+  return out;
+}
+
+/** parseArgs' errors, made one short line: "unknown option --bogus", not a paragraph on '--'. */
+function parseArgsMessage(err: NodeJS.ErrnoException): string {
+  const first = err.message.split('\n')[0].replace(/^TypeError \[\w+\]: /, '');
+  const option = /^(?:Unknown option|Option) '([^']+)'/.exec(first)?.[1];
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `unknown option ${option}`;
+  if (/argument is ambiguous/.test(first) && option) {
+    const long = option.startsWith('--') ? option : `--${SHORT_TO_LONG.get(option[1]) ?? option.slice(1)}`;
+    return `${option} needs a value (write ${long}=VALUE for one that starts with '-')`;
+  }
+  const missing = /^Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/.exec(first);
+  if (missing) return `${missing[1]} needs a value`;
+  return first;
+}
+
 export function parseArgv(argv: string[]): Invocation {
   let command: Command = 'transcribe';
   if (argv[0] === 'train' || argv[0] === 'eval') { command = argv[0]; argv = argv.slice(1); }
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0].replace(/^TypeError \[\w+\]: /, ''));
+    throw new UsageError(parseArgsMessage(err as NodeJS.ErrnoException));
   }
   const v = parsed.values;
   if (v.help) command = 'help';

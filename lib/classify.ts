@@ -1,6 +1,6 @@
 // Stream stage: feature batches → class and onset probabilities, state carried across batches.
 import type { FrameBatch } from './features.js';
-import { NUM_CLASSES, type FrameClassifier } from './model.js';
+import { NUM_CLASSES, type FrameClassifier } from './kernel.js';
 
 export interface ScoredBatch extends FrameBatch {
   probs: Float32Array; // count × NUM_CLASSES

@@ -23,25 +23,33 @@ export function warn(message: string): void {
 /** Ends an input early (on SIGINT/SIGTERM) as if it had reached EOF, so every stage flushes. */
 export class StopSignal {
   stopped = false;
-  private wake: (() => void) | null = null;
-  private readonly waiting = new Promise<void>((r) => { this.wake = r; });
+  private readonly onStop = new Set<() => void>();
   stop(): void {
+    if (this.stopped) return;
     this.stopped = true;
-    this.wake?.();
+    for (const f of this.onStop) f();
   }
-  /** Wrap a source: yields its chunks until stop() is called. */
-  wrap(src: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  /**
+   * Wrap a source: yields its chunks until stop() is called, then destroys it. Destroying is what
+   * ends a read waiting on a pipe that stays open (and lets the process exit: an open stdin would
+   * keep it alive). No Promise.race against a stop promise: each race adds a reaction to that promise
+   * that lives until it settles, one per chunk, which grows without bound on a live stream.
+   */
+  wrap(src: Readable): AsyncIterable<Uint8Array> {
     const self = this;
     return (async function* () {
-      const it = src[Symbol.asyncIterator]();
+      const destroy = () => src.destroy();
+      if (self.stopped) { destroy(); return; }
+      self.onStop.add(destroy);
       try {
-        while (!self.stopped) {
-          const next = await Promise.race([it.next(), self.waiting.then(() => null)]);
-          if (next === null || next.done) break;
-          yield next.value;
+        for await (const chunk of src) {
+          if (self.stopped) break;
+          yield chunk as Uint8Array;
         }
+      } catch (err) {
+        if (!self.stopped) throw err; // a read cut short by stop() is the end of input, not an error
       } finally {
-        void it.return?.();
+        self.onStop.delete(destroy);
       }
     })();
   }
@@ -115,16 +123,49 @@ export function outputPath(outDir: string, file: string, output: Config['output'
   return path.join(outDir, base + EXTENSIONS[output]);
 }
 
+/** `mkdir -p` that fails instead of spinning: Node's recursive mkdir loops forever where mkdir gives
+ *  ENOENT under a parent that exists (any path under /proc), retrying the parent, then the child. */
+async function makeDirectory(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+    return;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EEXIST' && statSync(dir).isDirectory()) return;
+    if (e.code === 'EEXIST') throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR' });
+    const parent = path.dirname(dir);
+    if (e.code !== 'ENOENT' || parent === dir) throw e;
+    await makeDirectory(parent);
+  }
+  try {
+    await mkdir(dir); // once: a parent that exists and still gives ENOENT cannot hold directories
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST' && statSync(dir).isDirectory()) return;
+    throw err;
+  }
+}
+
+/** An errno as words: "not a directory", not "ENOTDIR: not a directory, mkdir 'x/y'". */
+function reason(e: NodeJS.ErrnoException): string {
+  return /^[A-Z]+: ([^,]+)/.exec(e.message)?.[1] ?? e.message;
+}
+
 export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopSignal): Promise<void> {
   const files = inv.files.length ? inv.files : ['-'];
   if (files.filter((f) => f === '-').length > 1) throw new InputError("stdin ('-') can be read only once");
-  if (inv.outDir) await mkdir(inv.outDir, { recursive: true });
-  for (const file of files) {
-    if (stop.stopped) break;
+  if (inv.outDir) {
+    await makeDirectory(inv.outDir).catch((err: NodeJS.ErrnoException) => {
+      throw new InputError(`cannot create output directory ${inv.outDir}: ${reason(err)}`);
+    });
+  }
+  for (const [i, file] of files.entries()) {
+    // Stopped before the first input: it still runs (reading nothing), so stdout gets a whole
+    // document, such as an empty MIDI file; with --out-dir no file is made for an input never read.
+    if (stop.stopped && (i > 0 || inv.outDir)) break;
     if (inv.outDir) {
       const target = outputPath(inv.outDir, file, inv.cfg.output);
       const out = createWriteStream(target);
-      await new Promise<void>((resolve, reject) => { out.once('open', () => resolve()); out.once('error', (e) => reject(new InputError(`cannot write ${target}: ${e.message}`))); });
+      await new Promise<void>((resolve, reject) => { out.once('open', () => resolve()); out.once('error', (e) => reject(new InputError(`cannot write ${target}: ${reason(e)}`))); });
       await transcribeInput(inv, engine, file, out, stop, false);
     } else {
       await transcribeInput(inv, engine, file, process.stdout, stop, files.length > 1);

@@ -12,7 +12,9 @@ export const TOP_MIDI = 118; // highest semitone whose bins stay under 8 kHz (Ny
 export const BINS_PER_SEMITONE = 3;
 export const SEMITONES = TOP_MIDI - LOWEST_MIDI + 1; // 98
 export const SPECTRUM_BINS = SEMITONES * BINS_PER_SEMITONE; // 294
-export const FEATURE_SIZE = SPECTRUM_BINS + SEMITONES; // 392
+/** Spectrum bins, per-semitone onset evidence, and the frame's mean level below the running peak. */
+export const FEATURE_SIZE = SPECTRUM_BINS + SEMITONES + 1; // 393
+export const LEVEL_FEATURE = SPECTRUM_BINS + SEMITONES;
 /** dB span mapped onto 0..1 below the running peak: quieter than this is silence to the model. */
 const RANGE_DB = 80;
 /** Peak follower release, dB per frame (at 16 ms hops ≈ 9 dB/s): slower than most piano decays, so a
@@ -115,10 +117,19 @@ export class FeatureExtractor {
     }
     this.peakDb = Math.max(frameMax, this.peakDb - RELEASE_DB_PER_FRAME);
     const floor = this.peakDb - RANGE_DB;
+    // Centred per frame: what matters is a bin's height above its neighbours, not the noise floor's
+    // level; inputs with a large common offset also train much more slowly (measured: an MLP's loss
+    // after 150 steps fell from 2.7 to 1.0 once centred). The mean itself is kept as one feature.
+    let mean = 0;
     for (let j = 0; j < SPECTRUM_BINS; j++) {
       const x = (db[j] - floor) / RANGE_DB;
-      out[outOffset + j] = x < 0 ? 0 : x;
+      const v = x < 0 ? 0 : x;
+      out[outOffset + j] = v;
+      mean += v;
     }
+    mean /= SPECTRUM_BINS;
+    for (let j = 0; j < SPECTRUM_BINS; j++) out[outOffset + j] = 2 * (out[outOffset + j] - mean);
+    out[outOffset + LEVEL_FEATURE] = mean;
     // Onset evidence: per-semitone rise since the last frame, ignoring what sits below the floor.
     const prev = this.prevSemitoneDb;
     for (let s = 0; s < SEMITONES; s++) {

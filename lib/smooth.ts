@@ -5,7 +5,7 @@
 // decaying note from flickering). A same-key onset peak inside a note splits it: a re-struck key. A
 // note that fades and comes back within MERGE_FRAMES without an onset is one note, not two.
 import type { Config } from './config.js';
-import { CLASS_MIDI_OFFSET, NUM_CLASSES, SILENCE } from './model.js';
+import { CLASS_MIDI_OFFSET, NUM_CLASSES, SILENCE } from './kernel.js';
 import { midiName, type Note, type NoteEvent } from './notes.js';
 
 /** Windows a new key must persist to start a note: 2 × 16 ms, below the 40 ms shortest note. */

@@ -1,37 +1,48 @@
 // The pipeline, assembled: PCM bytes → mono → MODEL_RATE → windows → features → classifier → notes.
 import { Duplex } from 'node:stream';
-import { MODEL_RATE, UsageError, resolveConfig, type Config } from './config.js';
+import { InputError, MODEL_RATE, UsageError, resolveConfig, type Config } from './config.js';
 import { decodePcm, newDecodeReport, type DecodeReport } from './pcm.js';
 import { resample } from './resample.js';
 import { windows } from './window.js';
-import { features } from './features.js';
+import { features, FEATURE_SIZE } from './features.js';
 import { classify } from './classify.js';
 import { smoothNotes, type NoteOutput } from './smooth.js';
-import { loadModel, FastLstmClassifier, TfjsClassifier, type FrameClassifier, type LoadedModel } from './model.js';
-import { useBackend } from './backend.js';
+import { readWeightFile, shapeOfWeights, FastLstmClassifier, type FrameClassifier, type ModelInfo, type ModelShape } from './kernel.js';
 import type { Note, NoteEvent } from './notes.js';
 
 export type Explicit = ReadonlySet<'sampleRate' | 'channels' | 'encoding'>;
 
 export interface Engine {
-  loaded: LoadedModel;
+  info: ModelInfo;
+  shape: ModelShape;
+  /** The tfjs backend in use, or 'none' when the fast kernel runs without tfjs. */
   backend: string;
   /** A fresh classifier (fresh LSTM state) for each stream. */
   newClassifier(): FrameClassifier;
 }
 
-/** Start the tfjs backend and load the model once; streams then share it. */
+/** Load the model once; streams then share it. The fast kernel reads the weights without loading
+ *  TensorFlow.js at all (a second or more of start-up); --kernel tfjs starts a tfjs backend. */
 export async function loadEngine(cfg: Pick<Config, 'backend' | 'modelDir' | 'kernel' | 'windowSamples' | 'hopSamples'>): Promise<Engine> {
-  const backend = await useBackend(cfg.backend);
-  const loaded = await loadModel(cfg.modelDir);
-  const { info } = loaded;
+  let engine: Engine;
+  if (cfg.kernel === 'fast') {
+    const file = await readWeightFile(cfg.modelDir);
+    engine = { info: file.info, shape: shapeOfWeights(file.weights), backend: 'none', newClassifier: () => new FastLstmClassifier(file.weights) };
+  } else {
+    const { useBackend } = await import('./backend.js');
+    const { loadModel, TfjsClassifier } = await import('./model.js');
+    const backend = await useBackend(cfg.backend);
+    const loaded = await loadModel(cfg.modelDir);
+    engine = { info: loaded.info, shape: loaded.shape, backend, newClassifier: () => new TfjsClassifier(loaded.model) };
+  }
+  const { info } = engine;
+  if (engine.shape.featureSize !== FEATURE_SIZE) {
+    throw new InputError(`model ${info.name} expects ${engine.shape.featureSize} features per window; this melodyfilter computes ${FEATURE_SIZE} (a model from another version)`);
+  }
   if (info.windowSamples !== cfg.windowSamples || info.hopSamples !== cfg.hopSamples || info.sampleRate !== MODEL_RATE) {
     throw new UsageError(`model ${info.name} works on ${info.windowSamples}-sample windows with ${info.hopSamples}-sample hops at ${info.sampleRate} Hz; --window/--hop must match it (got ${cfg.windowSamples}/${cfg.hopSamples})`);
   }
-  return {
-    loaded, backend,
-    newClassifier: () => (cfg.kernel === 'tfjs' ? new TfjsClassifier(loaded.model) : new FastLstmClassifier(loaded.model)),
-  };
+  return engine;
 }
 
 /** The stages from bytes to notes, ready for stream.pipeline. */

@@ -45,16 +45,16 @@ const THROUGHPUT_SNR_DB = 20;
 const NOISE_KIND = 'pink';
 /** Quieter noise for the latency melody: it measures delay, not robustness, so give the model its best chance. */
 const LATENCY_SNR_DB = 30;
-/** Noise is mixed a minute at a time: mixAtSnr spreads one level per 20 ms block into Math.max,
- *  which overflows the stack on inputs much longer than ten minutes. */
+/** Noise is mixed a minute at a time: mixAtSnr spreads one level per block into Math.max, which
+ *  overflows the stack on long inputs, and a minute-long buffer of noise is enough. */
 const NOISE_BLOCK_SECONDS = 60;
 /** Peak level of the rendered audio: leaves headroom so nothing clips. */
 const PEAK_LEVEL = 0.9;
 const SEED = 1;
 /** Audio is paced in 10 ms chunks for latency, as a sound card with a 10 ms period delivers it. */
 const LATENCY_CHUNK_MS = 10;
-/** A note-on line matches a true onset within this distance in stream time: two windows' worth of
- *  hops on either side is more than the tracker's own error and less than the melody's shortest gap. */
+/** A note-on line matches a true onset within this distance in stream time: six 16 ms hops, beyond
+ *  the tracker's timing error, yet short enough that an event seldom has two candidate onsets. */
 const MATCH_SECONDS = 0.1;
 const STARTUP_RUNS = 5;
 /** How often /proc/<pid>/status is read. VmHWM is the kernel's own peak, so polling loses nothing
@@ -63,8 +63,10 @@ const POLL_MS = 50;
 /** When to take the early RSS reading: enough audio that buffers and JIT have settled. */
 const CHECKPOINT_MINUTES = 1;
 /** The shape the real model ships with (Dense(128) → LSTM(128) on FEATURE_SIZE features); used for
- *  `--stand-in` so classifier timings are representative before the trained weights exist. */
+ *  `--stand-in` so classifier timings are representative whatever models/melody-lstm holds. */
 const SHIPPING_EMBED_UNITS = 128, SHIPPING_LSTM_UNITS = 128;
+/** Clock ticks per second in /proc/<pid>/stat: USER_HZ, fixed at 100 by the Linux ABI. */
+const CLOCK_TICKS_PER_SECOND = 100;
 const MARK_START = '<!-- bench:start -->', MARK_END = '<!-- bench:end -->';
 
 const HELP = `Usage: npm run bench -- [options]
@@ -74,7 +76,7 @@ const HELP = `Usage: npm run bench -- [options]
   --latency-seconds N   length of the real-time paced input (default 30)
   --stand-in            use a randomly initialised model of the shipping shape (${FEATURE_SIZE} → Dense(${SHIPPING_EMBED_UNITS}) → LSTM(${SHIPPING_LSTM_UNITS}))
                         instead of models/melody-lstm: real timings, no notes
-  --model DIR           model directory passed to melodyfilter -m
+  --model DIR           model directory for every run (melodyfilter -m)
   --note TEXT           a line at the top of the report (e.g. "preliminary, measured while training ran")
   --out FILE            markdown file to update (default BENCHMARKS.md)
   --no-write            print the report only
@@ -220,6 +222,9 @@ class MemoryWatch {
 
 interface ProcessRun {
   wallMs: number;
+  /** User + system CPU time of the process; null where /proc is missing. Unlike wall time it barely
+   *  moves when other work competes for the cores. */
+  cpuMs: number | null;
   /** From spawn to the first byte on stdout; null if it wrote nothing. */
   firstByteMs: number | null;
   stdoutBytes: number;
@@ -244,13 +249,14 @@ async function* bufferChunks(bytes: Buffer): AsyncGenerator<Buffer> {
 
 /** Runs `command` to completion, timing it from spawn to exit with its stdout drained. */
 async function runProcess(command: string, args: string[], input: ProcessInput | null): Promise<ProcessRun> {
+  const cpuBeforeMs = reapedChildrenCpuMs();
   const startMs = performance.now();
   const child = spawn(command, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => { child.once('spawn', resolve); child.once('error', reject); });
   const mem = new MemoryWatch(child.pid!);
   const run: ProcessRun = {
-    wallMs: 0, firstByteMs: null, stdoutBytes: 0, stdoutLines: 0, stderr: '',
+    wallMs: 0, cpuMs: null, firstByteMs: null, stdoutBytes: 0, stdoutLines: 0, stderr: '',
     peakRssKiB: null, rssAtCheckpointKiB: null, rssAtEndOfInputKiB: null,
   };
   child.stdout!.on('data', (d: Buffer) => {
@@ -277,6 +283,8 @@ async function runProcess(command: string, args: string[], input: ProcessInput |
   }
   const code = await closed;
   run.wallMs = performance.now() - startMs;
+  const cpuAfterMs = reapedChildrenCpuMs();
+  run.cpuMs = cpuBeforeMs === null || cpuAfterMs === null ? null : cpuAfterMs - cpuBeforeMs;
   await fed;
   mem.stop();
   run.peakRssKiB = mem.peakKiB;
@@ -285,6 +293,18 @@ async function runProcess(command: string, args: string[], input: ProcessInput |
     throw new Error(`${path.basename(command)} ${args.join(' ')} exited with ${code}: ${last}`);
   }
   return run;
+}
+
+/** CPU time of this process's exited and reaped children (cutime + cstime of /proc/self/stat). Runs
+ *  are one at a time, so the change across a run is that run's CPU time, exactly, with no polling. */
+function reapedChildrenCpuMs(): number | null {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // field 3 (state) on; comm may hold spaces
+    return ((Number(fields[16 - 3]) + Number(fields[17 - 3])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null; // not Linux
+  }
 }
 
 function backendOf(stderr: string): string {
@@ -382,19 +402,28 @@ async function measureLatency(audio: BenchAudio, args: string[]): Promise<Latenc
 
 type AnyStage = (src: AsyncIterable<unknown>) => AsyncIterable<unknown>;
 
-/** Adds the time each next() takes to totalsMs[slot]. That time includes the upstream work the
- *  stage pulled in; with nothing else running, subtracting the upstream total leaves its own. */
-function timed<T>(src: AsyncIterable<T>, totalsMs: Float64Array, slot: number): AsyncIterable<T> {
+interface StageTotals {
+  wallMs: Float64Array;
+  cpuMs: Float64Array;
+}
+
+/** Adds the time each next() takes to the totals' `slot`. That time includes the upstream work the
+ *  stage pulled in; with nothing else running in this process, subtracting the upstream total leaves
+ *  the stage's own. CPU time too, because wall time on a busy machine also counts time spent preempted. */
+function timed<T>(src: AsyncIterable<T>, totals: StageTotals, slot: number): AsyncIterable<T> {
   return {
     [Symbol.asyncIterator]() {
       const inner = src[Symbol.asyncIterator]();
       return {
         async next() {
           const startMs = performance.now();
+          const startCpu = process.cpuUsage();
           try {
             return await inner.next();
           } finally {
-            totalsMs[slot] += performance.now() - startMs;
+            totals.wallMs[slot] += performance.now() - startMs;
+            const cpu = process.cpuUsage(startCpu);
+            totals.cpuMs[slot] += (cpu.user + cpu.system) / 1000;
           }
         },
         async return(value?: unknown) {
@@ -407,18 +436,20 @@ function timed<T>(src: AsyncIterable<T>, totalsMs: Float64Array, slot: number): 
 
 interface StageTime {
   name: string;
-  ms: number;
+  wallMs: number;
+  cpuMs: number;
 }
 
 /** The CLI's stages over the same audio, in memory and in 64 KiB chunks as stdin delivers it. */
 async function stageSplit(pcm: Buffer, cfg: Config, engine: Engine): Promise<StageTime[]> {
   const names = ['decode (s16le stereo → mono)', 'resample (44.1 → 16 kHz)', 'windows', 'features', 'classifier', 'note assembly', 'output (JSON lines)'];
   const stages = [...noteStages(cfg, engine), jsonlWriter()] as unknown as AnyStage[];
-  const inclusiveMs = new Float64Array(stages.length + 1); // [0]: the source
-  let it: AsyncIterable<unknown> = timed(bufferChunks(pcm), inclusiveMs, 0);
-  stages.forEach((stage, i) => { it = timed(stage(it), inclusiveMs, i + 1); });
+  const inclusive: StageTotals = { wallMs: new Float64Array(stages.length + 1), cpuMs: new Float64Array(stages.length + 1) }; // [0]: the source
+  let it: AsyncIterable<unknown> = timed(bufferChunks(pcm), inclusive, 0);
+  stages.forEach((stage, i) => { it = timed(stage(it), inclusive, i + 1); });
   for await (const _ of it); // drain: output text is discarded, as the throughput runs' is
-  return names.map((name, i) => ({ name, ms: inclusiveMs[i + 1] - inclusiveMs[i] }));
+  const own = (xs: Float64Array, i: number) => xs[i + 1] - xs[i];
+  return names.map((name, i) => ({ name, wallMs: own(inclusive.wallMs, i), cpuMs: own(inclusive.cpuMs, i) }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -498,7 +529,7 @@ async function main(): Promise<void> {
     }
     const { cfg } = inv;
     const engine = await loadEngine(cfg);
-    const { shape, info } = engine.loaded;
+    const { shape, info } = engine;
     log(`model ${info.name}: ${shape.featureSize} → Dense(${shape.embedUnits}) → LSTM(${shape.lstmUnits})`);
 
     // Rendered once, shared by every run: melodyfilter reads the raw bytes, aubionotes the WAV.
@@ -594,16 +625,20 @@ function formatReport(r: ReportInput): string {
   const speed = (wallMs: number) => (audioSeconds * 1000) / wallMs;
   const rows: string[][] = [];
 
+  const mfCpuMs = medianOrNull(r.mfRuns.map((x) => x.cpuMs));
+  const cpuNote = (cpuMs: number | null) => (cpuMs === null ? '' : `; ${(cpuMs / 1000).toFixed(1)} s CPU (${times(speed(cpuMs))} real time per CPU second)`);
   rows.push(['Throughput', `**${times(speed(mfMedianMs))} real time**`,
     `median of ${walls.length} runs (${times(speed(Math.max(...walls)))}–${times(speed(Math.min(...walls)))}); ` +
-    `${(mfMedianMs / 1000).toFixed(1)} s wall for ${minutesLabel(opt.minutes)} of audio; ${r.mfRuns[0].stdoutLines} notes written`]);
+    `${(mfMedianMs / 1000).toFixed(1)} s wall for ${minutesLabel(opt.minutes)} of audio${cpuNote(mfCpuMs)}; ${r.mfRuns[0].stdoutLines} notes written`]);
   if (r.aubioMissing) {
     rows.push(['aubionotes, same audio', 'skipped', r.aubioMissing]);
   } else {
     const aubioMs = median(r.aubioRuns.map((x) => x.wallMs));
+    const aubioCpuMs = medianOrNull(r.aubioRuns.map((x) => x.cpuMs));
+    const cpuRatio = mfCpuMs !== null && aubioCpuMs ? `, CPU time ${(mfCpuMs / aubioCpuMs).toFixed(2)}` : '';
     rows.push(['aubionotes, same audio', `${times(speed(aubioMs))} real time`,
-      `melodyfilter/aubionotes wall time = **${(mfMedianMs / aubioMs).toFixed(2)}** (medians of ${r.aubioRuns.length}); ` +
-      `${(aubioMs / 1000).toFixed(1)} s wall; ${r.aubioRuns[0].stdoutLines} notes written`]);
+      `melodyfilter/aubionotes wall time = **${(mfMedianMs / aubioMs).toFixed(2)}**${cpuRatio} (medians of ${r.aubioRuns.length}); ` +
+      `${(aubioMs / 1000).toFixed(1)} s wall${cpuNote(aubioCpuMs)}; ${r.aubioRuns[0].stdoutLines} notes written`]);
   }
 
   const lat = r.latency;
@@ -625,14 +660,18 @@ function formatReport(r: ReportInput): string {
   const firstBytes = r.startupRuns.map((x) => x.firstByteMs);
   const exits = r.startupRuns.map((x) => x.wallMs);
   const wroteAll = firstBytes.every((x) => x !== null);
+  const startupCpuMs = medianOrNull(r.startupRuns.map((x) => x.cpuMs));
   rows.push(['Start-up, 1 s input with one note (C4)',
     wroteAll ? `${ms(median(firstBytes as number[]))} to first byte` : `${ms(median(exits))} to exit`,
-    `median of ${STARTUP_RUNS}; ${wroteAll ? `exit at ${ms(median(exits))}` : `no output in ${firstBytes.filter((x) => x === null).length} of ${STARTUP_RUNS} runs, so time to exit`}`]);
+    `median of ${STARTUP_RUNS}; ${wroteAll ? `exit at ${ms(median(exits))}` : `no output in ${firstBytes.filter((x) => x === null).length} of ${STARTUP_RUNS} runs, so time to exit`}` +
+    (startupCpuMs === null ? '' : `; ${ms(startupCpuMs)} CPU`)]);
 
-  const totalMs = r.stages.reduce((s, x) => s + x.ms, 0);
-  const perMinute = (x: number) => x / opt.minutes;
-  const stageRows = r.stages.map((s) => [s.name, perMinute(s.ms).toFixed(0), `${((100 * s.ms) / totalMs).toFixed(1)}%`]);
-  stageRows.push(['**total**', `**${perMinute(totalMs).toFixed(0)}**`, `${times(speed(totalMs))} real time in-process`]);
+  const totalWallMs = r.stages.reduce((s, x) => s + x.wallMs, 0);
+  const totalCpuMs = r.stages.reduce((s, x) => s + x.cpuMs, 0);
+  const perMinute = (x: number) => (x / opt.minutes).toFixed(0);
+  const share = (x: number, total: number) => `${((100 * x) / total).toFixed(1)}%`;
+  const stageRows = r.stages.map((s) => [s.name, perMinute(s.wallMs), share(s.wallMs, totalWallMs), perMinute(s.cpuMs), share(s.cpuMs, totalCpuMs)]);
+  stageRows.push(['**total**', `**${perMinute(totalWallMs)}**`, `${times(speed(totalWallMs))} real time`, `**${perMinute(totalCpuMs)}**`, `${times(speed(totalCpuMs))} per CPU second`]);
 
   const table = (head: string[], body: string[][]) =>
     [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((row) => `| ${row.join(' | ')} |`)].join('\n');
@@ -653,7 +692,7 @@ function formatReport(r: ReportInput): string {
     '',
     `### Per stage (in-process, same ${minutesLabel(opt.minutes)} of audio)`,
     '',
-    table(['Stage', 'ms per minute of audio', 'Share'], stageRows),
+    table(['Stage', 'wall ms per minute of audio', 'share', 'CPU ms per minute of audio', 'share'], stageRows),
     '',
     'Commands:',
     '',

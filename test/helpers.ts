@@ -1,5 +1,8 @@
 // Fixtures made here, not stored: sines, melodies, PCM encodings, and a tiny model trained in-process.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Encoding } from '../lib/config.js';
 
@@ -47,29 +50,111 @@ export function wavFile(mono: Float32Array, rate: number, channels = 1, opts: { 
 
 export interface RunResult { code: number | null; signal: NodeJS.Signals | null; stdout: Buffer; stderr: string }
 
-/** Spawn bin/melodyfilter with `args`, write `input` to stdin (in `chunk`-byte pieces if given). */
-export function runCli(args: string[], input: Buffer | null, opts: { chunk?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+export interface RunOptions {
+  /** Bytes per write: a number, or a function giving each next size (random chunking). */
+  chunk?: number | (() => number);
+  /** Yield to the event loop after each write, so the reader tends to see each piece on its own. */
+  pace?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** SIGKILL after this long: a hung run fails its test instead of the whole file timing out. */
+  timeoutMs?: number;
+}
+
+export interface CliRun {
+  child: ChildProcessWithoutNullStreams;
+  /** Settles when the process has exited and its stdout and stderr are drained. */
+  result: Promise<RunResult>;
+}
+
+/** Spawn bin/melodyfilter with `args` and collect what it writes; the caller drives stdin.
+ *  Under tap, every child gets tap's coverage loader through NODE_OPTIONS, re-added on each spawn;
+ *  `env -u` drops it for the CLI, which runs compiled dist/ code whose coverage tap cannot map, and
+ *  would otherwise start twice as slowly. `env` execs the CLI, so the child's pid is the CLI's. */
+export function spawnCli(args: string[], opts: Pick<RunOptions, 'env' | 'timeoutMs'> = {}): CliRun {
+  const child = spawn('env', ['-u', 'NODE_OPTIONS', BIN, ...args], { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const result = new Promise<RunResult>((resolve, reject) => {
     const out: Buffer[] = [];
     let err = '';
-    child.stdout.on('data', (d) => out.push(d));
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stdout.on('error', () => {}); // a test that closes stdout early gets EPIPE-free reads
     child.stderr.on('data', (d) => { err += d; });
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out), stderr: err }));
-    child.stdin.on('error', () => {});
-    if (!input) { child.stdin.end(); return; }
-    if (!opts.chunk) { child.stdin.end(input); return; }
-    let i = 0;
-    const step = opts.chunk;
-    const write = () => {
-      while (i < input.length) {
-        const ok = child.stdin.write(input.subarray(i, i + step));
-        i += step;
-        if (!ok) { child.stdin.once('drain', write); return; }
-      }
-      child.stdin.end();
-    };
-    write();
+    const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : null;
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(out), stderr: err });
+    });
   });
+  child.stdin.on('error', () => {}); // the process may exit before reading everything
+  return { child, result };
+}
+
+/** Write `input` to `stdin` in pieces and end it, honouring backpressure. */
+export async function feed(stdin: Writable, input: Buffer, opts: Pick<RunOptions, 'chunk' | 'pace'> = {}): Promise<void> {
+  const size = typeof opts.chunk === 'function' ? opts.chunk : () => (opts.chunk as number | undefined) || input.length || 1;
+  for (let i = 0; i < input.length && !stdin.destroyed; ) {
+    const n = Math.max(1, size());
+    const ok = stdin.write(input.subarray(i, i + n));
+    i += n;
+    if (!ok) {
+      await new Promise<void>((resolve) => {
+        const go = () => { stdin.off('drain', go); stdin.off('close', go); resolve(); };
+        stdin.on('drain', go); stdin.on('close', go);
+      });
+    }
+    else if (opts.pace) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  stdin.end();
+}
+
+/** Spawn bin/melodyfilter with `args`, write `input` to stdin (in `chunk`-byte pieces if given). */
+export async function runCli(args: string[], input: Buffer | null, opts: RunOptions = {}): Promise<RunResult> {
+  const { child, result } = spawnCli(args, opts);
+  if (input) await feed(child.stdin, input, opts);
+  else child.stdin.end();
+  return result;
+}
+
+/** Sine tones with 5 ms fades (no clicks), each [hz, startSeconds, endSeconds], in `seconds` of audio. */
+export function tones(spec: readonly (readonly [number, number, number])[], seconds: number, rate: number, amp = 0.5): Float32Array {
+  const out = new Float32Array(Math.round(seconds * rate));
+  const fade = Math.round(0.005 * rate);
+  for (const [hz, start, end] of spec) {
+    const a = Math.round(start * rate), b = Math.min(out.length, Math.round(end * rate));
+    for (let i = a; i < b; i++) {
+      const gain = Math.min(1, (i - a) / fade, (b - i) / fade);
+      out[i] += amp * gain * Math.sin((2 * Math.PI * hz * (i - a)) / rate);
+    }
+  }
+  return out;
+}
+
+/** Hand-set model that hears sine tones (scripts/tone-model.ts): notes that do not depend on training. */
+export async function makeToneModel(dir: string): Promise<void> {
+  const { writeToneModel } = await import('../scripts/tone-model.js');
+  await writeToneModel(dir);
+}
+
+/** Copy the shipped model into `dir` once, so runs in one test file all use one version of it while
+ *  a trainer replaces it. A copy taken mid-replacement (weights not matching model.json) is retried. */
+export async function snapshotShippedModel(dir: string): Promise<void> {
+  const from = path.join(ROOT, 'models/melody-lstm');
+  for (let attempt = 0; ; attempt++) {
+    mkdirSync(dir, { recursive: true });
+    for (const f of ['model.json', 'weights.bin']) copyFileSync(path.join(from, f), path.join(dir, f));
+    try {
+      const json = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8'));
+      const floats = json.weightsManifest[0].weights.reduce((n: number, w: { shape: number[] }) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+      if (statSync(path.join(dir, 'weights.bin')).size === floats * 4) return;
+    } catch {
+      // model.json caught mid-write: try again
+    }
+    if (attempt === 10) throw new Error(`models/melody-lstm did not settle into a consistent copy`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** JSON lines of stdout, parsed. */
+export function jsonLines<T = Record<string, unknown>>(stdout: Buffer | string): T[] {
+  return stdout.toString().split('\n').filter((l) => l).map((l) => JSON.parse(l) as T);
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, saveModel, loadModel, FastLstmClassifier, TfjsClassifier, NUM_CLASSES } from '../lib/model.js';
+import { buildModel, saveModel, loadModel, weightsOf, FastLstmClassifier, TfjsClassifier, NUM_CLASSES } from '../lib/model.js';
 import { useBackend } from '../lib/backend.js';
 import { FEATURE_SIZE } from '../lib/features.js';
 import { train } from '../lib/train/train.js';
@@ -57,7 +57,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
     model.setWeights(model.getWeights().map((w) => tf.mul(w, 3)));
     const frames = 40;
     const x = randomFeatures(frames, 7);
-    const fast = await runAll(new FastLstmClassifier(model), x, frames, [1, 7, 13, 19]);
+    const fast = await runAll(new FastLstmClassifier(weightsOf(model)), x, frames, [1, 7, 13, 19]);
     const slow = await runAll(new TfjsClassifier(model), x, frames, [40]);
     const slowChunked = await runAll(new TfjsClassifier(model), x, frames, [3, 3, 34]);
     t.ok(maxDiff(fast.probs, slow.probs) < 1e-5, `probs differ by ${maxDiff(fast.probs, slow.probs)}`);

@@ -13,6 +13,6 @@ export async function evalCommand(inv: Invocation): Promise<number> {
   const seed = inv.rest.seed === undefined ? undefined : Number(inv.rest.seed);
   const report = await evaluate(engine, { scale: SCALES[set], seed, log: (s) => process.stderr.write(`melodyfilter: eval: ${s}\n`) });
   if (inv.rest.json) process.stdout.write(JSON.stringify(report, null, 1) + '\n');
-  else process.stdout.write(`Model ${engine.loaded.info.name}, set ${set}, ${report.seconds.toFixed(0)} s\n\n` + formatReport(report));
+  else process.stdout.write(`Model ${engine.info.name}, set ${set}, ${report.seconds.toFixed(0)} s\n\n` + formatReport(report));
   return 0;
 }

@@ -2,7 +2,7 @@
 // turned into the features the model sees and the labels it should give.
 import { MODEL_RATE } from '../config.js';
 import { FeatureExtractor, FEATURE_SIZE } from '../features.js';
-import { CLASS_MIDI_OFFSET, SILENCE } from '../model.js';
+import { CLASS_MIDI_OFFSET, SILENCE } from '../kernel.js';
 import { Windower } from '../window.js';
 import { randomMelody, type MelodyOptions, type ScoreNote } from '../synth/melody.js';
 import { randomVoice, heldOutVoice, renderPiano } from '../synth/piano.js';

@@ -1,0 +1,201 @@
+// The classifier without TensorFlow.js: reads the tfjs layers-format files (model.json +
+// weights.bin, the source of truth written by training) and runs Dense → LSTM → heads as plain loops
+// over Float32Arrays. Loading tfjs costs a second or more at start-up and its per-call overhead
+// dominates window-by-window streaming; this does neither.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { InputError } from './config.js';
+
+export const NUM_CLASSES = 89; // class 0: silence or noise; class k: MIDI 20 + k (A0 = 21 … C8 = 108)
+export const SILENCE = 0;
+export const CLASS_MIDI_OFFSET = 20;
+
+export interface ModelShape {
+  featureSize: number;
+  embedUnits: number;
+  lstmUnits: number;
+}
+
+/** What a model directory says about itself (model.json's userDefinedMetadata). */
+export interface ModelInfo {
+  name: string;
+  windowSamples: number;
+  hopSamples: number;
+  sampleRate: number;
+  featureSize: number;
+  training?: Record<string, unknown>;
+  eval?: Record<string, unknown>;
+}
+
+/** Runs frames through the network, carrying LSTM state from call to call. */
+export interface FrameClassifier {
+  /** `features`: nFrames × featureSize; writes nFrames × NUM_CLASSES probabilities and nFrames onsets. */
+  run(features: Float32Array, nFrames: number, probs: Float32Array, onsets: Float32Array): Promise<void>;
+  dispose(): void;
+}
+
+export interface WeightSpec {
+  name: string;
+  shape: number[];
+  dtype: string;
+}
+
+export type NamedWeights = Map<string, { shape: number[]; data: Float32Array }>;
+
+export interface WeightFile {
+  info: ModelInfo;
+  topology: unknown;
+  specs: WeightSpec[];
+  weightData: ArrayBuffer;
+  weights: NamedWeights;
+}
+
+/** Layer sizes, from the weight shapes. */
+export function shapeOfWeights(weights: NamedWeights): ModelShape {
+  const embed = weights.get('embed/kernel'), recurrent = weights.get('lstm/recurrent_kernel');
+  if (!embed || !recurrent) throw new InputError('model lacks embed/kernel or lstm/recurrent_kernel: not a melodyfilter model');
+  return { featureSize: embed.shape[0], embedUnits: embed.shape[1], lstmUnits: recurrent.shape[0] };
+}
+
+/** Read and check a model directory; every failure is one clear InputError. */
+export async function readWeightFile(dir: string): Promise<WeightFile> {
+  const jsonPath = path.join(dir, 'model.json');
+  let json: { modelTopology?: unknown; weightsManifest?: { paths: string[]; weights: WeightSpec[] }[]; userDefinedMetadata?: ModelInfo };
+  try {
+    json = JSON.parse(await readFile(jsonPath, 'utf8'));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new InputError(e.code === 'ENOENT' ? `no model at ${dir} (model.json not found)` : `model ${jsonPath} is not valid JSON`);
+  }
+  const manifest = json.weightsManifest?.[0];
+  const info = json.userDefinedMetadata;
+  if (!json.modelTopology || !manifest || !info?.windowSamples) {
+    throw new InputError(`model ${jsonPath} is not a melodyfilter model (missing topology, weights or metadata)`);
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path.join(dir, manifest.paths[0]));
+  } catch {
+    throw new InputError(`model weights ${path.join(dir, manifest.paths[0])} cannot be read`);
+  }
+  const expected = manifest.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
+  if (bytes.length !== expected || manifest.weights.some((w) => w.dtype !== 'float32')) {
+    throw new InputError(`model weights are corrupt: ${bytes.length} bytes, expected ${expected} of float32`);
+  }
+  const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+  const weights: NamedWeights = new Map();
+  let offset = 0;
+  for (const w of manifest.weights) {
+    const n = w.shape.reduce((a, b) => a * b, 1);
+    weights.set(w.name, { shape: w.shape, data: new Float32Array(weightData, offset, n) });
+    offset += n * 4;
+  }
+  return { info, topology: json.modelTopology, specs: manifest.weights, weightData, weights };
+}
+
+/** The same network as plain loops over Float32Arrays, weights copied out of the tfjs model. */
+export class FastLstmClassifier implements FrameClassifier {
+  private readonly F: number;
+  private readonly E: number;
+  private readonly H: number;
+  private readonly embedWt: Float32Array; // E × F (transposed from tfjs' F × E)
+  private readonly embedB: Float32Array;
+  private readonly lstmWt: Float32Array; // 4H × E
+  private readonly lstmUt: Float32Array; // 4H × H
+  private readonly lstmB: Float32Array; // 4H, gates i, f, c, o
+  private readonly noteWt: Float32Array; // C × H
+  private readonly noteB: Float32Array;
+  private readonly onsetW: Float32Array; // H
+  private readonly onsetB: number;
+  private readonly e: Float32Array;
+  private readonly z: Float32Array;
+  private readonly h: Float32Array;
+  private readonly c: Float32Array;
+
+  constructor(weights: NamedWeights) {
+    const w = (name: string) => {
+      const t = weights.get(name);
+      if (!t) throw new InputError(`model has no weight ${name}: not a melodyfilter model`);
+      return t.data.slice();
+    };
+    const shape = shapeOfWeights(weights);
+    this.F = shape.featureSize; this.E = shape.embedUnits; this.H = shape.lstmUnits;
+    const lstmW = w('lstm/kernel'), noteW = w('note/kernel');
+    if (lstmW.length !== this.E * 4 * this.H || noteW.length !== this.H * NUM_CLASSES) {
+      throw new InputError('model weights have shapes this kernel does not know');
+    }
+    this.embedWt = transpose(w('embed/kernel'), this.F, this.E); this.embedB = w('embed/bias');
+    this.lstmWt = transpose(lstmW, this.E, 4 * this.H);
+    this.lstmUt = transpose(w('lstm/recurrent_kernel'), this.H, 4 * this.H); this.lstmB = w('lstm/bias');
+    this.noteWt = transpose(noteW, this.H, NUM_CLASSES); this.noteB = w('note/bias');
+    this.onsetW = w('onset/kernel'); this.onsetB = w('onset/bias')[0];
+    this.e = new Float32Array(this.E);
+    this.z = new Float32Array(4 * this.H);
+    this.h = new Float32Array(this.H);
+    this.c = new Float32Array(this.H);
+  }
+
+  async run(features: Float32Array, nFrames: number, probs: Float32Array, onsets: Float32Array): Promise<void> {
+    for (let t = 0; t < nFrames; t++) this.step(features, t * this.F, probs, t * NUM_CLASSES, onsets, t);
+  }
+
+  step(x: Float32Array, xOff: number, probs: Float32Array, pOff: number, onsets: Float32Array, oOff: number): void {
+    const { F, E, H, e, z, h, c } = this;
+    const H4 = 4 * H;
+    // embed = relu(W·x + b), then z = W·e + U·h + b. Weights are stored transposed (row per output)
+    // so each output is one dot product: V8 keeps its sums in registers, where the tfjs layout would
+    // load and store every partial sum.
+    const EW = this.embedWt;
+    for (let j = 0; j < E; j++) {
+      const v = this.embedB[j] + dot(EW, j * F, x, xOff, F);
+      e[j] = v > 0 ? v : 0;
+    }
+    const LW = this.lstmWt, LU = this.lstmUt;
+    for (let j = 0; j < H4; j++) z[j] = this.lstmB[j] + dot(LW, j * E, e, 0, E) + dot(LU, j * H, h, 0, H);
+    for (let j = 0; j < H; j++) {
+      const ig = sigmoid(z[j]), fg = sigmoid(z[H + j]), g = Math.tanh(z[2 * H + j]), og = sigmoid(z[3 * H + j]);
+      const cj = fg * c[j] + ig * g;
+      c[j] = cj;
+      h[j] = og * Math.tanh(cj);
+    }
+    // Heads: softmax over the keys and silence, sigmoid for the onset.
+    const NW = this.noteWt;
+    let max = -Infinity;
+    for (let k = 0; k < NUM_CLASSES; k++) {
+      const v = this.noteB[k] + dot(NW, k * H, h, 0, H);
+      probs[pOff + k] = v;
+      if (v > max) max = v;
+    }
+    let sum = 0;
+    for (let k = 0; k < NUM_CLASSES; k++) { const v = Math.exp(probs[pOff + k] - max); probs[pOff + k] = v; sum += v; }
+    for (let k = 0; k < NUM_CLASSES; k++) probs[pOff + k] /= sum;
+    onsets[oOff] = sigmoid(this.onsetB + dot(this.onsetW, 0, h, 0, H));
+  }
+
+  dispose(): void {}
+}
+
+/** rows × cols → cols × rows. */
+function transpose(m: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(m.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = m[r * cols + c];
+  return t;
+}
+
+/** a[aOff…aOff+n) · b[bOff…bOff+n), four partial sums to break the add chain. */
+function dot(a: Float32Array, aOff: number, b: Float32Array, bOff: number, n: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    s0 += a[aOff + i] * b[bOff + i];
+    s1 += a[aOff + i + 1] * b[bOff + i + 1];
+    s2 += a[aOff + i + 2] * b[bOff + i + 2];
+    s3 += a[aOff + i + 3] * b[bOff + i + 3];
+  }
+  for (; i < n; i++) s0 += a[aOff + i] * b[bOff + i];
+  return s0 + s1 + s2 + s3;
+}
+
+function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
