@@ -40,6 +40,8 @@ export interface Config {
   minNoteMs: number;
   /** Probability a key must reach to start a note; it ends below half of this (hysteresis). */
   threshold: number;
+  /** Onset probability at which a key that is already sounding counts as struck again. */
+  onsetThreshold: number;
   /** Lowest and highest MIDI note reported. */
   lowMidi: number;
   highMidi: number;
@@ -65,6 +67,9 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   kernel: 'fast' as Kernel,
   minNoteMs: 40, // shorter than any note a player means (a 1/32 at 200 bpm is 37 ms)
   threshold: 0.5,
+  // The onset head is trained on a 1-then-0.5 target around each strike; with the timing jitter of
+  // real strikes its peaks sit well below 1, so the split threshold is lower than the note one.
+  onsetThreshold: 0.3,
   lowMidi: 21, // A0, the lowest piano key
   highMidi: 108, // C8, the highest
   tempo: 120,
@@ -93,6 +98,7 @@ export function resolveConfig(partial: Partial<Config> = {}, defaults: Readonly<
   checkInt('hop', cfg.hopSamples, 1, cfg.windowSamples);
   checkNumber('min-note', cfg.minNoteMs, 0, 60000);
   checkNumber('threshold', cfg.threshold, 0.01, 0.99);
+  checkNumber('onset-threshold', cfg.onsetThreshold, 0.01, 0.99);
   checkInt('range low', cfg.lowMidi, 21, 108);
   checkInt('range high', cfg.highMidi, cfg.lowMidi, 108);
   checkNumber('tempo', cfg.tempo, 1, 1000);

@@ -12,14 +12,15 @@ import { midiName, type Note, type NoteEvent } from './notes.js';
 const CONFIRM_FRAMES = 2;
 /** Windows a fading note may drop out and still continue without a new onset: ~100 ms. */
 const MERGE_FRAMES = 6;
-/** Onset probability that marks a re-strike. */
-const ONSET_THRESHOLD = 0.5;
+/** How far back a new key's start may be moved to the onset that preceded it: a new key often needs a
+ *  few windows to win over the ringing previous one, while the onset output fires at the strike. */
+const BACKDATE_FRAMES = 8;
 /** Windows after a note's start in which its loudness sets its velocity: ~64 ms of attack. */
 const ATTACK_FRAMES = 4;
 /** dBFS mapped to velocity 1 and 127. */
 const QUIET_DB = -60, LOUD_DB = -6;
 
-export type TrackerConfig = Pick<Config, 'hopSamples' | 'threshold' | 'minNoteMs' | 'lowMidi' | 'highMidi'> & { sampleRate: number };
+export type TrackerConfig = Pick<Config, 'hopSamples' | 'threshold' | 'onsetThreshold' | 'minNoteMs' | 'lowMidi' | 'highMidi'> & { sampleRate: number };
 
 interface Sounding {
   pitch: number;
@@ -42,6 +43,7 @@ export class NoteTracker {
   private candidateFrom = 0;
   private candidateRun = 0;
   private prevOnset = 0;
+  private lastOnsetFrame = -Infinity;
   private readonly lowClass: number;
   private readonly highClass: number;
   private readonly minNoteFrames: number;
@@ -68,22 +70,27 @@ export class NoteTracker {
     if (strong && best === this.candidate) this.candidateRun++;
     else if (strong) { this.candidate = best; this.candidateFrom = frame; this.candidateRun = 1; }
     else { this.candidate = -1; this.candidateRun = 0; }
-    const onsetPeak = onset >= ONSET_THRESHOLD && this.prevOnset < ONSET_THRESHOLD;
+    const onThr = this.cfg.onsetThreshold;
+    const onsetPeak = onset >= onThr && this.prevOnset < onThr;
     this.prevOnset = onset;
+    if (onsetPeak) this.lastOnsetFrame = frame;
 
     const s = this.sounding;
     if (s) {
       const own = probs[pOff + s.pitch - CLASS_MIDI_OFFSET];
       const held = own >= thr / 2;
-      if (best === s.pitch - CLASS_MIDI_OFFSET && strong && onsetPeak && frame - s.startFrame >= this.minNoteFrames) {
+      // A re-strike dips the key's probability for a frame or two, so it need only be held, not strong.
+      const ownOrQuiet = best === s.pitch - CLASS_MIDI_OFFSET || best === SILENCE;
+      if (onsetPeak && held && ownOrQuiet && frame - s.startFrame >= this.minNoteFrames) {
         // Struck again: the old note ends here, or where it had faded if it had.
         this.end(s.lastOnFrame < frame - 1 ? s.lastOnFrame + 1 : frame);
-        this.begin(best, frame, levelDb);
+        this.begin(s.pitch - CLASS_MIDI_OFFSET, frame, levelDb);
         return;
       }
       if (this.candidateRun >= CONFIRM_FRAMES && this.candidate !== s.pitch - CLASS_MIDI_OFFSET) {
-        this.end(Math.min(this.candidateFrom, s.lastOnFrame + 1));
-        this.begin(this.candidate, this.candidateFrom, levelDb);
+        const from = Math.max(this.startOf(this.candidateFrom), s.startFrame + 1);
+        this.end(Math.min(from, s.lastOnFrame + 1));
+        this.begin(this.candidate, from, levelDb);
         return;
       }
       if (held) {
@@ -95,7 +102,12 @@ export class NoteTracker {
       }
       return;
     }
-    if (this.candidateRun >= CONFIRM_FRAMES) this.begin(this.candidate, this.candidateFrom, levelDb);
+    if (this.candidateRun >= CONFIRM_FRAMES) this.begin(this.candidate, this.startOf(this.candidateFrom), levelDb);
+  }
+
+  /** A new key confirmed from frame `from` started at the onset just before it, if there was one. */
+  private startOf(from: number): number {
+    return from - this.lastOnsetFrame <= BACKDATE_FRAMES && this.lastOnsetFrame <= from ? this.lastOnsetFrame : from;
   }
 
   private begin(cls: number, frame: number, levelDb: number): void {

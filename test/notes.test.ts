@@ -6,7 +6,7 @@ import { buildMidi, TICKS_PER_BEAT } from '../lib/writers/midi.js';
 import { renderSvg } from '../lib/writers/svg.js';
 import { midiName, parseNoteName, type Note, type NoteEvent } from '../lib/notes.js';
 
-const CFG = { hopSamples: 256, sampleRate: 16000, threshold: 0.5, minNoteMs: 40, lowMidi: 21, highMidi: 108 };
+const CFG = { hopSamples: 256, sampleRate: 16000, threshold: 0.5, onsetThreshold: 0.5, minNoteMs: 40, lowMidi: 21, highMidi: 108 };
 const HOP = 256 / 16000;
 
 /** Frames described as [pitch or 0, probability, onset]; runs the tracker over them. */

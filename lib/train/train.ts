@@ -66,26 +66,42 @@ class ExamplePool {
       while (this.pool.length < Math.min(o.poolSize, o.batchSize * 2)) this.pool.push(this.local());
       return;
     }
-    const url = new URL('./worker.js', import.meta.url);
     const ready: Promise<void>[] = [];
-    for (let i = 0; i < o.workers; i++) {
-      const setup: WorkerSetup = {
-        seed: o.seed * 1000 + i + (o.resume ? Date.now() % 100000 : 0), frames: o.frames, warmupFrames: o.warmupFrames,
-        renders: o.renders, renderSeconds: o.renderSeconds, speechClips: 40, fluidShare: o.fluidShare,
-      };
-      const w = new Worker(url, { workerData: setup });
-      this.workers.push(w);
-      ready.push(new Promise((resolve, reject) => {
-        w.on('error', reject);
-        w.on('message', (m) => {
-          if (m.type === 'ready') { o.log(`worker ${i}: ${m.renders} FluidR3 renders ready`); w.postMessage({ type: 'want', n: PREFETCH }); resolve(); }
-          if (m.type === 'example') this.add(m.ex as Example, w);
-        });
-      }));
-    }
+    for (let i = 0; i < o.workers; i++) ready.push(this.spawn(i, 0));
     await Promise.all(ready);
     // Start once the pool is varied enough that early batches do not repeat a few examples.
     while (this.pool.length < Math.min(o.poolSize, o.batchSize * 4)) await new Promise((r) => setTimeout(r, 200));
+  }
+
+  /** Start data worker `i`; if it dies, say why and start another with fresh seeds, so training never
+   *  silently narrows to the examples already in the pool. */
+  private spawn(i: number, generation: number): Promise<void> {
+    const { o } = this;
+    const setup: WorkerSetup = {
+      seed: o.seed * 1000 + i + generation * 100 + (o.resume ? Date.now() % 100000 : 0), frames: o.frames, warmupFrames: o.warmupFrames,
+      renders: o.renders, renderSeconds: o.renderSeconds, speechClips: 40, fluidShare: o.fluidShare,
+    };
+    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: setup });
+    this.workers[i] = w;
+    return new Promise((resolve, reject) => {
+      let isReady = false;
+      w.on('error', (err) => {
+        o.log(`worker ${i} failed: ${err.stack ?? err.message}`);
+        if (!isReady) { reject(err); return; }
+        if (!this.stopping) void this.spawn(i, generation + 1);
+      });
+      w.on('message', (m) => {
+        if (m.type === 'ready') {
+          o.log(`worker ${i}: ${m.renders} FluidR3 renders ready`);
+          isReady = true;
+          w.postMessage({ type: 'want', n: PREFETCH });
+          resolve();
+        }
+        if (m.type === 'example') this.add(m.ex as Example, w);
+        if (m.type === 'error') o.log(`worker ${i}: example failed, skipped: ${m.message}`);
+      });
+      w.on('exit', (code) => { if (!this.stopping) o.log(`worker ${i} exited with code ${code}`); });
+    });
   }
 
   private add(ex: Example, w: Worker): void {
@@ -110,8 +126,11 @@ class ExamplePool {
     return out;
   }
 
+  private stopping = false;
+
   stop(): void {
-    for (const w of this.workers) w.terminate();
+    this.stopping = true;
+    for (const w of this.workers) void w.terminate();
   }
 }
 

@@ -31,9 +31,17 @@ parentPort!.on('message', (m: { type: string; n: number }) => {
 function produce(): void {
   busy = true;
   while (credit > 0) {
-    const ex = makeExample(rng, setup.frames, setup.warmupFrames, { fluidShare: setup.fluidShare }, renders, speech);
-    parentPort!.postMessage({ type: 'example', ex }, [ex.features.buffer as ArrayBuffer, ex.classes.buffer as ArrayBuffer, ex.onsets.buffer as ArrayBuffer]);
     credit--;
+    let ex;
+    try {
+      ex = makeExample(rng, setup.frames, setup.warmupFrames, { fluidShare: setup.fluidShare }, renders, speech);
+    } catch (err) {
+      // One bad draw must not stop the data: report it and make the next one.
+      parentPort!.postMessage({ type: 'error', message: (err as Error).stack ?? String(err) });
+      credit++;
+      continue;
+    }
+    parentPort!.postMessage({ type: 'example', ex }, [ex.features.buffer as ArrayBuffer, ex.classes.buffer as ArrayBuffer, ex.onsets.buffer as ArrayBuffer]);
   }
   busy = false;
 }

@@ -1,0 +1,57 @@
+// The library API: createTranscriber (a Duplex stream) and transcribe (a buffer), with the shipped model.
+import t from 'tap';
+import { Readable } from 'node:stream';
+import { createTranscriber, transcribe, loadEngine, resolveConfig, type Note } from '../lib/index.js';
+import { encodePcm, sine, wavFile } from './helpers.js';
+
+/** C5 then E5 then G5, 0.4 s each with short gaps, as a clean additive tone with a few partials. */
+function arpeggio(rate: number): Float32Array {
+  const out = new Float32Array(Math.round(1.6 * rate));
+  [72, 76, 79].forEach((midi, k) => {
+    const hz = 440 * Math.pow(2, (midi - 69) / 12);
+    const from = Math.round((0.1 + 0.5 * k) * rate), len = Math.round(0.4 * rate);
+    for (let i = 0; i < len; i++) {
+      const env = Math.exp(-i / (0.3 * rate)) * Math.min(1, i / (0.003 * rate));
+      let v = 0;
+      for (let p = 1; p <= 6; p++) v += Math.sin((2 * Math.PI * hz * p * i) / rate) / p;
+      out[from + i] = 0.3 * env * v;
+    }
+  });
+  return out;
+}
+
+t.test('transcribe(buffer) and createTranscriber(stream) agree, whatever the chunking', async (t) => {
+  const engine = await loadEngine(resolveConfig({}));
+  const pcm = encodePcm(arpeggio(44100), 2, 's16le');
+  const whole = (await transcribe(pcm, { engine })) as Note[];
+  t.ok(whole.length > 0, `${whole.length} notes`);
+  const stream = await createTranscriber({ engine });
+  const got: Note[] = [];
+  const done = new Promise<void>((resolve, reject) => { stream.on('data', (n: Note) => got.push(n)); stream.on('end', resolve); stream.on('error', reject); });
+  const chunks: Buffer[] = [];
+  for (let i = 0, k = 1; i < pcm.length; i += k, k = (k * 13) % 4099 + 1) chunks.push(pcm.subarray(i, i + k));
+  Readable.from(chunks).pipe(stream);
+  await done;
+  t.same(got, whole);
+});
+
+t.test('transcribe reads a WAV buffer by its header', async (t) => {
+  const engine = await loadEngine(resolveConfig({}));
+  const mono = arpeggio(16000);
+  const a = await transcribe(wavFile(mono, 16000, 1), { engine });
+  const b = await transcribe(encodePcm(mono, 1, 's16le'), { engine, sampleRate: 16000, channels: 1 });
+  t.same(a, b);
+});
+
+t.test('events mode yields note-on before note-off', async (t) => {
+  const engine = await loadEngine(resolveConfig({}));
+  const events = (await transcribe(encodePcm(arpeggio(44100), 2, 's16le'), { engine, events: true })) as unknown as { event: string; pitch: number }[];
+  const firstOn = events.findIndex((e) => e.event === 'on');
+  const firstOff = events.findIndex((e) => e.event === 'off');
+  t.ok(firstOn >= 0 && firstOff > firstOn);
+});
+
+t.test('silence gives no notes', async (t) => {
+  const engine = await loadEngine(resolveConfig({}));
+  t.same(await transcribe(encodePcm(sine(440, 1, 44100, 0), 2, 's16le'), { engine }), []);
+});

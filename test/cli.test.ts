@@ -1,0 +1,79 @@
+// End to end through bin/melodyfilter with the shipped model: synthesized melodies in, notes out.
+import t from 'tap';
+import { parseMidi } from 'midi-file';
+import { MODEL_RATE } from '../lib/config.js';
+import { randomMelody, type ScoreNote } from '../lib/synth/melody.js';
+import { randomVoice, renderPiano } from '../lib/synth/piano.js';
+import { makeRng } from '../lib/synth/random.js';
+import { resampleBuffer } from '../lib/resample.js';
+import { addMelody, emptyCounts, scores } from '../lib/eval/metrics.js';
+import { encodePcm, runCli, wavFile } from './helpers.js';
+
+/** A clean melody in the middle of the keyboard by the project's own synthesizer, at `rate`. */
+function melody(seed: number, rate: number): { notes: ScoreNote[]; audio: Float32Array } {
+  const rng = makeRng(seed);
+  const notes = randomMelody(rng, { seconds: 6, lowMidi: 55, highMidi: 79, minNoteSeconds: 0.25, maxNoteSeconds: 0.6, restProbability: 0.1, repeatProbability: 0.15 });
+  const audio = new Float32Array(Math.ceil((notes[notes.length - 1].end + 0.5) * MODEL_RATE));
+  renderPiano(notes, randomVoice(rng), MODEL_RATE, audio, rng);
+  let peak = 0;
+  for (const v of audio) peak = Math.max(peak, Math.abs(v));
+  for (let i = 0; i < audio.length; i++) audio[i] *= 0.5 / peak;
+  return { notes, audio: resampleBuffer(audio, MODEL_RATE, rate) };
+}
+
+function f1Of(ref: ScoreNote[], est: { pitch: number; start: number; end: number }[]) {
+  const c = emptyCounts();
+  addMelody(c, ref, est);
+  return scores(c).f1;
+}
+
+t.test('raw s16le stereo at 44.1 kHz (the defaults) → JSON lines with the melody', async (t) => {
+  const m = melody(1, 44100);
+  const r = await runCli([], encodePcm(m.audio, 2, 's16le'));
+  t.equal(r.code, 0); t.equal(r.stderr, '');
+  const notes = r.stdout.toString().trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  for (const n of notes) {
+    t.ok(Number.isInteger(n.pitch) && typeof n.name === 'string' && n.end >= n.start && n.velocity >= 1 && n.velocity <= 127 && n.confidence <= 1, 'note fields');
+  }
+  const f1 = f1Of(m.notes, notes);
+  t.ok(f1 >= 0.9, `note F1 ${f1.toFixed(3)} on ${m.notes.length} notes`);
+});
+
+t.test('a WAV on stdin and -o midi → a MIDI file with the same notes', async (t) => {
+  const m = melody(2, 22050);
+  const r = await runCli(['-o', 'midi', '--tempo', '100'], wavFile(m.audio, 22050, 1));
+  t.equal(r.code, 0);
+  const midi = parseMidi(r.stdout);
+  let tick = 0, usPerBeat = 500000;
+  const starts: { pitch: number; start: number; end: number }[] = [];
+  const open = new Map<number, number>();
+  for (const e of midi.tracks[0]) {
+    tick += e.deltaTime;
+    const seconds = (tick * usPerBeat) / 1e6 / midi.header.ticksPerBeat!;
+    if (e.type === 'setTempo') usPerBeat = e.microsecondsPerBeat;
+    if (e.type === 'noteOn' && e.velocity > 0) open.set(e.noteNumber, seconds);
+    if (e.type === 'noteOff' || (e.type === 'noteOn' && e.velocity === 0)) {
+      starts.push({ pitch: e.noteNumber, start: open.get(e.noteNumber)!, end: seconds });
+    }
+  }
+  starts.sort((a, b) => a.start - b.start);
+  const f1 = f1Of(m.notes, starts);
+  t.ok(f1 >= 0.9, `MIDI note F1 ${f1.toFixed(3)}`);
+  const jsonl = await runCli([], wavFile(m.audio, 22050, 1));
+  t.equal(jsonl.stdout.toString().trim().split('\n').filter(Boolean).length, starts.length, 'MIDI and JSON lines agree on the notes');
+});
+
+t.test('usage errors exit 2 with the melodyfilter: prefix', async (t) => {
+  const r = await runCli(['--channels', '6x'], null);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /^melodyfilter: --channels must be a number, got "6x"\n/);
+});
+
+t.test('--help and --version', async (t) => {
+  const h = await runCli(['--help'], null);
+  t.equal(h.code, 0);
+  t.match(h.stdout.toString(), /Usage:/);
+  t.match(h.stdout.toString(), /sox -d -t raw/);
+  const v = await runCli(['--version'], null);
+  t.match(v.stdout.toString(), /^melodyfilter \d+\.\d+\.\d+\n$/);
+});
