@@ -34,14 +34,14 @@ async function main(argv: string[]): Promise<number> {
     // When stdin is a pipe, Ctrl-C reaches the producer too and its EOF ends the run with every
     // note written; a lone SIGINT still stops us after a grace period. SIGTERM stops at once. A
     // signal after we have begun stopping means the user has given up waiting: exit now.
-    const stdinIsPipe = !process.stdin.isTTY && !inv.files.some((f) => f !== '-');
+    const fromPipe = !process.stdin.isTTY && !inv.files.some((f) => f !== '-'); // or a redirected file: EOF comes soon too
     let graceStarted = false;
     const onSignal = (signal: NodeJS.Signals) => {
       if (stop.stopped || (signal === 'SIGINT' && graceStarted)) {
         process.stderr.write(`melodyfilter: ${signal} while stopping; exiting without finishing\n`);
         process.exit(128 + osConstants.signals[signal]);
       }
-      if (signal === 'SIGINT' && stdinIsPipe) {
+      if (signal === 'SIGINT' && fromPipe) {
         graceStarted = true;
         setTimeout(() => stop.stop(), PIPE_SIGINT_GRACE_MS).unref();
         return;

@@ -169,7 +169,8 @@ export function parseArgv(argv: string[]): Invocation {
     hopSamples: samplesOf('hop', v.hop),
     modelDir: v.model,
     backend: v.backend as Config['backend'] | undefined,
-    kernel: v.kernel as Config['kernel'] | undefined,
+    // Asking for a tfjs backend means asking tfjs to run the network, unless --kernel says otherwise.
+    kernel: (v.kernel ?? (v.backend !== undefined ? 'tfjs' : undefined)) as Config['kernel'] | undefined,
     minNoteMs: num('min-note', v['min-note']),
     threshold: num('threshold', v.threshold),
     ...rangeOf(v.range),

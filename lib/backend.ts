@@ -24,6 +24,8 @@ let wasmPathsSet = false;
 
 /** Sets the tfjs backend and returns the name of the one in use. */
 export async function useBackend(wanted: Backend): Promise<string> {
+  // PROD silences tfjs' console banners (stderr is for our diagnostics) and skips its debug checks.
+  tf.env().set('PROD', true);
   const order: Exclude<Backend, 'auto'>[] = wanted === 'auto' ? ['node', 'wasm', 'cpu'] : [wanted];
   for (const name of order) {
     if (name === 'node') {

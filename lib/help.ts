@@ -33,9 +33,10 @@ Recognition:
       --range LOW-HIGH    only report notes in this range, e.g. C3-C6 or 48-84 (default A0-C8)
       --window N|Nms      analysis window at 16 kHz; must match the model (default ${DEFAULTS.windowSamples})
       --hop N|Nms         hop between windows; must match the model (default ${DEFAULTS.hopSamples})
-      --backend B         auto node wasm cpu: TensorFlow.js backend (default auto: tfjs-node if
-                          installed, else wasm, else cpu)
-      --kernel K          fast (default): LSTM step in plain typed arrays; tfjs: run it in tfjs
+      --kernel K          fast (default): the network in plain typed arrays, weights read from
+                          the tfjs model files; tfjs: TensorFlow.js runs it
+      --backend B         with --kernel tfjs (implied): auto node wasm cpu (default auto:
+                          tfjs-node if installed, else wasm, else cpu)
 Other:
       --progress, --no-progress   progress bar on stderr (default: for files, when stderr is a terminal)
   -v, --verbose           backend, model and formats on stderr; stack traces on errors

@@ -28,8 +28,8 @@ export function bytesPerSample(encoding: Encoding): number {
 }
 
 /**
- * Decode whole interleaved frames from `bytes` into mono samples (mean of the channels).
- * Returns how many non-finite f32 samples were replaced by silence.
+ * Decode whole interleaved frames from `bytes` into mono samples (mean of the channels). f32 samples
+ * beyond ±1 are clipped there. Returns how many non-finite f32 samples were replaced by silence.
  */
 export function decodeFrames(bytes: Uint8Array, frames: number, format: PcmFormat, out: Float32Array): number {
   const ch = format.channels;
@@ -51,6 +51,10 @@ export function decodeFrames(bytes: Uint8Array, frames: number, format: PcmForma
         default: // f32le
           v = view.getFloat32(p, true);
           if (!Number.isFinite(v)) { v = 0; nonFinite++; }
+          // Clip at full scale, as every integer encoding does: one stray 1e30 would otherwise hold
+          // the features' running peak far above the music for minutes (3e38: for good).
+          else if (v > 1) v = 1;
+          else if (v < -1) v = -1;
       }
       sum += v;
     }

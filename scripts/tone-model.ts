@@ -61,7 +61,7 @@ function calibrate(): Detector[] {
 
 /** Writes the tone model to `dir` (model.json + weights.bin), as `saveModel` writes any model. */
 export async function writeToneModel(dir: string): Promise<void> {
-  await useBackend('cpu');
+  await useBackend('wasm'); // the cpu backend greets stderr with advice to install tfjs-node
   const detectors = calibrate();
   const E = KEYS, H = KEYS;
   const embedW = new Float32Array(FEATURE_SIZE * E), embedB = new Float32Array(E);

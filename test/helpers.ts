@@ -53,8 +53,8 @@ export interface RunResult { code: number | null; signal: NodeJS.Signals | null;
 export interface RunOptions {
   /** Bytes per write: a number, or a function giving each next size (random chunking). */
   chunk?: number | (() => number);
-  /** Yield to the event loop after each write, so the reader tends to see each piece on its own. */
-  pace?: boolean;
+  /** Wait this long after each write, so that a reader waiting on the pipe sees each piece on its own. */
+  paceMs?: number;
   env?: NodeJS.ProcessEnv;
   /** SIGKILL after this long: a hung run fails its test instead of the whole file timing out. */
   timeoutMs?: number;
@@ -90,7 +90,7 @@ export function spawnCli(args: string[], opts: Pick<RunOptions, 'env' | 'timeout
 }
 
 /** Write `input` to `stdin` in pieces and end it, honouring backpressure. */
-export async function feed(stdin: Writable, input: Buffer, opts: Pick<RunOptions, 'chunk' | 'pace'> = {}): Promise<void> {
+export async function feed(stdin: Writable, input: Buffer, opts: Pick<RunOptions, 'chunk' | 'paceMs'> = {}): Promise<void> {
   const size = typeof opts.chunk === 'function' ? opts.chunk : () => (opts.chunk as number | undefined) || input.length || 1;
   for (let i = 0; i < input.length && !stdin.destroyed; ) {
     const n = Math.max(1, size());
@@ -98,11 +98,12 @@ export async function feed(stdin: Writable, input: Buffer, opts: Pick<RunOptions
     i += n;
     if (!ok) {
       await new Promise<void>((resolve) => {
+        if (stdin.destroyed) { resolve(); return; }
         const go = () => { stdin.off('drain', go); stdin.off('close', go); resolve(); };
         stdin.on('drain', go); stdin.on('close', go);
       });
     }
-    else if (opts.pace) await new Promise<void>((resolve) => setImmediate(resolve));
+    else if (opts.paceMs) await new Promise<void>((resolve) => setTimeout(resolve, opts.paceMs));
   }
   stdin.end();
 }

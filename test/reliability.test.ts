@@ -3,7 +3,8 @@
 //
 // Notes come from the hand-set tone model (scripts/tone-model.ts), which hears sine tones whatever
 // state the trained model is in, so the comparisons below compare real notes, not empty outputs.
-// Only the last test asks the shipped model, and skips if it hears nothing.
+// Only the last test also asks the shipped model, and skips that part while the model hears nothing
+// (or was trained on another version's features).
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ import {
 /** What a test callback receives. */
 type Test = Parameters<Parameters<typeof t.test>[0]>[0];
 
-/** Runs at once: start-up (loading tfjs) dominates these short runs, and it overlaps well. */
+/** Runs at once: start-up and waiting on pipes dominate these short runs, and overlap well. */
 const CONCURRENCY = 3;
 /** No single run here needs more than a few seconds, even on two busy cores. */
 const RUN_TIMEOUT_MS = 60_000;
@@ -63,6 +64,34 @@ async function pool<T>(n: number, jobs: (() => Promise<T>)[]): Promise<T[]> {
 }
 
 const run = (args: string[], input: Buffer | null, opts: RunOptions = {}) => runCli(args, input, { timeoutMs: RUN_TIMEOUT_MS, ...opts });
+
+/** Resolves when the child has written `pattern` on stdout or stderr (or has exited). */
+function written(child: CliRun['child'], pattern: RegExp): Promise<void> {
+  return new Promise((resolve) => {
+    let text = '';
+    const look = (d: Buffer) => { text += d; if (pattern.test(text)) resolve(); };
+    child.stderr.on('data', look);
+    child.stdout.on('data', look);
+    child.on('close', () => resolve());
+  });
+}
+
+/** -v's first line: the model has loaded and the signal handlers are in place. */
+const LOADED = /^melodyfilter: backend /m;
+
+/** The lines -v adds on stderr. */
+const VERBOSE_LINE = /^melodyfilter: (backend |stdin: )/;
+
+/** Like `run`, but feeding stdin only once the model has loaded, so that the CLI waits on the pipe
+ *  and reads each write on its own rather than whatever piled up during start-up. Uses -v to know
+ *  when; its lines are left out of stderr. */
+async function runWhenLoaded(args: string[], input: Buffer, opts: RunOptions): Promise<RunResult> {
+  const { child, result } = spawnCli([...args, '-v'], { timeoutMs: RUN_TIMEOUT_MS });
+  await written(child, LOADED);
+  await feed(child.stdin, input, opts);
+  const r = await result;
+  return { ...r, stderr: r.stderr.split('\n').filter((l) => l && !VERBOSE_LINE.test(l)).map((l) => l + '\n').join('') };
+}
 
 /** Random write sizes, mostly small, up to 8 KiB: chunk boundaries land anywhere in a frame or header. */
 function randomSizes(seed: number): () => number {
@@ -114,22 +143,23 @@ t.test('chunking never changes the answer', async (t) => {
     const short = input.encode(tones(SHORT, SHORT_SECONDS, input.rate));
     return [
       { c, how: '1 MB chunks', job: () => run(args, long, { chunk: MIB }) },
-      { c, how: 'random chunks', job: () => run(args, long, { chunk: randomSizes(c + 1), pace: true }) },
+      { c, how: 'random chunks', job: () => runWhenLoaded(args, long, { chunk: randomSizes(c + 1), paceMs: 1 }) },
       { c, how: '0.3 s in 1 MB chunks', job: () => run(args, short, { chunk: MIB }) },
-      { c, how: '0.3 s 1 byte at a time', job: () => run(args, short, { chunk: 1 }) },
+      { c, how: '0.3 s 1 byte at a time', job: () => runWhenLoaded(args, short, { chunk: 1 }) },
     ];
   });
   const results = await pool(CONCURRENCY, plan.map((p) => p.job));
-  cases.forEach(({ input, output }, c) => {
-    const [whole, random, shortWhole, oneByte] = results.filter((_, i) => plan[i].c === c);
-    const label = `${input.name}, ${output}`;
-    for (const [how, r] of [['whole', whole], ['random', random], ['short', shortWhole], ['1 byte', oneByte]] as const) clean(t, r, `${label}, ${how}`);
+  cases.forEach(({ input, output }, c) => t.test(`${input.name}, -o ${output}`, async (t) => {
+    const runs = plan.map((p, i) => ({ ...p, r: results[i] })).filter((p) => p.c === c);
+    for (const { how, r } of runs) clean(t, r, how);
+    const [whole, random, shortWhole, oneByte] = runs.map((p) => p.r);
     const count = output === 'midi' ? midiNoteOns(whole.stdout) : output === 'csv' ? whole.stdout.toString().split('\n').filter((l) => l).length : jsonLines(whole.stdout).length;
-    t.equal(count, MELODY.length, `${label}: the tone model hears the ${MELODY.length} tones (so there is something to compare)`);
-    t.equal(random.stdout.toString('base64'), whole.stdout.toString('base64'), `${label}: random chunks = 1 MB chunks`);
-    t.equal(oneByte.stdout.toString('base64'), shortWhole.stdout.toString('base64'), `${label}: 1-byte writes = 1 MB chunks`);
-    t.ok(shortWhole.stdout.length > 0, `${label}: the 0.3 s input has output too`);
-  });
+    t.equal(count, MELODY.length, `the tone model hears the ${MELODY.length} tones (so there is something to compare)`);
+    const bytes = (x: RunResult) => x.stdout.toString(output === 'midi' ? 'base64' : 'utf8'); // text diffs read better
+    t.equal(bytes(random), bytes(whole), 'random chunks = 1 MB chunks');
+    t.ok(shortWhole.stdout.length > 0, 'the 0.3 s input has output too');
+    t.equal(bytes(oneByte), bytes(shortWhole), '0.3 s: 1-byte writes = 1 MB chunks');
+  }));
 });
 
 t.test('two runs, and every backend and kernel, give the same output', async (t) => {
@@ -160,11 +190,11 @@ t.test('bad input gets one clear line on stderr and the documented exit code', a
     ...['0', '-5', '10000000', 'abc'].map((v) => ({ name: `--rate ${v}`, args: ['--rate', v], input: raw, code: 2 as const, message: /^melodyfilter: --rate must be /u })),
     ...['0', '300'].map((v) => ({ name: `--channels ${v}`, args: ['--channels', v], input: raw, code: 2 as const, message: new RegExp(`--channels must be .*got ${v}$`) })),
     { name: 'unknown encoding', args: ['-e', 's12le'], input: raw, code: 2, message: /--encoding must be one of .*got s12le/ },
-    { name: 'WAV header contradicts --channels', args: ['-c', '1'], input: wavFile(mono, 8000, 2), code: 2, message: /--channels 1 contradicts the WAV header's 2 channels/ },
-    { name: 'WAV header contradicts --rate', args: ['-r', '44100'], input: wavFile(mono, 8000, 1), code: 2, message: /--rate 44100 contradicts the WAV header's 8000 Hz/ },
-    { name: 'ADPCM WAV', args: [], input: wavFile(mono, 8000, 1, { formatTag: 2 }), code: 1, message: /unsupported WAV format: format tag 0x2/ },
-    { name: '64-bit float WAV', args: [], input: wavFile(mono, 8000, 1, { formatTag: 3, bits: 64 }), code: 1, message: /unsupported WAV format: 64-bit float/ },
-    { name: 'truncated WAV header', args: [], input: wavFile(mono, 8000, 1).subarray(0, 30), code: 1, message: /truncated WAV header/ },
+    { name: 'WAV header contradicts --channels', args: [...M, '-c', '1'], input: wavFile(mono, 8000, 2), code: 2, message: /--channels 1 contradicts the WAV header's 2 channels/ },
+    { name: 'WAV header contradicts --rate', args: [...M, '-r', '44100'], input: wavFile(mono, 8000, 1), code: 2, message: /--rate 44100 contradicts the WAV header's 8000 Hz/ },
+    { name: 'ADPCM WAV', args: M, input: wavFile(mono, 8000, 1, { formatTag: 2 }), code: 1, message: /unsupported WAV format: format tag 0x2/ },
+    { name: '64-bit float WAV', args: M, input: wavFile(mono, 8000, 1, { formatTag: 3, bits: 64 }), code: 1, message: /unsupported WAV format: 64-bit float/ },
+    { name: 'truncated WAV header', args: M, input: wavFile(mono, 8000, 1).subarray(0, 30), code: 1, message: /truncated WAV header/ },
     { name: 'missing model dir', args: ['--model', '/nonexistent'], input: raw, code: 1, message: /no model at \/nonexistent/ },
     { name: 'model.json not JSON', args: ['--model', corruptJson], input: raw, code: 1, message: /model\.json is not valid JSON/ },
     { name: 'weights.bin truncated', args: ['--model', truncatedWeights], input: raw, code: 1, message: /model weights are corrupt: 1000 bytes, expected \d+/ },
@@ -175,16 +205,16 @@ t.test('bad input gets one clear line on stderr and the documented exit code', a
       : []),
   ];
   const results = await pool(CONCURRENCY, cases.map((c) => () => run(c.args, c.input, { timeoutMs: 20_000 })));
-  cases.forEach((c, i) => {
+  cases.forEach((c, i) => t.test(c.name, async (t) => {
     const r = results[i];
     const lines = stderrLines(r);
-    t.equal(r.code, c.code, `${c.name}: exit ${c.code}${r.signal ? ` (killed by ${r.signal})` : ''}`);
-    t.match(lines[0] ?? '', /^melodyfilter: /, `${c.name}: prefixed`);
-    t.match(lines[0] ?? '', c.message, `${c.name}: says what is wrong`);
-    t.same(lines.slice(1), c.code === 2 ? [TRY_HELP] : [], `${c.name}: one line${c.code === 2 ? ' and the --help hint' : ''}`);
-    t.notOk(lines.some((l) => l.startsWith('    at ')), `${c.name}: no stack trace`);
-    t.equal(r.stdout.length, 0, `${c.name}: nothing on stdout`);
-  });
+    t.equal(r.code, c.code, `exit ${c.code}${r.signal ? ` (killed by ${r.signal})` : ''}`);
+    t.match(lines[0] ?? '', /^melodyfilter: /, 'prefixed');
+    t.match(lines[0] ?? '', c.message, 'says what is wrong');
+    t.same(lines.slice(1), c.code === 2 ? [TRY_HELP] : [], `one line${c.code === 2 ? ' and the --help hint' : ''}`);
+    t.notOk(lines.some((l) => l.startsWith('    at ')), 'no stack trace');
+    t.equal(r.stdout.length, 0, 'nothing on stdout');
+  }));
 });
 
 t.test('odd audio gives sensible output and no crash', async (t) => {
@@ -192,18 +222,17 @@ t.test('odd audio gives sensible output and no crash', async (t) => {
   const f32 = ['-r', String(rate), '-c', '1', '-e', 'f32le'];
   const s16mono = ['-r', String(rate), '-c', '1'];
   const toneF32 = tones(MELODY, MELODY_SECONDS, rate);
-  // NaN and ±Inf sprinkled through, also inside the tones; the reference has silence there instead.
+  // NaN and ±Inf here and there, in the tones and between them; the reference has silence instead.
   const withNonFinite = encodePcm(toneF32, 1, 'f32le'), withSilence = Buffer.from(withNonFinite);
-  const rng = makeRng(3);
   const specials = [NaN, Infinity, -Infinity];
-  for (let k = 0; k < 60; k++) {
-    const at = (k * 500 + Math.floor(rng() * 500)) * 4; // 60 distinct samples over the first 1.9 s
+  for (let k = 0; k < 12; k++) {
+    const at = Math.round((0.1 + k * 0.15) * rate) * 4;
     withNonFinite.writeFloatLE(specials[k % 3], at);
     withSilence.writeFloatLE(0, at);
   }
-  // One absurd but finite sample must not deafen what follows (the level follower would hold it).
+  // One absurd but finite sample must not deafen what follows (the features' running peak would hold it).
   const withHuge = encodePcm(toneF32, 1, 'f32le');
-  withHuge.writeFloatLE(3e38, 10);
+  withHuge.writeFloatLE(3e38, 10 * 4);
   const dc = encodePcm(toneF32.map((x) => x * 0.6 + 0.35), 1, 's16le');
   const square = encodePcm(sine(440, 1, rate, 1).map((x) => (x >= 0 ? 1.5 : -1.5)), 1, 's16le'); // clipped at full scale
   const noiseRng = makeRng(4);
@@ -220,65 +249,78 @@ t.test('odd audio gives sensible output and no crash', async (t) => {
     nonFinite: () => run([...M, ...f32], withNonFinite),
     silenced: () => run([...M, ...f32], withSilence),
     huge: () => run([...M, ...f32], withHuge),
+    cleanF32: () => run([...M, ...f32], encodePcm(toneF32, 1, 'f32le')),
     noise: () => run([...M, ...s16mono], noise),
   };
   const names = Object.keys(jobs);
   const done = await pool(CONCURRENCY, names.map((n) => jobs[n]));
   const r = Object.fromEntries(names.map((n, i) => [n, done[i]])) as Record<string, RunResult>;
 
-  clean(t, r.empty, 'empty input');
-  t.equal(r.empty.stdout.length, 0, 'empty input: no notes');
-  clean(t, r.emptyMidi, 'empty input, -o midi');
-  const midi = parseMidi(r.emptyMidi.stdout);
-  t.equal(midi.header.format, 0, 'empty input, -o midi: a MIDI file that parses');
-  t.equal(midiNoteOns(r.emptyMidi.stdout), 0, 'empty input, -o midi: no notes');
-  t.ok(midi.tracks[0].some((e) => e.type === 'endOfTrack'), 'empty input, -o midi: the track is complete');
-
-  clean(t, r.oneByte, '1 byte', [/^melodyfilter: warning: input ended with 1 byte\(s\), less than one sample frame/]);
-  t.equal(r.oneByte.stdout.length, 0, '1 byte: no notes');
-
-  clean(t, r.trailing, 'trailing partial frame', [/^melodyfilter: warning: input ended with 3 byte\(s\)/]);
-  t.equal(r.trailing.stdout.toString(), r.melody.stdout.toString(), 'trailing partial frame: the notes before it are all there');
-  t.equal(jsonLines(r.melody.stdout).length, MELODY.length, 'the melody itself is heard');
-
-  clean(t, r.dc, 'DC offset');
+  t.test('empty input', async (t) => {
+    clean(t, r.empty, 'jsonl');
+    t.equal(r.empty.stdout.length, 0, 'jsonl: no notes');
+    clean(t, r.emptyMidi, '-o midi');
+    const midi = parseMidi(r.emptyMidi.stdout);
+    t.equal(midi.header.format, 0, '-o midi: a MIDI file that parses');
+    t.equal(midiNoteOns(r.emptyMidi.stdout), 0, '-o midi: no notes');
+    t.ok(midi.tracks[0].some((e) => e.type === 'endOfTrack'), '-o midi: its track is complete');
+  });
+  t.test('1 byte', async (t) => {
+    clean(t, r.oneByte, '1 byte', [/^melodyfilter: warning: input ended with 1 byte\(s\), less than one sample frame/]);
+    t.equal(r.oneByte.stdout.length, 0, 'no notes');
+  });
+  t.test('a trailing partial frame', async (t) => {
+    clean(t, r.trailing, 'trailing partial frame', [/^melodyfilter: warning: input ended with 3 byte\(s\)/]);
+    t.equal(jsonLines(r.melody.stdout).length, MELODY.length, 'the melody is heard without them');
+    t.equal(r.trailing.stdout.toString(), r.melody.stdout.toString(), 'the notes before them are all there');
+  });
   const pitches = (x: RunResult) => jsonLines<{ pitch: number }>(x.stdout).map((n) => n.pitch);
-  t.same(pitches(r.dc), pitches(r.clean), 'DC offset: the same notes as without it');
-  t.equal(pitches(r.clean).length, MELODY.length, 'DC offset: the clean reference is heard');
-
-  clean(t, r.square, 'clipped square wave');
-  sensibleNotes(t, r.square, 'clipped square wave', 1);
-
-  clean(t, r.nonFinite, 'NaN/Inf', [/^melodyfilter: warning: input had 60 NaN or infinite sample\(s\); read them as silence/]);
-  t.equal(r.nonFinite.stdout.toString(), r.silenced.stdout.toString(), 'NaN/Inf: read as silence');
-  t.equal(jsonLines(r.silenced.stdout).length, MELODY.length, 'NaN/Inf: the tones around them are heard');
-
-  t.equal(r.huge.code, 0, 'a 3e38 sample: exit 0');
-  t.same(pitches(r.huge), pitches(r.silenced), 'a 3e38 sample: the tones after it are still heard');
-
-  clean(t, r.noise, 'white noise');
-  sensibleNotes(t, r.noise, 'white noise', 2);
+  t.test('DC offset', async (t) => {
+    clean(t, r.dc, 'DC offset');
+    t.equal(pitches(r.clean).length, MELODY.length, 'the clean reference is heard');
+    t.same(pitches(r.dc), pitches(r.clean), 'the same notes as without it');
+  });
+  t.test('a full-scale square wave, clipped', async (t) => {
+    clean(t, r.square, 'square wave');
+    sensibleNotes(t, r.square, 'square wave', 1);
+  });
+  t.test('NaN and Inf in f32 input', async (t) => {
+    clean(t, r.nonFinite, 'NaN/Inf', [/^melodyfilter: warning: input had 12 NaN or infinite sample\(s\); read them as silence/]);
+    t.ok(jsonLines(r.silenced.stdout).length > 0, 'notes around them (something to compare)');
+    t.equal(r.nonFinite.stdout.toString(), r.silenced.stdout.toString(), 'read as silence');
+  });
+  t.test('one absurd f32 sample (3e38)', async (t) => {
+    clean(t, r.huge, '3e38');
+    t.equal(pitches(r.cleanF32).length, MELODY.length, 'the clean reference is heard');
+    t.same(pitches(r.huge), pitches(r.cleanF32), 'the tones after it are still heard');
+  });
+  t.test('white noise only', async (t) => {
+    clean(t, r.noise, 'white noise');
+    sensibleNotes(t, r.noise, 'white noise', 2);
+  });
 });
 
 t.test('random bytes never crash it', async (t) => {
-  const seeds = 20;
-  // Each flag set gets a few seeded inputs of random length, given as files to one run each.
-  const flagSets = [[], ['-r', '16000', '-c', '1', '-e', 'f32le'], ['-r', '8000', '-c', '1', '-e', 'u8'], ['-r', '96000', '-c', '2', '-e', 's24le']];
-  const files: string[][] = flagSets.map(() => []);
-  for (let seed = 1; seed <= seeds; seed++) {
+  // Seeded random bytes of random length on stdin, read as each of these formats in turn.
+  const formats = [
+    { flags: [] as string[], bytesPerSecond: 44100 * 4 },
+    { flags: ['-r', '16000', '-c', '1', '-e', 'f32le'], bytesPerSecond: 16000 * 4 },
+    { flags: ['-r', '8000', '-c', '1', '-e', 'u8'], bytesPerSecond: 8000 },
+    { flags: ['-r', '96000', '-c', '2', '-e', 's24le'], bytesPerSecond: 96000 * 6 },
+  ];
+  const seeds = Array.from({ length: 20 }, (_, i) => i + 1);
+  const inputs = seeds.map((seed) => {
     const rng = makeRng(seed * 101);
     const bytes = Buffer.alloc(Math.floor(rng() * 40000));
     for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(rng() * 256);
-    const file = path.join(dir, `fuzz-${seed}.raw`);
-    writeFileSync(file, bytes);
-    files[seed % flagSets.length].push(file);
-  }
-  const results = await pool(CONCURRENCY, flagSets.map((flags, i) => () => run([...M, ...flags, ...files[i]], null, { timeoutMs: 30_000 })));
-  flagSets.forEach((flags, i) => {
-    const r = results[i], what = `${flags.join(' ') || 'default flags'} on ${files[i].length} random files`;
-    t.equal(r.code, 0, `${what}: exit 0${r.signal ? ` (killed by ${r.signal})` : ''}`);
+    return { seed, bytes, format: formats[seed % formats.length] };
+  });
+  const results = await pool(CONCURRENCY, inputs.map(({ bytes, format }) => () => run([...M, ...format.flags], bytes, { timeoutMs: 30_000 })));
+  inputs.forEach(({ seed, bytes, format }, i) => {
+    const r = results[i], what = `seed ${seed}: ${bytes.length} bytes as ${format.flags.join(' ') || 'default flags'}`;
+    t.equal(r.code, 0, `${what}: exit 0${r.signal ? ` (killed by ${r.signal} after 30 s)` : ''}`);
     t.same(stderrLines(r).filter((l) => !l.startsWith('melodyfilter: warning: ')), [], `${what}: only warnings on stderr`);
-    sensibleNotes(t, r, what, 40000);
+    sensibleNotes(t, r, what, bytes.length / format.bytesPerSecond);
   });
 });
 
@@ -286,117 +328,106 @@ t.test('random bytes never crash it', async (t) => {
  *  notes, a line each (two with --events, 80 KB: more than a pipe holds), arriving all through the run. */
 const BUSY_ARGS = [...M, '-r', '16000', '-c', '1'];
 const BUSY_NOTES = 600, BUSY_NOTE_SECONDS = 0.2;
-function busyMelody(): Buffer {
+const busy = (() => {
   const hz = [261.63, 293.66, 329.63, 349.23, 392, 440, 493.88, 523.25];
   const spec: [number, number, number][] = [];
   for (let k = 0; k < BUSY_NOTES; k++) spec.push([hz[k % hz.length], k * BUSY_NOTE_SECONDS, (k + 1) * BUSY_NOTE_SECONDS]);
   return encodePcm(tones(spec, BUSY_NOTES * BUSY_NOTE_SECONDS, 16000), 1, 's16le');
+})();
+const busyFile = path.join(dir, 'busy.raw');
+writeFileSync(busyFile, busy);
+
+/** `sh -c script` with the CLI as $0. tap puts its coverage loader in NODE_OPTIONS for every child
+ *  (see spawnCli); the script unsets it before the CLI starts. */
+function shell(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  const child = spawn('sh', ['-c', `unset NODE_OPTIONS; ${script}`, BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => out.push(d));
+  child.stderr.on('data', (d) => { stderr += d; });
+  const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
+  return new Promise((resolve) => child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout: Buffer.concat(out), stderr }); }));
 }
 
-t.test('pipes and signals', async (t) => {
-  const busy = busyMelody();
-  const busyFile = path.join(dir, 'busy.raw');
-  writeFileSync(busyFile, busy);
-  const [full, fullEvents] = await pool(2, [() => run(BUSY_ARGS, busy), () => run([...BUSY_ARGS, '--events'], busy)]);
-  t.equal(full.code, 0, 'reference run: exit 0');
-  t.ok(jsonLines(full.stdout).length > BUSY_NOTES / 2, `reference run: many notes (${jsonLines(full.stdout).length} of ${BUSY_NOTES})`);
-
-  t.test('stdout closed after the first line (| head -1)', async (t) => {
-    const { child, result } = spawnCli(BUSY_ARGS, { timeoutMs: RUN_TIMEOUT_MS });
-    let seen = '';
-    child.stdout.on('data', (d) => {
-      seen += d;
-      if (seen.includes('\n')) child.stdout.destroy();
-    });
-    void feed(child.stdin, busy, { chunk: 1 << 16 });
-    const r = await result;
-    t.equal(r.code, 0, 'exit 0');
-    t.equal(r.stderr, '', 'nothing on stderr');
-    // The same through a shell pipeline into head, reporting the exit status on stderr.
-    const shell = spawn('sh', ['-c', 'unset NODE_OPTIONS; { "$0" "$@" < "$IN"; echo "exit $?" >&2; } | head -1', BIN, ...BUSY_ARGS],
-      { env: { ...process.env, IN: busyFile }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    shell.stdout.on('data', (d) => { out += d; });
-    shell.stderr.on('data', (d) => { err += d; });
-    await new Promise((resolve) => shell.on('close', resolve));
-    t.equal(out.split('\n').filter((l) => l).length, 1, 'head -1 got its line');
-    t.equal(err, 'exit 0\n', '| head -1: exit 0, nothing else on stderr');
+t.test('stdout closed early (| head -1): exit 0, nothing on stderr', async (t) => {
+  const { child, result } = spawnCli(BUSY_ARGS, { timeoutMs: RUN_TIMEOUT_MS });
+  let seen = '';
+  child.stdout.on('data', (d) => {
+    seen += d;
+    if (seen.includes('\n')) child.stdout.destroy(); // notes keep coming for seconds after the first
   });
+  void feed(child.stdin, busy, { chunk: 1 << 16 });
+  const r = await result;
+  t.equal(r.code, 0, 'read one line, closed: exit 0');
+  t.equal(r.stderr, '', 'read one line, closed: nothing on stderr');
+  // The same through a shell pipeline into head, which reports the CLI's exit status on stderr.
+  const sh = await shell('{ "$0" "$@" < "$IN"; echo "exit $?" >&2; } | head -1', BUSY_ARGS, { IN: busyFile });
+  t.equal(sh.stdout.toString().split('\n').filter((l) => l).length, 1, '| head -1: head got its line');
+  t.equal(sh.stderr, 'exit 0\n', '| head -1: exit 0, nothing else on stderr');
+});
 
-  t.test('SIGTERM with stdin a pipe left open', async (t) => {
-    // Wait for the -v line (the model is loaded and the handlers are in place), send audio, keep
-    // the pipe open, and stop it.
-    const tone = encodePcm(sine(440, 1, 16000), 1, 's16le');
-    const ready = (child: CliRun['child'], pattern: RegExp) => new Promise<void>((resolve) => {
-      let text = '';
-      const look = (d: Buffer) => { text += d; if (pattern.test(text)) resolve(); };
-      child.stderr.on('data', look);
-      child.stdout.on('data', look);
-      child.on('close', () => resolve());
-    });
-    const midi = spawnCli([...BUSY_ARGS, '-v', '-o', 'midi'], { timeoutMs: 20_000 });
-    await ready(midi.child, /backend /);
-    midi.child.stdin.write(tone);
-    await sleep(300);
-    midi.child.kill('SIGTERM');
-    const r = await midi.result;
-    t.equal(r.code, 0, '-o midi: exit 0, not killed');
-    t.doesNotThrow(() => parseMidi(r.stdout), '-o midi: a complete MIDI file');
-    t.ok(parseMidi(r.stdout).tracks[0].some((e) => e.type === 'endOfTrack'), '-o midi: the track is complete');
-    t.notOk(r.stderr.includes('    at '), '-o midi: no stack trace');
-    // With --events: a note sounding when the signal comes is closed, not left hanging.
-    const events = spawnCli([...BUSY_ARGS, '--events'], { timeoutMs: 20_000 });
-    events.child.stdin.write(tone);
-    await ready(events.child, /"event":"on"/);
-    events.child.kill('SIGTERM');
-    const e = await events.result;
-    t.equal(e.code, 0, '--events: exit 0');
-    const lines = jsonLines<{ event: string; pitch: number }>(e.stdout);
-    t.same(lines.map((l) => l.event), ['on', 'off'], '--events: the sounding note is ended');
-    t.equal(e.stderr, '', '--events: nothing on stderr');
-  });
+t.test('SIGTERM with stdin a pipe left open: a complete output and exit 0', async (t) => {
+  const tone = encodePcm(sine(440, 1, 16000), 1, 's16le');
+  const midi = spawnCli([...BUSY_ARGS, '-v', '-o', 'midi'], { timeoutMs: 20_000 });
+  await written(midi.child, LOADED);
+  midi.child.stdin.write(tone);
+  await sleep(300);
+  midi.child.kill('SIGTERM');
+  const r = await midi.result;
+  t.equal(r.code, 0, '-o midi: exit 0, not killed');
+  t.doesNotThrow(() => parseMidi(r.stdout), '-o midi: a MIDI file that parses');
+  t.ok(r.stdout.length && parseMidi(r.stdout).tracks[0].some((e) => e.type === 'endOfTrack'), '-o midi: its track is complete');
+  t.notOk(r.stderr.includes('    at '), '-o midi: no stack trace');
+  // With --events: a note sounding when the signal comes is ended, not left hanging.
+  const events = spawnCli([...BUSY_ARGS, '--events'], { timeoutMs: 20_000 });
+  events.child.stdin.write(tone);
+  await written(events.child, /"event":"on"/);
+  events.child.kill('SIGTERM');
+  const e = await events.result;
+  t.equal(e.code, 0, '--events: exit 0');
+  t.same(jsonLines<{ event: string }>(e.stdout).map((l) => l.event), ['on', 'off'], '--events: the sounding note is ended');
+  t.equal(e.stderr, '', '--events: nothing on stderr');
+});
 
-  t.test('SIGINT with stdin a pipe: waits up to 1 s for EOF', async (t) => {
-    // The producer got Ctrl-C too and ends its output soon after: nothing is lost.
-    const half = melodyS16.length / 2; // a whole number of frames
-    const a = spawnCli([...M, '-v'], { timeoutMs: 20_000 });
-    await new Promise<void>((resolve) => a.child.stderr.on('data', (d) => { if (/backend /.test(String(d))) resolve(); }));
-    a.child.stdin.write(melodyS16.subarray(0, half));
-    await sleep(100);
-    a.child.kill('SIGINT');
-    await sleep(200);
-    a.child.stdin.end(melodyS16.subarray(half));
-    const ra = await a.result;
-    t.equal(ra.code, 0, 'EOF within the grace period: exit 0');
-    t.equal(ra.stdout.toString(), (await melodyReference()).stdout.toString(), 'EOF within the grace period: every note, as without the signal');
-    // A producer that never closes: stop after the grace period with what was heard.
-    const b = spawnCli([...BUSY_ARGS, '-v', '-o', 'midi'], { timeoutMs: 20_000 });
-    await new Promise<void>((resolve) => b.child.stderr.on('data', (d) => { if (/backend /.test(String(d))) resolve(); }));
-    b.child.stdin.write(busy.subarray(0, 16000 * 2));
-    await sleep(200);
-    const sentAt = performance.now();
-    b.child.kill('SIGINT');
-    const rb = await b.result;
-    const tookMs = performance.now() - sentAt;
-    t.equal(rb.code, 0, 'no EOF: exit 0');
-    t.ok(tookMs >= 900 && tookMs < 6000, `no EOF: stopped after the 1 s grace period (${tookMs.toFixed(0)} ms)`);
-    t.doesNotThrow(() => parseMidi(rb.stdout), 'no EOF: a complete MIDI file');
-  });
+t.test('SIGINT with stdin a pipe: waits up to 1 s for EOF, then finishes', async (t) => {
+  // The producer got Ctrl-C too and ends its output soon after: nothing is lost.
+  const half = melodyS16.length / 2; // a whole number of frames
+  const a = spawnCli([...M, '-v'], { timeoutMs: 20_000 });
+  await written(a.child, LOADED);
+  a.child.stdin.write(melodyS16.subarray(0, half));
+  await sleep(100);
+  a.child.kill('SIGINT');
+  await sleep(200);
+  a.child.stdin.end(melodyS16.subarray(half));
+  const ra = await a.result;
+  t.equal(ra.code, 0, 'EOF within the grace period: exit 0');
+  t.equal(ra.stdout.toString(), (await melodyReference()).stdout.toString(), 'EOF within the grace period: every note, as without the signal');
+  // A producer that never closes: stop after the grace period with what was heard.
+  const b = spawnCli([...BUSY_ARGS, '-v', '-o', 'midi'], { timeoutMs: 20_000 });
+  await written(b.child, LOADED);
+  b.child.stdin.write(busy.subarray(0, 16000 * 2));
+  await sleep(200);
+  const sentAt = performance.now();
+  b.child.kill('SIGINT');
+  const rb = await b.result;
+  const tookMs = performance.now() - sentAt;
+  t.equal(rb.code, 0, 'no EOF: exit 0');
+  t.ok(tookMs >= 900 && tookMs < 6000, `no EOF: stopped after the 1 s grace period (${tookMs.toFixed(0)} ms)`);
+  t.doesNotThrow(() => parseMidi(rb.stdout), 'no EOF: a MIDI file that parses');
+});
 
-  t.test('a slow consumer loses nothing', async (t) => {
-    // A real pipe (64 KiB) that nobody reads for 2 s: the output (> 64 KiB) must wait, not drop.
-    const shell = spawn('sh', ['-c', 'unset NODE_OPTIONS; "$0" "$@" < "$IN" | { sleep 2; cat; }', BIN, ...BUSY_ARGS, '--events'],
-      { env: { ...process.env, IN: busyFile }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let err = '';
-    shell.stdout.on('data', (d: Buffer) => out.push(d));
-    shell.stderr.on('data', (d) => { err += d; });
-    const code = await new Promise((resolve) => shell.on('close', resolve));
-    t.equal(code, 0, 'exit 0');
-    t.equal(err, '', 'nothing on stderr');
-    t.ok(fullEvents.stdout.length > 64 * 1024, `the output (${fullEvents.stdout.length} bytes) is more than a pipe holds`);
-    t.equal(Buffer.concat(out).toString(), fullEvents.stdout.toString(), 'same output as a run read at once');
-  });
+t.test('a slow consumer loses nothing', async (t) => {
+  // A real pipe (64 KiB) that nobody reads for 2 s: the output, more than that, must wait, not drop.
+  const [slow, direct] = await Promise.all([
+    shell('"$0" "$@" < "$IN" | { sleep 2; cat; }', [...BUSY_ARGS, '--events'], { IN: busyFile }),
+    run([...BUSY_ARGS, '--events'], busy),
+  ]);
+  t.equal(slow.code, 0, 'exit 0');
+  t.equal(slow.stderr, '', 'nothing on stderr');
+  t.equal(direct.code, 0, 'read at once: exit 0');
+  t.ok(direct.stdout.length > 64 * 1024, `the output (${direct.stdout.length} bytes) is more than a pipe holds`);
+  t.ok(jsonLines(direct.stdout).length > BUSY_NOTES, `read at once: many events (${jsonLines(direct.stdout).length} for ${BUSY_NOTES} notes)`);
+  t.equal(slow.stdout.toString(), direct.stdout.toString(), 'same output as a run read at once');
 });
 
 t.test('nothing lost: a tone held to the end of input ends there', async (t) => {
@@ -405,16 +436,20 @@ t.test('nothing lost: a tone held to the end of input ends there', async (t) => 
   const shipped = path.join(dir, 'shipped-model');
   await snapshotShippedModel(shipped);
   const [tone, real] = await pool(2, [() => run(M, held), () => run(['-m', shipped], held)]);
-  for (const [name, r] of [['tone model', tone], ['shipped model', real]] as const) {
-    t.equal(r.code, 0, `${name}: exit 0`);
-    t.equal(r.stderr, '', `${name}: nothing on stderr`);
-  }
+  t.equal(tone.code, 0, 'tone model: exit 0');
+  t.equal(tone.stderr, '', 'tone model: nothing on stderr');
   const last = (r: RunResult) => jsonLines<{ end: number; pitch: number }>(r.stdout).at(-1);
   t.equal(last(tone)?.pitch, 69, 'tone model: the held note is A4');
   t.ok(Math.abs((last(tone)?.end ?? -1) - seconds) <= 1e-3, `tone model: last note ends at ${last(tone)?.end} s, the end of input (${seconds} s)`);
-  // The shipped model is whatever training has reached: it may hear nothing yet.
-  const realLast = last(real);
-  t.test('shipped model', { skip: realLast ? false : 'the shipped model hears no notes in a held A4 (still training)' }, async (t) => {
-    t.ok(Math.abs(realLast!.end - seconds) <= 1e-3, `last note ends at ${realLast!.end} s, the end of input (${seconds} s)`);
+  // The shipped model is whatever training has reached: it may hear nothing yet, or have been
+  // trained on another version's features.
+  const realLast = real.code === 0 ? last(real) : undefined;
+  const otherVersion = /^melodyfilter: (model .* features per window; this melodyfilter computes .*)$/m.exec(real.stderr)?.[1];
+  const skip = otherVersion ? `the shipped model does not fit this version (${otherVersion})`
+    : real.code === 0 && !realLast ? 'the shipped model hears no notes in a held A4 (still training)' : false;
+  t.test('shipped model', { skip }, async (t) => {
+    t.equal(real.code, 0, 'exit 0');
+    t.equal(real.stderr, '', 'nothing on stderr');
+    t.ok(Math.abs((realLast?.end ?? -1) - seconds) <= 1e-3, `last note ends at ${realLast?.end} s, the end of input (${seconds} s)`);
   });
 });

@@ -1,0 +1,19 @@
+// Chooses the note tracker's thresholds on a validation set (VALIDATION_SEED, never the eval seed):
+// prints F1 for each combination so the defaults in lib/config.ts can be set from evidence.
+import { loadEngine } from '../lib/transcriber.js';
+import { resolveConfig } from '../lib/config.js';
+import { evaluate, VALIDATION_SEED } from '../lib/eval/evaluate.js';
+
+const modelDir = process.argv[2];
+const scale = Number(process.argv[3] ?? 0.15);
+const engine = await loadEngine(resolveConfig(modelDir ? { modelDir } : {}));
+console.log('| threshold | onset threshold | mean F1 | F1 per condition |');
+console.log('|---|---|---|---|');
+for (const threshold of [0.4, 0.5]) {
+  for (const onsetThreshold of [0.2, 0.3, 0.4]) {
+    const r = await evaluate(engine, { scale, seed: VALIDATION_SEED, decoder: { threshold, onsetThreshold } });
+    const f1s = r.conditions.map((c) => c.scores.f1);
+    const mean = f1s.reduce((a, b) => a + b, 0) / f1s.length;
+    console.log(`| ${threshold} | ${onsetThreshold} | ${mean.toFixed(4)} | ${f1s.map((f) => f.toFixed(3)).join(' ')} |`);
+  }
+}
