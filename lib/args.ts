@@ -53,7 +53,10 @@ const OPTIONS = {
   resume: { type: 'boolean' },
   workers: { type: 'string' },
   set: { type: 'string' },
-  melodies: { type: 'string' },
+  batch: { type: 'string' },
+  frames: { type: 'string' },
+  'learning-rate': { type: 'string' },
+  renders: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
