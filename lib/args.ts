@@ -77,6 +77,8 @@ function encodingOf(e: string | undefined, bits: string | undefined, endian: str
   const direct = ['s16le', 's24le', 's32le', 'f32le', 'u8', 's16be'];
   if (direct.includes(kind)) {
     if (b !== undefined && Number(kind.replace(/\D/g, '')) !== b) throw new UsageError(`--encoding ${kind} contradicts --bits ${b}`);
+    const named = kind.endsWith('be') ? 'big' : 'little';
+    if (endian !== undefined && kind !== 'u8' && endian !== named) throw new UsageError(`--encoding ${kind} contradicts --endian ${endian}`);
     return kind as Encoding;
   }
   const big = endian === 'big';
@@ -185,7 +187,8 @@ export function parseArgv(argv: string[]): Invocation {
   if (cfg.events && cfg.output !== 'jsonl') throw new UsageError(`--events writes JSON lines; it cannot be combined with --output ${cfg.output}`);
   const files = parsed.positionals;
   const outDir = v['out-dir'] ?? null;
-  if (command === 'transcribe' && files.length > 1 && (cfg.output === 'midi' || cfg.output === 'svg') && !outDir) {
+  // One MIDI file, picture or CSV table per input: several on stdout would not parse as one.
+  if (command === 'transcribe' && files.length > 1 && (cfg.output === 'midi' || cfg.output === 'svg' || cfg.output === 'csv') && !outDir) {
     throw new UsageError(`--output ${cfg.output} with ${files.length} input files needs --out-dir DIR (one file per input)`);
   }
   if (command !== 'transcribe' && command !== 'help' && command !== 'version' && files.length) {

@@ -1,11 +1,11 @@
 // Running the CLI's transcribe command: inputs → pipeline → writer → stdout or files.
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
-import { InputError, MODEL_RATE, type Config } from './config.js';
+import { InputError, MODEL_RATE, UsageError, type Config } from './config.js';
 import { noteStages, type Engine } from './transcriber.js';
 import { newDecodeReport } from './pcm.js';
 import { jsonlWriter } from './writers/jsonl.js';
@@ -86,7 +86,8 @@ export async function transcribeInput(inv: Invocation, engine: Engine, file: str
   const report = newDecodeReport();
   const [decode, toModelRate, win, feats, cls, notes] = noteStages(cfg, engine, report, inv.explicit);
   let bar: cliProgress.SingleBar | null = null;
-  const wantBar = inv.progress ?? (!isStdin && size > 0 && process.stderr.isTTY === true);
+  // Automatic only when the notes go somewhere else: a bar redrawn between notes on one terminal garbles both.
+  const wantBar = inv.progress ?? (!isStdin && size > 0 && process.stderr.isTTY === true && !(sink === process.stdout && process.stdout.isTTY));
   if (wantBar && size > 0) {
     bar = new cliProgress.SingleBar({ format: `${path.basename(file!)} |{bar}| {percentage}% {value}/{total} bytes`, stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic);
     bar.start(size, 0);
@@ -113,6 +114,9 @@ export async function transcribeInput(inv: Invocation, engine: Engine, file: str
     process.stderr.write(`melodyfilter: ${label}: ${report.wav ? 'WAV' : 'raw'} ${f.encoding} ${f.channels} ch ${f.sampleRate} Hz → ${MODEL_RATE} Hz mono\n`);
   }
   const where = isStdin ? 'input' : label;
+  if (report.wav && report.expectedDataBytes !== null && report.dataBytesRead < report.expectedDataBytes && !stop.stopped) {
+    warn(`${where}: WAV data ended after ${report.dataBytesRead} of ${report.expectedDataBytes} bytes (truncated file?); transcribed what was there`);
+  }
   if (report.trailingBytes) warn(`${where} ended with ${report.trailingBytes} byte(s), less than one sample frame; ignored them`);
   if (report.nonFiniteSamples) warn(`${where} had ${report.nonFiniteSamples} NaN or infinite sample(s); read them as silence`);
 }
@@ -150,25 +154,59 @@ function reason(e: NodeJS.ErrnoException): string {
   return /^[A-Z]+: ([^,]+)/.exec(e.message)?.[1] ?? e.message;
 }
 
+/**
+ * Transcribe every input. With several inputs, one that cannot be read is reported and skipped, as
+ * cat and sox do, and the run fails (exit 1) at the end; a single input's error fails at once.
+ */
 export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopSignal): Promise<void> {
   const files = inv.files.length ? inv.files : ['-'];
   if (files.filter((f) => f === '-').length > 1) throw new InputError("stdin ('-') can be read only once");
   if (inv.outDir) {
+    const targets = new Map<string, string>();
+    for (const file of files) {
+      const target = outputPath(inv.outDir, file, inv.cfg.output);
+      if (targets.has(target)) throw new UsageError(`${targets.get(target)} and ${file} would both be written to ${target}`);
+      targets.set(target, file);
+    }
     await makeDirectory(inv.outDir).catch((err: NodeJS.ErrnoException) => {
       throw new InputError(`cannot create output directory ${inv.outDir}: ${reason(err)}`);
     });
   }
+  let failed: Error | null = null;
   for (const [i, file] of files.entries()) {
     // Stopped before the first input: it still runs (reading nothing), so stdout gets a whole
     // document, such as an empty MIDI file; with --out-dir no file is made for an input never read.
     if (stop.stopped && (i > 0 || inv.outDir)) break;
-    if (inv.outDir) {
-      const target = outputPath(inv.outDir, file, inv.cfg.output);
-      const out = createWriteStream(target);
-      await new Promise<void>((resolve, reject) => { out.once('open', () => resolve()); out.once('error', (e) => reject(new InputError(`cannot write ${target}: ${reason(e)}`))); });
-      await transcribeInput(inv, engine, file, out, stop, false);
-    } else {
-      await transcribeInput(inv, engine, file, process.stdout, stop, files.length > 1);
+    try {
+      if (inv.outDir) {
+        if (file !== '-') checkReadable(file);
+        const target = outputPath(inv.outDir, file, inv.cfg.output);
+        const out = createWriteStream(target);
+        await new Promise<void>((resolve, reject) => { out.once('open', () => resolve()); out.once('error', (e) => reject(new InputError(`cannot write ${target}: ${reason(e)}`))); });
+        try {
+          await transcribeInput(inv, engine, file, out, stop, false);
+        } catch (err) {
+          out.destroy();
+          rmSync(target, { force: true }); // no half-written output left behind
+          throw err;
+        }
+      } else {
+        await transcribeInput(inv, engine, file, process.stdout, stop, files.length > 1);
+      }
+    } catch (err) {
+      if (files.length === 1 || !(err instanceof InputError)) throw err;
+      process.stderr.write(`melodyfilter: ${err.message}\n`);
+      failed = err;
     }
+  }
+  if (failed) throw new InputError(`some inputs could not be transcribed (see above)`);
+}
+
+function checkReadable(file: string): void {
+  try {
+    if (statSync(file).isDirectory()) throw new InputError(`${file} is a directory, not an audio file`);
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : reason(err as NodeJS.ErrnoException)}`);
   }
 }

@@ -5,9 +5,9 @@ export const HELP = `melodyfilter: hears a piano melody and writes down its note
 
 Usage:
   melodyfilter [options] [FILE ...]      transcribe FILEs (raw PCM or WAV), or stdin ('-' or none)
-  melodyfilter train [--seconds N] [--name NAME] [--resume] [--seed N] [--workers N]
+  melodyfilter train [--seconds N] [--steps N] [--name NAME] [--resume] [--seed N] [--workers N]
                      [--batch N] [--frames N] [--learning-rate X] [--renders N]
-  melodyfilter eval [--set quick|full] [--melodies N] [--seed N] [--json]
+  melodyfilter eval [--set smoke|quick|full] [--seed N] [--json] [-m DIR]
 
 Input (raw PCM unless a WAV header is found, which then sets all three):
   -r, --rate HZ           sample rate (default ${DEFAULTS.sampleRate})

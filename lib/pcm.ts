@@ -21,6 +21,8 @@ export interface DecodeReport {
   nonFiniteSamples: number;
   /** Data bytes the WAV header promised; null when unknown (raw input, or a streamed WAV). */
   expectedDataBytes: number | null;
+  /** Data bytes read after a WAV header. */
+  dataBytesRead: number;
 }
 
 export function bytesPerSample(encoding: Encoding): number {
@@ -118,6 +120,18 @@ function parseFmtChunk(view: DataView, p: number, size: number): PcmFormat {
   return { sampleRate, channels, encoding };
 }
 
+/** Containers people pipe in by mistake, by their magic bytes (checked on the first chunk). */
+function otherContainer(buf: Uint8Array): string | null {
+  const tag = String.fromCharCode(...buf.subarray(0, 4));
+  if (tag === 'fLaC') return 'FLAC';
+  if (tag === 'OggS') return 'Ogg';
+  if (tag === 'RF64') return 'RF64 (64-bit WAV)';
+  if (tag === 'FORM' && buf.length >= 12 && /^AIF[FC]$/.test(String.fromCharCode(...buf.subarray(8, 12)))) return 'AIFF';
+  if (tag.startsWith('ID3')) return 'MP3';
+  return null; // bare MP3 frames look too much like PCM noise to refuse
+
+}
+
 function isRiff(buf: Uint8Array): boolean {
   return buf.length >= 12 && buf[0] === 0x52 && buf[1] === 0x49 && buf[2] === 0x46 && buf[3] === 0x46 &&
     buf[8] === 0x57 && buf[9] === 0x41 && buf[10] === 0x56 && buf[11] === 0x45;
@@ -153,6 +167,8 @@ export function decodePcm(opts: DecodeOptions, report: DecodeReport = newDecodeR
       if (!format) {
         const start = header.length ? concat(header, piece) : piece;
         if (start.length < 12 && looksLikeRiffPrefix(start)) { header = start; continue; }
+        const other = otherContainer(start);
+        if (other) throw new InputError(`input looks like ${other}, not PCM or WAV; decode it first, e.g. ffmpeg -i FILE -f s16le -ac 1 -ar 44100 - | melodyfilter -c 1`);
         if (isRiff(start)) {
           const wav = parseWavHeader(start);
           if (!wav) {
@@ -173,6 +189,7 @@ export function decodePcm(opts: DecodeOptions, report: DecodeReport = newDecodeR
       if (remaining !== null) { // bytes after the data chunk (LIST chunks etc.) are not audio
         if (data.length > remaining) data = data.subarray(0, remaining);
         remaining -= data.length;
+        report.dataBytesRead += data.length;
       }
       const chunk = pending.length ? concat(pending, data) : data;
       const frames = Math.floor(chunk.length / frameBytes);
@@ -201,7 +218,7 @@ export function decodePcm(opts: DecodeOptions, report: DecodeReport = newDecodeR
 }
 
 export function newDecodeReport(): DecodeReport {
-  return { wav: false, trailingBytes: 0, nonFiniteSamples: 0, expectedDataBytes: null };
+  return { wav: false, trailingBytes: 0, nonFiniteSamples: 0, expectedDataBytes: null, dataBytesRead: 0 };
 }
 
 function looksLikeRiffPrefix(chunk: Uint8Array): boolean {

@@ -3,7 +3,8 @@
 // A note starts when one key holds the threshold for CONFIRM_FRAMES windows in a row (one window of
 // noise cannot start a note), and ends once its key falls below half the threshold (hysteresis keeps a
 // decaying note from flickering). A same-key onset peak inside a note splits it: a re-struck key. A
-// note that fades and comes back within MERGE_FRAMES without an onset is one note, not two.
+// note that fades and comes back within MERGE_FRAMES without an onset is one note, not two. A new
+// key's start moves back to the onset that announced it.
 import type { Config } from './config.js';
 import { CLASS_MIDI_OFFSET, NUM_CLASSES, SILENCE } from './kernel.js';
 import { midiName, type Note, type NoteEvent } from './notes.js';
@@ -44,6 +45,9 @@ export class NoteTracker {
   private candidateRun = 0;
   private prevOnset = 0;
   private lastOnsetFrame = -Infinity;
+  private lastEndFrame = 0; // where the last note ended: a new one never starts before it
+  private pendingStrike = -1; // frame of an onset inside the sounding note, not yet judged
+  private heldBeforeStrike = 0;
   private readonly lowClass: number;
   private readonly highClass: number;
   private readonly minNoteFrames: number;
@@ -76,38 +80,51 @@ export class NoteTracker {
     if (onsetPeak) this.lastOnsetFrame = frame;
 
     const s = this.sounding;
-    if (s) {
-      const own = probs[pOff + s.pitch - CLASS_MIDI_OFFSET];
-      const held = own >= thr / 2;
-      // A re-strike dips the key's probability for a frame or two, so it need only be held, not strong.
-      const ownOrQuiet = best === s.pitch - CLASS_MIDI_OFFSET || best === SILENCE;
-      if (onsetPeak && held && ownOrQuiet && frame - s.startFrame >= this.minNoteFrames) {
-        // Struck again: the old note ends here, or where it had faded if it had.
-        this.end(s.lastOnFrame < frame - 1 ? s.lastOnFrame + 1 : frame);
-        this.begin(s.pitch - CLASS_MIDI_OFFSET, frame, levelDb);
-        return;
-      }
-      if (this.candidateRun >= CONFIRM_FRAMES && this.candidate !== s.pitch - CLASS_MIDI_OFFSET) {
-        const from = Math.max(this.startOf(this.candidateFrom), s.startFrame + 1);
-        this.end(Math.min(from, s.lastOnFrame + 1));
-        this.begin(this.candidate, from, levelDb);
-        return;
-      }
-      if (held) {
-        s.lastOnFrame = frame;
-        s.probSum += own; s.frames++;
-        if (frame - s.startFrame < ATTACK_FRAMES && levelDb > s.peakDb) s.peakDb = levelDb;
-      } else if (frame - s.lastOnFrame > MERGE_FRAMES) {
-        this.end(s.lastOnFrame + 1);
-      }
+    if (!s) {
+      if (this.candidateRun >= CONFIRM_FRAMES) this.begin(this.candidate, this.startOf(this.candidateFrom), levelDb);
       return;
     }
-    if (this.candidateRun >= CONFIRM_FRAMES) this.begin(this.candidate, this.startOf(this.candidateFrom), levelDb);
+    const own = s.pitch - CLASS_MIDI_OFFSET;
+    const held = probs[pOff + own] >= thr / 2;
+    if (this.candidateRun >= CONFIRM_FRAMES && this.candidate !== own) {
+      // Another key took over: it started at the onset before it, and the old note ends there.
+      const from = Math.max(this.startOf(this.candidateFrom), s.startFrame + 1);
+      this.end(Math.min(from, s.lastOnFrame + 1));
+      this.begin(this.candidate, from, levelDb);
+      return;
+    }
+    if (this.pendingStrike >= 0 && frame - this.pendingStrike >= CONFIRM_FRAMES) {
+      // An onset inside a note is a re-strike of the same key only if, CONFIRM_FRAMES later, no other
+      // key is on its way up: a new key's strike fires the onset output while the old key still
+      // leads. Deciding at the onset itself made 16 ms phantom notes at every change of key.
+      const at = this.pendingStrike;
+      this.pendingStrike = -1;
+      const otherRising = this.candidate !== -1 && this.candidate !== own;
+      if (!otherRising && held && (best === own || best === SILENCE)) {
+        this.end(this.heldBeforeStrike < at - 1 ? this.heldBeforeStrike + 1 : at);
+        this.begin(own, at, levelDb);
+        this.sounding!.lastOnFrame = frame;
+        return;
+      }
+    }
+    if (onsetPeak && held && frame - s.startFrame >= this.minNoteFrames) {
+      this.pendingStrike = frame;
+      this.heldBeforeStrike = s.lastOnFrame; // if it had faded, the old note ends where it faded
+    }
+    if (held) {
+      s.lastOnFrame = frame;
+      s.probSum += probs[pOff + own]; s.frames++;
+      if (frame - s.startFrame < ATTACK_FRAMES && levelDb > s.peakDb) s.peakDb = levelDb;
+    } else if (frame - s.lastOnFrame > MERGE_FRAMES) {
+      this.end(s.lastOnFrame + 1);
+    }
   }
 
-  /** A new key confirmed from frame `from` started at the onset just before it, if there was one. */
+  /** A new key confirmed from frame `from` started at the onset just before it, if there was one,
+   *  but not before the previous note ended. */
   private startOf(from: number): number {
-    return from - this.lastOnsetFrame <= BACKDATE_FRAMES && this.lastOnsetFrame <= from ? this.lastOnsetFrame : from;
+    const onsetNear = from - this.lastOnsetFrame <= BACKDATE_FRAMES && this.lastOnsetFrame <= from;
+    return Math.max(onsetNear ? this.lastOnsetFrame : from, this.lastEndFrame);
   }
 
   private begin(cls: number, frame: number, levelDb: number): void {
@@ -126,13 +143,15 @@ export class NoteTracker {
   private end(frame: number, endTime = this.boundary(frame)): void {
     const s = this.sounding!;
     this.sounding = null;
+    this.pendingStrike = -1;
+    this.lastEndFrame = Math.max(this.lastEndFrame, frame);
     const start = this.boundary(s.startFrame);
     const note: Note = {
       pitch: s.pitch, name: midiName(s.pitch), start, end: Math.max(endTime, start),
       velocity: velocityOf(s.peakDb), confidence: s.frames ? Math.round((s.probSum / s.frames) * 1000) / 1000 : 0,
     };
     if (s.announced) this.sink.event!({ event: 'off', pitch: s.pitch, name: note.name, time: note.end, velocity: 0 });
-    if (frame - s.startFrame < this.minNoteFrames && !s.announced) return;
+    if (!s.announced && (frame - s.startFrame < this.minNoteFrames || note.end <= note.start)) return;
     this.sink.note?.(note);
   }
 

@@ -80,6 +80,9 @@ export async function createTranscriber(opts: TranscriberOptions = {}): Promise<
 }
 
 /** Transcribe a whole buffer of PCM (raw with the given format, or a WAV file's bytes). */
+export async function transcribe(pcm: Uint8Array, opts?: TranscriberOptions & { events?: false }): Promise<Note[]>;
+export async function transcribe(pcm: Uint8Array, opts: TranscriberOptions & { events: true }): Promise<NoteEvent[]>;
+export async function transcribe(pcm: Uint8Array, opts?: TranscriberOptions): Promise<(Note | NoteEvent)[]>;
 export async function transcribe(pcm: Uint8Array, opts: TranscriberOptions = {}): Promise<(Note | NoteEvent)[]> {
   const { engine: given, ...partial } = opts;
   const cfg = resolveConfig(partial);

@@ -70,6 +70,17 @@ t.test('a pitch change ends one note and starts the next at the change', async (
   t.ok(Math.abs(notes[0].end - notes[1].start) < 1e-12);
 });
 
+t.test('a new key struck while the old one still leads: no phantom note, the new one starts at its onset', async (t) => {
+  const frames: [number, number, number][] = [...silence(2), ...run(60, 10), [60, 0.6, 0.9], [60, 0.5, 0.3], ...run(64, 10, 0.9, false), ...silence(5)];
+  {
+    const { notes, events } = track(frames);
+    t.same(notes.map((n) => n.pitch), [60, 64]);
+    t.ok(Math.abs(notes[1].start - 11.5 * HOP) < 1e-12, `64 starts at the onset (${notes[1].start / HOP} hops)`);
+    t.ok(notes[0].end <= notes[1].start + 1e-12, 'no overlap');
+    t.same(events.map((e) => `${e.event} ${e.pitch}`), ['on 60', 'off 60', 'on 64', 'off 64']);
+  }
+});
+
 t.test('a note sounding at end of input ends at the end of input', async (t) => {
   const frames = [...silence(2), ...run(72, 10)];
   const { notes } = track(frames);
@@ -109,6 +120,7 @@ t.test('MIDI file parses back to the same notes, times exact to a tick', async (
     if (e.type === 'noteOff' || (e.type === 'noteOn' && e.velocity === 0)) off.push({ pitch: e.noteNumber, tick });
   }
   t.equal(program, 5);
+  t.equal(midi.tracks[0].filter((e) => e.type === 'endOfTrack').length, 1, 'one end of track');
   const secondsPerTick = usPerBeat / 1e6 / TICKS_PER_BEAT;
   t.equal(on.length, 3); t.equal(off.length, 3);
   on.forEach((o, i) => {

@@ -31,7 +31,22 @@ export function buildMidi(notes: readonly Note[], cfg: MidiConfig): Uint8Array {
     }));
   }
   const writer = new MidiWriter.Writer(track, { ticksPerBeat: TICKS_PER_BEAT } as never);
-  return writer.buildFile();
+  return dropDuplicateEndOfTrack(writer.buildFile());
+}
+
+const END_OF_TRACK = [0x00, 0xff, 0x2f, 0x00];
+
+/** midi-writer-js 3.2 ends a track twice when notes carry explicit ticks; readers tolerate it, but a
+ *  track has one end. The file is one header chunk then one track chunk, whose length we fix. */
+function dropDuplicateEndOfTrack(file: Uint8Array): Uint8Array {
+  const n = file.length;
+  const twice = n >= 8 && END_OF_TRACK.every((b, i) => file[n - 8 + i] === b && file[n - 4 + i] === b);
+  if (!twice) return file;
+  const out = file.slice(0, n - 4);
+  const view = new DataView(out.buffer);
+  const trackLengthAt = 14 + 4; // after the 14-byte header chunk and the 'MTrk' tag
+  view.setUint32(trackLengthAt, view.getUint32(trackLengthAt) - 4);
+  return out;
 }
 
 export function midiWriter(cfg: MidiConfig) {
