@@ -77,3 +77,39 @@ t.test('--help and --version', async (t) => {
   const v = await runCli(['--version'], null);
   t.match(v.stdout.toString(), /^melodyfilter \d+\.\d+\.\d+\n$/);
 });
+
+t.test('review cases: contradictions, other containers, truncated WAV data, batches', async (t) => {
+  const endian = await runCli(['-e', 's16le', '--endian', 'big'], null);
+  t.equal(endian.code, 2);
+  t.match(endian.stderr, /^melodyfilter: --encoding s16le contradicts --endian big\n/);
+
+  const csv = await runCli(['-o', 'csv', 'a.wav', 'b.wav'], null);
+  t.equal(csv.code, 2);
+  t.match(csv.stderr, /--output csv with 2 input files needs --out-dir/);
+
+  const flac = await runCli([], Buffer.concat([Buffer.from('fLaC'), Buffer.alloc(100)]));
+  t.equal(flac.code, 1);
+  t.match(flac.stderr, /^melodyfilter: input looks like FLAC, not PCM or WAV/);
+
+  const m = melody(3, 16000);
+  const wav = wavFile(m.audio, 16000, 1);
+  const cut = await runCli([], wav.subarray(0, Math.floor(wav.length / 2) & ~1));
+  t.equal(cut.code, 0);
+  t.match(cut.stderr, /warning: input: WAV data ended after \d+ of \d+ bytes \(truncated file\?\)/);
+});
+
+t.test('a batch skips an unreadable input, finishes the others, and exits 1', async (t) => {
+  const { mkdtempSync, writeFileSync, readdirSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const dir = mkdtempSync(path.join(tmpdir(), 'melodyfilter-batch-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'good.wav'), wavFile(melody(4, 16000).audio, 16000, 1));
+  const r = await runCli(['-o', 'midi', '-d', path.join(dir, 'out'), path.join(dir, 'missing.wav'), path.join(dir, 'good.wav')], null);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /cannot read .*missing\.wav: no such file/);
+  t.same(readdirSync(path.join(dir, 'out')), ['good.mid'], 'the good input was transcribed; nothing half-written for the missing one');
+  const clash = await runCli(['-d', path.join(dir, 'out'), path.join(dir, 'good.wav'), path.join(dir, 'out', '..', 'good.wav')], null);
+  t.equal(clash.code, 2);
+  t.match(clash.stderr, /would both be written to/);
+});
