@@ -32,6 +32,7 @@ t.test('hand-worked precision, recall, F1, exact share and onset error', async (
   t.ok(Math.abs(s.f1 - (2 * 0.8) / 1.8) < 1e-12);
   t.equal(s.exactShare, 0.5);
   t.ok(Math.abs(s.meanOnsetErrorMs - (10 + 30 + 20 + 0) / 4) < 1e-9);
+  t.ok(Math.abs(s.meanOnsetBiasMs - (10 + 30 + 20 + 0) / 4) < 1e-9, "all late here, so bias equals error");
 });
 
 t.test('repeated notes are counted found only when matched separately', async (t) => {

@@ -59,12 +59,13 @@ export interface Counts {
   matched: number;
   matchedWithOffsets: number;
   onsetErrorSum: number; // seconds, over onset matches
+  onsetBiasSum: number; // signed (estimate − reference) seconds, over onset matches
   exactMelodies: number;
   melodies: number;
 }
 
 export function emptyCounts(): Counts {
-  return { ref: 0, est: 0, matched: 0, matchedWithOffsets: 0, onsetErrorSum: 0, exactMelodies: 0, melodies: 0 };
+  return { ref: 0, est: 0, matched: 0, matchedWithOffsets: 0, onsetErrorSum: 0, onsetBiasSum: 0, exactMelodies: 0, melodies: 0 };
 }
 
 /** Add one melody's result. A melody is exactly right when every note matches and nothing is extra. */
@@ -72,7 +73,10 @@ export function addMelody(c: Counts, ref: readonly TimedNote[], est: readonly Ti
   const pairs = matchNotes(ref, est);
   c.ref += ref.length; c.est += est.length; c.matched += pairs.length;
   c.matchedWithOffsets += matchNotes(ref, est, { withOffsets: true }).length;
-  for (const [r, e] of pairs) c.onsetErrorSum += Math.abs(est[e].start - ref[r].start);
+  for (const [r, e] of pairs) {
+    c.onsetErrorSum += Math.abs(est[e].start - ref[r].start);
+    c.onsetBiasSum += est[e].start - ref[r].start;
+  }
   c.melodies++;
   if (pairs.length === ref.length && est.length === ref.length) c.exactMelodies++;
 }
@@ -84,6 +88,8 @@ export interface Scores {
   f1WithOffsets: number;
   exactShare: number;
   meanOnsetErrorMs: number;
+  /** Mean signed onset error: negative when notes are reported early. */
+  meanOnsetBiasMs: number;
 }
 
 export function scores(c: Counts): Scores {
@@ -96,6 +102,7 @@ export function scores(c: Counts): Scores {
     precision, recall, f1: f(precision, recall), f1WithOffsets: f(pOff, rOff),
     exactShare: c.melodies ? c.exactMelodies / c.melodies : 0,
     meanOnsetErrorMs: c.matched ? (c.onsetErrorSum / c.matched) * 1000 : NaN,
+    meanOnsetBiasMs: c.matched ? (c.onsetBiasSum / c.matched) * 1000 : NaN,
   };
 }
 
