@@ -66,7 +66,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   backend: 'auto' as Backend,
   kernel: 'fast' as Kernel,
   minNoteMs: 40, // shorter than any note a player means (a 1/32 at 200 bpm is 37 ms)
-  threshold: 0.5,
+  threshold: 0.3, // best mean F1 on the validation set (scripts/tune-decoder.ts, see README)
   // The onset head is trained on a 1-then-0.5 target around each strike; with the timing jitter of
   // real strikes its peaks sit well below 1, so the split threshold is lower than the note one.
   onsetThreshold: 0.3,

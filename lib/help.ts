@@ -30,6 +30,7 @@ Output:
 Recognition:
   -m, --model DIR         model directory (default: the shipped models/melody-lstm)
   -t, --threshold P       key probability to start a note, 0.01-0.99 (default ${DEFAULTS.threshold})
+      --onset-threshold P onset probability that splits a sounding key in two (default ${DEFAULTS.onsetThreshold})
       --min-note MS       drop notes shorter than MS (default ${DEFAULTS.minNoteMs})
       --range LOW-HIGH    only report notes in this range, e.g. C3-C6 or 48-84 (default A0-C8)
       --window N|Nms      analysis window at 16 kHz; must match the model (default ${DEFAULTS.windowSamples})
