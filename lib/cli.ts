@@ -73,14 +73,7 @@ export async function transcribeInput(inv: Invocation, engine: Engine, file: str
   if (isStdin) {
     input = process.stdin;
   } else {
-    try {
-      const st = statSync(file);
-      if (st.isDirectory()) throw new InputError(`${file} is a directory, not an audio file`);
-      size = st.size;
-    } catch (err) {
-      if (err instanceof InputError) throw err;
-      throw new InputError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-    }
+    size = checkReadable(file);
     input = createReadStream(file, { highWaterMark: 1 << 16 });
   }
   const report = newDecodeReport();
@@ -202,9 +195,12 @@ export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopS
   if (failed) throw new InputError(`some inputs could not be transcribed (see above)`);
 }
 
-function checkReadable(file: string): void {
+/** An input file's size in bytes, or an InputError saying why it cannot be read. */
+function checkReadable(file: string): number {
   try {
-    if (statSync(file).isDirectory()) throw new InputError(`${file} is a directory, not an audio file`);
+    const st = statSync(file);
+    if (st.isDirectory()) throw new InputError(`${file} is a directory, not an audio file`);
+    return st.size;
   } catch (err) {
     if (err instanceof InputError) throw err;
     throw new InputError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : reason(err as NodeJS.ErrnoException)}`);

@@ -58,6 +58,11 @@ export function noteStages(cfg: Config, engine: Engine, report: DecodeReport = n
   ] as const;
 }
 
+/** The stages as one function from bytes to batches of notes, for use outside stream.pipeline. */
+function chain([decode, toModelRate, win, feats, cls, notes]: ReturnType<typeof noteStages>) {
+  return (src: AsyncIterable<Uint8Array | string>): AsyncIterable<NoteOutput[]> => notes(cls(feats(win(toModelRate(decode(src))))));
+}
+
 export interface TranscriberOptions extends Partial<Config> {
   /** Reuse a loaded engine (many streams, one model load). */
   engine?: Engine;
@@ -71,9 +76,9 @@ export async function createTranscriber(opts: TranscriberOptions = {}): Promise<
   const { engine: given, ...partial } = opts;
   const cfg = resolveConfig(partial);
   const engine = given ?? (await loadEngine(cfg));
-  const [decode, rs, win, feat, cls, notes] = noteStages(cfg, engine);
+  const toNotes = chain(noteStages(cfg, engine));
   return Duplex.from(async function* (src: AsyncIterable<Uint8Array>) {
-    for await (const batch of notes(cls(feat(win(rs(decode(src))))))) {
+    for await (const batch of toNotes(src)) {
       for (const o of batch) yield o.kind === 'note' ? o.note : o.event;
     }
   }).setDefaultEncoding('binary');
@@ -87,10 +92,9 @@ export async function transcribe(pcm: Uint8Array, opts: TranscriberOptions = {})
   const { engine: given, ...partial } = opts;
   const cfg = resolveConfig(partial);
   const engine = given ?? (await loadEngine(cfg));
-  const [decode, rs, win, feat, cls, notes] = noteStages(cfg, engine);
   async function* once() { yield pcm; }
   const out: (Note | NoteEvent)[] = [];
-  for await (const batch of notes(cls(feat(win(rs(decode(once()))))))) {
+  for await (const batch of chain(noteStages(cfg, engine))(once())) {
     for (const o of batch) out.push(o.kind === 'note' ? o.note : o.event);
   }
   return out;
