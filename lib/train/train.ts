@@ -5,8 +5,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import cliProgress from 'cli-progress';
 import { DEFAULTS, MODEL_RATE } from '../config.js';
-import { FEATURE_SIZE } from '../features.js';
-import { buildModel, loadModel, saveModel, NUM_CLASSES, type ModelInfo } from '../model.js';
+import { featureSizeOf, type FrontEnd } from '../features.js';
+import { buildModel, isWindowModel, loadModel, saveModel, NUM_CLASSES, type Arch, type ModelInfo } from '../model.js';
 import { useBackend } from '../backend.js';
 import { makeRng, type Rng } from '../synth/random.js';
 import { makeExample, type Example } from './dataset.js';
@@ -15,6 +15,8 @@ import type { WorkerSetup } from './worker.js';
 export interface TrainOptions {
   name: string;
   outDir: string;
+  /** Network to train (a resumed model keeps its own). */
+  arch: Arch;
   seed: number;
   /** Stop after this many seconds of wall time, or `steps` batches, whichever first. */
   seconds: number;
@@ -43,14 +45,25 @@ export interface TrainOptions {
  *  tfjs' LSTM costs about the same per frame at any batch size here, and early on more updates help
  *  more than bigger ones; 128-frame (2 s) sequences follow a note through its decay. */
 export const TRAIN_DEFAULTS: TrainOptions = {
-  name: 'melody-lstm', outDir: '', seed: 1, seconds: 3600, steps: Infinity, batchSize: 32, frames: 128,
+  name: 'melody-lstm', outDir: '', arch: 'lstm', seed: 1, seconds: 3600, steps: Infinity, batchSize: 32, frames: 128,
   warmupFrames: 48, embedUnits: 128, lstmUnits: 128, learningRate: 2e-3, workers: 1, poolSize: 2048,
   renders: 24, renderSeconds: 60, fluidShare: 0.4, resume: false, checkpointSeconds: 240, backend: 'auto',
   log: (l) => process.stderr.write(l + '\n'), progress: false,
 };
 
-/** Examples a worker may have in flight: a train step blocks the main thread for seconds, and the
- *  worker must keep producing meanwhile. */
+/** Layer widths of a freshly built network, per architecture; the comparison's networks are sized
+ *  near the shipped LSTM's 194k parameters, except the write-up's raw-sample LSTM, whose width is
+ *  the write-up's kind and whose cost is in its 128 steps per window. */
+const ARCH_UNITS: Record<Arch, { embedUnits: number; lstmUnits: number }> = {
+  lstm: { embedUnits: 128, lstmUnits: 128 },
+  gru: { embedUnits: 128, lstmUnits: 144 },
+  mlp: { embedUnits: 320, lstmUnits: 160 },
+  'raw-lstm': { embedUnits: 8, lstmUnits: 128 },
+};
+
+const frontEndOf = (arch: Arch): FrontEnd => (arch === 'raw-lstm' ? 'raw' : 'spectrum');
+
+/** Examples each worker makes at the start to fill the pool; after that, one per example drawn. */
 const PREFETCH = 512;
 
 /** Where examples come from: a pool refreshed by workers, or made on demand. */
@@ -59,7 +72,7 @@ class ExamplePool {
   private workers: Worker[] = [];
   private readonly rng: Rng;
   fresh = 0;
-  constructor(private readonly o: TrainOptions) {
+  constructor(private readonly o: TrainOptions, private readonly frontEnd: FrontEnd) {
     this.rng = makeRng(o.seed * 7919 + 13);
   }
 
@@ -82,7 +95,7 @@ class ExamplePool {
     const { o } = this;
     const setup: WorkerSetup = {
       seed: o.seed * 1000 + i + generation * 100 + (o.resume ? Date.now() % 100000 : 0), frames: o.frames, warmupFrames: o.warmupFrames,
-      renders: o.renders, renderSeconds: o.renderSeconds, speechClips: 40, fluidShare: o.fluidShare,
+      renders: o.renders, renderSeconds: o.renderSeconds, speechClips: 40, fluidShare: o.fluidShare, frontEnd: this.frontEnd,
     };
     const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: setup });
     this.workers[i] = w;
@@ -111,11 +124,10 @@ class ExamplePool {
     if (this.pool.length < this.o.poolSize) this.pool.push(ex);
     else this.pool[Math.floor(this.rng() * this.pool.length)] = ex;
     this.fresh++;
-    w.postMessage({ type: 'want', n: 1 });
   }
 
   private local(): Example {
-    return makeExample(this.rng, this.o.frames, this.o.warmupFrames, { fluidShare: 0 }, [], []);
+    return makeExample(this.rng, this.o.frames, this.o.warmupFrames, { fluidShare: 0 }, [], [], this.frontEnd);
   }
 
   batch(): Example[] {
@@ -126,6 +138,9 @@ class ExamplePool {
     }
     const out: Example[] = [];
     for (let i = 0; i < this.o.batchSize; i++) out.push(this.pool[Math.floor(this.rng() * this.pool.length)]);
+    // Ask for as many new examples as this batch drew: on average each example is seen about once,
+    // and the workers use no more of the machine than that takes.
+    this.workers.forEach((w) => w.postMessage({ type: 'want', n: Math.ceil(this.o.batchSize / this.workers.length) }));
     return out;
   }
 
@@ -137,22 +152,25 @@ class ExamplePool {
   }
 }
 
-function toTensors(batch: Example[], frames: number): { x: tf.Tensor3D; yNote: tf.Tensor3D; yOnset: tf.Tensor3D } {
+/** A batch as tensors: [B, T, F] for recurrent models; window models take every frame as its own
+ *  row, [B·T, F]. */
+function toTensors(batch: Example[], frames: number, featureSize: number, windowModel: boolean): { x: tf.Tensor; yNote: tf.Tensor; yOnset: tf.Tensor } {
   const B = batch.length;
-  const x = new Float32Array(B * frames * FEATURE_SIZE);
+  const x = new Float32Array(B * frames * featureSize);
   const yNote = new Float32Array(B * frames * NUM_CLASSES);
   const yOnset = new Float32Array(B * frames);
   batch.forEach((ex, b) => {
-    x.set(ex.features, b * frames * FEATURE_SIZE);
+    x.set(ex.features, b * frames * featureSize);
     for (let t = 0; t < frames; t++) {
       yNote[(b * frames + t) * NUM_CLASSES + ex.classes[t]] = 1;
       yOnset[b * frames + t] = ex.onsets[t];
     }
   });
+  const rows = windowModel ? [B * frames] : [B, frames];
   return {
-    x: tf.tensor3d(x, [B, frames, FEATURE_SIZE]),
-    yNote: tf.tensor3d(yNote, [B, frames, NUM_CLASSES]),
-    yOnset: tf.tensor3d(yOnset, [B, frames, 1]),
+    x: tf.tensor(x, [...rows, featureSize]),
+    yNote: tf.tensor(yNote, [...rows, NUM_CLASSES]),
+    yOnset: tf.tensor(yOnset, [...rows, 1]),
   };
 }
 
@@ -163,7 +181,8 @@ export async function train(partial: Partial<TrainOptions>): Promise<{ steps: nu
   let model: tf.LayersModel;
   let startStep = 0;
   let info: ModelInfo = {
-    name: o.name, windowSamples: DEFAULTS.windowSamples, hopSamples: DEFAULTS.hopSamples, sampleRate: MODEL_RATE, featureSize: FEATURE_SIZE,
+    name: o.name, arch: o.arch, frontEnd: frontEndOf(o.arch), windowSamples: DEFAULTS.windowSamples, hopSamples: DEFAULTS.hopSamples,
+    sampleRate: MODEL_RATE, featureSize: featureSizeOf(frontEndOf(o.arch)),
   };
   if (o.resume && existsSync(path.join(outDir, 'model.json'))) {
     const loaded = await loadModel(outDir);
@@ -172,16 +191,20 @@ export async function train(partial: Partial<TrainOptions>): Promise<{ steps: nu
     startStep = Number((info.training as { steps?: number } | undefined)?.steps ?? 0);
     o.log(`resuming ${outDir} at step ${startStep}`);
   } else {
-    model = buildModel({ featureSize: FEATURE_SIZE, embedUnits: o.embedUnits, lstmUnits: o.lstmUnits });
+    // Widths given by the caller win; otherwise each architecture's own.
+    const units = { embedUnits: partial.embedUnits ?? ARCH_UNITS[o.arch].embedUnits, lstmUnits: partial.lstmUnits ?? ARCH_UNITS[o.arch].lstmUnits };
+    model = buildModel({ arch: o.arch, featureSize: info.featureSize, ...units });
   }
+  const arch = info.arch ?? 'lstm';
+  const frontEnd = info.frontEnd ?? 'spectrum';
   const optimizer = tf.train.adam(o.learningRate);
   model.compile({
     optimizer,
     loss: ['categoricalCrossentropy', 'binaryCrossentropy'],
     metrics: { note: 'accuracy' } as never,
   });
-  o.log(`training ${o.name} on ${backend}: ${model.countParams()} parameters, batch ${o.batchSize}×${o.frames} frames, ${o.workers} data workers`);
-  const pool = new ExamplePool(o);
+  o.log(`training ${o.name} (${arch}) on ${backend}: ${model.countParams()} parameters, batch ${o.batchSize}×${o.frames} frames, ${o.workers} data workers`);
+  const pool = new ExamplePool(o, frontEnd);
   await pool.start();
   const started = Date.now();
   let lastCheckpoint = started;
@@ -200,17 +223,22 @@ export async function train(partial: Partial<TrainOptions>): Promise<{ steps: nu
         steps: startStep + step, seconds: Math.round((prior.seconds ?? 0) + elapsed - ((info.training as { sessionSeconds?: number })?.sessionSeconds ?? 0)),
         sessionSeconds: Math.round(elapsed), batchSize: o.batchSize, frames: o.frames, learningRate: o.learningRate,
         loss: round(emaLoss), noteAccuracy: round(emaAcc), examplesGenerated: pool.fresh, seed: o.seed, fluidShare: o.fluidShare,
-        data: 'own piano synth + FluidR3 GM keyboards (programs 0-7), random melodies A0-C8, noise white/pink/brown/hum/buzz/clicks/espeak babble at -5..30 dB or clean, Schroeder reverb, gain -40..+6 dB with clipping, detune ±30 cents',
+        data: `${o.fluidShare <= 0 ? 'own piano synth only' : o.fluidShare >= 1 ? 'FluidR3 GM keyboards only (programs 0-7)' : 'own piano synth + FluidR3 GM keyboards (programs 0-7)'}, random melodies A0-C8, noise white/pink/brown/hum/buzz/clicks/espeak babble at -5..30 dB or clean, Schroeder reverb, gain -40..+6 dB with clipping, detune ±30 cents`,
       },
     };
     await saveModel(model, outDir, info);
   };
   try {
     while (step < o.steps && (Date.now() - started) / 1000 < o.seconds) {
-      const frac = (Date.now() - started) / 1000 / o.seconds;
+      // Learning-rate schedule by the share of the run done, in time or in steps, whichever is further.
+      const frac = Math.max((Date.now() - started) / 1000 / o.seconds, step / o.steps);
       (optimizer as unknown as { learningRate: number }).learningRate = o.learningRate * (frac < 0.6 ? 1 : frac < 0.85 ? 0.3 : 0.1);
-      const { x, yNote, yOnset } = toTensors(pool.batch(), o.frames);
+      const { x, yNote, yOnset } = toTensors(pool.batch(), o.frames, info.featureSize, isWindowModel(arch));
       const h = (await model.trainOnBatch(x, [yNote, yOnset])) as number[];
+      // trainOnBatch resolves through microtasks only: without a macrotask turn here the workers'
+      // examples would wait in the message queue until the next checkpoint's file I/O (measured: the
+      // pool was refreshed in bursts of 512 every 240 s, and a fresh run trained on its first 70).
+      await new Promise((resolve) => setImmediate(resolve));
       tf.dispose([x, yNote, yOnset]);
       step++;
       const [loss, , , acc] = h;
