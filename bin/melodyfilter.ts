@@ -28,8 +28,9 @@ async function main(argv: string[]): Promise<number> {
     verbose = inv.cfg.verbose;
     if (inv.command === 'help') { process.stdout.write(HELP); return EXIT_OK; }
     if (inv.command === 'version') { process.stdout.write(`melodyfilter ${version()}\n`); return EXIT_OK; }
-    if (inv.command === 'train') return (await import('../lib/train/command.js')).trainCommand(inv);
-    if (inv.command === 'eval') return (await import('../lib/eval/command.js')).evalCommand(inv);
+    // `return await`: a bare returned promise would reject outside this try, as a stack trace.
+    if (inv.command === 'train') return await (await import('../lib/train/command.js')).trainCommand(inv);
+    if (inv.command === 'eval') return await (await import('../lib/eval/command.js')).evalCommand(inv);
     const stop = new StopSignal();
     // When stdin is a pipe, Ctrl-C reaches the producer too and its EOF ends the run with every
     // note written; a lone SIGINT still stops us after a grace period. SIGTERM stops at once. A

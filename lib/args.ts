@@ -58,6 +58,8 @@ const OPTIONS = {
   frames: { type: 'string' },
   'learning-rate': { type: 'string' },
   renders: { type: 'string' },
+  arch: { type: 'string' },
+  'fluid-share': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 

@@ -155,15 +155,58 @@ export interface FrameBatch {
   endSeconds?: number;
 }
 
+/** What a model hears: our log-frequency spectrum ('spectrum', the default), or the window's raw
+ *  samples ('raw': the write-up's own input, kept for the model comparison). */
+export type FrontEnd = 'spectrum' | 'raw';
+
+/** Raw samples a 'raw' model sees per window: 64 ms at 16 kHz, centred on the window's reference
+ *  point (3/4 into a 2048-sample window) and long enough to hold two periods of A0. */
+export const RAW_SAMPLES = 1024;
+/** Running-peak release of the raw front end, per frame: the same ~9 dB/s as the spectrum's. */
+const RAW_RELEASE = Math.pow(10, -RELEASE_DB_PER_FRAME / 20);
+
+/**
+ * The write-up's input: amplitudes as they are, divided by a running peak so that one model serves
+ * any input gain (the write-up's recordings all had one gain; ours range over 46 dB).
+ */
+export class RawExtractor {
+  private peak = 1e-4;
+  levelDb = -Infinity;
+  constructor(readonly windowSamples: number) {
+    if (windowSamples < RAW_SAMPLES) throw new Error(`raw front end needs windows of at least ${RAW_SAMPLES} samples`);
+  }
+
+  compute(samples: Float32Array, out: Float32Array, outOffset = 0): void {
+    const n = this.windowSamples;
+    const from = Math.min(n - RAW_SAMPLES, Math.max(0, Math.floor((n * 3) / 4) - RAW_SAMPLES / 2));
+    let energy = 0, max = 0;
+    for (let i = 0; i < n; i++) energy += samples[i] * samples[i];
+    for (let i = 0; i < RAW_SAMPLES; i++) max = Math.max(max, Math.abs(samples[from + i]));
+    this.levelDb = 10 * Math.log10(energy / n + 1e-12);
+    this.peak = Math.max(max, this.peak * RAW_RELEASE, 1e-4);
+    const g = 1 / this.peak;
+    for (let i = 0; i < RAW_SAMPLES; i++) out[outOffset + i] = samples[from + i] * g;
+  }
+}
+
+export function featureSizeOf(frontEnd: FrontEnd): number {
+  return frontEnd === 'raw' ? RAW_SAMPLES : FEATURE_SIZE;
+}
+
+export function makeExtractor(frontEnd: FrontEnd, windowSamples: number): FeatureExtractor | RawExtractor {
+  return frontEnd === 'raw' ? new RawExtractor(windowSamples) : new FeatureExtractor(windowSamples);
+}
+
 /** Stream stage: window batches → feature batches. One extractor per stream (it carries the peak). */
-export function features(cfg: { windowSamples: number }) {
+export function features(cfg: { windowSamples: number }, frontEnd: FrontEnd = 'spectrum') {
+  const size = featureSizeOf(frontEnd);
   return async function* (src: AsyncIterable<WindowBatch>): AsyncGenerator<FrameBatch> {
-    const fx = new FeatureExtractor(cfg.windowSamples);
+    const fx = makeExtractor(frontEnd, cfg.windowSamples);
     for await (const b of src) {
-      const feats = new Float32Array(b.count * FEATURE_SIZE);
+      const feats = new Float32Array(b.count * size);
       const levels = new Float32Array(b.count);
       for (let i = 0; i < b.count; i++) {
-        fx.compute(b.samples.subarray(i * cfg.windowSamples, (i + 1) * cfg.windowSamples), feats, i * FEATURE_SIZE);
+        fx.compute(b.samples.subarray(i * cfg.windowSamples, (i + 1) * cfg.windowSamples), feats, i * size);
         levels[i] = fx.levelDb;
       }
       yield { firstIndex: b.firstIndex, count: b.count, features: feats, levelsDb: levels, endSeconds: b.endSeconds };

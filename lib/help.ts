@@ -7,6 +7,7 @@ Usage:
   melodyfilter [options] [FILE ...]      transcribe FILEs (raw PCM or WAV), or stdin ('-' or none)
   melodyfilter train [--seconds N] [--steps N] [--name NAME] [--resume] [--seed N] [--workers N]
                      [--batch N] [--frames N] [--learning-rate X] [--renders N]
+                     [--arch lstm|gru|mlp|raw-lstm] [--fluid-share X]
   melodyfilter eval [--set smoke|quick|full] [--seed N] [--json] [-m DIR]
 
 Input (raw PCM unless a WAV header is found, which then sets all three):

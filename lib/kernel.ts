@@ -10,10 +10,19 @@ export const NUM_CLASSES = 89; // class 0: silence or noise; class k: MIDI 20 + 
 export const SILENCE = 0;
 export const CLASS_MIDI_OFFSET = 20;
 
+/** Networks melodyfilter can train and run. 'lstm' is the shipped one and the only one the fast kernel
+ *  runs; the others exist for the model comparison (README) and run in TensorFlow.js. */
+export const ARCHS = ['lstm', 'gru', 'mlp', 'raw-lstm'] as const;
+export type Arch = (typeof ARCHS)[number];
+
+/** Layer sizes. What the two widths mean depends on `arch`: lstm and gru: Dense(embedUnits) →
+ *  recurrent(lstmUnits); mlp: Dense(embedUnits) → Dense(lstmUnits); raw-lstm: LSTM(lstmUnits) over
+ *  the window read `embedUnits` samples per step. */
 export interface ModelShape {
   featureSize: number;
   embedUnits: number;
   lstmUnits: number;
+  arch?: Arch;
 }
 
 /** What a model directory says about itself (model.json's userDefinedMetadata). */
@@ -23,6 +32,9 @@ export interface ModelInfo {
   hopSamples: number;
   sampleRate: number;
   featureSize: number;
+  /** Absent in models from before the comparison: those are 'lstm' on the 'spectrum' front end. */
+  arch?: Arch;
+  frontEnd?: 'spectrum' | 'raw';
   training?: Record<string, unknown>;
   eval?: Record<string, unknown>;
 }

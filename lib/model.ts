@@ -5,25 +5,43 @@ import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './config.js';
-import { NUM_CLASSES, readWeightFile, type FrameClassifier, type ModelInfo, type ModelShape, type NamedWeights } from './kernel.js';
+import { NUM_CLASSES, readWeightFile, type Arch, type FrameClassifier, type ModelInfo, type ModelShape, type NamedWeights } from './kernel.js';
 
 export { NUM_CLASSES, SILENCE, CLASS_MIDI_OFFSET, FastLstmClassifier, type FrameClassifier, type ModelInfo, type ModelShape } from './kernel.js';
 
 
+export { ARCHS, type Arch } from './kernel.js';
+
+/** Models that label each window on its own (no state from window to window): fed [windows, features]. */
+export function isWindowModel(arch: Arch = 'lstm'): boolean {
+  return arch === 'mlp' || arch === 'raw-lstm';
+}
+
 /**
- * Dense(relu) → LSTM → two heads. The dense layer compresses 393 features to the LSTM's input;
- * the onset head marks re-struck keys that the class head alone cannot separate.
+ * Dense(relu) → LSTM → two heads (the shipped network). The dense layer compresses 393 features to
+ * the LSTM's input; the onset head marks re-struck keys that the class head alone cannot separate.
+ * The comparison's other networks keep the heads and change the body: a GRU in the LSTM's place; an
+ * MLP of two dense layers on each window alone; and the write-up's model, an LSTM run across the
+ * window's raw samples (`embedUnits` per step), its answer read at the last step.
  */
-export function buildModel(shape: ModelShape, batchShape: (number | null)[] = [null, null, shape.featureSize], stateful = false): tf.LayersModel {
-  const input = tf.input({ batchShape });
-  const embed = tf.layers.dense({ units: shape.embedUnits, activation: 'relu', name: 'embed' }).apply(input);
-  const lstm = tf.layers.lstm({
-    units: shape.lstmUnits, returnSequences: true, stateful, name: 'lstm',
-    recurrentActivation: 'sigmoid', // tfjs defaults to hardSigmoid; sigmoid is what the fast kernel computes
-    kernelInitializer: 'glorotUniform', recurrentInitializer: 'glorotUniform', // orthogonal is slow in tfjs
-  }).apply(embed);
-  const note = tf.layers.dense({ units: NUM_CLASSES, activation: 'softmax', name: 'note' }).apply(lstm) as tf.SymbolicTensor;
-  const onset = tf.layers.dense({ units: 1, activation: 'sigmoid', name: 'onset' }).apply(lstm) as tf.SymbolicTensor;
+export function buildModel(shape: ModelShape, batchShape?: (number | null)[], stateful = false): tf.LayersModel {
+  const arch = shape.arch ?? 'lstm';
+  const window = isWindowModel(arch);
+  const input = tf.input({ batchShape: batchShape ?? (window ? [null, shape.featureSize] : [null, null, shape.featureSize]) });
+  const recurrent = { units: shape.lstmUnits, stateful, kernelInitializer: 'glorotUniform', recurrentInitializer: 'glorotUniform' } as const; // orthogonal is slow in tfjs
+  let body: tf.SymbolicTensor;
+  if (arch === 'raw-lstm') {
+    const steps = tf.layers.reshape({ targetShape: [shape.featureSize / shape.embedUnits, shape.embedUnits], name: 'steps' }).apply(input);
+    body = tf.layers.lstm({ ...recurrent, stateful: false, name: 'lstm', recurrentActivation: 'sigmoid' }).apply(steps) as tf.SymbolicTensor;
+  } else {
+    const embed = tf.layers.dense({ units: shape.embedUnits, activation: 'relu', name: 'embed' }).apply(input);
+    body = (arch === 'mlp' ? tf.layers.dense({ units: shape.lstmUnits, activation: 'relu', name: 'hidden' })
+      : arch === 'gru' ? tf.layers.gru({ ...recurrent, returnSequences: true, name: 'gru', recurrentActivation: 'sigmoid' })
+        // tfjs defaults to hardSigmoid; sigmoid is what the fast kernel computes
+        : tf.layers.lstm({ ...recurrent, returnSequences: true, name: 'lstm', recurrentActivation: 'sigmoid' })).apply(embed) as tf.SymbolicTensor;
+  }
+  const note = tf.layers.dense({ units: NUM_CLASSES, activation: 'softmax', name: 'note' }).apply(body) as tf.SymbolicTensor;
+  const onset = tf.layers.dense({ units: 1, activation: 'sigmoid', name: 'onset' }).apply(body) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: [note, onset], name: 'melodyfilter' });
 }
 
@@ -39,10 +57,15 @@ export function weightsOf(model: tf.LayersModel): NamedWeights {
   return out;
 }
 
-export function shapeOf(model: tf.LayersModel): ModelShape {
-  const embed = model.getLayer('embed').getWeights()[0];
-  const lstm = model.getLayer('lstm').getWeights()[1];
-  return { featureSize: embed.shape[0] as number, embedUnits: embed.shape[1] as number, lstmUnits: lstm.shape[0] as number };
+export function shapeOf(model: tf.LayersModel, arch: Arch = 'lstm'): ModelShape {
+  const featureSize = model.inputs[0].shape[model.inputs[0].shape.length - 1] as number;
+  const widthOf = (layer: string, weight: number, axis: number) => model.getLayer(layer).getWeights()[weight].shape[axis] as number;
+  switch (arch) {
+    case 'raw-lstm': return { arch, featureSize, embedUnits: widthOf('lstm', 0, 0), lstmUnits: widthOf('lstm', 1, 0) };
+    case 'mlp': return { arch, featureSize, embedUnits: widthOf('embed', 0, 1), lstmUnits: widthOf('hidden', 0, 1) };
+    case 'gru': return { arch, featureSize, embedUnits: widthOf('embed', 0, 1), lstmUnits: widthOf('gru', 1, 0) };
+    default: return { arch, featureSize, embedUnits: widthOf('embed', 0, 1), lstmUnits: widthOf('lstm', 1, 0) };
+  }
 }
 
 /** Save as tfjs layers format (model.json + weights.bin) with our metadata inside model.json. */
@@ -85,25 +108,33 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   } catch (err) {
     throw new InputError(`model ${dir} cannot be built: ${(err as Error).message.split('\n')[0]}`);
   }
-  return { model, info: file.info, shape: shapeOf(model) };
+  return { model, info: file.info, shape: shapeOf(model, file.info.arch) };
 }
 
-/** The network run by TensorFlow.js itself: a stateful copy (batch 1) fed all frames available at once. */
+/** The network run by TensorFlow.js itself. Recurrent models: a stateful copy (batch 1) fed all
+ *  frames available at once. Window models: every window a row of one batch. */
 export class TfjsClassifier implements FrameClassifier {
-  private readonly stateful: tf.LayersModel;
+  private readonly net: tf.LayersModel;
+  private readonly owned: boolean;
+  private readonly window: boolean;
   private readonly F: number;
-  constructor(model: tf.LayersModel) {
-    const shape = shapeOf(model);
+  constructor(model: tf.LayersModel, arch: Arch = 'lstm') {
+    const shape = shapeOf(model, arch);
     this.F = shape.featureSize;
-    this.stateful = buildModel(shape, [1, null, shape.featureSize], true);
-    this.stateful.setWeights(model.getWeights());
+    this.window = isWindowModel(arch);
+    this.owned = !this.window;
+    if (this.window) this.net = model;
+    else {
+      this.net = buildModel(shape, [1, null, shape.featureSize], true);
+      this.net.setWeights(model.getWeights());
+    }
   }
 
   async run(features: Float32Array, nFrames: number, probs: Float32Array, onsets: Float32Array): Promise<void> {
     if (nFrames === 0) return;
     const [p, o] = tf.tidy(() => {
-      const x = tf.tensor3d(features.subarray(0, nFrames * this.F), [1, nFrames, this.F]);
-      return this.stateful.predictOnBatch(x) as tf.Tensor[];
+      const x = features.subarray(0, nFrames * this.F);
+      return this.net.predictOnBatch(this.window ? tf.tensor2d(x, [nFrames, this.F]) : tf.tensor3d(x, [1, nFrames, this.F])) as tf.Tensor[];
     });
     probs.set((await p.data()) as Float32Array);
     onsets.set((await o.data()) as Float32Array);
@@ -111,6 +142,6 @@ export class TfjsClassifier implements FrameClassifier {
   }
 
   dispose(): void {
-    this.stateful.dispose();
+    if (this.owned) this.net.dispose();
   }
 }

@@ -4,7 +4,7 @@ import { InputError, MODEL_RATE, UsageError, resolveConfig, type Config } from '
 import { decodePcm, newDecodeReport, type DecodeReport } from './pcm.js';
 import { resample } from './resample.js';
 import { windows } from './window.js';
-import { features, FEATURE_SIZE } from './features.js';
+import { features, featureSizeOf } from './features.js';
 import { classify } from './classify.js';
 import { smoothNotes, type NoteOutput } from './smooth.js';
 import { readWeightFile, shapeOfWeights, FastLstmClassifier, type FrameClassifier, type ModelInfo, type ModelShape } from './kernel.js';
@@ -25,19 +25,22 @@ export interface Engine {
  *  TensorFlow.js at all (a second or more of start-up); --kernel tfjs starts a tfjs backend. */
 export async function loadEngine(cfg: Pick<Config, 'backend' | 'modelDir' | 'kernel' | 'windowSamples' | 'hopSamples'>): Promise<Engine> {
   let engine: Engine;
-  if (cfg.kernel === 'fast') {
-    const file = await readWeightFile(cfg.modelDir);
+  const file = await readWeightFile(cfg.modelDir);
+  const arch = file.info.arch ?? 'lstm';
+  // The fast kernel knows only the shipped LSTM; the comparison's other networks always run in tfjs.
+  if (cfg.kernel === 'fast' && arch === 'lstm') {
     engine = { info: file.info, shape: shapeOfWeights(file.weights), backend: 'none', newClassifier: () => new FastLstmClassifier(file.weights) };
   } else {
     const { useBackend } = await import('./backend.js');
     const { loadModel, TfjsClassifier } = await import('./model.js');
     const backend = await useBackend(cfg.backend);
     const loaded = await loadModel(cfg.modelDir);
-    engine = { info: loaded.info, shape: loaded.shape, backend, newClassifier: () => new TfjsClassifier(loaded.model) };
+    engine = { info: loaded.info, shape: loaded.shape, backend, newClassifier: () => new TfjsClassifier(loaded.model, arch) };
   }
   const { info } = engine;
-  if (engine.shape.featureSize !== FEATURE_SIZE) {
-    throw new InputError(`model ${info.name} expects ${engine.shape.featureSize} features per window; this melodyfilter computes ${FEATURE_SIZE} (a model from another version)`);
+  const expected = featureSizeOf(info.frontEnd ?? 'spectrum');
+  if (engine.shape.featureSize !== expected) {
+    throw new InputError(`model ${info.name} expects ${engine.shape.featureSize} features per window; this melodyfilter computes ${expected} (a model from another version)`);
   }
   if (info.windowSamples !== cfg.windowSamples || info.hopSamples !== cfg.hopSamples || info.sampleRate !== MODEL_RATE) {
     throw new UsageError(`model ${info.name} works on ${info.windowSamples}-sample windows with ${info.hopSamples}-sample hops at ${info.sampleRate} Hz; --window/--hop must match it (got ${cfg.windowSamples}/${cfg.hopSamples})`);
@@ -52,7 +55,7 @@ export function noteStages(cfg: Config, engine: Engine, report: DecodeReport = n
     decodePcm({ sampleRate: cfg.sampleRate, channels: cfg.channels, encoding: cfg.encoding, explicit }, report),
     resample(() => report.format!.sampleRate, MODEL_RATE),
     windows({ windowSamples: cfg.windowSamples, hopSamples: cfg.hopSamples, sampleRate: MODEL_RATE }),
-    features(cfg),
+    features(cfg, engine.info.frontEnd),
     classify(classifier),
     smoothNotes({ ...cfg, sampleRate: MODEL_RATE }),
   ] as const;

@@ -42,7 +42,7 @@ t.test('save and load keep weights and metadata', async (t) => {
   const model = buildModel({ featureSize: FEATURE_SIZE, embedUnits: 16, lstmUnits: 12 });
   await saveModel(model, dir, INFO);
   const loaded = await loadModel(dir);
-  t.same(loaded.shape, { featureSize: FEATURE_SIZE, embedUnits: 16, lstmUnits: 12 });
+  t.same(loaded.shape, { arch: 'lstm', featureSize: FEATURE_SIZE, embedUnits: 16, lstmUnits: 12 });
   t.equal(loaded.info.windowSamples, 2048);
   const a = model.getWeights().map((w) => Array.from(w.dataSync()));
   const b = loaded.model.getWeights().map((w) => Array.from(w.dataSync()));

@@ -144,7 +144,7 @@ export async function evaluate(engine: Engine, opts: { scale: number; seed?: num
       const est = (await transcribe(asInput(scene.audio, rate, channels), { ...opts.decoder, engine, sampleRate: rate, channels, encoding: 's16le' })) as Note[];
       const ref = melodies[i].notes;
       addMelody(counts, ref, est);
-      addMelody(bucket(`source ${rendered[i].source === 'fluid' ? 'FluidR3 (trained on)' : 'held-out synth voices'}`), ref, est);
+      addMelody(bucket(`source ${rendered[i].source === 'fluid' ? 'FluidR3 GM' : 'synth, held-out voices'}`), ref, est);
       for (const [name, lo, hi] of REGISTERS) {
         addMelody(bucket(name), ref.filter((n) => n.pitch >= lo && n.pitch <= hi), est.filter((n) => n.pitch >= lo && n.pitch <= hi));
       }

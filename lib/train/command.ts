@@ -3,6 +3,7 @@ import path from 'node:path';
 import { UsageError } from '../config.js';
 import type { Invocation } from '../args.js';
 import { train, TRAIN_DEFAULTS } from './train.js';
+import { ARCHS, type Arch } from '../kernel.js';
 
 export async function trainCommand(inv: Invocation): Promise<number> {
   const r = inv.rest;
@@ -13,8 +14,14 @@ export async function trainCommand(inv: Invocation): Promise<number> {
     return x;
   };
   const name = (r.name as string | undefined) ?? TRAIN_DEFAULTS.name;
+  const arch = (r.arch as string | undefined) ?? TRAIN_DEFAULTS.arch;
+  if (!(ARCHS as readonly string[]).includes(arch)) throw new UsageError(`--arch must be one of ${ARCHS.join(', ')}, got ${arch}`);
+  const fluidShare = n('fluid-share', r['fluid-share'], TRAIN_DEFAULTS.fluidShare);
+  if (fluidShare > 1) throw new UsageError(`--fluid-share is a share of examples, 0 to 1; got ${fluidShare}`);
   const result = await train({
     name,
+    arch: arch as Arch,
+    fluidShare,
     outDir: r.model ? String(r.model) : path.resolve('models', name),
     seconds: n('seconds', r.seconds, TRAIN_DEFAULTS.seconds),
     steps: n('steps', r.steps, Infinity),

@@ -1,7 +1,7 @@
 // Training and evaluation examples: a scene (score → audio through a piano and a room, plus noise)
 // turned into the features the model sees and the labels it should give.
 import { MODEL_RATE } from '../config.js';
-import { FeatureExtractor, FEATURE_SIZE } from '../features.js';
+import { featureSizeOf, makeExtractor, type FrontEnd } from '../features.js';
 import { CLASS_MIDI_OFFSET, SILENCE } from '../kernel.js';
 import { Windower } from '../window.js';
 import { randomMelody, type MelodyOptions, type ScoreNote } from '../synth/melody.js';
@@ -87,12 +87,13 @@ export function applyConditions(rng: Rng, audio: Float32Array, notes: ScoreNote[
 }
 
 /** Features of every frame of `audio` (at MODEL_RATE) through the same windowing as the filter. */
-export function sceneFeatures(audio: Float32Array, windowSamples: number, hopSamples: number): { features: Float32Array; frames: number } {
+export function sceneFeatures(audio: Float32Array, windowSamples: number, hopSamples: number, frontEnd: FrontEnd = 'spectrum'): { features: Float32Array; frames: number } {
   const frames = Math.ceil(audio.length / hopSamples);
-  const features = new Float32Array(frames * FEATURE_SIZE);
-  const fx = new FeatureExtractor(windowSamples);
+  const size = featureSizeOf(frontEnd);
+  const features = new Float32Array(frames * size);
+  const fx = makeExtractor(frontEnd, windowSamples);
   const w = new Windower({ windowSamples, hopSamples });
-  const emit = (win: { index: number; samples: Float32Array }) => fx.compute(win.samples, features, win.index * FEATURE_SIZE);
+  const emit = (win: { index: number; samples: Float32Array }) => fx.compute(win.samples, features, win.index * size);
   w.push(audio, emit);
   w.flush(emit);
   return { features, frames };
@@ -120,20 +121,21 @@ export function frameLabels(notes: readonly ScoreNote[], frames: number, hopSamp
 }
 
 export interface Example {
-  features: Float32Array; // frames × FEATURE_SIZE
+  features: Float32Array; // frames × the front end's feature size
   classes: Uint8Array;
   onsets: Float32Array;
 }
 
 /** One training sequence of `frames` frames, after `warmupFrames` the model does not see (so the
  *  running peak is settled, as it is mid-stream). */
-export function makeExample(rng: Rng, frames: number, warmupFrames: number, opts: Omit<SceneOptions, 'seconds'>, renders: readonly Render[], speech: readonly Float32Array[], windowSamples = 2048, hopSamples = 256): Example {
+export function makeExample(rng: Rng, frames: number, warmupFrames: number, opts: Omit<SceneOptions, 'seconds'>, renders: readonly Render[], speech: readonly Float32Array[], frontEnd: FrontEnd = 'spectrum', windowSamples = 2048, hopSamples = 256): Example {
   const total = frames + warmupFrames;
+  const size = featureSizeOf(frontEnd);
   const scene = makeScene(rng, { ...opts, seconds: (total * hopSamples) / MODEL_RATE }, renders, speech);
-  const { features } = sceneFeatures(scene.audio, windowSamples, hopSamples);
+  const { features } = sceneFeatures(scene.audio, windowSamples, hopSamples, frontEnd);
   const labels = frameLabels(scene.notes, total, hopSamples);
   return {
-    features: features.slice(warmupFrames * FEATURE_SIZE, total * FEATURE_SIZE),
+    features: features.slice(warmupFrames * size, total * size),
     classes: labels.classes.slice(warmupFrames, total),
     onsets: labels.onsets.slice(warmupFrames, total),
   };

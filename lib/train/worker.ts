@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { makeRng } from '../synth/random.js';
 import { makeExample } from './dataset.js';
+import type { FrontEnd } from '../features.js';
 import { makeRenders, makeSpeech } from './sources.js';
 
 export interface WorkerSetup {
@@ -12,6 +13,7 @@ export interface WorkerSetup {
   renderSeconds: number;
   speechClips: number;
   fluidShare: number;
+  frontEnd: FrontEnd;
 }
 
 const setup = workerData as WorkerSetup;
@@ -34,7 +36,7 @@ function produce(): void {
     credit--;
     let ex;
     try {
-      ex = makeExample(rng, setup.frames, setup.warmupFrames, { fluidShare: setup.fluidShare }, renders, speech);
+      ex = makeExample(rng, setup.frames, setup.warmupFrames, { fluidShare: setup.fluidShare }, renders, speech, setup.frontEnd);
     } catch (err) {
       // One bad draw must not stop the data: report it and make the next one.
       parentPort!.postMessage({ type: 'error', message: (err as Error).stack ?? String(err) });

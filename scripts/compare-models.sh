@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The model comparison and the hold-one-source-out runs behind the README's "Models compared" table.
+# Every run: same seed (so the same stream of generated scenes), same batches, same number of steps,
+# one data worker; then `melodyfilter eval --set quick --json` on the held-out set.
+#   scripts/compare-models.sh OUT_DIR [STEPS] [RUN ...]
+# RUN is one of lstm gru mlp raw-lstm synth-only fluid-only (default: all). Takes hours on 2 cores;
+# run it in the background (nohup) and read OUT_DIR/*.log.
+set -euo pipefail
+out=${1:?usage: scripts/compare-models.sh OUT_DIR [STEPS] [RUN ...]}
+steps=${2:-300}
+shift $(( $# >= 2 ? 2 : 1 ))
+runs=("$@")
+[ ${#runs[@]} -gt 0 ] || runs=(lstm gru mlp raw-lstm synth-only fluid-only)
+here=$(cd "$(dirname "$0")/.." && pwd)
+mf="node $here/dist/bin/melodyfilter.js"
+mkdir -p "$out"
+for run in "${runs[@]}"; do
+  case $run in
+    synth-only) flags=(--arch lstm --fluid-share 0) ;;
+    fluid-only) flags=(--arch lstm --fluid-share 1) ;;
+    lstm|gru|mlp|raw-lstm) flags=(--arch "$run") ;;
+    *) echo "compare-models: unknown run $run" >&2; exit 2 ;;
+  esac
+  echo "== $run: train ${steps} steps $(date -u +%T)" >&2
+  start=$(date +%s)
+  $mf train "${flags[@]}" --name "cmp-$run" --model "$out/$run" --steps "$steps" --seconds 100000 \
+    --seed 11 --batch 16 --frames 128 --renders 8 >"$out/$run.train.log" 2>&1
+  echo "$(( $(date +%s) - start ))" >"$out/$run.train-seconds"
+  echo "== $run: eval $(date -u +%T)" >&2
+  $mf eval --set quick --json -m "$out/$run" >"$out/$run.eval.json" 2>"$out/$run.eval.log"
+done
+echo "== done $(date -u +%T)" >&2
