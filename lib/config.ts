@@ -42,6 +42,9 @@ export interface Config {
   threshold: number;
   /** Onset probability at which a key that is already sounding counts as struck again. */
   onsetThreshold: number;
+  /** A re-strike inside a sounding note must also raise the window level by this many dB over the
+   *  quietest of the three windows before it (0: the onset output alone decides). */
+  strikeRiseDb: number;
   /** Lowest and highest MIDI note reported. */
   lowMidi: number;
   highMidi: number;
@@ -70,6 +73,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   // The onset head is trained on a 1-then-0.5 target around each strike; with the timing jitter of
   // real strikes its peaks sit well below 1, so the split threshold is lower than the note one.
   onsetThreshold: 0.3,
+  strikeRiseDb: 0,
   lowMidi: 21, // A0, the lowest piano key
   highMidi: 108, // C8, the highest
   tempo: 120,

@@ -16,12 +16,14 @@ const MERGE_FRAMES = 6;
 /** How far back a new key's start may be moved to the onset that preceded it: a new key often needs a
  *  few windows to win over the ringing previous one, while the onset output fires at the strike. */
 const BACKDATE_FRAMES = 8;
+/** Frames of level history kept for judging a re-strike: the three before it and those up to its judgment. */
+const LEVEL_HISTORY = 8;
 /** Windows after a note's start in which its loudness sets its velocity: ~64 ms of attack. */
 const ATTACK_FRAMES = 4;
 /** dBFS mapped to velocity 1 and 127. */
 const QUIET_DB = -60, LOUD_DB = -6;
 
-export type TrackerConfig = Pick<Config, 'hopSamples' | 'threshold' | 'onsetThreshold' | 'minNoteMs' | 'lowMidi' | 'highMidi'> & { sampleRate: number };
+export type TrackerConfig = Pick<Config, 'hopSamples' | 'threshold' | 'onsetThreshold' | 'strikeRiseDb' | 'minNoteMs' | 'lowMidi' | 'highMidi'> & { sampleRate: number };
 
 interface Sounding {
   pitch: number;
@@ -48,6 +50,10 @@ export class NoteTracker {
   private lastEndFrame = 0; // where the last note ended: a new one never starts before it
   private pendingStrike = -1; // frame of an onset inside the sounding note, not yet judged
   private heldBeforeStrike = 0;
+  /** Window levels of the last LEVEL_HISTORY frames (ring), for the re-strike's level rise. */
+  private readonly levels = new Float32Array(LEVEL_HISTORY).fill(-Infinity);
+  private strikeFloorDb = -Infinity; // quietest level in the frames just before a pending strike
+  private strikeOnset = 0; // highest onset probability since a pending strike
   private readonly lowClass: number;
   private readonly highClass: number;
   private readonly minNoteFrames: number;
@@ -77,8 +83,10 @@ export class NoteTracker {
     const onThr = this.cfg.onsetThreshold;
     const onsetPeak = onset >= onThr && this.prevOnset < onThr;
     this.prevOnset = onset;
+    if (this.pendingStrike >= 0) this.strikeOnset = Math.max(this.strikeOnset, onset);
     if (onsetPeak) this.lastOnsetFrame = frame;
 
+    this.levels[frame % LEVEL_HISTORY] = levelDb;
     const s = this.sounding;
     if (!s) {
       if (this.candidateRun >= CONFIRM_FRAMES) this.begin(this.candidate, this.startOf(this.candidateFrom), levelDb);
@@ -100,7 +108,11 @@ export class NoteTracker {
       const at = this.pendingStrike;
       this.pendingStrike = -1;
       const otherRising = this.candidate !== -1 && this.candidate !== own;
-      if (!otherRising && held && (best === own || best === SILENCE)) {
+      let rise = -Infinity; // a struck string is louder than the one ringing before it
+      for (let k = at; k <= frame; k++) rise = Math.max(rise, this.levels[k % LEVEL_HISTORY] - this.strikeFloorDb);
+      // An onset twice the threshold is believed alone; a weaker one needs the level to rise too.
+      const loudEnough = this.cfg.strikeRiseDb <= 0 || rise >= this.cfg.strikeRiseDb || this.strikeOnset >= 2 * onThr;
+      if (!otherRising && held && (best === own || best === SILENCE) && loudEnough) {
         this.end(this.heldBeforeStrike < at - 1 ? this.heldBeforeStrike + 1 : at);
         this.begin(own, at, levelDb);
         this.sounding!.lastOnFrame = frame;
@@ -109,6 +121,9 @@ export class NoteTracker {
     }
     if (onsetPeak && held && frame - s.startFrame >= this.minNoteFrames) {
       this.pendingStrike = frame;
+      this.strikeOnset = onset;
+      this.strikeFloorDb = Infinity;
+      for (let k = Math.max(0, frame - 3); k < frame; k++) this.strikeFloorDb = Math.min(this.strikeFloorDb, this.levels[k % LEVEL_HISTORY]);
       this.heldBeforeStrike = s.lastOnFrame; // if it had faded, the old note ends where it faded
     }
     if (held) {

@@ -6,21 +6,21 @@ import { buildMidi, TICKS_PER_BEAT } from '../lib/writers/midi.js';
 import { renderSvg } from '../lib/writers/svg.js';
 import { midiName, parseNoteName, type Note, type NoteEvent } from '../lib/notes.js';
 
-const CFG = { hopSamples: 256, sampleRate: 16000, threshold: 0.5, onsetThreshold: 0.5, minNoteMs: 40, lowMidi: 21, highMidi: 108 };
+const CFG = { hopSamples: 256, sampleRate: 16000, threshold: 0.5, onsetThreshold: 0.5, strikeRiseDb: 0, minNoteMs: 40, lowMidi: 21, highMidi: 108 };
 const HOP = 256 / 16000;
 
-/** Frames described as [pitch or 0, probability, onset]; runs the tracker over them. */
-function track(frames: [number, number, number][], cfg = CFG) {
+/** Frames described as [pitch or 0, probability, onset, level dB (default −20)]; runs the tracker over them. */
+function track(frames: ([number, number, number] | [number, number, number, number])[], cfg = CFG) {
   const notes: Note[] = [];
   const events: NoteEvent[] = [];
   const tr = new NoteTracker(cfg, { note: (n) => notes.push(n) });
   const ev = new NoteTracker(cfg, { event: (e) => events.push(e) });
   const probs = new Float32Array(NUM_CLASSES);
-  frames.forEach(([pitch, p, onset], k) => {
+  frames.forEach(([pitch, p, onset, level = -20], k) => {
     probs.fill((1 - p) / (NUM_CLASSES - 1));
     probs[pitch ? pitch - CLASS_MIDI_OFFSET : 0] = p;
-    tr.push(k, probs, 0, onset, -20);
-    ev.push(k, probs, 0, onset, -20);
+    tr.push(k, probs, 0, onset, level);
+    ev.push(k, probs, 0, onset, level);
   });
   tr.flush(frames.length - 1, frames.length * HOP);
   ev.flush(frames.length - 1, frames.length * HOP);
@@ -48,6 +48,15 @@ t.test('a repeated key with an onset splits into two notes', async (t) => {
   const { notes } = track([...silence(3), ...run(62, 15), ...run(62, 15), ...silence(5)]);
   t.equal(notes.length, 2);
   t.ok(Math.abs(notes[1].start - 17.5 * HOP) < 1e-12);
+});
+
+t.test('with strikeRiseDb, an onset splits a sounding key only where the level rises that much', async (t) => {
+  const cfg = { ...CFG, strikeRiseDb: 3 };
+  const flat = track([...silence(3), ...run(62, 15), ...run(62, 15), ...silence(5)], cfg);
+  t.equal(flat.notes.length, 1, 'an onset with no rise in level: one note');
+  const louder = run(62, 15).map(([p, q, o], i) => [p, q, o, i < 3 ? -15 : -18] as [number, number, number, number]);
+  const struck = track([...silence(3), ...run(62, 15), ...louder, ...silence(5)], cfg);
+  t.equal(struck.notes.length, 2, 'an onset 5 dB louder than the ringing before it: two notes');
 });
 
 t.test('a fading note that dips and returns without an onset stays one note', async (t) => {

@@ -125,7 +125,15 @@ function asInput(audio: Float32Array, rate: number, channels: number): Buffer {
 
 const REGISTERS: [string, number, number][] = [['register A0–B2', 21, 47], ['register C3–B5', 48, 83], ['register C6–C8', 84, 108]];
 
-export async function evaluate(engine: Engine, opts: { scale: number; seed?: number; log?: (s: string) => void; decoder?: Partial<Config> }): Promise<EvalReport> {
+/** One transcribed melody, for error analysis (scripts/error-analysis.ts). */
+export interface MelodyResult {
+  condition: string;
+  source: string;
+  ref: readonly ScoreNote[];
+  est: readonly Note[];
+}
+
+export async function evaluate(engine: Engine, opts: { scale: number; seed?: number; log?: (s: string) => void; decoder?: Partial<Config>; onMelody?: (m: MelodyResult) => void }): Promise<EvalReport> {
   const started = Date.now();
   const rng = makeRng(opts.seed ?? EVAL_SEED);
   const speech = espeakAvailable() ? speechClips(rng, 30, EVAL_VOICES, MODEL_RATE) : [];
@@ -143,6 +151,7 @@ export async function evaluate(engine: Engine, opts: { scale: number; seed?: num
       const rate = pick(rng, INPUT_RATES), channels = rng() < 0.5 ? 1 : 2;
       const est = (await transcribe(asInput(scene.audio, rate, channels), { ...opts.decoder, engine, sampleRate: rate, channels, encoding: 's16le' })) as Note[];
       const ref = melodies[i].notes;
+      opts.onMelody?.({ condition: c.name, source: rendered[i].source, ref, est });
       addMelody(counts, ref, est);
       addMelody(bucket(`source ${rendered[i].source === 'fluid' ? 'FluidR3 GM' : 'synth, held-out voices'}`), ref, est);
       for (const [name, lo, hi] of REGISTERS) {
