@@ -21,7 +21,7 @@ const RANGE_DB = 80;
  *  long note's fading is visible, fast enough to forget a loud chord within ten seconds. */
 const RELEASE_DB_PER_FRAME = 0.15;
 /** Rise in dB over one hop that counts as a full onset (1.0). */
-const ONSET_RISE_DB = 20;
+export const ONSET_RISE_DB = 20;
 const FLOOR_DB = -110; // power of one LSB of 16-bit audio is about -100 dB here: below is digital silence
 
 export function midiToHz(midi: number): number {

@@ -7,6 +7,7 @@
 // key's start moves back to the onset that announced it.
 import type { Config } from './config.js';
 import { CLASS_MIDI_OFFSET, NUM_CLASSES, SILENCE } from './kernel.js';
+import { FEATURE_SIZE, LOWEST_MIDI, ONSET_RISE_DB, SEMITONES, SPECTRUM_BINS } from './features.js';
 import { midiName, type Note, type NoteEvent } from './notes.js';
 
 /** Windows a new key must persist to start a note: 2 × 16 ms, below the 40 ms shortest note. */
@@ -16,8 +17,6 @@ const MERGE_FRAMES = 6;
 /** How far back a new key's start may be moved to the onset that preceded it: a new key often needs a
  *  few windows to win over the ringing previous one, while the onset output fires at the strike. */
 const BACKDATE_FRAMES = 8;
-/** Frames of level history kept for judging a re-strike: the three before it and those up to its judgment. */
-const LEVEL_HISTORY = 8;
 /** Windows after a note's start in which its loudness sets its velocity: ~64 ms of attack. */
 const ATTACK_FRAMES = 4;
 /** dBFS mapped to velocity 1 and 127. */
@@ -50,9 +49,8 @@ export class NoteTracker {
   private lastEndFrame = 0; // where the last note ended: a new one never starts before it
   private pendingStrike = -1; // frame of an onset inside the sounding note, not yet judged
   private heldBeforeStrike = 0;
-  /** Window levels of the last LEVEL_HISTORY frames (ring), for the re-strike's level rise. */
-  private readonly levels = new Float32Array(LEVEL_HISTORY).fill(-Infinity);
-  private strikeFloorDb = -Infinity; // quietest level in the frames just before a pending strike
+  private prevOwnRiseDb = 0; // the sounding key's semitone: its rise in the previous frame
+  private strikeRiseDb = 0; // largest rise of that semitone from the frame before a pending strike on
   private strikeOnset = 0; // highest onset probability since a pending strike
   private readonly lowClass: number;
   private readonly highClass: number;
@@ -69,7 +67,9 @@ export class NoteTracker {
     return Math.max(0, (2 * frame - 1) * this.cfg.hopSamples / (2 * this.cfg.sampleRate));
   }
 
-  push(frame: number, probs: Float32Array, pOff: number, onset: number, levelDb: number): void {
+  /** One frame: class probabilities at `probs[pOff…]`, the onset probability, the window level, and
+   *  optionally the per-semitone rises in dB from A0 up (`rises[rOff…]`, from the features). */
+  push(frame: number, probs: Float32Array, pOff: number, onset: number, levelDb: number, rises?: Float32Array, rOff = 0): void {
     const thr = this.cfg.threshold;
     let best = SILENCE, bestP = probs[pOff + SILENCE];
     for (let k = this.lowClass; k <= this.highClass; k++) {
@@ -86,8 +86,11 @@ export class NoteTracker {
     if (this.pendingStrike >= 0) this.strikeOnset = Math.max(this.strikeOnset, onset);
     if (onsetPeak) this.lastOnsetFrame = frame;
 
-    this.levels[frame % LEVEL_HISTORY] = levelDb;
     const s = this.sounding;
+    const ownRiseDb = s && rises ? rises[rOff + s.pitch - LOWEST_MIDI] : Infinity;
+    const prevOwnRiseDb = this.prevOwnRiseDb;
+    this.prevOwnRiseDb = ownRiseDb;
+    if (this.pendingStrike >= 0) this.strikeRiseDb = Math.max(this.strikeRiseDb, ownRiseDb);
     if (!s) {
       if (this.candidateRun >= CONFIRM_FRAMES) this.begin(this.candidate, this.startOf(this.candidateFrom), levelDb);
       return;
@@ -108,10 +111,9 @@ export class NoteTracker {
       const at = this.pendingStrike;
       this.pendingStrike = -1;
       const otherRising = this.candidate !== -1 && this.candidate !== own;
-      let rise = -Infinity; // a struck string is louder than the one ringing before it
-      for (let k = at; k <= frame; k++) rise = Math.max(rise, this.levels[k % LEVEL_HISTORY] - this.strikeFloorDb);
-      // An onset twice the threshold is believed alone; a weaker one needs the level to rise too.
-      const loudEnough = this.cfg.strikeRiseDb <= 0 || rise >= this.cfg.strikeRiseDb || this.strikeOnset >= 2 * onThr;
+      // A struck string is louder than the one ringing before it: a weak onset needs its key's own
+      // semitone to rise too; an onset twice the threshold is believed alone.
+      const loudEnough = this.cfg.strikeRiseDb <= 0 || this.strikeRiseDb >= this.cfg.strikeRiseDb || this.strikeOnset >= 2 * onThr;
       if (!otherRising && held && (best === own || best === SILENCE) && loudEnough) {
         this.end(this.heldBeforeStrike < at - 1 ? this.heldBeforeStrike + 1 : at);
         this.begin(own, at, levelDb);
@@ -122,8 +124,7 @@ export class NoteTracker {
     if (onsetPeak && held && frame - s.startFrame >= this.minNoteFrames) {
       this.pendingStrike = frame;
       this.strikeOnset = onset;
-      this.strikeFloorDb = Infinity;
-      for (let k = Math.max(0, frame - 3); k < frame; k++) this.strikeFloorDb = Math.min(this.strikeFloorDb, this.levels[k % LEVEL_HISTORY]);
+      this.strikeRiseDb = Math.max(prevOwnRiseDb, ownRiseDb);
       this.heldBeforeStrike = s.lastOnFrame; // if it had faded, the old note ends where it faded
     }
     if (held) {
@@ -199,8 +200,12 @@ export function smoothNotes(cfg: TrackerConfig & { events: boolean }) {
       : { note: (note) => out.push({ kind: 'note', note }) });
     let lastFrame = -1;
     for await (const b of src) {
+      // The spectrum front end's per-semitone rises, in dB (the raw front end has none).
+      const F = b.count ? b.features.length / b.count : 0;
+      const rises = F === FEATURE_SIZE ? new Float32Array(b.count * SEMITONES) : undefined;
+      if (rises) for (let i = 0; i < b.count; i++) for (let k = 0; k < SEMITONES; k++) rises[i * SEMITONES + k] = b.features[i * F + SPECTRUM_BINS + k] * ONSET_RISE_DB;
       for (let i = 0; i < b.count; i++) {
-        tracker.push(b.firstIndex + i, b.probs, i * NUM_CLASSES, b.onsets[i], b.levelsDb[i]);
+        tracker.push(b.firstIndex + i, b.probs, i * NUM_CLASSES, b.onsets[i], b.levelsDb[i], rises, i * SEMITONES);
         lastFrame = b.firstIndex + i;
       }
       if (b.endSeconds !== undefined) tracker.flush(lastFrame, b.endSeconds);

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { parseMidi } from 'midi-file';
 import { NoteTracker } from '../lib/smooth.js';
+import { LOWEST_MIDI, SEMITONES } from '../lib/features.js';
 import { NUM_CLASSES, CLASS_MIDI_OFFSET } from '../lib/model.js';
 import { buildMidi, TICKS_PER_BEAT } from '../lib/writers/midi.js';
 import { renderSvg } from '../lib/writers/svg.js';
@@ -9,18 +10,22 @@ import { midiName, parseNoteName, type Note, type NoteEvent } from '../lib/notes
 const CFG = { hopSamples: 256, sampleRate: 16000, threshold: 0.5, onsetThreshold: 0.5, strikeRiseDb: 0, minNoteMs: 40, lowMidi: 21, highMidi: 108 };
 const HOP = 256 / 16000;
 
-/** Frames described as [pitch or 0, probability, onset, level dB (default −20)]; runs the tracker over them. */
+/** Frames described as [pitch or 0, probability, onset, rise in dB of that pitch's semitone (none if
+ *  absent)]; runs the tracker over them. */
 function track(frames: ([number, number, number] | [number, number, number, number])[], cfg = CFG) {
   const notes: Note[] = [];
   const events: NoteEvent[] = [];
   const tr = new NoteTracker(cfg, { note: (n) => notes.push(n) });
   const ev = new NoteTracker(cfg, { event: (e) => events.push(e) });
   const probs = new Float32Array(NUM_CLASSES);
-  frames.forEach(([pitch, p, onset, level = -20], k) => {
+  const rises = new Float32Array(SEMITONES);
+  frames.forEach(([pitch, p, onset, rise], k) => {
     probs.fill((1 - p) / (NUM_CLASSES - 1));
     probs[pitch ? pitch - CLASS_MIDI_OFFSET : 0] = p;
-    tr.push(k, probs, 0, onset, level);
-    ev.push(k, probs, 0, onset, level);
+    rises.fill(0);
+    if (pitch && rise !== undefined) rises[pitch - LOWEST_MIDI] = rise;
+    tr.push(k, probs, 0, onset, -20, rise === undefined ? undefined : rises);
+    ev.push(k, probs, 0, onset, -20, rise === undefined ? undefined : rises);
   });
   tr.flush(frames.length - 1, frames.length * HOP);
   ev.flush(frames.length - 1, frames.length * HOP);
@@ -50,13 +55,15 @@ t.test('a repeated key with an onset splits into two notes', async (t) => {
   t.ok(Math.abs(notes[1].start - 17.5 * HOP) < 1e-12);
 });
 
-t.test('with strikeRiseDb, an onset splits a sounding key only where the level rises that much', async (t) => {
-  const cfg = { ...CFG, strikeRiseDb: 3 };
-  const flat = track([...silence(3), ...run(62, 15), ...run(62, 15), ...silence(5)], cfg);
-  t.equal(flat.notes.length, 1, 'an onset with no rise in level: one note');
-  const louder = run(62, 15).map(([p, q, o], i) => [p, q, o, i < 3 ? -15 : -18] as [number, number, number, number]);
-  const struck = track([...silence(3), ...run(62, 15), ...louder, ...silence(5)], cfg);
-  t.equal(struck.notes.length, 2, 'an onset 5 dB louder than the ringing before it: two notes');
+t.test('with strikeRiseDb, a weak onset splits a sounding key only where its semitone rises that much', async (t) => {
+  const cfg = { ...CFG, onsetThreshold: 0.4, strikeRiseDb: 3 }; // onsets of 0.8 and up are strong
+  const struck = (onset: number, rise: number) => run(62, 15).map(([p, q], i) => [p, q, i === 0 ? onset : 0.05, i < 2 ? rise : 0] as [number, number, number, number]);
+  const weak = (rise: number) => struck(0.6, rise);
+  const held = run(62, 15).map(([p, q, o]) => [p, q, o, 0] as [number, number, number, number]);
+  t.equal(track([...silence(3), ...held, ...weak(1), ...silence(5)], cfg).notes.length, 1, 'a weak onset, 1 dB rise: one note');
+  t.equal(track([...silence(3), ...held, ...weak(6), ...silence(5)], cfg).notes.length, 2, 'a weak onset, 6 dB rise: two notes');
+  t.equal(track([...silence(3), ...held, ...struck(0.9, 0), ...silence(5)], cfg).notes.length, 2, 'an onset twice the threshold splits alone');
+  t.equal(track([...silence(3), ...held, ...weak(1), ...silence(5)], { ...cfg, strikeRiseDb: 0 }).notes.length, 2, 'strikeRiseDb 0: the onset alone decides');
 });
 
 t.test('a fading note that dips and returns without an onset stays one note', async (t) => {
