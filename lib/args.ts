@@ -70,6 +70,12 @@ function num(name: string, v: string | undefined): number | undefined {
   return n;
 }
 
+/** sox writes rates as `16k` or `44.1k`: the same number, in thousands. */
+function kiloSuffix(v: string | undefined): string | undefined {
+  const m = v === undefined ? null : /^\s*([0-9]*\.?[0-9]+)k\s*$/i.exec(v);
+  return m ? String(Math.round(Number(m[1]) * 1000)) : v;
+}
+
 /** sox's `-e signed -b 16` or our `-e s16le`. */
 function encodingOf(e: string | undefined, bits: string | undefined, endian: string | undefined): Encoding | undefined {
   if (e === undefined && bits === undefined && endian === undefined) return undefined;
@@ -168,7 +174,7 @@ export function parseArgv(argv: string[]): Invocation {
   if (v.encoding !== undefined || v.bits !== undefined || v.endian !== undefined) explicit.add('encoding');
   const output = v.output as Config['output'] | undefined;
   const cfg = resolveConfig({
-    sampleRate: num('rate', v.rate),
+    sampleRate: num('rate', kiloSuffix(v.rate)),
     channels: num('channels', v.channels),
     encoding: encodingOf(v.encoding, v.bits, v.endian),
     output,

@@ -11,7 +11,7 @@ Usage:
   melodyfilter eval [--set smoke|quick|full] [--seed N] [--json] [-m DIR]
 
 Input (raw PCM unless a WAV header is found, which then sets all three):
-  -r, --rate HZ           sample rate (default ${DEFAULTS.sampleRate})
+  -r, --rate HZ           sample rate, also sox's 16k or 44.1k (default ${DEFAULTS.sampleRate})
   -c, --channels N        interleaved channels, mixed down (default ${DEFAULTS.channels})
   -e, --encoding ENC      s16le s24le s32le f32le u8 s16be, or sox's signed/unsigned/float
                           (default ${DEFAULTS.encoding})

@@ -113,3 +113,12 @@ t.test('a batch skips an unreadable input, finishes the others, and exits 1', as
   t.equal(clash.code, 2);
   t.match(clash.stderr, /would both be written to/);
 });
+
+t.test("sox-style rates: -r 16k and -r 44.1k are 16000 and 44100 Hz", async (t) => {
+  const { parseArgv } = await import('../lib/args.js');
+  t.equal(parseArgv(['-r', '16k']).cfg.sampleRate, 16000);
+  t.equal(parseArgv(['--rate', '44.1k']).cfg.sampleRate, 44100);
+  t.equal(parseArgv(['-r', '22050']).cfg.sampleRate, 22050);
+  t.throws(() => parseArgv(['-r', 'k']), /--rate must be a number/);
+  t.throws(() => parseArgv(['-r', '16kk']), /--rate must be a number/);
+});
