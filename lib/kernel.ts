@@ -10,8 +10,8 @@ export const NUM_CLASSES = 89; // class 0: silence or noise; class k: MIDI 20 + 
 export const SILENCE = 0;
 export const CLASS_MIDI_OFFSET = 20;
 
-/** Networks melodyfilter can train and run. 'lstm' is the shipped one and the only one the fast kernel
- *  runs; the others exist for the model comparison (README) and run in TensorFlow.js. */
+/** Networks melodyfilter can train and run. The fast kernel runs 'lstm' and 'gru'; the window models
+ *  exist for the model comparison (README) and run in TensorFlow.js. */
 export const ARCHS = ['lstm', 'gru', 'mlp', 'raw-lstm'] as const;
 export type Arch = (typeof ARCHS)[number];
 
@@ -64,9 +64,11 @@ export interface WeightFile {
 
 /** Layer sizes, from the weight shapes. */
 export function shapeOfWeights(weights: NamedWeights): ModelShape {
-  const embed = weights.get('embed/kernel'), recurrent = weights.get('lstm/recurrent_kernel');
+  const embed = weights.get('embed/kernel');
+  const arch = weights.has('gru/recurrent_kernel') ? 'gru' : 'lstm';
+  const recurrent = weights.get(`${arch}/recurrent_kernel`);
   if (!embed || !recurrent) throw new InputError('model lacks embed/kernel or lstm/recurrent_kernel: not a melodyfilter model');
-  return { featureSize: embed.shape[0], embedUnits: embed.shape[1], lstmUnits: recurrent.shape[0] };
+  return { arch, featureSize: embed.shape[0], embedUnits: embed.shape[1], lstmUnits: recurrent.shape[0] };
 }
 
 /** Read and check a model directory; every failure is one clear InputError. */
@@ -105,16 +107,19 @@ export async function readWeightFile(dir: string): Promise<WeightFile> {
   return { info, topology: json.modelTopology, specs: manifest.weights, weightData, weights };
 }
 
-/** The same network as plain loops over Float32Arrays, weights copied out of the tfjs model. */
-export class FastLstmClassifier implements FrameClassifier {
+/** The same network as plain loops over Float32Arrays, weights copied out of the tfjs model: Dense →
+ *  LSTM or GRU (whichever the weights hold) → heads. */
+export class FastClassifier implements FrameClassifier {
+  private readonly cell: 'lstm' | 'gru';
   private readonly F: number;
   private readonly E: number;
   private readonly H: number;
+  private readonly G: number; // gates × H: 4H for the LSTM (i, f, c, o), 3H for the GRU (z, r, h)
   private readonly embedWt: Float32Array; // E × F (transposed from tfjs' F × E)
   private readonly embedB: Float32Array;
-  private readonly lstmWt: Float32Array; // 4H × E
-  private readonly lstmUt: Float32Array; // 4H × H
-  private readonly lstmB: Float32Array; // 4H, gates i, f, c, o
+  private readonly cellWt: Float32Array; // G × E
+  private readonly cellUt: Float32Array; // G × H
+  private readonly cellB: Float32Array; // G
   private readonly noteWt: Float32Array; // C × H
   private readonly noteB: Float32Array;
   private readonly onsetW: Float32Array; // H
@@ -122,7 +127,8 @@ export class FastLstmClassifier implements FrameClassifier {
   private readonly e: Float32Array;
   private readonly z: Float32Array;
   private readonly h: Float32Array;
-  private readonly c: Float32Array;
+  private readonly c: Float32Array; // LSTM cell state; for the GRU, r ⊙ h
+  private readonly hh: Float32Array; // GRU: U_h·(r ⊙ h)
 
   constructor(weights: NamedWeights) {
     const w = (name: string) => {
@@ -131,20 +137,23 @@ export class FastLstmClassifier implements FrameClassifier {
       return t.data.slice();
     };
     const shape = shapeOfWeights(weights);
+    this.cell = shape.arch === 'gru' ? 'gru' : 'lstm';
     this.F = shape.featureSize; this.E = shape.embedUnits; this.H = shape.lstmUnits;
-    const lstmW = w('lstm/kernel'), noteW = w('note/kernel');
-    if (lstmW.length !== this.E * 4 * this.H || noteW.length !== this.H * NUM_CLASSES) {
+    this.G = (this.cell === 'gru' ? 3 : 4) * this.H;
+    const cellW = w(`${this.cell}/kernel`), noteW = w('note/kernel');
+    if (cellW.length !== this.E * this.G || noteW.length !== this.H * NUM_CLASSES) {
       throw new InputError('model weights have shapes this kernel does not know');
     }
     this.embedWt = transpose(w('embed/kernel'), this.F, this.E); this.embedB = w('embed/bias');
-    this.lstmWt = transpose(lstmW, this.E, 4 * this.H);
-    this.lstmUt = transpose(w('lstm/recurrent_kernel'), this.H, 4 * this.H); this.lstmB = w('lstm/bias');
+    this.cellWt = transpose(cellW, this.E, this.G);
+    this.cellUt = transpose(w(`${this.cell}/recurrent_kernel`), this.H, this.G); this.cellB = w(`${this.cell}/bias`);
     this.noteWt = transpose(noteW, this.H, NUM_CLASSES); this.noteB = w('note/bias');
     this.onsetW = w('onset/kernel'); this.onsetB = w('onset/bias')[0];
     this.e = new Float32Array(this.E);
-    this.z = new Float32Array(4 * this.H);
+    this.z = new Float32Array(this.G);
     this.h = new Float32Array(this.H);
     this.c = new Float32Array(this.H);
+    this.hh = new Float32Array(this.H);
   }
 
   async run(features: Float32Array, nFrames: number, probs: Float32Array, onsets: Float32Array): Promise<void> {
@@ -152,23 +161,31 @@ export class FastLstmClassifier implements FrameClassifier {
   }
 
   step(x: Float32Array, xOff: number, probs: Float32Array, pOff: number, onsets: Float32Array, oOff: number): void {
-    const { F, E, H, e, z, h, c } = this;
-    const H4 = 4 * H;
-    // embed = relu(W·x + b), then z = W·e + U·h + b. Weights are stored transposed (row per output)
-    // so each output is one dot product: V8 keeps its sums in registers, where the tfjs layout would
-    // load and store every partial sum.
+    const { F, E, H, G, e, z, h, c } = this;
+    // embed = relu(W·x + b), then the gates' W·e + U·h + b. Weights are stored transposed (row per
+    // output) so each output is one dot product: V8 keeps its sums in registers, where the tfjs
+    // layout would load and store every partial sum.
     const EW = this.embedWt;
     for (let j = 0; j < E; j++) {
       const v = this.embedB[j] + dot(EW, j * F, x, xOff, F);
       e[j] = v > 0 ? v : 0;
     }
-    const LW = this.lstmWt, LU = this.lstmUt;
-    for (let j = 0; j < H4; j++) z[j] = this.lstmB[j] + dot(LW, j * E, e, 0, E) + dot(LU, j * H, h, 0, H);
-    for (let j = 0; j < H; j++) {
-      const ig = sigmoid(z[j]), fg = sigmoid(z[H + j]), g = Math.tanh(z[2 * H + j]), og = sigmoid(z[3 * H + j]);
-      const cj = fg * c[j] + ig * g;
-      c[j] = cj;
-      h[j] = og * Math.tanh(cj);
+    const CW = this.cellWt, CU = this.cellUt, CB = this.cellB;
+    if (this.cell === 'lstm') {
+      for (let j = 0; j < G; j++) z[j] = CB[j] + dot(CW, j * E, e, 0, E) + dot(CU, j * H, h, 0, H);
+      for (let j = 0; j < H; j++) {
+        const ig = sigmoid(z[j]), fg = sigmoid(z[H + j]), g = Math.tanh(z[2 * H + j]), og = sigmoid(z[3 * H + j]);
+        const cj = fg * c[j] + ig * g;
+        c[j] = cj;
+        h[j] = og * Math.tanh(cj);
+      }
+    } else {
+      // tfjs' GRU (reset_after false): z and r from W·e + U·h; the candidate from U_h·(r ⊙ h).
+      for (let j = 0; j < 2 * H; j++) z[j] = CB[j] + dot(CW, j * E, e, 0, E) + dot(CU, j * H, h, 0, H);
+      for (let j = 0; j < H; j++) c[j] = sigmoid(z[H + j]) * h[j];
+      const hh = this.hh;
+      for (let j = 0; j < H; j++) hh[j] = Math.tanh(CB[2 * H + j] + dot(CW, (2 * H + j) * E, e, 0, E) + dot(CU, (2 * H + j) * H, c, 0, H));
+      for (let j = 0; j < H; j++) { const zg = sigmoid(z[j]); h[j] = zg * h[j] + (1 - zg) * hh[j]; }
     }
     // Heads: softmax over the keys and silence, sigmoid for the onset.
     const NW = this.noteWt;

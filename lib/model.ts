@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InputError } from './config.js';
 import { NUM_CLASSES, readWeightFile, type Arch, type FrameClassifier, type ModelInfo, type ModelShape, type NamedWeights } from './kernel.js';
 
-export { NUM_CLASSES, SILENCE, CLASS_MIDI_OFFSET, FastLstmClassifier, type FrameClassifier, type ModelInfo, type ModelShape } from './kernel.js';
+export { NUM_CLASSES, SILENCE, CLASS_MIDI_OFFSET, FastClassifier, type FrameClassifier, type ModelInfo, type ModelShape } from './kernel.js';
 
 
 export { ARCHS, type Arch } from './kernel.js';
@@ -50,7 +50,7 @@ export function weightsOf(model: tf.LayersModel): NamedWeights {
   const out: NamedWeights = new Map();
   for (const layer of model.layers) {
     for (const w of layer.weights) {
-      const name = w.originalName.replace(/^.*?\/?((embed|lstm|note|onset)\/)/, '$1').replace('lstm/lstm_cell/', 'lstm/');
+      const name = w.originalName.replace(/^.*?\/?((embed|lstm|gru|note|onset)\/)/, '$1').replace('lstm/lstm_cell/', 'lstm/').replace('gru/gru_cell/', 'gru/');
       out.set(name, { shape: w.shape as number[], data: w.read().dataSync() as Float32Array });
     }
   }

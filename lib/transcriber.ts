@@ -7,7 +7,7 @@ import { windows } from './window.js';
 import { features, featureSizeOf } from './features.js';
 import { classify } from './classify.js';
 import { smoothNotes, type NoteOutput } from './smooth.js';
-import { readWeightFile, shapeOfWeights, FastLstmClassifier, type FrameClassifier, type ModelInfo, type ModelShape } from './kernel.js';
+import { readWeightFile, shapeOfWeights, FastClassifier, type FrameClassifier, type ModelInfo, type ModelShape } from './kernel.js';
 import type { Note, NoteEvent } from './notes.js';
 
 export type Explicit = ReadonlySet<'sampleRate' | 'channels' | 'encoding'>;
@@ -27,9 +27,9 @@ export async function loadEngine(cfg: Pick<Config, 'backend' | 'modelDir' | 'ker
   let engine: Engine;
   const file = await readWeightFile(cfg.modelDir);
   const arch = file.info.arch ?? 'lstm';
-  // The fast kernel knows only the shipped LSTM; the comparison's other networks always run in tfjs.
-  if (cfg.kernel === 'fast' && arch === 'lstm') {
-    engine = { info: file.info, shape: shapeOfWeights(file.weights), backend: 'none', newClassifier: () => new FastLstmClassifier(file.weights) };
+  // The fast kernel knows the recurrent networks; the window models (comparison only) run in tfjs.
+  if (cfg.kernel === 'fast' && (arch === 'lstm' || arch === 'gru')) {
+    engine = { info: file.info, shape: shapeOfWeights(file.weights), backend: 'none', newClassifier: () => new FastClassifier(file.weights) };
   } else {
     const { useBackend } = await import('./backend.js');
     const { loadModel, TfjsClassifier } = await import('./model.js');

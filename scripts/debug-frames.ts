@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseWavHeader, decodeFrames } from '../lib/pcm.js';
 import { resampleBuffer } from '../lib/resample.js';
 import { sceneFeatures } from '../lib/train/dataset.js';
-import { loadModel, weightsOf, FastLstmClassifier, NUM_CLASSES } from '../lib/model.js';
+import { loadModel, weightsOf, FastClassifier, NUM_CLASSES } from '../lib/model.js';
 import { useBackend } from '../lib/backend.js';
 
 const [file, modelDir, every = '4'] = process.argv.slice(2);
@@ -16,7 +16,7 @@ const audio = resampleBuffer(mono, h.sampleRate, 16000);
 const { features, frames: n } = sceneFeatures(audio, 2048, 256);
 await useBackend('cpu');
 const { model } = await loadModel(modelDir);
-const c = new FastLstmClassifier(weightsOf(model));
+const c = new FastClassifier(weightsOf(model));
 const probs = new Float32Array(n * NUM_CLASSES), onsets = new Float32Array(n);
 await c.run(features, n, probs, onsets);
 for (let k = 0; k < n; k += Number(every)) {
