@@ -6,7 +6,11 @@ import type { EvalReport } from '../lib/eval/evaluate.js';
 
 const out = process.argv[2];
 if (!out) { console.error('usage: compare-table OUT_DIR'); process.exit(2); }
-const RUNS = ['lstm', 'gru', 'mlp', 'raw-lstm', 'synth-only', 'fluid-only'];
+const RUNS = ['lstm', 'lstm-nofb', 'gru', 'mlp', 'raw-lstm', 'synth-only', 'fluid-only'];
+const NAMES: Record<string, string> = {
+  lstm: 'LSTM (Dense 128 → LSTM 128)', 'lstm-nofb': 'LSTM, forget bias 0 (tfjs default)', gru: 'GRU (Dense 128 → GRU 144)',
+  mlp: 'MLP (Dense 320 → Dense 160), per window', 'raw-lstm': "write-up's LSTM 128 over raw samples, per window",
+};
 const f = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(3));
 
 interface Run { run: string; report: EvalReport; params: number; kib: number; seconds: number; steps: number; acc: number }
@@ -30,7 +34,7 @@ const table = (rows: Run[], extra: { head: string; cell: (r: Run) => string }[])
   console.log(`|---|${conds.map(() => '---|').join('')}${extra.map(() => '---|').join('')}`);
   for (const r of rows) {
     const byCond = conds.map((c) => f(r.report.conditions.find((x) => x.name === c)!.scores.f1));
-    console.log(`| ${r.run} | ${byCond.join(' | ')} | ${extra.map((e) => e.cell(r)).join(' | ')} |`);
+    console.log(`| ${NAMES[r.run] ?? r.run} | ${byCond.join(' | ')} | ${extra.map((e) => e.cell(r)).join(' | ')} |`);
   }
 };
 const source = (r: Run, name: string) => f(r.report.breakdowns.find((b) => b.name === `source ${name}`)?.scores.f1 ?? NaN);
@@ -42,13 +46,13 @@ table(runs.filter((r) => !r.run.includes('-only')), [
   { head: 'train time', cell: (r) => `${(r.seconds / 60).toFixed(1)} min` },
   { head: 'frame acc.', cell: (r) => f(r.acc) },
 ]);
-const both = runs.find((r) => r.run === 'lstm');
-const holdouts = runs.filter((r) => r.run.includes('-only') || r.run === 'lstm');
+const both = runs.find((r) => r.run === 'gru');
+const holdouts = runs.filter((r) => r.run.includes('-only') || r.run === 'gru');
 if (both && holdouts.length > 1) {
-  console.log('\nHold one source out (LSTM, same steps): F1 on each source of the eval set:\n');
+  console.log('\nHold one source out (GRU, same steps): F1 on each source of the eval set:\n');
   console.log('| trained on | F1 on FluidR3 GM | F1 on synth (held-out voices) | F1 all conditions (mean) |');
   console.log('|---|---|---|---|');
-  const label: Record<string, string> = { lstm: 'both (40% FluidR3)', 'synth-only': 'own synthesizer only', 'fluid-only': 'FluidR3 only' };
+  const label: Record<string, string> = { gru: 'both (40% FluidR3)', 'synth-only': 'own synthesizer only', 'fluid-only': 'FluidR3 only' };
   for (const r of holdouts) {
     const mean = r.report.conditions.reduce((a, c) => a + c.scores.f1, 0) / r.report.conditions.length;
     console.log(`| ${label[r.run]} | ${source(r, 'FluidR3 GM')} | ${source(r, 'synth, held-out voices')} | ${f(mean)} |`);
