@@ -69,11 +69,11 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   backend: 'auto' as Backend,
   kernel: 'fast' as Kernel,
   minNoteMs: 40, // shorter than any note a player means (a 1/32 at 200 bpm is 37 ms)
-  threshold: 0.3, // best mean F1 on the validation set (scripts/tune-decoder.ts, see README)
+  threshold: 0.4, // best mean F1 on the validation set (scripts/tune-decoder.ts, see README)
   // The onset head is trained on a 1-then-0.5 target around each strike; with the timing jitter of
   // real strikes its peaks sit well below 1, so the split threshold is lower than the note one.
   onsetThreshold: 0.3,
-  strikeRiseDb: 0,
+  strikeRiseDb: 2, // from the validation set, as threshold: +0.019 mean F1 over 0 (README)
   lowMidi: 21, // A0, the lowest piano key
   highMidi: 108, // C8, the highest
   tempo: 120,
@@ -114,13 +114,13 @@ export function resolveConfig(partial: Partial<Config> = {}, defaults: Readonly<
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The shipped model: models/melody-lstm beside lib/ (sources) or beside dist/ (compiled). */
+/** The shipped model: models/melody-gru beside lib/ (sources) or beside dist/ (compiled). */
 export function defaultModelDir(): string {
-  for (const rel of ['../models/melody-lstm', '../../models/melody-lstm']) {
+  for (const rel of ['../models/melody-gru', '../../models/melody-gru']) {
     const dir = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(dir)) return dir;
   }
-  return fileURLToPath(new URL('../models/melody-lstm', import.meta.url));
+  return fileURLToPath(new URL('../models/melody-gru', import.meta.url));
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -29,7 +29,7 @@ Output:
       --program N         MIDI program 0-127 (default ${DEFAULTS.program}, acoustic grand)
       --midi-channel N    MIDI channel 1-16 (default ${DEFAULTS.midiChannel})
 Recognition:
-  -m, --model DIR         model directory (default: the shipped models/melody-lstm)
+  -m, --model DIR         model directory (default: the shipped models/melody-gru)
   -t, --threshold P       key probability to start a note, 0.01-0.99 (default ${DEFAULTS.threshold})
       --onset-threshold P onset probability that splits a sounding key in two (default ${DEFAULTS.onsetThreshold})
       --min-note MS       drop notes shorter than MS (default ${DEFAULTS.minNoteMs})

@@ -62,9 +62,9 @@ const STARTUP_RUNS = 5;
 const POLL_MS = 50;
 /** When to take the early RSS reading: enough audio that buffers and JIT have settled. */
 const CHECKPOINT_MINUTES = 1;
-/** The shape the real model ships with (Dense(128) → LSTM(128) on FEATURE_SIZE features); used for
- *  `--stand-in` so classifier timings are representative whatever models/melody-lstm holds. */
-const SHIPPING_EMBED_UNITS = 128, SHIPPING_LSTM_UNITS = 128;
+/** The shape the real model ships with (Dense(128) → GRU(144) on FEATURE_SIZE features); used for
+ *  `--stand-in` so classifier timings are representative whatever models/melody-gru holds. */
+const SHIPPING_EMBED_UNITS = 128, SHIPPING_GRU_UNITS = 144;
 /** Clock ticks per second in /proc/<pid>/stat: USER_HZ, fixed at 100 by the Linux ABI. */
 const CLOCK_TICKS_PER_SECOND = 100;
 const MARK_START = '<!-- bench:start -->', MARK_END = '<!-- bench:end -->';
@@ -74,8 +74,8 @@ const HELP = `Usage: npm run bench -- [options]
   --minutes N           length of the throughput/memory input (default 10)
   --runs N              repeats of the throughput run, and of aubionotes (default 3)
   --latency-seconds N   length of the real-time paced input (default 30)
-  --stand-in            use a randomly initialised model of the shipping shape (${FEATURE_SIZE} → Dense(${SHIPPING_EMBED_UNITS}) → LSTM(${SHIPPING_LSTM_UNITS}))
-                        instead of models/melody-lstm: real timings, no notes
+  --stand-in            use a randomly initialised model of the shipping shape (${FEATURE_SIZE} → Dense(${SHIPPING_EMBED_UNITS}) → GRU(${SHIPPING_GRU_UNITS}))
+                        instead of models/melody-gru: real timings, no notes
   --model DIR           model directory for every run (melodyfilter -m)
   --note TEXT           a line at the top of the report (e.g. "preliminary, measured while training ran")
   --out FILE            markdown file to update (default BENCHMARKS.md)
@@ -516,7 +516,7 @@ async function main(): Promise<void> {
     if (opt.standIn) {
       await useBackend('auto');
       const shipped = await loadModel(resolveConfig().modelDir);
-      const model = buildModel({ featureSize: FEATURE_SIZE, embedUnits: SHIPPING_EMBED_UNITS, lstmUnits: SHIPPING_LSTM_UNITS });
+      const model = buildModel({ arch: 'gru', featureSize: FEATURE_SIZE, embedUnits: SHIPPING_EMBED_UNITS, lstmUnits: SHIPPING_GRU_UNITS });
       modelDir = path.join(tmpDir, 'stand-in');
       const { training: _t, eval: _e, ...metadata } = shipped.info; // tfjs takes plain JSON metadata only
       await saveModel(model, modelDir, { ...metadata, name: 'stand-in (random weights)' });
@@ -530,7 +530,7 @@ async function main(): Promise<void> {
     const { cfg } = inv;
     const engine = await loadEngine(cfg);
     const { shape, info } = engine;
-    log(`model ${info.name}: ${shape.featureSize} → Dense(${shape.embedUnits}) → LSTM(${shape.lstmUnits})`);
+    log(`model ${info.name}: ${shape.featureSize} → Dense(${shape.embedUnits}) → ${(shape.arch ?? 'lstm').toUpperCase()}(${shape.lstmUnits})`);
 
     // Rendered once, shared by every run: melodyfilter reads the raw bytes, aubionotes the WAV.
     const longSeconds = opt.minutes * 60;
@@ -580,7 +580,7 @@ async function main(): Promise<void> {
 
     const loadAtEnd = os.loadavg()[0];
     const report = formatReport({
-      opt, backend, kernel: cfg.kernel, info: `${info.name}: ${shape.featureSize} features → Dense(${shape.embedUnits}) → LSTM(${shape.lstmUnits})`,
+      opt, backend, kernel: cfg.kernel, info: `${info.name}: ${shape.featureSize} features → Dense(${shape.embedUnits}) → ${(shape.arch ?? 'lstm').toUpperCase()}(${shape.lstmUnits})`,
       notesInLong: long.notes.length, mfRuns, aubioRuns, aubioMissing, checkpointMinutes, startupRuns,
       latency, stages, loadAtStart, loadAtEnd, mfArgs, latencyArgs,
       rawName: path.basename(rawPath), wavName: path.basename(wavPath),

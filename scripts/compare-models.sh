@@ -15,20 +15,20 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 mf="node $here/dist/bin/melodyfilter.js"
 mkdir -p "$out"
 for run in "${runs[@]}"; do
-  batch=16 run_steps=$steps
+  batch=16 run_steps=$steps seconds=100000
   case $run in
     # Hold one source out, with the GRU (the shipped network); its "both sources" run is `gru`.
     synth-only) flags=(--arch gru --fluid-share 0) ;;
     fluid-only) flags=(--arch gru --fluid-share 1) ;;
     lstm|gru|mlp) flags=(--arch "$run") ;;
-    # 16 × 128 windows, each a 128-step LSTM, exceed wasm's 4 GiB: a quarter of the batch for four
-    # times the steps sees the same windows.
-    raw-lstm) flags=(--arch raw-lstm); batch=4 run_steps=$(( steps * 4 )) ;;
+    # 16 × 128 windows, each a 128-step LSTM, exceed wasm's 4 GiB: a quarter of the batch. Even so a
+    # batch takes 10–25 s here, so this one gets a time budget (RAW_LSTM_SECONDS) as well as steps.
+    raw-lstm) flags=(--arch raw-lstm); batch=4 run_steps=$(( steps * 4 )) seconds=${RAW_LSTM_SECONDS:-1200} ;;
     *) echo "compare-models: unknown run $run" >&2; exit 2 ;;
   esac
   echo "== $run: train ${run_steps} steps of ${batch} $(date -u +%T)" >&2
   start=$(date +%s)
-  $mf train "${flags[@]}" --name "cmp-$run" --model "$out/$run" --steps "$run_steps" --seconds 100000 \
+  $mf train "${flags[@]}" --name "cmp-$run" --model "$out/$run" --steps "$run_steps" --seconds "$seconds" \
     --seed 11 --batch "$batch" --frames 128 --renders 8 >"$out/$run.train.log" 2>&1
   echo "$(( $(date +%s) - start ))" >"$out/$run.train-seconds"
   echo "== $run: eval $(date -u +%T)" >&2

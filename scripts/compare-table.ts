@@ -13,7 +13,7 @@ const NAMES: Record<string, string> = {
 };
 const f = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(3));
 
-interface Run { run: string; report: EvalReport; params: number; kib: number; seconds: number; steps: number; acc: number }
+interface Run { run: string; report: EvalReport; params: number; kib: number; seconds: number; steps: number; batch: number; acc: number }
 const runs: Run[] = [];
 for (const run of RUNS) {
   const evalFile = path.join(out, `${run}.eval.json`);
@@ -24,7 +24,7 @@ for (const run of RUNS) {
   runs.push({
     run, report, params: bytes / 4, kib: bytes / 1024,
     seconds: Number(readFileSync(path.join(out, `${run}.train-seconds`), 'utf8')),
-    steps: info.training.steps, acc: info.training.noteAccuracy,
+    steps: info.training.steps, batch: info.training.batchSize, acc: info.training.noteAccuracy,
   });
 }
 const conds = runs[0]?.report.conditions.map((c) => c.name) ?? [];
@@ -38,11 +38,12 @@ const table = (rows: Run[], extra: { head: string; cell: (r: Run) => string }[])
   }
 };
 const source = (r: Run, name: string) => f(r.report.breakdowns.find((b) => b.name === `source ${name}`)?.scores.f1 ?? NaN);
-console.log('Note F1 per condition (eval --set quick), same data, seed, batches and steps for every model:\n');
+console.log('Note F1 per condition (eval --set quick); same seed and data stream for every model:\n');
 table(runs.filter((r) => !r.run.includes('-only')), [
   { head: 'repeats found', cell: (r) => { const c = r.report.conditions.at(-1)!; return f(c.repeated.found / c.repeated.repeated); } },
   { head: 'parameters', cell: (r) => String(r.params) },
   { head: 'weights', cell: (r) => `${r.kib.toFixed(0)} KiB` },
+  { head: 'steps × sequences', cell: (r) => `${r.steps} × ${r.batch}` },
   { head: 'train time', cell: (r) => `${(r.seconds / 60).toFixed(1)} min` },
   { head: 'frame acc.', cell: (r) => f(r.acc) },
 ]);

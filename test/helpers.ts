@@ -139,7 +139,7 @@ export async function makeToneModel(dir: string): Promise<void> {
 /** Copy the shipped model into `dir` once, so runs in one test file all use one version of it while
  *  a trainer replaces it. A copy taken mid-replacement (weights not matching model.json) is retried. */
 export async function snapshotShippedModel(dir: string): Promise<void> {
-  const from = path.join(ROOT, 'models/melody-lstm');
+  const from = path.join(ROOT, 'models/melody-gru');
   for (let attempt = 0; ; attempt++) {
     mkdirSync(dir, { recursive: true });
     for (const f of ['model.json', 'weights.bin']) copyFileSync(path.join(from, f), path.join(dir, f));
@@ -150,7 +150,7 @@ export async function snapshotShippedModel(dir: string): Promise<void> {
     } catch {
       // model.json caught mid-write: try again
     }
-    if (attempt === 10) throw new Error(`models/melody-lstm did not settle into a consistent copy`);
+    if (attempt === 10) throw new Error(`models/melody-gru did not settle into a consistent copy`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }

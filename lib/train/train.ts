@@ -42,10 +42,11 @@ export interface TrainOptions {
 }
 
 /** The settings the shipped model was trained with (see models/README.md). Batches are small because
- *  tfjs' LSTM costs about the same per frame at any batch size here, and early on more updates help
- *  more than bigger ones; 128-frame (2 s) sequences follow a note through its decay. */
+ *  tfjs' recurrent layers cost about the same per frame at any batch size here, and more updates help
+ *  more than bigger ones; 128-frame (2 s) sequences follow a note through its decay. The GRU learned
+ *  far faster than the LSTM in the model comparison (README). */
 export const TRAIN_DEFAULTS: TrainOptions = {
-  name: 'melody-lstm', outDir: '', arch: 'lstm', seed: 1, seconds: 3600, steps: Infinity, batchSize: 32, frames: 128,
+  name: 'melody-gru', outDir: '', arch: 'gru', seed: 1, seconds: 3600, steps: Infinity, batchSize: 16, frames: 128,
   warmupFrames: 48, embedUnits: 128, lstmUnits: 128, learningRate: 2e-3, workers: 1, poolSize: 2048,
   renders: 24, renderSeconds: 60, fluidShare: 0.4, resume: false, checkpointSeconds: 240, backend: 'auto',
   log: (l) => process.stderr.write(l + '\n'), progress: false,
