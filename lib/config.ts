@@ -34,7 +34,7 @@ export interface Config {
   modelDir: string;
   /** TensorFlow.js backend used to load (and with kernel 'tfjs', run) the model. */
   backend: Backend;
-  /** Who runs the LSTM per window: 'fast' (Float32Array kernel fed the tfjs weights) or 'tfjs'. */
+  /** Who runs the network per window: 'fast' (Float32Array kernel fed the tfjs weights) or 'tfjs'. */
   kernel: Kernel;
   /** Notes shorter than this are dropped, in milliseconds. */
   minNoteMs: number;
