@@ -144,7 +144,7 @@ export class FeatureExtractor {
   }
 }
 
-import type { WindowBatch } from './window.js';
+import { referenceOffset, type WindowBatch } from './window.js';
 
 /** Windows turned into features: `count` × FEATURE_SIZE, plus each window's level in dBFS. */
 export interface FrameBatch {
@@ -178,7 +178,7 @@ export class RawExtractor {
 
   compute(samples: Float32Array, out: Float32Array, outOffset = 0): void {
     const n = this.windowSamples;
-    const from = Math.min(n - RAW_SAMPLES, Math.max(0, Math.floor((n * 3) / 4) - RAW_SAMPLES / 2));
+    const from = Math.min(n - RAW_SAMPLES, Math.max(0, referenceOffset(n) - RAW_SAMPLES / 2));
     let energy = 0, max = 0;
     for (let i = 0; i < n; i++) energy += samples[i] * samples[i];
     for (let i = 0; i < RAW_SAMPLES; i++) max = Math.max(max, Math.abs(samples[from + i]));

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from './config.js';
+import type { FrontEnd } from './features.js';
 
 export const NUM_CLASSES = 89; // class 0: silence or noise; class k: MIDI 20 + k (A0 = 21 … C8 = 108)
 export const SILENCE = 0;
@@ -34,7 +35,7 @@ export interface ModelInfo {
   featureSize: number;
   /** Absent in models from before the comparison: those are 'lstm' on the 'spectrum' front end. */
   arch?: Arch;
-  frontEnd?: 'spectrum' | 'raw';
+  frontEnd?: FrontEnd;
   training?: Record<string, unknown>;
   eval?: Record<string, unknown>;
 }
@@ -128,7 +129,7 @@ export class FastClassifier implements FrameClassifier {
   private readonly z: Float32Array;
   private readonly h: Float32Array;
   private readonly c: Float32Array; // LSTM cell state; for the GRU, r ⊙ h
-  private readonly hh: Float32Array; // GRU: U_h·(r ⊙ h)
+  private readonly hh: Float32Array; // GRU: the candidate state, tanh(W_h·e + U_h·(r ⊙ h) + b_h)
 
   constructor(weights: NamedWeights) {
     const w = (name: string) => {

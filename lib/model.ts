@@ -5,12 +5,9 @@ import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './config.js';
-import { NUM_CLASSES, readWeightFile, type Arch, type FrameClassifier, type ModelInfo, type ModelShape, type NamedWeights } from './kernel.js';
+import { NUM_CLASSES, readWeightFile, type Arch, type FrameClassifier, type ModelInfo, type ModelShape, type NamedWeights, type WeightFile } from './kernel.js';
 
-export { NUM_CLASSES, SILENCE, CLASS_MIDI_OFFSET, FastClassifier, type FrameClassifier, type ModelInfo, type ModelShape } from './kernel.js';
-
-
-export { ARCHS, type Arch } from './kernel.js';
+export { NUM_CLASSES, SILENCE, CLASS_MIDI_OFFSET, ARCHS, FastClassifier, type Arch, type FrameClassifier, type ModelInfo, type ModelShape } from './kernel.js';
 
 /** Models that label each window on its own (no state from window to window): fed [windows, features]. */
 export function isWindowModel(arch: Arch = 'lstm'): boolean {
@@ -28,18 +25,21 @@ export function buildModel(shape: ModelShape, batchShape?: (number | null)[], st
   const arch = shape.arch ?? 'lstm';
   const window = isWindowModel(arch);
   const input = tf.input({ batchShape: batchShape ?? (window ? [null, shape.featureSize] : [null, null, shape.featureSize]) });
-  const recurrent = { units: shape.lstmUnits, stateful, kernelInitializer: 'glorotUniform', recurrentInitializer: 'glorotUniform' } as const; // orthogonal is slow in tfjs
+  const recurrent = {
+    units: shape.lstmUnits, stateful,
+    recurrentActivation: 'sigmoid', // tfjs defaults to hardSigmoid; sigmoid is what the fast kernel computes
+    kernelInitializer: 'glorotUniform', recurrentInitializer: 'glorotUniform', // orthogonal is slow in tfjs
+  } as const;
   let body: tf.SymbolicTensor;
   if (arch === 'raw-lstm') {
     const steps = tf.layers.reshape({ targetShape: [shape.featureSize / shape.embedUnits, shape.embedUnits], name: 'steps' }).apply(input);
-    body = tf.layers.lstm({ ...recurrent, stateful: false, name: 'lstm', recurrentActivation: 'sigmoid' }).apply(steps) as tf.SymbolicTensor;
+    body = tf.layers.lstm({ ...recurrent, stateful: false, name: 'lstm' }).apply(steps) as tf.SymbolicTensor;
   } else {
     const embed = tf.layers.dense({ units: shape.embedUnits, activation: 'relu', name: 'embed' }).apply(input);
     body = (arch === 'mlp' ? tf.layers.dense({ units: shape.lstmUnits, activation: 'relu', name: 'hidden' })
-      : arch === 'gru' ? tf.layers.gru({ ...recurrent, returnSequences: true, name: 'gru', recurrentActivation: 'sigmoid' })
-        // tfjs defaults to hardSigmoid; sigmoid is what the fast kernel computes
-        // unitForgetBias: Keras' default, not tfjs'; a forget gate that starts open learns far faster.
-        : tf.layers.lstm({ ...recurrent, returnSequences: true, name: 'lstm', recurrentActivation: 'sigmoid', unitForgetBias: true })).apply(embed) as tf.SymbolicTensor;
+      : arch === 'gru' ? tf.layers.gru({ ...recurrent, returnSequences: true, name: 'gru' })
+        // unitForgetBias: Keras' default, not tfjs' (in the comparison it made no difference).
+        : tf.layers.lstm({ ...recurrent, returnSequences: true, name: 'lstm', unitForgetBias: true })).apply(embed) as tf.SymbolicTensor;
   }
   const note = tf.layers.dense({ units: NUM_CLASSES, activation: 'softmax', name: 'note' }).apply(body) as tf.SymbolicTensor;
   const onset = tf.layers.dense({ units: 1, activation: 'sigmoid', name: 'onset' }).apply(body) as tf.SymbolicTensor;
@@ -95,9 +95,10 @@ export interface LoadedModel {
   shape: ModelShape;
 }
 
-/** Load a model directory into tfjs; every failure is one clear InputError. */
-export async function loadModel(dir: string): Promise<LoadedModel> {
-  const file = await readWeightFile(dir);
+/** Load a model directory into tfjs (from `file` when the caller has read it already); every failure
+ *  is one clear InputError. */
+export async function loadModel(dir: string, read?: WeightFile): Promise<LoadedModel> {
+  const file = read ?? await readWeightFile(dir);
   let model: tf.LayersModel;
   try {
     model = await tf.loadLayersModel(tf.io.fromMemory({
@@ -115,15 +116,13 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
 /** The network run by TensorFlow.js itself. Recurrent models: a stateful copy (batch 1) fed all
  *  frames available at once. Window models: every window a row of one batch. */
 export class TfjsClassifier implements FrameClassifier {
-  private readonly net: tf.LayersModel;
-  private readonly owned: boolean;
+  private readonly net: tf.LayersModel; // the caller's model for window models, else our stateful copy
   private readonly window: boolean;
   private readonly F: number;
   constructor(model: tf.LayersModel, arch: Arch = 'lstm') {
     const shape = shapeOf(model, arch);
     this.F = shape.featureSize;
     this.window = isWindowModel(arch);
-    this.owned = !this.window;
     if (this.window) this.net = model;
     else {
       this.net = buildModel(shape, [1, null, shape.featureSize], true);
@@ -143,6 +142,6 @@ export class TfjsClassifier implements FrameClassifier {
   }
 
   dispose(): void {
-    if (this.owned) this.net.dispose();
+    if (!this.window) this.net.dispose();
   }
 }

@@ -7,7 +7,7 @@
 // key's start moves back to the onset that announced it.
 import type { Config } from './config.js';
 import { CLASS_MIDI_OFFSET, NUM_CLASSES, SILENCE } from './kernel.js';
-import { FEATURE_SIZE, LOWEST_MIDI, ONSET_RISE_DB, SEMITONES, SPECTRUM_BINS } from './features.js';
+import { FEATURE_SIZE, LOWEST_MIDI, ONSET_RISE_DB, SPECTRUM_BINS } from './features.js';
 import { midiName, type Note, type NoteEvent } from './notes.js';
 
 /** Windows a new key must persist to start a note: 2 × 16 ms, below the 40 ms shortest note. */
@@ -68,7 +68,8 @@ export class NoteTracker {
   }
 
   /** One frame: class probabilities at `probs[pOff…]`, the onset probability, the window level, and
-   *  optionally the per-semitone rises in dB from A0 up (`rises[rOff…]`, from the features). */
+   *  optionally the spectrum front end's per-semitone rise features from A0 up (`rises[rOff…]`, in
+   *  units of ONSET_RISE_DB), read only for the sounding key. */
   push(frame: number, probs: Float32Array, pOff: number, onset: number, levelDb: number, rises?: Float32Array, rOff = 0): void {
     const thr = this.cfg.threshold;
     let best = SILENCE, bestP = probs[pOff + SILENCE];
@@ -87,7 +88,7 @@ export class NoteTracker {
     if (onsetPeak) this.lastOnsetFrame = frame;
 
     const s = this.sounding;
-    const ownRiseDb = s && rises ? rises[rOff + s.pitch - LOWEST_MIDI] : Infinity;
+    const ownRiseDb = s && rises ? rises[rOff + s.pitch - LOWEST_MIDI] * ONSET_RISE_DB : Infinity;
     const prevOwnRiseDb = this.prevOwnRiseDb;
     this.prevOwnRiseDb = ownRiseDb;
     if (this.pendingStrike >= 0) this.strikeRiseDb = Math.max(this.strikeRiseDb, ownRiseDb);
@@ -200,12 +201,10 @@ export function smoothNotes(cfg: TrackerConfig & { events: boolean }) {
       : { note: (note) => out.push({ kind: 'note', note }) });
     let lastFrame = -1;
     for await (const b of src) {
-      // The spectrum front end's per-semitone rises, in dB (the raw front end has none).
-      const F = b.count ? b.features.length / b.count : 0;
-      const rises = F === FEATURE_SIZE ? new Float32Array(b.count * SEMITONES) : undefined;
-      if (rises) for (let i = 0; i < b.count; i++) for (let k = 0; k < SEMITONES; k++) rises[i * SEMITONES + k] = b.features[i * F + SPECTRUM_BINS + k] * ONSET_RISE_DB;
+      // The spectrum front end's per-semitone rises sit in its features (the raw front end has none).
+      const rises = b.count && b.features.length === b.count * FEATURE_SIZE ? b.features : undefined;
       for (let i = 0; i < b.count; i++) {
-        tracker.push(b.firstIndex + i, b.probs, i * NUM_CLASSES, b.onsets[i], b.levelsDb[i], rises, i * SEMITONES);
+        tracker.push(b.firstIndex + i, b.probs, i * NUM_CLASSES, b.onsets[i], b.levelsDb[i], rises, i * FEATURE_SIZE + SPECTRUM_BINS);
         lastFrame = b.firstIndex + i;
       }
       if (b.endSeconds !== undefined) tracker.flush(lastFrame, b.endSeconds);

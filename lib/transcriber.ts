@@ -34,7 +34,7 @@ export async function loadEngine(cfg: Pick<Config, 'backend' | 'modelDir' | 'ker
     const { useBackend } = await import('./backend.js');
     const { loadModel, TfjsClassifier } = await import('./model.js');
     const backend = await useBackend(cfg.backend);
-    const loaded = await loadModel(cfg.modelDir);
+    const loaded = await loadModel(cfg.modelDir, file);
     engine = { info: loaded.info, shape: loaded.shape, backend, newClassifier: () => new TfjsClassifier(loaded.model, arch) };
   }
   const { info } = engine;

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { parseMidi } from 'midi-file';
 import { NoteTracker } from '../lib/smooth.js';
-import { LOWEST_MIDI, SEMITONES } from '../lib/features.js';
+import { LOWEST_MIDI, ONSET_RISE_DB, SEMITONES } from '../lib/features.js';
 import { NUM_CLASSES, CLASS_MIDI_OFFSET } from '../lib/model.js';
 import { buildMidi, TICKS_PER_BEAT } from '../lib/writers/midi.js';
 import { renderSvg } from '../lib/writers/svg.js';
@@ -23,7 +23,7 @@ function track(frames: ([number, number, number] | [number, number, number, numb
     probs.fill((1 - p) / (NUM_CLASSES - 1));
     probs[pitch ? pitch - CLASS_MIDI_OFFSET : 0] = p;
     rises.fill(0);
-    if (pitch && rise !== undefined) rises[pitch - LOWEST_MIDI] = rise;
+    if (pitch && rise !== undefined) rises[pitch - LOWEST_MIDI] = rise / ONSET_RISE_DB; // the features' unit
     tr.push(k, probs, 0, onset, -20, rise === undefined ? undefined : rises);
     ev.push(k, probs, 0, onset, -20, rise === undefined ? undefined : rises);
   });

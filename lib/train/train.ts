@@ -24,8 +24,9 @@ export interface TrainOptions {
   batchSize: number;
   frames: number; // sequence length in frames
   warmupFrames: number;
-  embedUnits: number;
-  lstmUnits: number;
+  /** Layer widths of a new network (see ModelShape); unset: the architecture's own, ARCH_UNITS. */
+  embedUnits?: number;
+  lstmUnits?: number;
   learningRate: number;
   /** Data worker threads; 0 generates in-process (tests, one-core machines). */
   workers: number;
@@ -47,13 +48,13 @@ export interface TrainOptions {
  *  far faster than the LSTM in the model comparison (README). */
 export const TRAIN_DEFAULTS: TrainOptions = {
   name: 'melody-gru', outDir: '', arch: 'gru', seed: 1, seconds: 3600, steps: Infinity, batchSize: 16, frames: 128,
-  warmupFrames: 48, embedUnits: 128, lstmUnits: 128, learningRate: 2e-3, workers: 1, poolSize: 2048,
+  warmupFrames: 48, learningRate: 2e-3, workers: 1, poolSize: 2048,
   renders: 24, renderSeconds: 60, fluidShare: 0.4, resume: false, checkpointSeconds: 240, backend: 'auto',
   log: (l) => process.stderr.write(l + '\n'), progress: false,
 };
 
 /** Layer widths of a freshly built network, per architecture; the comparison's networks are sized
- *  near the shipped LSTM's 194k parameters, except the write-up's raw-sample LSTM, whose width is
+ *  near the LSTM's 194k parameters, except the write-up's raw-sample LSTM, whose width is
  *  the write-up's kind and whose cost is in its 128 steps per window. */
 const ARCH_UNITS: Record<Arch, { embedUnits: number; lstmUnits: number }> = {
   lstm: { embedUnits: 128, lstmUnits: 128 },
@@ -114,14 +115,14 @@ class ExamplePool {
           w.postMessage({ type: 'want', n: PREFETCH });
           resolve();
         }
-        if (m.type === 'example') this.add(m.ex as Example, w);
+        if (m.type === 'example') this.add(m.ex as Example);
         if (m.type === 'error') o.log(`worker ${i}: example failed, skipped: ${m.message}`);
       });
       w.on('exit', (code) => { if (!this.stopping) o.log(`worker ${i} exited with code ${code}`); });
     });
   }
 
-  private add(ex: Example, w: Worker): void {
+  private add(ex: Example): void {
     if (this.pool.length < this.o.poolSize) this.pool.push(ex);
     else this.pool[Math.floor(this.rng() * this.pool.length)] = ex;
     this.fresh++;
@@ -192,8 +193,7 @@ export async function train(partial: Partial<TrainOptions>): Promise<{ steps: nu
     startStep = Number((info.training as { steps?: number } | undefined)?.steps ?? 0);
     o.log(`resuming ${outDir} at step ${startStep}`);
   } else {
-    // Widths given by the caller win; otherwise each architecture's own.
-    const units = { embedUnits: partial.embedUnits ?? ARCH_UNITS[o.arch].embedUnits, lstmUnits: partial.lstmUnits ?? ARCH_UNITS[o.arch].lstmUnits };
+    const units = { embedUnits: o.embedUnits ?? ARCH_UNITS[o.arch].embedUnits, lstmUnits: o.lstmUnits ?? ARCH_UNITS[o.arch].lstmUnits };
     model = buildModel({ arch: o.arch, featureSize: info.featureSize, ...units });
   }
   const arch = info.arch ?? 'lstm';
