@@ -1,5 +1,5 @@
 // Running the CLI's transcribe command: inputs → pipeline → writer → stdout or files.
-import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, fstatSync, rmSync, statSync, type Stats } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -13,11 +13,23 @@ import { csvWriter } from './writers/csv.js';
 import { midiWriter } from './writers/midi.js';
 import { svgWriter } from './writers/svg.js';
 import type { Invocation } from './args.js';
+import { stdoutSink, writeTo } from './output.js';
 
 const EXTENSIONS: Record<Config['output'], string> = { jsonl: '.jsonl', midi: '.mid', csv: '.csv', svg: '.svg' };
 
 export function warn(message: string): void {
-  process.stderr.write(`melodyfilter: warning: ${message}\n`);
+  process.stderr.write(`melodyfilter: warning: ${terminalSafe(message)}\n`);
+}
+
+/** A message as one line that cannot drive the terminal: control characters from file or model
+ *  names (a newline, an escape sequence) are written as escapes, \n and \u001b. */
+export function terminalSafe(message: string): string {
+  return message.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
+/** A file name as the shell would need it in the suggested command line. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Ends an input early (on SIGINT/SIGTERM) as if it had reached EOF, so every stage flushes. */
@@ -71,6 +83,8 @@ export async function transcribeInput(inv: Invocation, engine: Engine, file: str
   let input: Readable;
   let size = 0;
   if (isStdin) {
+    // Node reads a directory on stdin (`< folder`) as an empty stream: 0 notes and exit 0.
+    if (statOrNull(0)?.isDirectory()) throw new InputError('stdin is a directory, not audio');
     input = process.stdin;
   } else {
     size = checkReadable(file);
@@ -79,10 +93,11 @@ export async function transcribeInput(inv: Invocation, engine: Engine, file: str
   const report = newDecodeReport();
   const [decode, toModelRate, win, feats, cls, notes] = noteStages(cfg, engine, report, inv.explicit);
   let bar: cliProgress.SingleBar | null = null;
-  // Automatic only when the notes go somewhere else: a bar redrawn between notes on one terminal garbles both.
-  const wantBar = inv.progress ?? (!isStdin && size > 0 && process.stderr.isTTY === true && !(sink === process.stdout && process.stdout.isTTY));
+  const toStdout = sink === stdoutSink();
+  const wantBar = inv.progress ?? (!isStdin && size > 0 && process.stderr.isTTY === true && !(toStdout && !stdoutIsFile()));
   if (wantBar && size > 0) {
-    bar = new cliProgress.SingleBar({ format: `${path.basename(file!)} |{bar}| {percentage}% {value}/{total} bytes`, stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+    const name = terminalSafe(path.basename(file!));
+    bar = new cliProgress.SingleBar({ format: `${name} |{bar}| {percentage}% | {duration_formatted} elapsed, ETA {eta_formatted}`, stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic);
     bar.start(size, 0);
     let read = 0;
     input.on('data', (c: Buffer) => { read += c.length; bar!.update(read); });
@@ -93,11 +108,10 @@ export async function transcribeInput(inv: Invocation, engine: Engine, file: str
     await (pipeline as (...streams: unknown[]) => Promise<void>)(
       stop.wrap(input), decode, toModelRate, win, feats, cls, notes,
       writerFor(cfg, inv, tagFile ? file : undefined),
-      sink,
-      { end: sink !== process.stdout },
+      toStdout ? writeTo(sink) : sink,
     );
   } catch (err) {
-    if (err instanceof InputError && !isStdin) throw new InputError(`${label}: ${err.message}`);
+    if (err instanceof InputError && !isStdin) throw new InputError(`${label}: ${err.message.replace('ffmpeg -i FILE', `ffmpeg -i ${shellWord(file)}`)}`);
     throw err;
   } finally {
     bar?.stop();
@@ -154,6 +168,7 @@ function reason(e: NodeJS.ErrnoException): string {
 export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopSignal): Promise<void> {
   const files = inv.files.length ? inv.files : ['-'];
   if (files.filter((f) => f === '-').length > 1) throw new InputError("stdin ('-') can be read only once");
+  refuseInputAsOutput(inv, files);
   if (inv.outDir) {
     const targets = new Map<string, string>();
     for (const file of files) {
@@ -184,11 +199,11 @@ export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopS
           throw err;
         }
       } else {
-        await transcribeInput(inv, engine, file, process.stdout, stop, files.length > 1);
+        await transcribeInput(inv, engine, file, stdoutSink(), stop, files.length > 1);
       }
     } catch (err) {
       if (files.length === 1 || !(err instanceof InputError)) throw err;
-      process.stderr.write(`melodyfilter: ${err.message}\n`);
+      process.stderr.write(`melodyfilter: ${terminalSafe(err.message)}\n`);
       failed = err;
     }
   }
@@ -205,4 +220,46 @@ function checkReadable(file: string): number {
     if (err instanceof InputError) throw err;
     throw new InputError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : reason(err as NodeJS.ErrnoException)}`);
   }
+}
+
+function statOrNull(fd: number): Stats | null {
+  try { return fstatSync(fd); } catch { return null; }
+}
+
+/** Notes to a file (`> notes.jsonl`, /dev/null) rather than a terminal or a pipe. A program reading a
+ *  pipe (head, jq, less) may be writing the very terminal a progress bar would draw on. */
+function stdoutIsFile(): boolean {
+  const st = statOrNull(1);
+  return st !== null && !process.stdout.isTTY && (st.isFile() || st.isCharacterDevice());
+}
+
+const sameFile = (a: Stats, b: Stats) => a.dev === b.dev && a.ino === b.ino;
+
+/**
+ * Never open an output that is an input: `-d .` for take.jsonl would truncate the input before
+ * reading it, and `>> take.wav` would read its own output, as cat refuses to. Checked for every
+ * input before any output is opened.
+ */
+function refuseInputAsOutput(inv: Invocation, files: string[]): void {
+  const inputs: [string, Stats][] = [];
+  for (const file of files) {
+    const st = file === '-' ? statOrNull(0) : statQuietly(file);
+    if (st?.isFile()) inputs.push([file === '-' ? 'stdin' : file, st]);
+  }
+  if (inv.outDir) {
+    for (const file of files) {
+      const target = outputPath(inv.outDir, file, inv.cfg.output);
+      const st = statQuietly(target);
+      const same = st && inputs.find(([, s]) => sameFile(s, st));
+      if (same) throw new InputError(`${target} is the input ${same[0]}; writing it would destroy it (choose another --out-dir)`);
+    }
+    return;
+  }
+  const out = statOrNull(1);
+  const same = out?.isFile() && inputs.find(([, s]) => sameFile(s, out));
+  if (same) throw new InputError(`${same[0]}: input file is output file`);
+}
+
+function statQuietly(file: string): Stats | null {
+  try { return statSync(file); } catch { return null; }
 }
