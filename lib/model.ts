@@ -5,7 +5,7 @@ import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './config.js';
-import { NUM_CLASSES, readWeightFile, type Arch, type FrameClassifier, type ModelInfo, type ModelShape, type NamedWeights, type WeightFile } from './kernel.js';
+import { NUM_CLASSES, firstUnusable, readWeightFile, type Arch, type FrameClassifier, type ModelInfo, type ModelShape, type NamedWeights, type WeightFile } from './kernel.js';
 
 export { NUM_CLASSES, SILENCE, CLASS_MIDI_OFFSET, ARCHS, FastClassifier, type Arch, type FrameClassifier, type ModelInfo, type ModelShape } from './kernel.js';
 
@@ -75,6 +75,9 @@ export async function saveModel(model: tf.LayersModel, dir: string, info: ModelI
   model.setUserDefinedMetadata(info as unknown as object);
   await model.save(tf.io.withSaveHandler(async (artifacts) => {
     const weightData = artifacts.weightData as ArrayBuffer;
+    // A diverged run (a learning rate of 1e308) must not leave a model that loads and hears nothing.
+    const bad = firstUnusable(new Float32Array(weightData));
+    if (bad >= 0) throw new InputError(`not saving ${dir}: weight ${bad} is ${new Float32Array(weightData)[bad]} (training diverged)`);
     const json = {
       format: 'layers-model',
       generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,

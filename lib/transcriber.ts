@@ -42,7 +42,10 @@ export async function loadEngine(cfg: Pick<Config, 'backend' | 'modelDir' | 'ker
   if (engine.shape.featureSize !== expected) {
     throw new InputError(`model ${info.name} expects ${engine.shape.featureSize} features per window; this melodyfilter computes ${expected} (a model from another version)`);
   }
-  if (info.windowSamples !== cfg.windowSamples || info.hopSamples !== cfg.hopSamples || info.sampleRate !== MODEL_RATE) {
+  if (info.sampleRate !== MODEL_RATE) {
+    throw new InputError(`model ${info.name} works at ${info.sampleRate} Hz; this melodyfilter runs models at ${MODEL_RATE} Hz (a model from another version)`);
+  }
+  if (info.windowSamples !== cfg.windowSamples || info.hopSamples !== cfg.hopSamples) {
     throw new UsageError(`model ${info.name} works on ${info.windowSamples}-sample windows with ${info.hopSamples}-sample hops at ${info.sampleRate} Hz; --window/--hop must match it (got ${cfg.windowSamples}/${cfg.hopSamples})`);
   }
   return engine;

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import cliProgress from 'cli-progress';
-import { DEFAULTS, MODEL_RATE } from '../config.js';
+import { DEFAULTS, InputError, MODEL_RATE } from '../config.js';
 import { featureSizeOf, type FrontEnd } from '../features.js';
 import { buildModel, isWindowModel, loadModel, saveModel, NUM_CLASSES, type Arch, type ModelInfo } from '../model.js';
 import { useBackend } from '../backend.js';
@@ -243,6 +243,7 @@ export async function train(partial: Partial<TrainOptions>): Promise<{ steps: nu
       tf.dispose([x, yNote, yOnset]);
       step++;
       const [loss, , , acc] = h;
+      if (!Number.isFinite(loss)) throw new InputError(`training diverged at step ${startStep + step} (loss ${loss}); try a smaller --learning-rate`);
       emaLoss = Number.isNaN(emaLoss) ? loss : 0.95 * emaLoss + 0.05 * loss;
       emaAcc = Number.isNaN(emaAcc) ? acc : 0.95 * emaAcc + 0.05 * acc;
       if (bar) bar.update(Math.min(100, Math.round(Math.max(frac, step / o.steps) * 100)), { step: startStep + step, loss: emaLoss.toFixed(3), acc: emaAcc.toFixed(3), fresh: pool.fresh });
