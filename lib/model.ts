@@ -3,7 +3,7 @@
 // Float32Array kernel below, which computes the same LSTM without tfjs' per-call overhead.
 import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.js';
 import { InputError } from './config.js';
 import { NUM_CLASSES, firstUnusable, readWeightFile, type Arch, type FrameClassifier, type ModelInfo, type ModelShape, type NamedWeights, type WeightFile } from './kernel.js';
 
@@ -80,7 +80,7 @@ export async function saveModel(model: tf.LayersModel, dir: string, info: ModelI
     if (bad >= 0) throw new InputError(`not saving ${dir}: weight ${bad} is ${new Float32Array(weightData)[bad]} (training diverged)`);
     const json = {
       format: 'layers-model',
-      generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+      generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
       convertedBy: null,
       modelTopology: artifacts.modelTopology,
       weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],

@@ -8,7 +8,7 @@
 // a pass-through (input and output gates open, forget gate shut, no recurrence) and the class head
 // turns each detector into its key's logit against a fixed silence logit. Onsets are never reported,
 // so a key held through a gap shorter than the tracker's merge time is one note.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../lib/tf.js';
 import { DEFAULTS, MODEL_RATE } from '../lib/config.js';
 import { FeatureExtractor, FEATURE_SIZE, SPECTRUM_BINS, midiToHz } from '../lib/features.js';
 import { buildModel, saveModel, CLASS_MIDI_OFFSET, NUM_CLASSES, SILENCE } from '../lib/model.js';

@@ -4,7 +4,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../lib/tf.js';
 import { buildModel, loadModel, TfjsClassifier, NUM_CLASSES, isWindowModel } from '../lib/model.js';
 import { useBackend } from '../lib/backend.js';
 import { FEATURE_SIZE, RAW_SAMPLES, RawExtractor, featureSizeOf } from '../lib/features.js';

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../lib/tf.js';
 import { makeToneModel, runCli, wavFile, tones } from './helpers.js';
 import { buildModel, saveModel } from '../lib/model.js';
 import { useBackend } from '../lib/backend.js';
@@ -119,4 +119,13 @@ t.test('13: a model with non-finite weights is never saved; a diverging run stop
   const diverged = path.join(dir, 'diverged');
   await t.rejects(train({ outDir: diverged, steps: 3, batchSize: 4, frames: 16, warmupFrames: 4, workers: 0, embedUnits: 8, lstmUnits: 8, learningRate: 1e308, log: () => {} }), /training diverged at step \d+ \(loss NaN\)|not saving .*diverged: weight \d+ is (NaN|-?Infinity)/);
   t.throws(() => readFileSync(path.join(diverged, 'weights.bin')), 'nothing saved');
+});
+
+t.test('21: the default fast kernel never loads TensorFlow.js', async (t) => {
+  const script = `
+    const { transcribe } = await import(${JSON.stringify(new URL('../dist/lib/index.js', import.meta.url).href)});
+    const notes = await transcribe(new Uint8Array(32000), { sampleRate: 16000, channels: 1, modelDir: ${JSON.stringify(GOOD)} });
+    process.stdout.write(JSON.stringify({ notes: notes.length, tfjs: globalThis._tfengine !== undefined }));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, NODE_OPTIONS: '' } }).toString();
+  t.same(JSON.parse(out), { notes: 0, tfjs: false });
 });

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../lib/tf.js';
 import { buildModel, saveModel, loadModel, weightsOf, FastClassifier, TfjsClassifier, NUM_CLASSES } from '../lib/model.js';
 import { useBackend } from '../lib/backend.js';
 import { FEATURE_SIZE } from '../lib/features.js';

@@ -2,7 +2,7 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.js';
 import cliProgress from 'cli-progress';
 import { DEFAULTS, InputError, MODEL_RATE } from '../config.js';
 import { featureSizeOf, type FrontEnd } from '../features.js';
