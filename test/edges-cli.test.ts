@@ -153,3 +153,13 @@ t.test('16: the progress bar never draws over another program\'s output', { skip
   const toDir = onTerminal(`"$BIN" -m tone-model -d out long.wav`);
   t.match(toDir, /ETA/, 'with --out-dir: a bar');
 });
+
+t.test('14: stdout closed (>&-) is exit 1, not notes thrown away; /dev/null and DEVNULL still work', async (t) => {
+  const closed = await sh(`exec "$BIN" -m tone-model scale.wav >&-`);
+  t.equal(closed.code, 1);
+  t.equal(closed.stderr, 'melodyfilter: stdout is closed; nowhere to write the notes\n');
+  const devnull = await sh(`exec "$BIN" -m tone-model scale.wav > /dev/null`);
+  t.equal(devnull.code, 0);
+  const ignored = spawnSync('env', ['-u', 'NODE_OPTIONS', BIN, '-m', TONE_MODEL, scaleWav], { stdio: ['ignore', 'ignore', 'pipe'] });
+  t.equal(ignored.status, 0, 'a read-write /dev/null from the caller is not a closed stdout');
+});
