@@ -516,10 +516,12 @@ async function main(): Promise<void> {
     if (opt.standIn) {
       await useBackend('auto');
       const shipped = await loadModel(resolveConfig().modelDir);
-      const model = buildModel({ arch: 'gru', featureSize: FEATURE_SIZE, embedUnits: SHIPPING_EMBED_UNITS, lstmUnits: SHIPPING_GRU_UNITS });
+      const model = buildModel({
+        network: 'gru', featureSize: FEATURE_SIZE, embedUnits: SHIPPING_EMBED_UNITS, hiddenUnits: SHIPPING_GRU_UNITS,
+      });
       modelDir = path.join(tmpDir, 'stand-in');
-      const { training: _t, eval: _e, ...metadata } = shipped.info; // tfjs takes plain JSON metadata only
-      await saveModel(model, modelDir, { ...metadata, name: 'stand-in (random weights)' });
+      const { training: _t, eval: _e, ...card } = shipped.card;
+      await saveModel(model, modelDir, { ...card, name: 'stand-in (random weights)' });
     }
     // The in-process split parses the same flags the spawned runs get, so both measure one setting.
     const flags = [...(modelDir ? ['-m', modelDir] : []), ...opt.extraArgs];
@@ -529,8 +531,10 @@ async function main(): Promise<void> {
     }
     const { cfg } = inv;
     const engine = await loadEngine(cfg);
-    const { shape, info } = engine;
-    log(`model ${info.name}: ${shape.featureSize} → Dense(${shape.embedUnits}) → ${(shape.arch ?? 'lstm').toUpperCase()}(${shape.lstmUnits})`);
+    const { shape, card } = engine;
+    const modelLine = `${card.name}: ${shape.featureSize} features → Dense(${shape.embedUnits}) → ` +
+      `${shape.network.toUpperCase()}(${shape.hiddenUnits})`;
+    log(`model ${modelLine}`);
 
     // Rendered once, shared by every run: melodyfilter reads the raw bytes, aubionotes the WAV.
     const longSeconds = opt.minutes * 60;
@@ -580,7 +584,7 @@ async function main(): Promise<void> {
 
     const loadAtEnd = os.loadavg()[0];
     const report = formatReport({
-      opt, backend, kernel: cfg.kernel, info: `${info.name}: ${shape.featureSize} features → Dense(${shape.embedUnits}) → ${(shape.arch ?? 'lstm').toUpperCase()}(${shape.lstmUnits})`,
+      opt, backend, kernel: cfg.kernel, info: modelLine,
       notesInLong: long.notes.length, mfRuns, aubioRuns, aubioMissing, checkpointMinutes, startupRuns,
       latency, stages, loadAtStart, loadAtEnd, mfArgs, latencyArgs,
       rawName: path.basename(rawPath), wavName: path.basename(wavPath),

@@ -15,7 +15,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { DEFAULTS, MODEL_RATE, UsageError } from '../lib/config.js';
+import { DEFAULTS, UsageError } from '../lib/config.js';
+import { MODEL_RATE } from '../lib/features.js';
+import { NEW_MODEL_WINDOW } from '../lib/card.js';
 import { midiName } from '../lib/notes.js';
 import { midiToHz } from '../lib/features.js';
 
@@ -50,7 +52,7 @@ const MAX_LATE_GROWTH_MIB = 4;
 /** A detected onset must fall while its tone sounds. */
 const GRID_TOLERANCE_SECONDS = TONE_SECONDS;
 /** Drift allowed between the first and the last minute's mean onset offset: half a hop. */
-const MAX_DRIFT_SECONDS = DEFAULTS.hopSamples / MODEL_RATE / 2;
+const MAX_DRIFT_SECONDS = NEW_MODEL_WINDOW.hopSamples / MODEL_RATE / 2;
 
 const HELP = `Usage: npm run soak -- [options]
 
@@ -274,7 +276,7 @@ async function main(): Promise<void> {
     let modelDir = opt.modelDir;
     if (opt.toneModel) {
       modelDir = path.join(tmpDir, 'tone-model');
-      const { writeToneModel } = await import('./tone-model.js');
+      const { writeToneModel } = await import('../test/fixtures/tone-model.js');
       await writeToneModel(modelDir);
     }
     const args = ['-v', ...(modelDir ? ['-m', modelDir] : [])];

@@ -2,12 +2,12 @@ import t from 'tap';
 import { parseMidi } from 'midi-file';
 import { NoteTracker } from '../lib/smooth.js';
 import { LOWEST_MIDI, ONSET_RISE_DB, SEMITONES } from '../lib/features.js';
-import { NUM_CLASSES, CLASS_MIDI_OFFSET } from '../lib/model.js';
-import { buildMidi, TICKS_PER_BEAT } from '../lib/writers/midi.js';
+import { NUM_CLASSES, CLASS_MIDI_OFFSET } from '../lib/card.js';
+import { buildMidi, TICKS_PER_BEAT } from '../lib/midi-file.js';
 import { renderSvg } from '../lib/writers/svg.js';
 import { midiName, parseNoteName, type Note, type NoteEvent } from '../lib/notes.js';
 
-const CFG = { hopSamples: 256, sampleRate: 16000, threshold: 0.5, onsetThreshold: 0.5, strikeRiseDb: 0, minNoteMs: 40, lowMidi: 21, highMidi: 108 };
+const CFG = { hopSamples: 256, modelRate: 16000, threshold: 0.5, onsetThreshold: 0.5, strikeRiseDb: 0, minNoteMs: 40, lowMidi: 21, highMidi: 108 };
 const HOP = 256 / 16000;
 
 /** Frames described as [pitch or 0, probability, onset, rise in dB of that pitch's semitone (none if

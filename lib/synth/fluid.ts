@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildMidi } from '../writers/midi.js';
+import { buildMidi } from '../midi-file.js';
 import type { Note } from '../notes.js';
 import type { ScoreNote } from './melody.js';
 

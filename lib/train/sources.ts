@@ -1,10 +1,10 @@
 // The sampled-instrument renders and speech clips a data generator keeps in memory.
-import { MODEL_RATE } from '../config.js';
+import { MODEL_RATE } from '../features.js';
 import { espeakAvailable, speechClips } from '../synth/speech.js';
 import { fluidAvailable, renderFluid, KEYBOARD_PROGRAMS } from '../synth/fluid.js';
 import { randomMelody } from '../synth/melody.js';
 import { type Rng, pick } from '../synth/random.js';
-import type { Render } from './dataset.js';
+import type { Render } from '../synth/scene.js';
 
 /** Voices for training babble; evaluation uses others (see eval.ts). */
 export const TRAIN_VOICES = ['en', 'en-us', 'de', 'fr', 'es', 'it', 'nl', 'pl'];

@@ -1,6 +1,6 @@
 // SVG piano roll: keys down the left, seconds along the bottom, one bar per note.
 import { midiName, type Note } from '../notes.js';
-import type { NoteOutput } from '../smooth.js';
+import { collectNotes, type NoteOutput } from '../notes.js';
 
 const PX_PER_SECOND = 100;
 const PX_PER_KEY = 10;
@@ -13,8 +13,11 @@ function esc(s: string): string {
 }
 
 export function renderSvg(notes: readonly Note[], title = 'melodyfilter'): string {
-  const low = notes.length ? Math.max(21, Math.min(...notes.map((n) => n.pitch)) - 2) : 57;
-  const high = notes.length ? Math.min(108, Math.max(...notes.map((n) => n.pitch)) + 2) : 72;
+  // A loop, not Math.min(...pitches): spreading an hour of notes overflows the call stack.
+  let lowest = Infinity, highest = -Infinity;
+  for (const n of notes) { lowest = Math.min(lowest, n.pitch); highest = Math.max(highest, n.pitch); }
+  const low = notes.length ? Math.max(21, lowest - 2) : 57;
+  const high = notes.length ? Math.min(108, highest + 2) : 72;
   const seconds = Math.max(1, Math.ceil(notes.reduce((m, n) => Math.max(m, n.end), 0)));
   const keys = high - low + 1;
   const width = KEYBOARD_PX + seconds * PX_PER_SECOND + 10;
@@ -46,8 +49,6 @@ export function renderSvg(notes: readonly Note[], title = 'melodyfilter'): strin
 
 export function svgWriter(title?: string) {
   return async function* (src: AsyncIterable<NoteOutput[]>): AsyncGenerator<string> {
-    const notes: Note[] = [];
-    for await (const batch of src) for (const o of batch) if (o.kind === 'note') notes.push(o.note);
-    yield renderSvg(notes, title);
+    yield renderSvg(await collectNotes(src), title);
   };
 }
