@@ -29,14 +29,8 @@ export const FRONT_ENDS = {
 } satisfies Record<string, FrontEnd>;
 
 export type FrontEndName = keyof typeof FRONT_ENDS;
-export const FRONT_END_NAMES = Object.keys(FRONT_ENDS) as FrontEndName[];
-
 export function isFrontEndName(name: string): name is FrontEndName {
   return Object.hasOwn(FRONT_ENDS, name);
-}
-
-export function frontEndOf(name: FrontEndName): FrontEnd {
-  return FRONT_ENDS[name];
 }
 
 /** Windows turned into features: `count` × `stride`, plus each window's level in dBFS. */
@@ -54,10 +48,10 @@ export interface FrameBatch {
 
 /** Stream stage: window batches → feature batches. One extractor per stream (it carries the peak). */
 export function features(card: { windowSamples: number; frontEnd: FrontEndName }) {
-  const { size, riseOffset } = frontEndOf(card.frontEnd);
+  const { size, riseOffset, make }: FrontEnd = FRONT_ENDS[card.frontEnd];
   const n = card.windowSamples;
   return async function* (src: AsyncIterable<WindowBatch>): AsyncGenerator<FrameBatch> {
-    const fx = frontEndOf(card.frontEnd).make(n);
+    const fx = make(n);
     for await (const b of src) {
       const feats = new Float32Array(b.count * size);
       const levels = new Float32Array(b.count);

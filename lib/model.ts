@@ -6,14 +6,14 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './config.js';
 import { NUM_CLASSES, storedCard, type ModelCard } from './card.js';
-import { networkOf, type ModelShape, type NetworkName } from './networks.js';
+import { NETWORKS, type ModelShape, type NetworkName } from './networks.js';
 import { readWeightFile, type FrameClassifier, type NamedWeights, type WeightFile } from './kernel.js';
 
 /** The network's body (networks.ts) between the input and the two heads every network shares: a
  *  softmax over silence and the keys, and a sigmoid onset that marks re-struck keys the class head
  *  alone cannot separate. */
 export function buildModel(shape: ModelShape, batchShape?: (number | null)[], stateful = false): tf.LayersModel {
-  const network = networkOf(shape.network);
+  const network = NETWORKS[shape.network];
   const input = tf.input({
     batchShape: batchShape ?? (network.recurrent ? [null, null, shape.featureSize] : [null, shape.featureSize]),
   });
@@ -40,7 +40,7 @@ export function weightsOf(model: tf.LayersModel): NamedWeights {
 
 export function shapeOf(model: tf.LayersModel, network: NetworkName): ModelShape {
   const featureSize = model.inputs[0].shape[model.inputs[0].shape.length - 1] as number;
-  return { network, featureSize, ...networkOf(network).shapeOf(model) };
+  return { network, featureSize, ...NETWORKS[network].shapeOf(model) };
 }
 
 /** Save as tfjs layers format (model.json + weights.bin) with our metadata inside model.json. */
@@ -96,7 +96,7 @@ export class TfjsClassifier implements FrameClassifier {
   constructor(model: tf.LayersModel, network: NetworkName) {
     const shape = shapeOf(model, network);
     this.F = shape.featureSize;
-    this.window = !networkOf(network).recurrent;
+    this.window = !NETWORKS[network].recurrent;
     if (this.window) this.net = model;
     else {
       this.net = buildModel(shape, [1, null, shape.featureSize], true);

@@ -5,7 +5,6 @@
 // Every network ends in the same two heads (an 89-way softmax over silence and the keys, a sigmoid
 // onset); the entries build only the body between the input and the heads.
 import type * as TF from '@tensorflow/tfjs';
-import { InputError } from './config.js';
 import type { FrontEndName } from './frontends.js';
 
 /** Layer sizes. What the widths mean is the network's own (see each entry's `widths`). */
@@ -98,10 +97,4 @@ export const NETWORK_NAMES = Object.keys(NETWORKS) as NetworkName[];
 
 export function isNetworkName(name: string): name is NetworkName {
   return Object.hasOwn(NETWORKS, name);
-}
-
-/** The description of `name`; a model naming a network this version does not know is bad input. */
-export function networkOf(name: string): Network {
-  if (!isNetworkName(name)) throw new InputError(`unknown network ${name} (known: ${NETWORK_NAMES.join(', ')})`);
-  return NETWORKS[name];
 }

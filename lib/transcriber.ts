@@ -3,7 +3,7 @@
 import { Duplex } from 'node:stream';
 import { InputError, resolveConfig, type Config } from './config.js';
 import type { ModelCard } from './card.js';
-import { networkOf, type ModelShape } from './networks.js';
+import { NETWORKS, type ModelShape } from './networks.js';
 import { decodePcm, newDecodeReport, type DecodeReport } from './pcm.js';
 import { resample } from './resample.js';
 import { windows } from './window.js';
@@ -29,7 +29,7 @@ export interface Engine {
 export async function loadEngine(cfg: Pick<Config, 'backend' | 'modelDir' | 'kernel'>): Promise<Engine> {
   const file = await readWeightFile(cfg.modelDir);
   const { card } = file;
-  const cell = networkOf(card.network).fastKernel;
+  const cell = NETWORKS[card.network].fastKernel;
   // The fast kernel knows the recurrent networks; the window models (comparison only) run in tfjs.
   if (cfg.kernel === 'fast' && cell) {
     const shape = shapeOfWeights(file.weights, cell);

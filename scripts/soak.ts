@@ -17,6 +17,7 @@ import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { DEFAULTS, UsageError } from '../lib/config.js';
 import { MODEL_RATE } from '../lib/features.js';
+import { memoryKiB } from './proc.js';
 import { NEW_MODEL_WINDOW } from '../lib/card.js';
 import { midiName } from '../lib/notes.js';
 import { midiToHz } from '../lib/features.js';
@@ -109,18 +110,6 @@ function renderPeriod(): Buffer {
     }
   });
   return pcm;
-}
-
-/** VmRSS and VmHWM of `pid` in KiB, from /proc (Linux); null once it has exited, or elsewhere. */
-function memoryKiB(pid: number): { rss: number; peak: number } | null {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const field = (name: string) => new RegExp(`^${name}:\\s*(\\d+) kB`, 'm').exec(status)?.[1];
-    const rss = field('VmRSS'), peak = field('VmHWM');
-    return rss && peak ? { rss: Number(rss), peak: Number(peak) } : null; // a zombie has neither
-  } catch {
-    return null;
-  }
 }
 
 interface SoakNote { pitch: number; start: number }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Encoding } from '../lib/config.js';
+import { wavHeader } from '../lib/wav-header.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = fileURLToPath(new URL('../bin/melodyfilter', import.meta.url));
@@ -39,11 +40,7 @@ export function encodePcm(mono: Float32Array, channels: number, encoding: Encodi
 export function wavFile(mono: Float32Array, rate: number, channels = 1, opts: { bits?: number; formatTag?: number; dataSize?: number } = {}): Buffer {
   const bits = opts.bits ?? 16;
   const data = bits === 16 ? encodePcm(mono, channels, 's16le') : bits === 32 && opts.formatTag === 3 ? encodePcm(mono, channels, 'f32le') : Buffer.alloc(mono.length * channels * (bits / 8));
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0); h.writeUInt32LE(36 + data.length, 4); h.write('WAVE', 8);
-  h.write('fmt ', 12); h.writeUInt32LE(16, 16); h.writeUInt16LE(opts.formatTag ?? 1, 20); h.writeUInt16LE(channels, 22);
-  h.writeUInt32LE(rate, 24); h.writeUInt32LE(rate * channels * (bits / 8), 28); h.writeUInt16LE(channels * (bits / 8), 32); h.writeUInt16LE(bits, 34);
-  h.write('data', 36); h.writeUInt32LE(opts.dataSize ?? data.length, 40);
+  const h = wavHeader({ rate, channels, bits, formatTag: opts.formatTag, dataBytes: data.length, declaredDataBytes: opts.dataSize });
   return Buffer.concat([h, data]);
 }
 

@@ -1,4 +1,5 @@
-// Speech clips for babble noise, spoken by espeak-ng (Debian espeak-ng) and read back with node-wav.
+// Speech clips for babble noise, spoken by espeak-ng (Debian espeak-ng) and read back with pcm.ts'
+// WAV reader.
 import { spawnSync } from 'node:child_process';
 import { parseWavHeader, decodeFrames, bytesPerSample } from '../pcm.js';
 import { resampleBuffer } from '../resample.js';

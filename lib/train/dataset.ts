@@ -1,7 +1,7 @@
 // Training and evaluation examples: a scene (score → audio through a piano and a room, plus noise)
 // turned into the features the model sees and the labels it should give.
 import { CLASS_MIDI_OFFSET, SILENCE, type ModelCard } from '../card.js';
-import { frontEndOf } from '../frontends.js';
+import { FRONT_ENDS } from '../frontends.js';
 import { Windower } from '../window.js';
 import type { ScoreNote } from '../synth/melody.js';
 import { makeScene, type Render, type SceneOptions } from '../synth/scene.js';
@@ -13,7 +13,7 @@ export type ExampleCard = Pick<ModelCard, 'frontEnd' | 'windowSamples' | 'hopSam
 /** Features of every frame of `audio` (at the model's rate) through the same windowing as the filter. */
 export function sceneFeatures(audio: Float32Array, card: ExampleCard): { features: Float32Array; frames: number } {
   const frames = Math.ceil(audio.length / card.hopSamples);
-  const { size, make } = frontEndOf(card.frontEnd);
+  const { size, make } = FRONT_ENDS[card.frontEnd];
   const features = new Float32Array(frames * size);
   const fx = make(card.windowSamples);
   const w = new Windower(card);
@@ -59,7 +59,7 @@ export function makeExample(
   speech: readonly Float32Array[], card: ExampleCard,
 ): Example {
   const total = frames + warmupFrames;
-  const size = frontEndOf(card.frontEnd).size;
+  const { size } = FRONT_ENDS[card.frontEnd];
   const scene = makeScene(rng, { ...opts, seconds: (total * card.hopSamples) / card.modelRate }, renders, speech);
   const { features } = sceneFeatures(scene.audio, card);
   const labels = frameLabels(scene.notes, total, card);
