@@ -82,7 +82,8 @@ export async function transcribeInput(
   const wantBar = inv.progress ?? (!isStdin && size > 0 && process.stderr.isTTY === true && !notesOnTerminal);
   if (wantBar && size > 0) {
     const format = `${path.basename(file!)} |{bar}| {percentage}% {value}/{total} bytes`;
-    bar = new cliProgress.SingleBar({ format, stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+    const options = { format, stream: process.stderr, clearOnComplete: true };
+    bar = new cliProgress.SingleBar(options, cliProgress.Presets.shades_classic);
     bar.start(size, 0);
     let read = 0;
     input.on('data', (c: Buffer) => { read += c.length; bar!.update(read); });

@@ -1,6 +1,6 @@
 // The classifier without TensorFlow.js: reads the tfjs layers-format files (model.json +
-// weights.bin, the source of truth written by training) and runs Dense → GRU or LSTM → heads as plain loops
-// over Float32Arrays. Loading tfjs costs a second or more at start-up and its per-call overhead
+// weights.bin, the source of truth written by training) and runs Dense → GRU or LSTM → heads as
+// plain loops over Float32Arrays. Loading tfjs costs a second or more at start-up and its per-call overhead
 // dominates window-by-window streaming; this does neither.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';

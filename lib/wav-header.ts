@@ -18,7 +18,8 @@ export function wavHeader(o: WavHeaderOptions): Uint8Array {
   const tag = (at: number, s: string) => { for (let i = 0; i < 4; i++) h[at + i] = s.charCodeAt(i); };
   const frameBytes = o.channels * (o.bits / 8);
   tag(0, 'RIFF'); v.setUint32(4, 36 + o.dataBytes, true); tag(8, 'WAVE');
-  tag(12, 'fmt '); v.setUint32(16, 16, true); v.setUint16(20, o.formatTag ?? 1, true); v.setUint16(22, o.channels, true);
+  tag(12, 'fmt '); v.setUint32(16, 16, true);
+  v.setUint16(20, o.formatTag ?? 1, true); v.setUint16(22, o.channels, true);
   v.setUint32(24, o.rate, true); v.setUint32(28, o.rate * frameBytes, true);
   v.setUint16(32, frameBytes, true); v.setUint16(34, o.bits, true);
   tag(36, 'data'); v.setUint32(40, o.declaredDataBytes ?? o.dataBytes, true);

@@ -159,6 +159,17 @@ t.test('SVG piano roll has one bar per note and names octaves', async (t) => {
   t.match(svg, />C4</);
 });
 
+t.test('SVG piano roll spans the notes\' keys, however many notes there are', async (t) => {
+  // 200,000 notes: spreading them into Math.min(...) overflows Node 20's stack from ~150,000.
+  const notes = Array.from({ length: 200_000 }, (_, i) => ({
+    pitch: 50 + (i % 20), name: '', start: i * 0.001, end: i * 0.001 + 0.0005, velocity: 80, confidence: 1,
+  }));
+  const svg = renderSvg(notes);
+  t.match(svg, />C3</, 'lowest key shown: C3 (48, two below D3)');
+  t.notMatch(svg, />C2</);
+  t.ok(svg.endsWith('</svg>\n'));
+});
+
 t.test('note names round-trip', async (t) => {
   for (let m = 21; m <= 108; m++) t.equal(parseNoteName(midiName(m)), m);
   t.equal(parseNoteName('Bb3'), 58);

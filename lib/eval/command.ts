@@ -26,7 +26,10 @@ async function run({ values: v }: Parsed): Promise<number> {
   const log = (s: string) => process.stderr.write(`melodyfilter: eval: ${s}\n`);
   const report = await evaluate(engine, { scale: SCALES[set], seed, log });
   if (v.json) process.stdout.write(JSON.stringify(report, null, 1) + '\n');
-  else process.stdout.write(`Model ${engine.card.name}, set ${set}, ${report.seconds.toFixed(0)} s\n\n${formatReport(report)}`);
+  else {
+    const head = `Model ${engine.card.name}, set ${set}, ${report.seconds.toFixed(0)} s`;
+    process.stdout.write(`${head}\n\n${formatReport(report)}`);
+  }
   return 0;
 }
 

@@ -17,7 +17,9 @@ export function fluidAvailable(): boolean {
 }
 
 /** Mono Float32Array at `sampleRate` of `notes` played by GM `program`. */
-export function renderFluid(notes: readonly ScoreNote[], program: number, sampleRate: number, opts: { reverb?: boolean; chorus?: boolean } = {}): Float32Array {
+export function renderFluid(
+  notes: readonly ScoreNote[], program: number, sampleRate: number, opts: { reverb?: boolean; chorus?: boolean } = {},
+): Float32Array {
   const dir = mkdtempSync(path.join(tmpdir(), 'melodyfilter-fluid-'));
   try {
     const mid = path.join(dir, 'score.mid'), raw = path.join(dir, 'out.raw');

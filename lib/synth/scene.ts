@@ -36,7 +36,9 @@ export interface SceneOptions {
   heldOutVoices?: boolean;
 }
 
-export function makeScene(rng: Rng, opts: SceneOptions, renders: readonly Render[] = [], speech: readonly Float32Array[] = []): Scene {
+export function makeScene(
+  rng: Rng, opts: SceneOptions, renders: readonly Render[] = [], speech: readonly Float32Array[] = [],
+): Scene {
   const n = Math.ceil(opts.seconds * MODEL_RATE);
   let audio: Float32Array;
   let notes: ScoreNote[];
@@ -47,22 +49,29 @@ export function makeScene(rng: Rng, opts: SceneOptions, renders: readonly Render
     audio = r.audio.slice(offset, offset + n);
     if (audio.length < n) { const a = new Float32Array(n); a.set(audio); audio = a; }
     const t0 = offset / MODEL_RATE;
-    notes = r.notes.filter((x) => x.end > t0 && x.start < t0 + opts.seconds).map((x) => ({ ...x, start: x.start - t0, end: x.end - t0 }));
+    notes = r.notes.filter((x) => x.end > t0 && x.start < t0 + opts.seconds)
+      .map((x) => ({ ...x, start: x.start - t0, end: x.end - t0 }));
     source = `fluid:${r.program}`;
   } else {
     notes = randomMelody(rng, { seconds: opts.seconds, ...opts.melody });
     audio = new Float32Array(n);
     const detune = opts.detuneCents ?? 30;
-    renderPiano(notes, opts.heldOutVoices ? heldOutVoice(rng) : randomVoice(rng), MODEL_RATE, audio, rng, uniform(rng, -detune, detune));
+    const voice = opts.heldOutVoices ? heldOutVoice(rng) : randomVoice(rng);
+    renderPiano(notes, voice, MODEL_RATE, audio, rng, uniform(rng, -detune, detune));
     source = 'synth';
   }
   return applyConditions(rng, audio, notes, source, opts, speech);
 }
 
 /** The room and the microphone: reverb, noise at an SNR, gain (quiet to clipping), 16-bit rounding. */
-export function applyConditions(rng: Rng, audio: Float32Array, notes: ScoreNote[], source: string, opts: Omit<SceneOptions, 'seconds'>, speech: readonly Float32Array[] = []): Scene {
+export function applyConditions(
+  rng: Rng, audio: Float32Array, notes: ScoreNote[], source: string, opts: Omit<SceneOptions, 'seconds'>,
+  speech: readonly Float32Array[] = [],
+): Scene {
   const n = audio.length;
-  if (rng() < (opts.reverbProbability ?? 0.3)) reverb(audio, MODEL_RATE, rng, uniform(rng, 0.2, 1.5), uniform(rng, 0.1, 0.5));
+  if (rng() < (opts.reverbProbability ?? 0.3)) {
+    reverb(audio, MODEL_RATE, rng, uniform(rng, 0.2, 1.5), uniform(rng, 0.1, 0.5));
+  }
   let snrDb = opts.snrDb === undefined ? (rng() < 0.2 ? null : uniform(rng, -5, 30)) : opts.snrDb;
   let noise: NoiseKind | null = null;
   if (snrDb !== null) {

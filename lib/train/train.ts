@@ -84,10 +84,13 @@ class ExamplePool {
   private spawn(i: number, generation: number): Promise<void> {
     const { o } = this;
     const setup: WorkerSetup = {
-      seed: o.seed * 1000 + i + generation * 100 + (o.resume ? Date.now() % 100000 : 0), frames: o.frames, warmupFrames: o.warmupFrames,
+      seed: o.seed * 1000 + i + generation * 100 + (o.resume ? Date.now() % 100000 : 0),
+      frames: o.frames, warmupFrames: o.warmupFrames,
       renders: o.renders, renderSeconds: o.renderSeconds, speechClips: 40, fluidShare: o.fluidShare,
-      card: { frontEnd: this.card.frontEnd, windowSamples: this.card.windowSamples, hopSamples: this.card.hopSamples,
-        modelRate: this.card.modelRate },
+      card: {
+        frontEnd: this.card.frontEnd, windowSamples: this.card.windowSamples, hopSamples: this.card.hopSamples,
+        modelRate: this.card.modelRate,
+      },
     };
     const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: setup });
     this.workers[i] = w;
@@ -125,7 +128,9 @@ class ExamplePool {
   batch(): Example[] {
     if (this.o.workers === 0) {
       // Refresh a quarter of the pool each batch: in-process generation is the bottleneck.
-      for (let i = 0; i < Math.max(1, this.o.batchSize / 4); i++) this.pool[Math.floor(this.rng() * this.pool.length)] = this.local();
+      for (let i = 0; i < Math.max(1, this.o.batchSize / 4); i++) {
+        this.pool[Math.floor(this.rng() * this.pool.length)] = this.local();
+      }
       this.fresh += Math.max(1, this.o.batchSize / 4);
     }
     const out: Example[] = [];
@@ -168,7 +173,9 @@ function toTensors(
   };
 }
 
-export async function train(partial: Partial<TrainOptions>): Promise<{ steps: number; loss: number; accuracy: number }> {
+export async function train(
+  partial: Partial<TrainOptions>,
+): Promise<{ steps: number; loss: number; accuracy: number }> {
   const o: TrainOptions = { ...TRAIN_DEFAULTS, ...partial };
   const outDir = o.outDir || path.resolve('models', o.name);
   const backend = await useBackend(o.backend);
@@ -193,7 +200,8 @@ export async function train(partial: Partial<TrainOptions>): Promise<{ steps: nu
     loss: ['categoricalCrossentropy', 'binaryCrossentropy'],
     metrics: { note: 'accuracy' } as never,
   });
-  o.log(`training ${o.name} (${network}) on ${backend}: ${model.countParams()} parameters, batch ${o.batchSize}×${o.frames} frames, ${o.workers} data workers`);
+  o.log(`training ${o.name} (${network}) on ${backend}: ${model.countParams()} parameters, ` +
+    `batch ${o.batchSize}×${o.frames} frames, ${o.workers} data workers`);
   const pool = new ExamplePool(o, card);
   await pool.start();
   const started = Date.now();
@@ -212,8 +220,9 @@ export async function train(partial: Partial<TrainOptions>): Promise<{ steps: nu
         ...card.training,
         steps: startStep + step, seconds: Math.round((prior.seconds ?? 0) + elapsed - (prior.sessionSeconds ?? 0)),
         sessionSeconds: Math.round(elapsed), batchSize: o.batchSize, frames: o.frames, learningRate: o.learningRate,
-        loss: round(emaLoss), noteAccuracy: round(emaAcc), examplesGenerated: pool.fresh, seed: o.seed, fluidShare: o.fluidShare,
-        data: `${o.fluidShare <= 0 ? 'own piano synth only' : o.fluidShare >= 1 ? 'FluidR3 GM keyboards only (programs 0-7)' : 'own piano synth + FluidR3 GM keyboards (programs 0-7)'}, random melodies A0-C8, noise white/pink/brown/hum/buzz/clicks/espeak babble at -5..30 dB or clean, Schroeder reverb, gain -40..+6 dB with clipping, detune ±30 cents`,
+        loss: round(emaLoss), noteAccuracy: round(emaAcc), examplesGenerated: pool.fresh, seed: o.seed,
+        fluidShare: o.fluidShare,
+        data: `${sourcesOf(o.fluidShare)}, ${CONDITIONS}`,
       },
     };
     await saveModel(model, outDir, card);
@@ -222,7 +231,8 @@ export async function train(partial: Partial<TrainOptions>): Promise<{ steps: nu
     while (step < o.steps && (Date.now() - started) / 1000 < o.seconds) {
       // Learning-rate schedule by the share of the run done, in time or in steps, whichever is further.
       const frac = Math.max((Date.now() - started) / 1000 / o.seconds, step / o.steps);
-      (optimizer as unknown as { learningRate: number }).learningRate = o.learningRate * (frac < 0.6 ? 1 : frac < 0.85 ? 0.3 : 0.1);
+      const rateShare = frac < 0.6 ? 1 : frac < 0.85 ? 0.3 : 0.1;
+      (optimizer as unknown as { learningRate: number }).learningRate = o.learningRate * rateShare;
       const { x, yNote, yOnset } = toTensors(pool.batch(), o.frames, card.featureSize, !NETWORKS[network].recurrent);
       const h = (await model.trainOnBatch(x, [yNote, yOnset])) as number[];
       // trainOnBatch resolves through microtasks only: without a macrotask turn here the workers'
@@ -234,8 +244,14 @@ export async function train(partial: Partial<TrainOptions>): Promise<{ steps: nu
       const [loss, , , acc] = h;
       emaLoss = Number.isNaN(emaLoss) ? loss : 0.95 * emaLoss + 0.05 * loss;
       emaAcc = Number.isNaN(emaAcc) ? acc : 0.95 * emaAcc + 0.05 * acc;
-      if (bar) bar.update(Math.min(100, Math.round(Math.max(frac, step / o.steps) * 100)), { step: startStep + step, loss: emaLoss.toFixed(3), acc: emaAcc.toFixed(3), fresh: pool.fresh });
-      else if (step % 20 === 0) o.log(`step ${startStep + step} loss ${emaLoss.toFixed(4)} acc ${emaAcc.toFixed(4)} fresh ${pool.fresh} ${((Date.now() - started) / 1000).toFixed(0)}s`);
+      const loss4 = emaLoss.toFixed(4), acc4 = emaAcc.toFixed(4), at = startStep + step;
+      if (bar) {
+        const percent = Math.min(100, Math.round(Math.max(frac, step / o.steps) * 100));
+        bar.update(percent, { step: at, loss: emaLoss.toFixed(3), acc: emaAcc.toFixed(3), fresh: pool.fresh });
+      } else if (step % 20 === 0) {
+        const seconds = ((Date.now() - started) / 1000).toFixed(0);
+        o.log(`step ${at} loss ${loss4} acc ${acc4} fresh ${pool.fresh} ${seconds}s`);
+      }
       if ((Date.now() - lastCheckpoint) / 1000 > o.checkpointSeconds) {
         await save();
         lastCheckpoint = Date.now();
@@ -249,6 +265,16 @@ export async function train(partial: Partial<TrainOptions>): Promise<{ steps: nu
   }
   return { steps: startStep + step, loss: emaLoss, accuracy: emaAcc };
 }
+
+/** The training data, as model.json records it. */
+function sourcesOf(fluidShare: number): string {
+  if (fluidShare <= 0) return 'own piano synth only';
+  if (fluidShare >= 1) return 'FluidR3 GM keyboards only (programs 0-7)';
+  return 'own piano synth + FluidR3 GM keyboards (programs 0-7)';
+}
+
+const CONDITIONS = 'random melodies A0-C8, noise white/pink/brown/hum/buzz/clicks/espeak babble at -5..30 dB or ' +
+  'clean, Schroeder reverb, gain -40..+6 dB with clipping, detune ±30 cents';
 
 function round(x: number): number {
   return Math.round(x * 10000) / 10000;

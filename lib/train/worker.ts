@@ -45,7 +45,8 @@ function produce(): void {
       credit++;
       continue;
     }
-    parentPort!.postMessage({ type: 'example', ex }, [ex.features.buffer as ArrayBuffer, ex.classes.buffer as ArrayBuffer, ex.onsets.buffer as ArrayBuffer]);
+    const transfer = [ex.features.buffer, ex.classes.buffer, ex.onsets.buffer] as ArrayBuffer[];
+    parentPort!.postMessage({ type: 'example', ex }, transfer);
   }
   busy = false;
 }

@@ -25,13 +25,16 @@ export function renderSvg(notes: readonly Note[], title = 'melodyfilter'): strin
   const y = (p: number) => (high - p) * PX_PER_KEY;
   const x = (t: number) => KEYBOARD_PX + t * PX_PER_SECOND;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="8">`);
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
+    `viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="8">`);
   parts.push(`<title>${esc(title)}</title>`);
   parts.push(`<rect width="${width}" height="${height}" fill="#fff"/>`);
   for (let p = low; p <= high; p++) {
     const black = BLACK.has(p % 12);
-    parts.push(`<rect x="0" y="${y(p)}" width="${width}" height="${PX_PER_KEY}" fill="${black ? '#eef' : '#fff'}" stroke="#ddd" stroke-width="0.5"/>`);
-    parts.push(`<rect x="0" y="${y(p)}" width="${KEYBOARD_PX - 4}" height="${PX_PER_KEY}" fill="${black ? '#222' : '#fafafa'}" stroke="#999" stroke-width="0.5"/>`);
+    parts.push(`<rect x="0" y="${y(p)}" width="${width}" height="${PX_PER_KEY}" ` +
+      `fill="${black ? '#eef' : '#fff'}" stroke="#ddd" stroke-width="0.5"/>`);
+    parts.push(`<rect x="0" y="${y(p)}" width="${KEYBOARD_PX - 4}" height="${PX_PER_KEY}" ` +
+      `fill="${black ? '#222' : '#fafafa'}" stroke="#999" stroke-width="0.5"/>`);
     if (p % 12 === 0) parts.push(`<text x="2" y="${y(p) + PX_PER_KEY - 2}" fill="#000">${midiName(p)}</text>`);
   }
   for (let s = 0; s <= seconds; s++) {
@@ -41,7 +44,9 @@ export function renderSvg(notes: readonly Note[], title = 'melodyfilter'): strin
   for (const n of notes) {
     const w = Math.max(1, (n.end - n.start) * PX_PER_SECOND);
     const shade = Math.round(200 - (n.velocity / 127) * 150);
-    parts.push(`<rect class="note" x="${x(n.start).toFixed(1)}" y="${y(n.pitch) + 1}" width="${w.toFixed(1)}" height="${PX_PER_KEY - 2}" rx="2" fill="rgb(${shade},${shade},255)" stroke="#1a3d8f"><title>${n.name} ${n.start}–${n.end} s</title></rect>`);
+    parts.push(`<rect class="note" x="${x(n.start).toFixed(1)}" y="${y(n.pitch) + 1}" width="${w.toFixed(1)}" ` +
+      `height="${PX_PER_KEY - 2}" rx="2" fill="rgb(${shade},${shade},255)" stroke="#1a3d8f">` +
+      `<title>${n.name} ${n.start}–${n.end} s</title></rect>`);
   }
   parts.push('</svg>\n');
   return parts.join('\n');
