@@ -58,7 +58,7 @@ const MAX_DRIFT_SECONDS = NEW_MODEL_WINDOW.hopSamples / MODEL_RATE / 2;
 const HELP = `Usage: npm run soak -- [options]
 
   --minutes N      minutes of audio to stream (default 60)
-  --tone-model     use the hand-set tone model (scripts/tone-model.ts), which hears the sines
+  --tone-model     use the hand-set tone model (test/fixtures/tone-model.ts), which hears the sines
                    whatever training has reached: notes to check the grid with
   --model DIR      model directory passed to melodyfilter -m (default: the shipped model)
 `;

@@ -1,7 +1,7 @@
 // Reliability through the CLI: chunking, determinism, errors, odd audio, pipes and signals, the
 // last note. Every run spawns bin/melodyfilter (built into dist/ by `npm test`'s pretest).
 //
-// Notes come from the hand-set tone model (scripts/tone-model.ts), which hears sine tones whatever
+// Notes come from the hand-set tone model (test/fixtures/tone-model.ts), which hears sine tones whatever
 // state the trained model is in, so the comparisons below compare real notes, not empty outputs.
 // Only the last test also asks the shipped model, and skips that part while the model hears nothing
 // (or was trained on another version's features).
