@@ -11,6 +11,23 @@ export interface PcmFormat {
   encoding: Encoding;
 }
 
+/** What the decoder yields: mono samples and the rate they are at (from a WAV header, or as given). */
+export interface DecodedChunk {
+  samples: Float32Array;
+  inputRate: number;
+}
+
+export type FormatField = 'sampleRate' | 'channels' | 'encoding';
+
+/** A WAV header that contradicts a format the caller gave explicitly. A UsageError (the caller asked
+ *  for something the input is not); the CLI rewords it in its flags' names. */
+export class FormatMismatchError extends UsageError {
+  constructor(readonly field: FormatField, readonly given: string | number, readonly header: string | number) {
+    const unit = field === 'sampleRate' ? ' Hz' : field === 'channels' ? ' channels' : '';
+    super(`${field} ${given} contradicts the WAV header's ${header}${unit}`);
+  }
+}
+
 export interface DecodeReport {
   /** Format actually decoded (from a WAV header when there was one). */
   format?: PcmFormat;
@@ -223,9 +240,7 @@ const SNIFF_BYTES = 512;
 
 export type DecodeOptions = Pick<Config, 'sampleRate' | 'channels' | 'encoding'> & {
   /** Which of sampleRate/channels/encoding the user gave explicitly: a WAV header must agree with them. */
-  explicit?: ReadonlySet<'sampleRate' | 'channels' | 'encoding'>;
-  /** Called once the format is known (after a WAV header, or at the first byte). */
-  onFormat?: (format: PcmFormat, wav: boolean) => void;
+  explicit?: ReadonlySet<FormatField>;
 };
 
 /**
@@ -235,7 +250,7 @@ export type DecodeOptions = Pick<Config, 'sampleRate' | 'channels' | 'encoding'>
  * text are refused by their magic bytes. A trailing partial frame is dropped and counted in `report`.
  */
 export function decodePcm(opts: DecodeOptions, report: DecodeReport = newDecodeReport()) {
-  return async function* decode(src: AsyncIterable<Uint8Array | string>): AsyncGenerator<Float32Array> {
+  return async function* decode(src: AsyncIterable<Uint8Array | string>): AsyncGenerator<DecodedChunk> {
     let format: PcmFormat | null = null;
     let frameBytes = 0;
     // 'sniff': deciding what the input is; 'header': reading a WAV header; 'audio': samples;
@@ -251,7 +266,6 @@ export function decodePcm(opts: DecodeOptions, report: DecodeReport = newDecodeR
     const decided = (f: PcmFormat, wav: boolean) => {
       format = f; frameBytes = f.channels * BYTES_PER_SAMPLE[f.encoding];
       report.format = f; report.wav = wav;
-      opts.onFormat?.(f, wav);
     };
     /** Decode whole frames of `data` after any held partial frame; keep the rest. */
     const frames = (data: Uint8Array): Float32Array | null => {
@@ -350,9 +364,9 @@ export function decodePcm(opts: DecodeOptions, report: DecodeReport = newDecodeR
     };
     for await (const piece of src) {
       if (typeof piece === 'string') throw new InputError('expected bytes on stdin, got text');
-      for (const mono of step(piece, false)) yield mono;
+      for (const mono of step(piece, false)) yield { samples: mono, inputRate: format!.sampleRate };
     }
-    for (const mono of step(EMPTY, true)) yield mono;
+    for (const mono of step(EMPTY, true)) yield { samples: mono, inputRate: format!.sampleRate };
     if (state === 'audio') report.trailingBytes += held.length;
   };
 }
@@ -366,14 +380,8 @@ export function newDecodeReport(): DecodeReport {
 function checkAgainstFlags(h: PcmFormat, opts: DecodeOptions): void {
   const ex = opts.explicit;
   if (!ex) return;
-  if (ex.has('sampleRate') && h.sampleRate !== opts.sampleRate) {
-    throw new UsageError(`--rate ${opts.sampleRate} contradicts the WAV header's ${h.sampleRate} Hz`);
-  }
-  if (ex.has('channels') && h.channels !== opts.channels) {
-    throw new UsageError(`--channels ${opts.channels} contradicts the WAV header's ${h.channels} channels`);
-  }
-  if (ex.has('encoding') && h.encoding !== opts.encoding) {
-    throw new UsageError(`--encoding ${opts.encoding} contradicts the WAV header's ${h.encoding}`);
+  for (const field of ['sampleRate', 'channels', 'encoding'] as const) {
+    if (ex.has(field) && h[field] !== opts[field]) throw new FormatMismatchError(field, opts[field], h[field]);
   }
 }
 
