@@ -4,7 +4,8 @@
 // (dBFS, mean of the notes) and the velocity it reported, then the least-squares fit of
 // level = refDb + slope·log10(velocity/127) that smooth.ts' velocityOf inverts.
 // Usage: node dist/scripts/velocity-calibration.js [MODEL_DIR]
-import { MODEL_RATE, resolveConfig } from '../lib/config.js';
+import { resolveConfig } from '../lib/config.js';
+import { MODEL_RATE } from '../lib/features.js';
 import { loadEngine, transcribe } from '../lib/transcriber.js';
 import { renderFluid, fluidAvailable } from '../lib/synth/fluid.js';
 import { randomVoice, renderPiano } from '../lib/synth/piano.js';

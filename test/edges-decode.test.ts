@@ -9,7 +9,7 @@ const RAW: DecodeOptions = { sampleRate: 44100, channels: 2, encoding: 's16le' }
 async function decodeAll(pieces: Uint8Array[], opts: DecodeOptions = RAW, report = newDecodeReport()) {
   async function* src() { for (const p of pieces) yield p; }
   const parts: Float32Array[] = [];
-  for await (const p of decodePcm(opts, report)(src())) parts.push(p);
+  for await (const p of decodePcm(opts, report)(src())) parts.push(p.samples);
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) { out.set(p, o); o += p.length; }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import * as tf from '../lib/tf.js';
 import { makeToneModel, runCli, wavFile, tones } from './helpers.js';
 import { buildModel, saveModel } from '../lib/model.js';
+import { newCard } from '../lib/card.js';
 import { useBackend } from '../lib/backend.js';
 import { train } from '../lib/train/train.js';
 
@@ -103,21 +104,21 @@ t.test('15: corrupt model.json gets a true message, not a JavaScript internal', 
   await refused(t, nul, /model .*model.json is not a melodyfilter model/);
   await refused(t, variant((j) => { j.weightsManifest[0].weights[0].dtype = 'int32'; }), /weight embed\/kernel is "int32", not float32/);
   await refused(t, variant((j) => { j.weightsManifest[0].weights[0].shape = j.weightsManifest[0].weights[0].shape.map(String); }), /no shape of whole numbers/);
-  await refused(t, variant((j) => { j.userDefinedMetadata.sampleRate = 22050; }), /works at 22050 Hz; this melodyfilter runs models at 16000 Hz/);
+  await refused(t, variant((j) => { j.userDefinedMetadata.sampleRate = 22050; }), /works at 22050 Hz; this melodyfilter computes features at 16000 Hz/);
   const r = await refused(t, variant((j) => { j.userDefinedMetadata.sampleRate = 22050; j.userDefinedMetadata.name = 'evil\x1b]0;pwned\x07\x1b[2J'; }), /model evil\\u001b\]0;pwned\\u0007\\u001b\[2J works/);
   t.notMatch(r.stderr, /\x1b/, 'no escape reaches the terminal');
 });
 
 t.test('13: a model with non-finite weights is never saved; a diverging run stops', async (t) => {
   await useBackend('cpu');
-  const model = buildModel({ arch: 'gru', featureSize: 8, embedUnits: 4, lstmUnits: 4 });
+  const model = buildModel({ network: 'gru', featureSize: 8, embedUnits: 4, hiddenUnits: 4 });
   const ws = model.getWeights();
   const poisoned = ws.map((w, i) => (i === 0 ? tf.fill(w.shape, NaN) : w));
   model.setWeights(poisoned);
   const out = path.join(dir, 'nan-model');
-  await t.rejects(saveModel(model, out, { name: 'x', windowSamples: 2048, hopSamples: 256, sampleRate: 16000, featureSize: 8 }), /not saving .*nan-model: weight 0 is NaN/);
+  await t.rejects(saveModel(model, out, { ...newCard('x', 'gru'), featureSize: 8 }), /not saving .*nan-model: weight 0 is NaN/);
   const diverged = path.join(dir, 'diverged');
-  await t.rejects(train({ outDir: diverged, steps: 3, batchSize: 4, frames: 16, warmupFrames: 4, workers: 0, embedUnits: 8, lstmUnits: 8, learningRate: 1e308, log: () => {} }), /training diverged at step \d+ \(loss NaN\)|not saving .*diverged: weight \d+ is (NaN|-?Infinity)/);
+  await t.rejects(train({ outDir: diverged, steps: 3, batchSize: 4, frames: 16, warmupFrames: 4, workers: 0, embedUnits: 8, hiddenUnits: 8, learningRate: 1e308, log: () => {} }), /training diverged at step \d+ \(loss NaN\)|not saving .*diverged: weight \d+ is (NaN|-?Infinity)/);
   t.throws(() => readFileSync(path.join(diverged, 'weights.bin')), 'nothing saved');
 });
 
