@@ -1,5 +1,5 @@
 // Running the CLI's transcribe command: inputs → pipeline → writer → stdout or files.
-import { createReadStream, createWriteStream, fstatSync, rmSync, statSync, type Stats } from 'node:fs';
+import { createReadStream, createWriteStream, fstatSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -108,7 +108,9 @@ export async function transcribeInput(
     // pipeline's typings stop at a handful of stages; the stages themselves are typed above.
     await (pipeline as (...streams: unknown[]) => Promise<void>)(
       stop.wrap(input), decode, toModelRate, win, feats, cls, notes,
-      WRITERS[cfg.output].make({ cfg, csvHeader: inv.csvHeader, file: tagFile ? file : undefined }),
+      WRITERS[cfg.output].make({
+        cfg, csvHeader: inv.csvHeader, file: tagFile ? file : undefined, svgWidthPx: inv.svgWidthPx ?? undefined,
+      }),
       toStdout ? writeTo(sink) : sink,
     );
   } catch (err) {
@@ -180,8 +182,13 @@ function reason(e: NodeJS.ErrnoException): string {
  */
 export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopSignal): Promise<void> {
   const files = inv.files.length ? inv.files : ['-'];
-  if (files.filter((f) => f === '-').length > 1) throw new InputError("stdin ('-') can be read only once");
+  if (files.filter((f) => f === '-').length > 1) throw new UsageError("stdin ('-') can be read only once");
   refuseInputAsOutput(inv, files);
+  // gzip's rule: binary data is not for a terminal, where it garbles the screen and helps no one.
+  if (!inv.outDir && WRITERS[inv.cfg.output].binary && process.stdout.isTTY && !inv.force) {
+    throw new UsageError(`--output ${inv.cfg.output} writes binary data; not writing it to a terminal ` +
+      `(redirect it, as in > take.mid, or use -f to force)`);
+  }
   if (inv.outDir) {
     const targets = new Map<string, string>();
     for (const file of files) {
@@ -190,6 +197,12 @@ export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopS
         throw new UsageError(`${targets.get(target)} and ${file} would both be written to ${target}`);
       }
       targets.set(target, file);
+    }
+    // As cp -n and ffmpeg without -y: an earlier good output is never replaced unasked.
+    const existing = inv.overwrite ? [] : [...targets.keys()].filter((target) => statQuietly(target) !== null);
+    if (existing.length) {
+      const more = existing.length > 1 ? ` (and ${existing.length - 1} more)` : '';
+      throw new InputError(`${existing[0]}${more} exists; not overwriting it (-y/--overwrite replaces it)`);
     }
     await makeDirectory(inv.outDir).catch((err: NodeJS.ErrnoException) => {
       throw new InputError(`cannot create output directory ${inv.outDir}: ${reason(err)}`);
@@ -204,16 +217,20 @@ export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopS
       if (inv.outDir) {
         if (file !== '-') checkReadable(file);
         const target = outputPath(inv.outDir, file, inv.cfg.output);
-        const out = createWriteStream(target);
+        // Written under a temporary name and renamed once complete: a run that fails leaves the
+        // previous good output, not a half-written or deleted one.
+        const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.part`);
+        const out = createWriteStream(temp, { flags: 'wx' });
         await new Promise<void>((resolve, reject) => {
           out.once('open', () => resolve());
           out.once('error', (e) => reject(new InputError(`cannot write ${target}: ${reason(e)}`)));
         });
         try {
           await transcribeInput(inv, engine, file, out, stop, false);
+          renameSync(temp, target);
         } catch (err) {
           out.destroy();
-          rmSync(target, { force: true }); // no half-written output left behind
+          rmSync(temp, { force: true });
           throw err;
         }
       } else {

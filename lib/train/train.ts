@@ -55,7 +55,7 @@ export const TRAIN_DEFAULTS: TrainOptions = {
 };
 
 /** Examples each worker makes at the start to fill the pool; after that, one per example drawn. */
-const PREFETCH = 512;
+export const PREFETCH = 512;
 
 /** Where examples come from: a pool refreshed by workers, or made on demand. */
 class ExamplePool {
