@@ -64,7 +64,7 @@ export const TRANSCRIBE_OPTIONS: OptionTable = {
   },
   bits: { type: 'string', short: 'b', value: 'N', help: 'with sox-style -e: 8, 16, 24 or 32', section: INPUT },
   endian: { type: 'string', value: 'E', help: 'little (default) or big', section: INPUT },
-  output: { type: 'string', short: 'o', value: 'FMT', help: formats.join('\n'), section: OUTPUT },
+  output: { type: 'string', short: 'o', value: 'FMT', help: formats.join(';\n'), section: OUTPUT },
   events: { type: 'boolean', help: 'JSON lines of note-on/note-off as soon as known (live use)', section: OUTPUT },
   'out-dir': {
     type: 'string', short: 'd', value: 'DIR', section: OUTPUT,
@@ -112,7 +112,8 @@ export const TRANSCRIBE_OPTIONS: OptionTable = {
   },
   progress: {
     type: 'boolean', section: 'Other',
-    help: 'progress bar on stderr (default: for files, when stderr is a terminal)',
+    help: 'progress bar (time, ETA) on stderr; by default only when the notes go to\n' +
+      'files (-d, > file) and stderr is a terminal',
   },
   'no-progress': { type: 'boolean', help: 'no progress bar', section: 'Other' },
   verbose: {
