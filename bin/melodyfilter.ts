@@ -61,7 +61,8 @@ async function main(argv: string[]): Promise<number> {
     const engine = await loadEngine(inv.cfg);
     if (verbose) {
       const model = `${engine.card.name} (${inv.cfg.modelDir})`;
-      process.stderr.write(terminalSafe(`melodyfilter: backend ${engine.backend}, kernel ${inv.cfg.kernel}, model ${model}`) + '\n');
+      const line = `melodyfilter: backend ${engine.backend}, kernel ${inv.cfg.kernel}, model ${model}`;
+      process.stderr.write(terminalSafe(line) + '\n');
     }
     await transcribeAll(inv, engine, stop);
     return EXIT_OK;

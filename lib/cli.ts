@@ -94,9 +94,11 @@ export async function transcribeInput(
   const toStdout = sink === stdoutSink();
   // Drawn only when the notes go to files: a terminal showing them, or a pipe into a reader that
   // writes the same terminal (head, jq, less), would get the bar mixed into its lines.
-  const wantBar = inv.progress ?? (!isStdin && size > 0 && process.stderr.isTTY === true && !(toStdout && !stdoutIsFile()));
+  const notesToFiles = !toStdout || stdoutIsFile();
+  const wantBar = inv.progress ?? (!isStdin && size > 0 && process.stderr.isTTY === true && notesToFiles);
   if (wantBar && size > 0) {
-    const format = `${terminalSafe(path.basename(file!))} |{bar}| {percentage}% | {duration_formatted} elapsed, ETA {eta_formatted}`;
+    const name = terminalSafe(path.basename(file!));
+    const format = `${name} |{bar}| {percentage}% | {duration_formatted} elapsed, ETA {eta_formatted}`;
     const options = { format, stream: process.stderr, clearOnComplete: true };
     bar = new cliProgress.SingleBar(options, cliProgress.Presets.shades_classic);
     bar.start(size, 0);
@@ -287,7 +289,10 @@ function refuseInputAsOutput(inv: Invocation, files: string[]): void {
       const target = outputPath(inv.outDir, file, inv.cfg.output);
       const st = statQuietly(target);
       const same = st && inputs.find(([, s]) => sameFile(s, st));
-      if (same) throw new InputError(`${target} is the input ${same[0]}; writing it would destroy it (choose another --out-dir)`);
+      if (same) {
+        throw new InputError(`${target} is the input ${same[0]}; writing it would destroy it ` +
+          '(choose another --out-dir)');
+      }
     }
     return;
   }

@@ -117,11 +117,15 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 }
 
 function checkInt(name: keyof Config, v: number, lo: number, hi: number): void {
-  if (!Number.isInteger(v) || v < lo || v > hi) throw new ConfigError(name, `must be an integer from ${lo} to ${hi}, got ${v}`);
+  if (!Number.isInteger(v) || v < lo || v > hi) {
+    throw new ConfigError(name, `must be an integer from ${lo} to ${hi}, got ${v}`);
+  }
 }
 
 function checkNumber(name: keyof Config, v: number, lo: number, hi: number): void {
-  if (!Number.isFinite(v) || v < lo || v > hi) throw new ConfigError(name, `must be a number from ${lo} to ${hi}, got ${v}`);
+  if (!Number.isFinite(v) || v < lo || v > hi) {
+    throw new ConfigError(name, `must be a number from ${lo} to ${hi}, got ${v}`);
+  }
 }
 
 function oneOf<T extends string>(name: keyof Config, v: T, allowed: readonly T[]): void {

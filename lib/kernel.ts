@@ -65,7 +65,9 @@ const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as nu
  * pointing at /dev/zero, /dev/stdin, a FIFO or ../../etc/passwd is refused without touching it, so
  * nothing about a file outside the directory leaks into the message.
  */
-async function readModelFile(dir: string, rel: string, what: string, size: { exact?: number; max: number }): Promise<Buffer> {
+async function readModelFile(
+  dir: string, rel: string, what: string, size: { exact?: number; max: number },
+): Promise<Buffer> {
   if (typeof rel !== 'string' || rel === '' || path.isAbsolute(rel) || rel.split(/[\\/]/).includes('..')) {
     throw new InputError(`model ${dir}: its ${what} path ${JSON.stringify(rel)} leaves the model directory`);
   }
@@ -73,7 +75,9 @@ async function readModelFile(dir: string, rel: string, what: string, size: { exa
   let fh: FileHandle;
   try {
     const [realDir, realFile] = [await realpath(dir), await realpath(file)];
-    if (!realFile.startsWith(realDir + path.sep)) throw new InputError(`model ${file} is a link out of the model directory`);
+    if (!realFile.startsWith(realDir + path.sep)) {
+      throw new InputError(`model ${file} is a link out of the model directory`);
+    }
     // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
     fh = await open(realFile, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch (err) {
@@ -86,9 +90,12 @@ async function readModelFile(dir: string, rel: string, what: string, size: { exa
     const st = await fh.stat();
     if (!st.isFile()) throw new InputError(`model ${file} is not a regular file`);
     if (size.exact !== undefined && st.size !== size.exact) {
-      throw new InputError(`model weights ${file} are ${st.size} bytes, but model.json lists ${size.exact} bytes of weights`);
+      throw new InputError(`model weights ${file} are ${st.size} bytes, ` +
+        `but model.json lists ${size.exact} bytes of weights`);
     }
-    if (st.size > size.max) throw new InputError(`model ${file} is ${st.size} bytes, more than the ${size.max} a model file may be`);
+    if (st.size > size.max) {
+      throw new InputError(`model ${file} is ${st.size} bytes, more than the ${size.max} a model file may be`);
+    }
     const buf = Buffer.alloc(st.size);
     for (let off = 0; off < buf.length;) {
       const { bytesRead } = await fh.read(buf, off, buf.length - off, off);
@@ -107,7 +114,8 @@ function checkSpecs(specs: unknown, jsonPath: string): WeightSpec[] {
   if (!Array.isArray(specs) || !specs.length) throw bad('its weights manifest lists no weights');
   for (const w of specs) {
     if (!isObject(w) || typeof w.name !== 'string' || !Array.isArray(w.shape) || !w.shape.every(isCount)) {
-      throw bad(`weight ${JSON.stringify((w as Json)?.name ?? w).slice(0, 60)} has no name or no shape of whole numbers`);
+      const name = JSON.stringify((w as Json)?.name ?? w).slice(0, 60);
+      throw bad(`weight ${name} has no name or no shape of whole numbers`);
     }
     if (w.dtype !== 'float32') throw bad(`weight ${w.name} is ${JSON.stringify(w.dtype)}, not float32`);
   }
@@ -124,12 +132,16 @@ const GATES: Record<string, number> = { Dense: 1, LSTM: 4, GRU: 3 };
  */
 function checkTopology(topology: unknown, specs: WeightSpec[], jsonPath: string): void {
   const bad = (why: string) => new InputError(`model ${jsonPath} is corrupt: ${why}`);
-  const config = isObject(topology) ? (isObject(topology.config) ? topology.config : isObject(topology.model_config) ? (topology.model_config as Json).config : null) : null;
+  const outer = isObject(topology) ? topology : {};
+  const config = isObject(outer.config) ? outer.config
+    : isObject(outer.model_config) ? (outer.model_config as Json).config : null;
   const layers = isObject(config) ? config.layers : null;
   if (!Array.isArray(layers) || !layers.length) throw bad('its topology has no layers');
   const widthOf = new Map<string, number>(); // layer name → width of its output's last axis
-  const shapeOf = (layer: string, kind: string) => specs.find((w) => w.name.startsWith(layer + '/') && w.name.split('/').pop() === kind)?.shape;
-  const same = (a: number[] | undefined, b: number[]) => a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+  const shapeOf = (layer: string, kind: string) =>
+    specs.find((w) => w.name.startsWith(layer + '/') && w.name.split('/').pop() === kind)?.shape;
+  const same = (a: number[] | undefined, b: number[]) =>
+    a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
   for (const layer of layers) {
     const cls = isObject(layer) ? layer.class_name : undefined;
     const cfg = isObject(layer) && isObject(layer.config) ? layer.config : {};
@@ -140,23 +152,35 @@ function checkTopology(topology: unknown, specs: WeightSpec[], jsonPath: string)
     if (cls === 'InputLayer') {
       const shape = (cfg.batch_input_shape ?? cfg.batchInputShape) as unknown[] | undefined;
       const last = Array.isArray(shape) ? shape[shape.length - 1] : undefined;
-      if (!isCount(last) || last < 1 || last > MAX_INPUT_WIDTH) throw bad(`input layer ${name} has width ${JSON.stringify(last)}, expected 1 to ${MAX_INPUT_WIDTH}`);
+      if (!isCount(last) || last < 1 || last > MAX_INPUT_WIDTH) {
+        throw bad(`input layer ${name} has width ${JSON.stringify(last)}, expected 1 to ${MAX_INPUT_WIDTH}`);
+      }
       widthOf.set(name, last);
     } else if (cls === 'Reshape') {
       const target = cfg.target_shape ?? cfg.targetShape;
-      if (!Array.isArray(target) || !target.every(isCount) || target.reduce((a: number, b: number) => a * b, 1) !== width) {
+      const whole = Array.isArray(target) && target.every(isCount);
+      const size = whole ? target.reduce((a: number, b: number) => a * b, 1) : -1;
+      if (!Array.isArray(target) || size !== width) {
         throw bad(`reshape ${name} to ${JSON.stringify(target)} does not fit its input of ${width}`);
       }
       widthOf.set(name, target[target.length - 1]);
     } else if (typeof cls === 'string' && cls in GATES) {
       const units = cfg.units, g = GATES[cls];
-      if (!isCount(units) || units < 1 || width === undefined) throw bad(`layer ${name} has ${JSON.stringify(units)} units or no input`);
+      if (!isCount(units) || units < 1 || width === undefined) {
+        throw bad(`layer ${name} has ${JSON.stringify(units)} units or no input`);
+      }
       const kernel = shapeOf(name, 'kernel');
       if (!same(kernel, [width, g * units])) {
-        throw bad(`layer ${name} declares ${units} units on an input of ${width}, but its kernel is shaped ${JSON.stringify(kernel ?? 'missing')}`);
+        throw bad(`layer ${name} declares ${units} units on an input of ${width}, ` +
+          `but its kernel is shaped ${JSON.stringify(kernel ?? 'missing')}`);
       }
-      if (g > 1 && !same(shapeOf(name, 'recurrent_kernel'), [units, g * units])) throw bad(`layer ${name}'s recurrent kernel does not match its ${units} units`);
-      if (cfg.use_bias !== false && cfg.useBias !== false && !same(shapeOf(name, 'bias'), [g * units])) throw bad(`layer ${name}'s bias does not match its ${units} units`);
+      if (g > 1 && !same(shapeOf(name, 'recurrent_kernel'), [units, g * units])) {
+        throw bad(`layer ${name}'s recurrent kernel does not match its ${units} units`);
+      }
+      const biased = cfg.use_bias !== false && cfg.useBias !== false;
+      if (biased && !same(shapeOf(name, 'bias'), [g * units])) {
+        throw bad(`layer ${name}'s bias does not match its ${units} units`);
+      }
       widthOf.set(name, units);
     } else {
       throw bad(`layer ${name} is a ${JSON.stringify(cls)}, not a layer melodyfilter builds`);
@@ -187,7 +211,8 @@ export async function readWeightFile(dir: string): Promise<WeightFile> {
   }
   if (typeof info.name !== 'string') info.name = path.basename(path.resolve(dir));
   const card = readCard(info as unknown as StoredCard, jsonPath);
-  if (manifest.length !== 1 || !isObject(manifest[0]) || !Array.isArray(manifest[0].paths) || manifest[0].paths.length !== 1) {
+  const group = manifest[0];
+  if (manifest.length !== 1 || !isObject(group) || !Array.isArray(group.paths) || group.paths.length !== 1) {
     throw new InputError(`model ${jsonPath} lists its weights in several files; melodyfilter reads one (weights.bin)`);
   }
   const specs = checkSpecs(manifest[0].weights, jsonPath);
@@ -195,16 +220,20 @@ export async function readWeightFile(dir: string): Promise<WeightFile> {
   for (const w of specs) {
     expected += w.shape.reduce((a, b) => a * b, 1) * 4;
     if (!Number.isSafeInteger(expected) || expected > MAX_WEIGHT_BYTES) {
-      throw new InputError(`model ${jsonPath} lists more than ${MAX_WEIGHT_BYTES} bytes of weights: not a model melodyfilter runs`);
+      throw new InputError(`model ${jsonPath} lists more than ${MAX_WEIGHT_BYTES} bytes of weights: ` +
+        'not a model melodyfilter runs');
     }
   }
   checkTopology(json.modelTopology, specs, jsonPath);
-  const bytes = await readModelFile(dir, manifest[0].paths[0] as string, 'weights', { exact: expected, max: MAX_WEIGHT_BYTES });
+  const weightsPath = group.paths[0] as string;
+  const bytes = await readModelFile(dir, weightsPath, 'weights', { exact: expected, max: MAX_WEIGHT_BYTES });
   const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
   const bad = firstUnusable(new Float32Array(weightData));
   if (bad >= 0) {
     const w = new Float32Array(weightData)[bad];
-    throw new InputError(`model weights ${path.join(dir, manifest[0].paths[0] as string)} are damaged: value ${w} at float ${bad} (${Number.isFinite(w) ? `beyond ±${MAX_ABS_WEIGHT}` : 'not finite'})`);
+    const why = Number.isFinite(w) ? `beyond ±${MAX_ABS_WEIGHT}` : 'not finite';
+    const file = path.join(dir, weightsPath);
+    throw new InputError(`model weights ${file} are damaged: value ${w} at float ${bad} (${why})`);
   }
   const weights: NamedWeights = new Map();
   let offset = 0;

@@ -51,7 +51,10 @@ export async function saveModel(model: tf.LayersModel, dir: string, card: ModelC
     const weightData = artifacts.weightData as ArrayBuffer;
     // A diverged run (a learning rate of 1e308) must not leave a model that loads and hears nothing.
     const bad = firstUnusable(new Float32Array(weightData));
-    if (bad >= 0) throw new InputError(`not saving ${dir}: weight ${bad} is ${new Float32Array(weightData)[bad]} (training diverged)`);
+    if (bad >= 0) {
+      const w = new Float32Array(weightData)[bad];
+      throw new InputError(`not saving ${dir}: weight ${bad} is ${w} (training diverged)`);
+    }
     const json = {
       format: 'layers-model',
       generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,

@@ -70,7 +70,9 @@ export function parseOptions(table: OptionTable, argv: string[]): Parsed {
   }
   // `-d ""` or `--model=` is a value forgotten, not a request for the default: say so.
   for (const [name, value] of Object.entries(parsed.values)) {
-    if (typeof value === 'string' && value.trim() === '') throw new UsageError(`--${name} needs a value, got an empty one`);
+    if (typeof value === 'string' && value.trim() === '') {
+      throw new UsageError(`--${name} needs a value, got an empty one`);
+    }
   }
   return { values: parsed.values as ParsedValues, positionals: parsed.positionals };
 }

@@ -136,7 +136,9 @@ function parseFmtChunk(view: DataView, p: number, size: number): PcmFormat {
   const bits = view.getUint16(p + 14, true);
   if (tag === WAVE_FORMAT_EXTENSIBLE && size >= 40) tag = view.getUint16(p + 24, true); // sub-format GUID
   // A sample size no writer uses is a damaged header, not a format to ask for.
-  if (bits === 0 || bits > 64 || bits % 8 !== 0) throw new InputError(`WAV header is corrupt: it says ${bits} bits per sample`);
+  if (bits === 0 || bits > 64 || bits % 8 !== 0) {
+    throw new InputError(`WAV header is corrupt: it says ${bits} bits per sample`);
+  }
   let encoding: Encoding | null = null;
   if (tag === WAVE_FORMAT_PCM) {
     encoding = bits === 8 ? 'u8' : bits === 16 ? 's16le' : bits === 24 ? 's24le' : bits === 32 ? 's32le' : null;
@@ -144,15 +146,19 @@ function parseFmtChunk(view: DataView, p: number, size: number): PcmFormat {
     encoding = 'f32le';
   }
   if (!encoding) {
-    const what = tag === WAVE_FORMAT_PCM ? `${bits}-bit PCM` : tag === WAVE_FORMAT_IEEE_FLOAT ? `${bits}-bit float` : `format tag 0x${tag.toString(16)}`;
+    const what = tag === WAVE_FORMAT_PCM ? `${bits}-bit PCM`
+      : tag === WAVE_FORMAT_IEEE_FLOAT ? `${bits}-bit float` : `format tag 0x${tag.toString(16)}`;
     throw new InputError(`unsupported WAV format: ${what} (expected 8/16/24/32-bit PCM or 32-bit float)`);
   }
   if (channels < 1) throw new InputError('WAV header says 0 channels');
-  if (sampleRate < 1000 || sampleRate > 768000) throw new InputError(`WAV header has an unusable sample rate: ${sampleRate} Hz`);
+  if (sampleRate < 1000 || sampleRate > 768000) {
+    throw new InputError(`WAV header has an unusable sample rate: ${sampleRate} Hz`);
+  }
   // Frames are read by the format's own size; a header that disagrees would mis-frame every sample.
   const frameBytes = channels * BYTES_PER_SAMPLE[encoding];
   if (blockAlign !== frameBytes) {
-    throw new InputError(`WAV header is inconsistent: block align ${blockAlign} bytes, but ${channels} channel(s) of ${bits}-bit samples make ${frameBytes}`);
+    throw new InputError(`WAV header is inconsistent: block align ${blockAlign} bytes, ` +
+      `but ${channels} channel(s) of ${bits}-bit samples make ${frameBytes}`);
   }
   return { sampleRate, channels, encoding };
 }
@@ -160,7 +166,8 @@ function parseFmtChunk(view: DataView, p: number, size: number): PcmFormat {
 /** What the converting command line is for inputs ffmpeg can decode. */
 const FFMPEG_HINT = 'convert it first: ffmpeg -i FILE -f wav - | melodyfilter';
 
-const ascii = (buf: Uint8Array, from: number, to: number) => String.fromCharCode(...buf.subarray(from, Math.min(to, buf.length)));
+const ascii = (buf: Uint8Array, from: number, to: number) =>
+  String.fromCharCode(...buf.subarray(from, Math.min(to, buf.length)));
 
 /**
  * What an input that is neither WAV nor raw PCM is, by its magic bytes, or null. `ended`: these are
@@ -175,7 +182,8 @@ export function identifyNonPcm(buf: Uint8Array, ended: boolean): string | null {
   if (tag === 'OggS') return media('Ogg audio (Vorbis, Opus or FLAC)');
   if (tag === 'RF64' || tag === 'BW64') return media(`${tag} (a 64-bit WAV)`);
   if (tag === 'RIFX') return media('RIFX (a big-endian WAV)');
-  if (tag === 'RIFF' && buf.length >= 12 && ascii(buf, 8, 12) !== 'WAVE') return media(`a RIFF '${printable(ascii(buf, 8, 12))}' file`);
+  const form = ascii(buf, 8, 12);
+  if (tag === 'RIFF' && buf.length >= 12 && form !== 'WAVE') return media(`a RIFF '${printable(form)}' file`);
   if (tag === 'FORM' && buf.length >= 12 && /^AIF[FC]$/.test(ascii(buf, 8, 12))) return media('AIFF audio');
   if (tag.startsWith('ID3')) return media('MP3 audio');
   if (ascii(buf, 4, 8) === 'ftyp') return media('MP4/M4A (AAC, ALAC) or QuickTime');
@@ -325,14 +333,18 @@ export function decodePcm(opts: DecodeOptions, report: DecodeReport = newDecodeR
         if (state === 'header') {
           const wav = parseWavHeader(held);
           if (!wav) {
-            if (ended) throw new InputError(consumed ? `truncated WAV header at byte ${consumed}: input ended before its data chunk` : 'truncated WAV header: input ended before its data chunk');
-            if (held.length > MAX_WAV_HEADER_BYTES) throw new InputError('WAV header has no data chunk in its first 1 MiB');
+            const where = consumed ? ` at byte ${consumed}` : '';
+            if (ended) throw new InputError(`truncated WAV header${where}: input ended before its data chunk`);
+            if (held.length > MAX_WAV_HEADER_BYTES) {
+              throw new InputError('WAV header has no data chunk in its first 1 MiB');
+            }
             return got;
           }
           checkAgainstFlags(wav, opts);
           const f: PcmFormat = { sampleRate: wav.sampleRate, channels: wav.channels, encoding: wav.encoding };
           if (format && f.sampleRate !== format.sampleRate) {
-            throw new InputError(`a second WAV follows at byte ${consumed}, at ${f.sampleRate} Hz where the first was ${format.sampleRate} Hz; transcribe them separately`);
+            throw new InputError(`a second WAV follows at byte ${consumed}, at ${f.sampleRate} Hz ` +
+              `where the first was ${format.sampleRate} Hz; transcribe them separately`);
           }
           decided(f, true);
           remaining = wav.dataBytes;

@@ -179,7 +179,8 @@ export class NoteTracker {
       velocity: velocityOf(s.peakDb), confidence: s.frames ? Math.round((s.probSum / s.frames) * 1000) / 1000 : 0,
     };
     if (s.announced) this.sink.event!({ event: 'off', pitch: s.pitch, name: note.name, time: note.end, velocity: 0 });
-    if (!s.announced && (frame - s.startFrame < this.minNoteFrames || note.end <= note.start || !this.inRange(s.pitch))) return;
+    const tooShort = frame - s.startFrame < this.minNoteFrames || note.end <= note.start;
+    if (!s.announced && (tooShort || !this.inRange(s.pitch))) return;
     this.sink.note?.(note);
   }
 

@@ -98,7 +98,7 @@ export interface Transcriber<T extends Note | NoteEvent = Note> extends Duplex {
   read(size?: number): T | null;
   [Symbol.asyncIterator](): AsyncIterableIterator<T>;
   on(event: 'data', listener: (item: T) => void): this;
-  on(event: string | symbol, listener: (...args: any[]) => void): this; // eslint-disable-line @typescript-eslint/no-explicit-any
+  on(event: string | symbol, listener: (...args: any[]) => void): this; // eslint-disable-line
 }
 
 /**

@@ -244,7 +244,8 @@ export async function train(
       step++;
       const [loss, , , acc] = h;
       if (!Number.isFinite(loss)) {
-        throw new InputError(`training diverged at step ${startStep + step} (loss ${loss}); try a smaller --learning-rate`);
+        const at = startStep + step;
+        throw new InputError(`training diverged at step ${at} (loss ${loss}); try a smaller --learning-rate`);
       }
       emaLoss = Number.isNaN(emaLoss) ? loss : 0.95 * emaLoss + 0.05 * loss;
       emaAcc = Number.isNaN(emaAcc) ? acc : 0.95 * emaAcc + 0.05 * acc;

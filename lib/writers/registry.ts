@@ -39,19 +39,23 @@ export interface Writer {
 
 export const WRITERS: Readonly<Record<Config['output'], Writer>> = {
   jsonl: {
-    name: 'jsonl', summary: 'one note per line as it ends', extension: '.jsonl', streaming: true, onePerInput: false, binary: false,
+    name: 'jsonl', summary: 'one note per line as it ends', extension: '.jsonl', streaming: true, onePerInput: false,
+    binary: false,
     make: ({ file }) => jsonlWriter(file),
   },
   midi: {
-    name: 'midi', summary: 'Standard MIDI File when input ends', extension: '.mid', streaming: false, onePerInput: true, binary: true,
+    name: 'midi', summary: 'Standard MIDI File when input ends', extension: '.mid', streaming: false, onePerInput: true,
+    binary: true,
     make: ({ cfg }) => midiWriter(cfg),
   },
   csv: {
-    name: 'csv', summary: 'onset,offset,pitch per line', extension: '.csv', streaming: true, onePerInput: true, binary: false,
+    name: 'csv', summary: 'onset,offset,pitch per line', extension: '.csv', streaming: true, onePerInput: true,
+    binary: false,
     make: ({ csvHeader }) => csvWriter({ header: csvHeader }),
   },
   svg: {
     name: 'svg', summary: 'a piano-roll picture', extension: '.svg', streaming: false, onePerInput: true, binary: false,
-    make: ({ file, svgWidthPx }) => svgWriter(file ? `melodyfilter: ${path.basename(file)}` : 'melodyfilter', { widthPx: svgWidthPx }),
+    make: ({ file, svgWidthPx }) =>
+      svgWriter(file ? `melodyfilter: ${path.basename(file)}` : 'melodyfilter', { widthPx: svgWidthPx }),
   },
 };
