@@ -3,12 +3,12 @@
 export type Encoding = 's16le' | 's24le' | 's32le' | 'f32le' | 'u8' | 's16be';
 export type OutputFormat = 'jsonl' | 'midi' | 'csv' | 'svg';
 export type Backend = 'auto' | 'node' | 'wasm' | 'cpu';
-export type Kernel = 'fast' | 'tfjs';
+export type Kernel = 'wasm' | 'fast' | 'tfjs';
 
 export const ENCODINGS: readonly Encoding[] = ['s16le', 's24le', 's32le', 'f32le', 'u8', 's16be'];
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['jsonl', 'midi', 'csv', 'svg'];
 export const BACKENDS: readonly Backend[] = ['auto', 'node', 'wasm', 'cpu'];
-export const KERNELS: readonly Kernel[] = ['fast', 'tfjs'];
+export const KERNELS: readonly Kernel[] = ['wasm', 'fast', 'tfjs'];
 
 /** Rate the features and the model work at: 16 kHz keeps every piano fundamental (C8 = 4186 Hz)
  *  and its second partial while costing a third of 44.1 kHz. */
@@ -34,7 +34,8 @@ export interface Config {
   modelDir: string;
   /** TensorFlow.js backend used to load (and with kernel 'tfjs', run) the model. */
   backend: Backend;
-  /** Who runs the network per window: 'fast' (Float32Array kernel fed the tfjs weights) or 'tfjs'. */
+  /** Who runs the network per window: 'wasm' (SIMD WebAssembly, lib/wasm/kernel.ts), 'fast' (the
+   *  plain-TypeScript reference, lib/kernel.ts), both fed the tfjs weights; or 'tfjs' itself. */
   kernel: Kernel;
   /** Notes shorter than this are dropped, in milliseconds. */
   minNoteMs: number;
@@ -67,7 +68,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   events: false,
   modelDir: '', // filled in by resolveConfig: the shipped model
   backend: 'auto' as Backend,
-  kernel: 'fast' as Kernel,
+  kernel: 'wasm' as Kernel,
   minNoteMs: 40, // shorter than any note a player means (a 1/32 at 200 bpm is 37 ms)
   threshold: 0.4, // best mean F1 on the validation set (scripts/tune-decoder.ts, see README)
   // The onset head is trained on a 1-then-0.5 target around each strike; with the timing jitter of

@@ -36,8 +36,9 @@ Recognition:
       --range LOW-HIGH    only report notes in this range, e.g. C3-C6 or 48-84 (default A0-C8)
       --window N|Nms      analysis window at 16 kHz; must match the model (default ${DEFAULTS.windowSamples})
       --hop N|Nms         hop between windows; must match the model (default ${DEFAULTS.hopSamples})
-      --kernel K          fast (default): the network in plain typed arrays, weights read from
-                          the tfjs model files; tfjs: TensorFlow.js runs it
+      --kernel K          wasm (default): the network in SIMD WebAssembly, weights read from
+                          the tfjs model files; fast: the same in plain TypeScript (the
+                          reference); tfjs: TensorFlow.js runs it
       --backend B         with --kernel tfjs (implied): auto node wasm cpu (default auto:
                           tfjs-node if installed, else wasm, else cpu)
 Other:

@@ -8,6 +8,7 @@ import { features, featureSizeOf } from './features.js';
 import { classify } from './classify.js';
 import { smoothNotes, type NoteOutput } from './smooth.js';
 import { readWeightFile, shapeOfWeights, FastClassifier, type FrameClassifier, type ModelInfo, type ModelShape } from './kernel.js';
+import { WasmClassifier, packWeights } from './wasm/kernel.js';
 import type { Note, NoteEvent } from './notes.js';
 
 export type Explicit = ReadonlySet<'sampleRate' | 'channels' | 'encoding'>;
@@ -27,8 +28,11 @@ export async function loadEngine(cfg: Pick<Config, 'backend' | 'modelDir' | 'ker
   let engine: Engine;
   const file = await readWeightFile(cfg.modelDir);
   const arch = file.info.arch ?? 'lstm';
-  // The fast kernel knows the recurrent networks; the window models (comparison only) run in tfjs.
-  if (cfg.kernel === 'fast' && (arch === 'lstm' || arch === 'gru')) {
+  // The wasm and fast kernels know the recurrent networks; the window models (comparison only) run in tfjs.
+  if (cfg.kernel === 'wasm' && (arch === 'lstm' || arch === 'gru')) {
+    const packed = packWeights(file.weights); // once per model; each stream's classifier copies it
+    engine = { info: file.info, shape: packed.shape, backend: 'none', newClassifier: () => new WasmClassifier(packed) };
+  } else if (cfg.kernel === 'fast' && (arch === 'lstm' || arch === 'gru')) {
     engine = { info: file.info, shape: shapeOfWeights(file.weights), backend: 'none', newClassifier: () => new FastClassifier(file.weights) };
   } else {
     const { useBackend } = await import('./backend.js');
