@@ -1,14 +1,16 @@
 // The WebAssembly kernels against their references: the classifier against the plain-TypeScript
-// kernel and tfjs, and the committed .wasm files against their AssemblyScript sources.
+// kernel and tfjs, the features against the plain-TypeScript extractor, and the committed .wasm files against their AssemblyScript sources.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { buildModel, weightsOf, FastClassifier, TfjsClassifier, NUM_CLASSES, type Arch } from '../lib/model.js';
 import { useBackend } from '../lib/backend.js';
-import { FEATURE_SIZE } from '../lib/features.js';
+import { FEATURE_SIZE, FeatureExtractor, SEMITONES, SPECTRUM_BINS } from '../lib/features.js';
+import { ReferenceFeatureExtractor } from './fixtures/reference-features.js';
 import { WasmClassifier, packWeights } from '../lib/wasm/kernel.js';
 import { wasmModule } from '../lib/wasm/load.js';
+import { realFft } from '../lib/wasm/fft.js';
 import { makeRng } from '../lib/synth/random.js';
 
 function randomFeatures(frames: number, seed: number): Float32Array {
@@ -93,4 +95,41 @@ t.test('committed .wasm files match their AssemblyScript sources', { skip: !exis
   if (!existsSync('dist/scripts/build-wasm.js')) execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
   const out = execFileSync(process.execPath, ['dist/scripts/build-wasm.js', '--check'], { encoding: 'utf8' });
   t.match(out, /modules match their sources/);
+});
+
+t.test('features: PFFFT + wasm match the plain-TypeScript extractor (fft.js) frame after frame', async (t) => {
+  const n = 2048, hop = 256, frames = 60;
+  const rng = makeRng(5);
+  // A chord that starts part way in, over noise: exercises the running peak and the onset rise.
+  const x = new Float32Array(n + hop * frames);
+  for (let i = 0; i < x.length; i++) {
+    const on = i > n + 20 * hop ? 0.3 : 0;
+    x[i] = 0.01 * (rng() - 0.5) + on * (Math.sin(i * 0.0821) + 0.5 * Math.sin(i * 0.1643) + 0.25 * Math.sin(i * 0.3907));
+  }
+  const a = new FeatureExtractor(n), b = new ReferenceFeatureExtractor(n);
+  const fa = new Float32Array(FEATURE_SIZE), fb = new Float32Array(FEATURE_SIZE);
+  let worst = 0, worstLevel = 0, onsetSeen = 0;
+  for (let f = 0; f < frames; f++) {
+    const w = x.subarray(f * hop, f * hop + n);
+    a.compute(w, fa); b.compute(w, fb);
+    worst = Math.max(worst, maxDiff(fa, fb));
+    worstLevel = Math.max(worstLevel, Math.abs(a.levelDb - b.levelDb));
+    for (let s = 0; s < SEMITONES; s++) onsetSeen = Math.max(onsetSeen, fa[SPECTRUM_BINS + s]);
+  }
+  t.ok(worst < 1e-4, `features within ${worst} (of a 0–2 range)`);
+  t.equal(worstLevel, 0, 'levels identical (computed by the same code)');
+  t.ok(onsetSeen > 0.5, `the chord's onset shows (${onsetSeen})`);
+});
+
+t.test('PFFFT real transform: layout and scale the features rely on', async (t) => {
+  const f = realFft(64);
+  const x = f.input();
+  for (let i = 0; i < 64; i++) x[i] = Math.cos((2 * Math.PI * 4 * i) / 64) + 0.5 + 0.25 * (i % 2 ? -1 : 1);
+  f.forward();
+  const y = f.output();
+  t.ok(Math.abs(y[0] - 32) < 1e-4, `slot 0: DC re = 32 (got ${y[0]})`);
+  t.ok(Math.abs(y[1] - 16) < 1e-4, `slot 1: Nyquist re = 16 (got ${y[1]})`);
+  t.ok(Math.abs(y[8] - 32) < 1e-4 && Math.abs(y[9]) < 1e-4, `bin 4 = 32 + 0i (got ${y[8]}, ${y[9]})`);
+  t.ok(Math.abs(y[6]) < 1e-4 && Math.abs(y[10]) < 1e-4, 'neighbours empty');
+  t.throws(() => realFft(100), /multiple of 32/);
 });
