@@ -26,6 +26,7 @@ export const TARGETS = [
   { out: 'kernel.wasm', src: 'assembly/kernel.ts', flags: ['--enable', 'simd'] },
   { out: 'kernel-relaxed.wasm', src: 'assembly/kernel.ts', flags: ['--enable', 'simd', '--enable', 'relaxed-simd'] },
   { out: 'features.wasm', src: 'assembly/features.ts', flags: [] },
+  { out: 'resample.wasm', src: 'assembly/resample.ts', flags: ['--enable', 'simd'] },
 ];
 
 function build(outDir: string): void {

@@ -1,5 +1,5 @@
 // The WebAssembly kernels against their references: the classifier against the plain-TypeScript
-// kernel and tfjs, the features against the plain-TypeScript extractor, and the committed .wasm files against their AssemblyScript sources.
+// kernel and tfjs, the features and resampler against plain-TypeScript references, and the committed .wasm files against their AssemblyScript sources.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,6 +11,8 @@ import { ReferenceFeatureExtractor } from './fixtures/reference-features.js';
 import { WasmClassifier, packWeights } from '../lib/wasm/kernel.js';
 import { wasmModule } from '../lib/wasm/load.js';
 import { realFft } from '../lib/wasm/fft.js';
+import { Resampler } from '../lib/resample.js';
+import { referenceResample } from './fixtures/reference-resample.js';
 import { makeRng } from '../lib/synth/random.js';
 
 function randomFeatures(frames: number, seed: number): Float32Array {
@@ -133,3 +135,21 @@ t.test('PFFFT real transform: layout and scale the features rely on', async (t) 
   t.ok(Math.abs(y[6]) < 1e-4 && Math.abs(y[10]) < 1e-4, 'neighbours empty');
   t.throws(() => realFft(100), /multiple of 32/);
 });
+
+for (const inRate of [8000, 22050, 44100, 48000, 44101]) {
+  t.test(`resampler ${inRate} → 16000: wasm dot products match plain TypeScript, streamed in odd chunks`, async (t) => {
+    const rng = makeRng(inRate);
+    const x = new Float32Array(Math.round(inRate * 0.7)).map((_, i) => 0.5 * Math.sin(i * 0.05) + 0.2 * (rng() - 0.5));
+    const r = new Resampler(inRate, 16000);
+    const got: number[] = [];
+    // Chunks from 1 sample to more than the initial history, so the buffers grow mid-stream.
+    let i = 0, k = 1;
+    while (i < x.length) { const n = Math.min(k, x.length - i); got.push(...r.push(x.subarray(i, i + n))); i += n; k = (k * 13) % 9001 + 1; }
+    got.push(...r.flush());
+    const want = referenceResample(new Resampler(inRate, 16000), x);
+    t.equal(got.length, want.length, 'same length');
+    let worst = 0;
+    for (let j = 0; j < want.length; j++) worst = Math.max(worst, Math.abs(got[j] - want[j]));
+    t.ok(worst < 1e-6, `samples within ${worst}`);
+  });
+}
