@@ -64,37 +64,28 @@ export function buildFilterbank(windowSamples: number): Filterbank {
 
 /**
  * Stateful feature extractor: one per stream. `compute` writes FEATURE_SIZE values for one window.
- * Also reports the window's RMS level in dBFS (for note velocity). The Hann window and level are
- * computed here; the FFT runs in PFFFT and the rest in assembly/features.ts (the same maths as the
+ * Also reports the window's RMS level in dBFS (for note velocity). The FFT runs in PFFFT, the Hann
+ * window and everything after the FFT in assembly/features.ts (the same maths as the
  * plain-TypeScript reference in test/fixtures/reference-features.ts, which the tests compare).
  */
 export class FeatureExtractor {
   private readonly fft: RealFft;
-  private readonly hann: Float32Array;
   private readonly core: FeatureCore;
   /** RMS of the last window, dBFS. */
   levelDb = -Infinity;
 
   constructor(readonly windowSamples: number) {
     this.fft = realFft(windowSamples);
-    this.hann = hannWindow(windowSamples);
-    this.core = new FeatureCore(buildFilterbank(windowSamples), {
+    this.core = new FeatureCore(buildFilterbank(windowSamples), hannWindow(windowSamples), {
       fftSize: windowSamples, binsPerSemitone: BINS_PER_SEMITONE, featureSize: FEATURE_SIZE, norm: powerNorm(windowSamples),
       rangeDb: RANGE_DB, releaseDbPerFrame: RELEASE_DB_PER_FRAME, onsetRiseDb: ONSET_RISE_DB, floorDb: FLOOR_DB,
     });
   }
 
   compute(samples: Float32Array, out: Float32Array, outOffset = 0): void {
-    const n = this.windowSamples;
-    const { hann } = this;
-    const frame = this.fft.input();
-    let energy = 0;
-    for (let i = 0; i < n; i++) {
-      const s = samples[i];
-      energy += s * s;
-      frame[i] = s * hann[i];
-    }
-    this.levelDb = 10 * Math.log10(energy / n + 1e-12);
+    const energy = this.core.prepare(samples.subarray(0, this.windowSamples));
+    this.levelDb = 10 * Math.log10(energy / this.windowSamples + 1e-12);
+    this.fft.input().set(this.core.frame);
     this.fft.forward();
     this.core.compute(this.fft.output(), out, outOffset);
   }

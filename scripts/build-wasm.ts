@@ -25,7 +25,7 @@ const COMMON = ['--runtime', 'stub', '--noAssert', '-O3', '--converge', '--noExp
 export const TARGETS = [
   { out: 'kernel.wasm', src: 'assembly/kernel.ts', flags: ['--enable', 'simd'] },
   { out: 'kernel-relaxed.wasm', src: 'assembly/kernel.ts', flags: ['--enable', 'simd', '--enable', 'relaxed-simd'] },
-  { out: 'features.wasm', src: 'assembly/features.ts', flags: [] },
+  { out: 'features.wasm', src: 'assembly/features.ts', flags: ['--enable', 'simd'] },
   { out: 'resample.wasm', src: 'assembly/resample.ts', flags: ['--enable', 'simd'] },
 ];
 
