@@ -164,7 +164,7 @@ export function features(cfg: { windowSamples: number }, frontEnd: FrontEnd = 's
       const feats = new Float32Array(b.count * size);
       const levels = new Float32Array(b.count);
       for (let i = 0; i < b.count; i++) {
-        fx.compute(b.samples.subarray(i * cfg.windowSamples, (i + 1) * cfg.windowSamples), feats, i * size);
+        fx.compute(b.samples.subarray(i * b.stride, i * b.stride + cfg.windowSamples), feats, i * size);
         levels[i] = fx.levelDb;
       }
       yield { firstIndex: b.firstIndex, count: b.count, features: feats, levelsDb: levels, endSeconds: b.endSeconds };
