@@ -27,6 +27,7 @@ export const TARGETS = [
   { out: 'kernel-relaxed.wasm', src: 'assembly/kernel.ts', flags: ['--enable', 'simd', '--enable', 'relaxed-simd'] },
   { out: 'features.wasm', src: 'assembly/features.ts', flags: ['--enable', 'simd'] },
   { out: 'resample.wasm', src: 'assembly/resample.ts', flags: ['--enable', 'simd'] },
+  { out: 'pcm.wasm', src: 'assembly/pcm.ts', flags: ['--enable', 'simd'] },
 ];
 
 function build(outDir: string): void {

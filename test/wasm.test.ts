@@ -12,6 +12,7 @@ import { WasmClassifier, packWeights } from '../lib/wasm/kernel.js';
 import { wasmModule } from '../lib/wasm/load.js';
 import { realFft } from '../lib/wasm/fft.js';
 import { Resampler } from '../lib/resample.js';
+import { decodeFrames } from '../lib/pcm.js';
 import { referenceResample } from './fixtures/reference-resample.js';
 import { makeRng } from '../lib/synth/random.js';
 
@@ -153,3 +154,23 @@ for (const inRate of [8000, 22050, 44100, 48000, 44101]) {
     t.ok(worst < 1e-6, `samples within ${worst}`);
   });
 }
+
+t.test('s16le decode in wasm equals the plain formula bit for bit (1 and 2 channels, odd lengths)', async (t) => {
+  const rng = makeRng(9);
+  for (const channels of [1, 2] as const) {
+    for (const frames of [1, 3, 7, 8, 9, 1001, 40000]) {
+      const bytes = new Uint8Array(frames * 2 * channels).map(() => Math.floor(rng() * 256));
+      bytes[0] = 0x00; bytes[1] = 0x80; // -32768, the extreme
+      const view = new DataView(bytes.buffer);
+      const got = new Float32Array(frames);
+      decodeFrames(bytes, frames, { sampleRate: 44100, channels, encoding: 's16le' }, got);
+      let bad = 0;
+      for (let f = 0; f < frames; f++) {
+        let sum = 0;
+        for (let c = 0; c < channels; c++) sum += view.getInt16((f * channels + c) * 2, true) / 32768;
+        if (got[f] !== Math.fround(sum / channels)) bad++;
+      }
+      t.equal(bad, 0, `${channels} ch, ${frames} frames: every sample exact`);
+    }
+  }
+});
