@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import { InputError, MODEL_RATE, UsageError, type Config } from './config.js';
 import { noteStages, type Engine } from './transcriber.js';
 import { newDecodeReport } from './pcm.js';
@@ -82,6 +82,7 @@ export async function transcribeInput(inv: Invocation, engine: Engine, file: str
   // Automatic only when the notes go somewhere else: a bar redrawn between notes on one terminal garbles both.
   const wantBar = inv.progress ?? (!isStdin && size > 0 && process.stderr.isTTY === true && !(sink === process.stdout && process.stdout.isTTY));
   if (wantBar && size > 0) {
+    const { default: cliProgress } = await import('cli-progress'); // only when shown: it slows every start-up
     bar = new cliProgress.SingleBar({ format: `${path.basename(file!)} |{bar}| {percentage}% {value}/{total} bytes`, stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic);
     bar.start(size, 0);
     let read = 0;

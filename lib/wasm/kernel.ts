@@ -45,24 +45,26 @@ export function packWeights(weights: NamedWeights): PackedWeights {
   if (cellKernel.length !== E * gates * H || noteKernel.length !== H * NUM_CLASSES || get(`${cell}/bias`).length !== gates * H) {
     throw new InputError('model weights have shapes this kernel does not know');
   }
-  // Copy a rows × cols matrix into a padded one, column c going to colMap(c).
-  const place = (src: Float32Array, rows: number, cols: number, outRows: number, outCols: number, colMap: (c: number) => number) => {
+  // Copy a rows × cols matrix into an outRows × outCols one, its columns in `blocks` blocks of
+  // cols / blocks, block g starting at column g · blockStride.
+  const place = (src: Float32Array, rows: number, cols: number, outRows: number, outCols: number, blocks = 1, blockStride = 0) => {
     const out = new Float32Array(outRows * outCols);
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * outCols + colMap(c)] = src[r * cols + c];
+    const w = cols / blocks;
+    for (let r = 0; r < rows; r++) {
+      for (let g = 0; g < blocks; g++) out.set(src.subarray(r * cols + g * w, r * cols + (g + 1) * w), r * outCols + g * blockStride);
+    }
     return out;
   };
-  const gateCol = (c: number) => Math.floor(c / H) * Hp + (c % H);
-  const same = (c: number) => c;
-  const headW = place(noteKernel, H, NUM_CLASSES, Hp, Cp, same);
+  const headW = place(noteKernel, H, NUM_CLASSES, Hp, Cp);
   const onsetW = get('onset/kernel');
   for (let r = 0; r < H; r++) headW[r * Cp + NUM_CLASSES] = onsetW[r];
   const headB = new Float32Array(Cp);
   headB.set(get('note/bias')); headB[NUM_CLASSES] = get('onset/bias')[0];
   return {
     shape, lstm, F, Ep, Hp, G, Cp,
-    embedW: place(get('embed/kernel'), F, E, F, Ep, same), embedB: place(get('embed/bias'), 1, E, 1, Ep, same),
-    cellW: place(cellKernel, E, gates * H, Ep, G, gateCol), cellB: place(get(`${cell}/bias`), 1, gates * H, 1, G, gateCol),
-    cellU: place(get(`${cell}/recurrent_kernel`), H, gates * H, Hp, G, gateCol),
+    embedW: place(get('embed/kernel'), F, E, F, Ep), embedB: place(get('embed/bias'), 1, E, 1, Ep),
+    cellW: place(cellKernel, E, gates * H, Ep, G, gates, Hp), cellB: place(get(`${cell}/bias`), 1, gates * H, 1, G, gates, Hp),
+    cellU: place(get(`${cell}/recurrent_kernel`), H, gates * H, Hp, G, gates, Hp),
     headW, headB,
   };
 }

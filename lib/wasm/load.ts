@@ -19,8 +19,12 @@ function wasmPath(name: string): string {
 export function wasmModule(name: string): WebAssembly.Module | null {
   let m = cache.get(name);
   if (m === undefined) {
-    const bytes = readFileSync(wasmPath(name));
-    m = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+    try {
+      m = new WebAssembly.Module(readFileSync(wasmPath(name)));
+    } catch (err) {
+      if (!(err instanceof WebAssembly.CompileError)) throw err;
+      m = null; // a feature this runtime lacks (validating first would compile twice)
+    }
     cache.set(name, m);
   }
   return m;
