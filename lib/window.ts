@@ -1,5 +1,10 @@
-// Overlapping windows over the mono stream at MODEL_RATE.
-import type { Config } from './config.js';
+// Overlapping windows over the mono stream at the model's rate, sized by its card.
+
+/** Window and hop in samples at the model's rate (card.ts). */
+export interface Framing {
+  windowSamples: number;
+  hopSamples: number;
+}
 
 /** Where in its window a frame "is": 3/4 of the way in. The newest quarter of a Hann window is
  *  weighted too lightly to hear an onset, so this is the earliest point the window can vouch for.
@@ -33,7 +38,7 @@ export class Windower {
   private consumed = 0; // samples the last span's windows are done with, dropped on the next call
   private index = 0;
   private inputSamples = 0;
-  constructor(private readonly cfg: Pick<Config, 'windowSamples' | 'hopSamples'>) {
+  constructor(private readonly cfg: Framing) {
     this.buf = new Float32Array(2 * cfg.windowSamples);
     this.filled = referenceOffset(cfg.windowSamples);
   }
@@ -102,7 +107,7 @@ export class Windower {
     return this.index;
   }
 
-  /** Total input samples seen: end-of-stream time is this / MODEL_RATE. */
+  /** Total input samples seen: end-of-stream time is this / the model's rate. */
   get samplesSeen(): number {
     return this.inputSamples;
   }
@@ -119,8 +124,8 @@ export interface WindowBatch {
   endSeconds?: number;
 }
 
-/** Stream stage: mono chunks at MODEL_RATE → batches of windows, one batch per chunk. */
-export function windows(cfg: Pick<Config, 'windowSamples' | 'hopSamples'> & { sampleRate: number }) {
+/** Stream stage: mono chunks at the model's rate → batches of windows, one batch per chunk. */
+export function windows(cfg: Framing & { modelRate: number }) {
   return async function* (src: AsyncIterable<Float32Array>): AsyncGenerator<WindowBatch> {
     const windower = new Windower(cfg);
     const stride = cfg.hopSamples;
@@ -129,7 +134,8 @@ export function windows(cfg: Pick<Config, 'windowSamples' | 'hopSamples'> & { sa
       if (s.count) yield { firstIndex: s.firstIndex, count: s.count, samples: s.samples.slice(), stride };
     }
     const s = windower.flushSpan();
+    const endSeconds = windower.samplesSeen / cfg.modelRate;
     yield { firstIndex: s.count ? s.firstIndex : windower.framesEmitted, count: s.count, samples: s.samples.slice(), stride,
-      endSeconds: windower.samplesSeen / cfg.sampleRate };
+      endSeconds };
   };
 }

@@ -4,7 +4,9 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, weightsOf, FastClassifier, TfjsClassifier, NUM_CLASSES, type Arch } from '../lib/model.js';
+import { buildModel, weightsOf, TfjsClassifier } from '../lib/model.js';
+import { FastClassifier, type KernelCell } from '../lib/kernel.js';
+import { NUM_CLASSES } from '../lib/card.js';
 import { useBackend } from '../lib/backend.js';
 import { FEATURE_SIZE, FeatureExtractor, SEMITONES, SPECTRUM_BINS } from '../lib/features.js';
 import { ReferenceFeatureExtractor } from './fixtures/reference-features.js';
@@ -46,11 +48,11 @@ const relaxedAvailable = wasmModule('kernel-relaxed.wasm') !== null;
 
 // Widths that are not multiples of the kernel's padding, one wider than the shipped GRU, and reads of
 // 1 frame (the sequential path), 4 (the four-frame path), odd sizes and one that grows the buffers.
-const SHAPES: { arch: Arch; embedUnits: number; lstmUnits: number }[] = [
-  { arch: 'gru', embedUnits: 128, lstmUnits: 144 },
-  { arch: 'gru', embedUnits: 20, lstmUnits: 37 },
-  { arch: 'lstm', embedUnits: 24, lstmUnits: 13 },
-  { arch: 'lstm', embedUnits: 160, lstmUnits: 200 },
+const SHAPES: { network: KernelCell; embedUnits: number; hiddenUnits: number }[] = [
+  { network: 'gru', embedUnits: 128, hiddenUnits: 144 },
+  { network: 'gru', embedUnits: 20, hiddenUnits: 37 },
+  { network: 'lstm', embedUnits: 24, hiddenUnits: 13 },
+  { network: 'lstm', embedUnits: 160, hiddenUnits: 200 },
 ];
 const READS = [1, 4, 3, 9, 50, 3];
 const FRAMES = READS.reduce((a, b) => a + b, 0);
@@ -63,12 +65,12 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const model = buildModel({ ...s, featureSize: FEATURE_SIZE });
       // Random weights are small: scale them up so a wrong gate order or padding would show.
       model.setWeights(model.getWeights().map((w) => tf.mul(w, 3)));
-      const name = `${s.arch} ${s.embedUnits}/${s.lstmUnits}`;
+      const name = `${s.network} ${s.embedUnits}/${s.hiddenUnits}`;
       const weights = weightsOf(model);
-      const tfjs = await runAll(new TfjsClassifier(model, s.arch), x, FRAMES, [FRAMES]);
-      const ts = await runAll(new FastClassifier(weights), x, FRAMES, READS);
+      const tfjs = await runAll(new TfjsClassifier(model, s.network), x, FRAMES, [FRAMES]);
+      const ts = await runAll(new FastClassifier(weights, s.network), x, FRAMES, READS);
       for (const relaxed of relaxedAvailable ? [false, true] : [false]) {
-        const c = new WasmClassifier(packWeights(weights), { relaxed });
+        const c = new WasmClassifier(packWeights(weights, s.network), { relaxed });
         t.equal(c.relaxed, relaxed, `${name}: runs the ${relaxed ? 'relaxed-SIMD' : 'plain SIMD'} build`);
         const wasm = await runAll(c, x, FRAMES, READS);
         const label = `${name}${relaxed ? ' (FMA)' : ''}`;
@@ -83,9 +85,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
 }
 
 t.test('two wasm classifiers keep separate state', async (t) => {
-  const model = buildModel({ arch: 'gru', featureSize: FEATURE_SIZE, embedUnits: 16, lstmUnits: 12 });
+  const model = buildModel({ network: 'gru', featureSize: FEATURE_SIZE, embedUnits: 16, hiddenUnits: 12 });
   model.setWeights(model.getWeights().map((w) => tf.mul(w, 3)));
-  const packed = packWeights(weightsOf(model));
+  const packed = packWeights(weightsOf(model), 'gru');
   const x = randomFeatures(20, 3);
   const a = new WasmClassifier(packed), b = new WasmClassifier(packed);
   const first = await runAll(a, x, 20, [20]);

@@ -4,7 +4,9 @@
 // recurrent layer's input projection for every frame, the recurrence itself frame by frame, and the
 // heads for every frame. No allocation per window: the batch buffers grow to the largest read seen.
 import { InputError } from '../config.js';
-import { NUM_CLASSES, shapeOfWeights, type FrameClassifier, type ModelShape, type NamedWeights } from '../kernel.js';
+import { NUM_CLASSES } from '../card.js';
+import { shapeOfWeights, type FrameClassifier, type KernelCell, type NamedWeights } from '../kernel.js';
+import type { ModelShape } from '../networks.js';
 import { Arena, pickModule } from './load.js';
 
 const PAD = 16; // output widths are padded to this many floats so the wasm loops need no remainder
@@ -29,17 +31,16 @@ export interface PackedWeights {
 }
 
 /** tfjs' layer weights (in × out, gates side by side) → padded widths, each gate's block padded. */
-export function packWeights(weights: NamedWeights): PackedWeights {
-  const shape = shapeOfWeights(weights);
+export function packWeights(weights: NamedWeights, cell: KernelCell): PackedWeights {
+  const shape = shapeOfWeights(weights, cell);
   const get = (name: string) => {
     const t = weights.get(name);
     if (!t) throw new InputError(`model has no weight ${name}: not a melodyfilter model`);
     return t.data;
   };
-  const lstm = shape.arch !== 'gru';
-  const cell = lstm ? 'lstm' : 'gru';
+  const lstm = cell === 'lstm';
   const gates = lstm ? 4 : 3;
-  const F = shape.featureSize, E = shape.embedUnits, H = shape.lstmUnits;
+  const F = shape.featureSize, E = shape.embedUnits, H = shape.hiddenUnits;
   const Ep = pad(E), Hp = pad(H), G = gates * Hp, Cp = pad(NUM_CLASSES + 1);
   const cellKernel = get(`${cell}/kernel`), noteKernel = get('note/kernel');
   if (cellKernel.length !== E * gates * H || noteKernel.length !== H * NUM_CLASSES || get(`${cell}/bias`).length !== gates * H) {
@@ -71,9 +72,10 @@ export function packWeights(weights: NamedWeights): PackedWeights {
 
 /** Multiply-adds per window of a Dense → recurrent → heads network (the kernel pads widths to 16,
  *  which this does not count). */
-export function macsPerWindow(s: ModelShape): number {
-  const gates = s.arch === 'gru' ? 3 : 4;
-  return s.featureSize * s.embedUnits + gates * s.lstmUnits * (s.embedUnits + s.lstmUnits) + s.lstmUnits * (NUM_CLASSES + 1);
+export function macsPerWindow(s: ModelShape, cell: KernelCell): number {
+  const gates = cell === 'gru' ? 3 : 4;
+  return s.featureSize * s.embedUnits + gates * s.hiddenUnits * (s.embedUnits + s.hiddenUnits) +
+    s.hiddenUnits * (NUM_CLASSES + 1);
 }
 
 export class WasmClassifier implements FrameClassifier {
