@@ -34,8 +34,9 @@ export const ENGINE_OPTIONS: OptionTable = {
   },
   kernel: {
     type: 'string', value: 'K', section: 'Recognition',
-    help: 'fast (default): the network in plain typed arrays, weights read from\n' +
-      'the tfjs model files; tfjs: TensorFlow.js runs it',
+    help: 'wasm (default): the network in SIMD WebAssembly, weights read from\n' +
+      'the tfjs model files; fast: the same in plain TypeScript (the\n' +
+      'reference); tfjs: TensorFlow.js runs it',
   },
   backend: {
     type: 'string', value: 'B', section: 'Recognition',

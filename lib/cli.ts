@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import { InputError, UsageError, type Config } from './config.js';
 import { noteStages, type Engine } from './transcriber.js';
 import { FormatMismatchError, newDecodeReport } from './pcm.js';
@@ -100,6 +100,7 @@ export async function transcribeInput(
     const name = terminalSafe(path.basename(file!));
     const format = `${name} |{bar}| {percentage}% | {duration_formatted} elapsed, ETA {eta_formatted}`;
     const options = { format, stream: process.stderr, clearOnComplete: true };
+    const { default: cliProgress } = await import('cli-progress'); // only when shown: it slows every start-up
     bar = new cliProgress.SingleBar(options, cliProgress.Presets.shades_classic);
     bar.start(size, 0);
     let read = 0;

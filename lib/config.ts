@@ -6,12 +6,12 @@ import { fileURLToPath } from 'node:url';
 export type Encoding = 's16le' | 's24le' | 's32le' | 'f32le' | 'u8' | 's16be';
 export type OutputFormat = 'jsonl' | 'midi' | 'csv' | 'svg';
 export type Backend = 'auto' | 'node' | 'wasm' | 'cpu';
-export type Kernel = 'fast' | 'tfjs';
+export type Kernel = 'wasm' | 'fast' | 'tfjs';
 
 export const ENCODINGS: readonly Encoding[] = ['s16le', 's24le', 's32le', 'f32le', 'u8', 's16be'];
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['jsonl', 'midi', 'csv', 'svg'];
 export const BACKENDS: readonly Backend[] = ['auto', 'node', 'wasm', 'cpu'];
-export const KERNELS: readonly Kernel[] = ['fast', 'tfjs'];
+export const KERNELS: readonly Kernel[] = ['wasm', 'fast', 'tfjs'];
 
 export interface Config {
   /** Input sample rate in Hz (sox/ffmpeg `-r`); a WAV header's overrides it. Not the model's rate. */
@@ -28,7 +28,8 @@ export interface Config {
   modelDir: string;
   /** TensorFlow.js backend used to load (and with kernel 'tfjs', run) the model. */
   backend: Backend;
-  /** Who runs the network per window: 'fast' (Float32Array kernel fed the tfjs weights) or 'tfjs'. */
+  /** Who runs the network per window: 'wasm' (SIMD WebAssembly, lib/wasm/kernel.ts), 'fast' (the
+   *  plain-TypeScript reference, lib/kernel.ts), both fed the tfjs weights; or 'tfjs' itself. */
   kernel: Kernel;
   /** Notes shorter than this are dropped, in milliseconds. */
   minNoteMs: number;
@@ -56,7 +57,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   events: false,
   modelDir: '', // filled in by resolveConfig: the shipped model
   backend: 'auto' as Backend,
-  kernel: 'fast' as Kernel,
+  kernel: 'wasm' as Kernel,
   minNoteMs: 40, // shorter than any note a player means (a 1/32 at 200 bpm is 37 ms)
   lowMidi: 21, // A0, the lowest piano key
   highMidi: 108, // C8, the highest

@@ -1,5 +1,6 @@
 // Decoder: bytes on stdin → mono Float32Array chunks. The only stage that sees Buffers.
 import { InputError, UsageError, type Config, type Encoding } from './config.js';
+import { s16ToMono } from './wasm/pcm.js';
 
 const BYTES_PER_SAMPLE: Record<Encoding, number> = { s16le: 2, s24le: 3, s32le: 4, f32le: 4, u8: 1, s16be: 2 };
 /** A RIFF header is at most a few hundred bytes; refuse to buffer more than this looking for 'data'. */
@@ -52,6 +53,8 @@ export function bytesPerSample(encoding: Encoding): number {
  */
 export function decodeFrames(bytes: Uint8Array, frames: number, format: PcmFormat, out: Float32Array): number {
   const ch = format.channels;
+  // The default input (and sox's): SIMD wasm, same values.
+  if (format.encoding === 's16le' && (ch === 1 || ch === 2)) { s16ToMono(bytes, frames, ch, out); return 0; }
   const bps = BYTES_PER_SAMPLE[format.encoding];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const scale = 1 / ch;

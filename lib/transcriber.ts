@@ -11,6 +11,7 @@ import { features } from './frontends.js';
 import { classify } from './classify.js';
 import { smoothNotes } from './smooth.js';
 import { readWeightFile, shapeOfWeights, FastClassifier, type FrameClassifier } from './kernel.js';
+import { WasmClassifier, packWeights } from './wasm/kernel.js';
 import type { Note, NoteEvent, NoteOutput } from './notes.js';
 
 export type Explicit = ReadonlySet<'sampleRate' | 'channels' | 'encoding'>;
@@ -30,7 +31,12 @@ export async function loadEngine(cfg: Pick<Config, 'backend' | 'modelDir' | 'ker
   const file = await readWeightFile(cfg.modelDir);
   const { card } = file;
   const cell = NETWORKS[card.network].fastKernel;
-  // The fast kernel knows the recurrent networks; the window models (comparison only) run in tfjs.
+  // The wasm and fast kernels know the recurrent networks; the window models (comparison only) run in tfjs.
+  if (cfg.kernel === 'wasm' && cell) {
+    const packed = packWeights(file.weights, cell); // once per model; each stream's classifier copies it
+    checkFeatureSize(card, packed.shape);
+    return { card, shape: packed.shape, backend: 'none', newClassifier: () => new WasmClassifier(packed) };
+  }
   if (cfg.kernel === 'fast' && cell) {
     const shape = shapeOfWeights(file.weights, cell);
     checkFeatureSize(card, shape);
