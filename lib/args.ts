@@ -60,6 +60,11 @@ const OPTIONS = {
   renders: { type: 'string' },
   arch: { type: 'string' },
   'fluid-share': { type: 'string' },
+  data: { type: 'string' },
+  run: { type: 'string' },
+  pool: { type: 'string' },
+  units: { type: 'string' },
+  'val-shards': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 

@@ -6,8 +6,9 @@ export const HELP = `melodyfilter: hears a piano melody and writes down its note
 Usage:
   melodyfilter [options] [FILE ...]      transcribe FILEs (raw PCM or WAV), or stdin ('-' or none)
   melodyfilter train [--seconds N] [--steps N] [--name NAME] [--resume] [--seed N] [--workers N]
-                     [--batch N] [--frames N] [--learning-rate X] [--renders N]
-                     [--arch lstm|gru|mlp|raw-lstm] [--fluid-share X]
+                     [--batch N] [--frames N] [--learning-rate X] [--renders N] [--units N]
+                     [--arch lstm|gru|mlp|raw-lstm] [--fluid-share X] [--run DIR] [--data DIR]
+                     (needs Python 3 with PyTorch: apt-get install python3-torch python3-numpy)
   melodyfilter eval [--set smoke|quick|full] [--seed N] [--json] [-m DIR]
 
 Input (raw PCM unless a WAV header is found, which then sets all three):
