@@ -2,7 +2,8 @@
 // by a 10 s pause of noise alone, through the real pipeline; counts the notes reported before the
 // first played note and inside the pause. Held-out synthesizer voices and FluidR3, eval seeds.
 //   node dist/scripts/lead-in-check.js [MODEL_DIR] [MELODIES_PER_NOISE] [SNR_DB]
-import { MODEL_RATE, resolveConfig } from '../lib/config.js';
+import { resolveConfig } from '../lib/config.js';
+import { MODEL_RATE } from '../lib/features.js';
 import { loadEngine, transcribe } from '../lib/transcriber.js';
 import type { Note } from '../lib/notes.js';
 import { randomMelody, type ScoreNote } from '../lib/synth/melody.js';
@@ -21,7 +22,7 @@ const engine = await loadEngine(resolveConfig(modelDir ? { modelDir } : {}));
 const rng = makeRng(3_000_017); // not a training seed, not the eval or validation seed
 const speech = espeakAvailable() ? speechClips(rng, 20, ['en-gb-scotland', 'pt', 'sv', 'ru'], MODEL_RATE) : [];
 const kinds: NoiseKind[] = ['hum', 'babble', 'pink', 'white'];
-console.log(`Model ${engine.info.name}: ${perNoise} melodies per noise, ${LEAD} s lead-in and a ${PAUSE} s pause of noise alone, ${snrDb} dB SNR\n`);
+console.log(`Model ${engine.card.name}: ${perNoise} melodies per noise, ${LEAD} s lead-in and a ${PAUSE} s pause of noise alone, ${snrDb} dB SNR\n`);
 console.log('| noise | melodies | notes before the first note | notes in the pause | melodies with any | note F1 |');
 console.log('|---|---|---|---|---|---|');
 for (const kind of kinds) {

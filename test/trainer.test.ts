@@ -9,10 +9,12 @@ import { makeRng } from '../lib/synth/random.js';
 import { makeKindExample, type SceneKind } from '../lib/train/scenes.js';
 import { decodeShard, encodeShard, toFloat16, writeShard } from '../lib/train/shards.js';
 import { findPython } from '../lib/train/command.js';
-import { readWeightFile, FastClassifier, NUM_CLASSES, SILENCE } from '../lib/kernel.js';
+import { readWeightFile, FastClassifier } from '../lib/kernel.js';
+import { NUM_CLASSES, SILENCE, NEW_MODEL_WINDOW } from '../lib/card.js';
 import { loadModel, TfjsClassifier } from '../lib/model.js';
 import { useBackend } from '../lib/backend.js';
-import { featureSizeOf, type FrontEnd } from '../lib/features.js';
+import { MODEL_RATE } from '../lib/features.js';
+import { FRONT_ENDS, type FrontEndName } from '../lib/frontends.js';
 import { ROOT, runCli } from './helpers.js';
 
 // Several Python start-ups (torch loads in seconds) and scene renders: more than tap's default.
@@ -20,8 +22,9 @@ t.setTimeout(900_000);
 const dir = mkdtempSync(path.join(tmpdir(), 'melodyfilter-trainer-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-const example = (kind: SceneKind, seed: number, frames = 128, frontEnd: FrontEnd = 'spectrum') =>
-  makeKindExample(makeRng(seed), kind, frames, 48, { fluidShare: 0 }, [], [], frontEnd);
+const cardOf = (frontEnd: FrontEndName) => ({ frontEnd, modelRate: MODEL_RATE, ...NEW_MODEL_WINDOW });
+const example = (kind: SceneKind, seed: number, frames = 128, frontEnd: FrontEndName = 'spectrum') =>
+  makeKindExample(makeRng(seed), kind, frames, 48, { fluidShare: 0 }, [], [], cardOf(frontEnd));
 
 t.test('float16: exact where half is exact, rounded to nearest elsewhere', async (t) => {
   const x = new Float32Array([0, 1, -2, 0.5, 65504, 1e-8, 1 / 3, 70000, -0.1]);
@@ -54,7 +57,7 @@ t.test('scene kinds: noise alone before the first note, long pauses, close repea
 
 t.test('shards: what is written reads back (features to float16 precision)', async (t) => {
   const exs = [example('plain', 1, 16), example('repeats', 2, 16)];
-  const bytes = encodeShard(exs, { frames: 16, featureSize: featureSizeOf('spectrum'), frontEnd: 'spectrum', seed: 1 });
+  const bytes = encodeShard(exs, { frames: 16, featureSize: FRONT_ENDS.spectrum.size, frontEnd: 'spectrum', seed: 1 });
   const back = decodeShard(bytes);
   t.equal(back.header.count, 2);
   t.same([...back.classes], [...exs[0].classes, ...exs[1].classes]);
@@ -76,11 +79,11 @@ const python = findPython();
 t.test('PyTorch trainer', { skip: python ? false : 'no Python with torch here (apt-get install python3-torch python3-numpy): trainer tests skipped' }, async (t) => {
   const py = python!;
   const trainPy = path.join(ROOT, 'trainer', 'train.py'), predictPy = path.join(ROOT, 'trainer', 'predict.py');
-  const shards = (name: string, frontEnd: FrontEnd, frames: number, n: number) => {
+  const shards = (name: string, frontEnd: FrontEndName, frames: number, n: number) => {
     const out = path.join(dir, name);
     const kinds: SceneKind[] = ['plain', 'lead-in', 'repeats', 'short'];
-    const exs = Array.from({ length: n }, (_, i) => makeKindExample(makeRng(100 + i), kinds[i % kinds.length], frames, 16, { fluidShare: 0 }, [], [], frontEnd));
-    writeShard(out, 'test', encodeShard(exs, { frames, featureSize: featureSizeOf(frontEnd), frontEnd, seed: 1 }));
+    const exs = Array.from({ length: n }, (_, i) => makeKindExample(makeRng(100 + i), kinds[i % kinds.length], frames, 16, { fluidShare: 0 }, [], [], cardOf(frontEnd)));
+    writeShard(out, 'test', encodeShard(exs, { frames, featureSize: FRONT_ENDS[frontEnd].size, frontEnd, seed: 1 }));
     return out;
   };
   const run = (args: string[]) => {
@@ -99,9 +102,9 @@ t.test('PyTorch trainer', { skip: python ? false : 'no Python with torch here (a
     const more = run([...tiny, '--run', runDir, '--steps', '40', '--arch', 'lstm', '--resume']);
     t.match(more, /resuming .* at step 1/);
     t.ok(valLoss(more) < valLoss(first) - 0.5, `validation loss ${valLoss(first)} → ${valLoss(more)}`);
-    const info = (await readWeightFile(path.join(runDir, 'model'))).info;
-    t.equal((info.training as { steps: number }).steps, 40);
-    t.equal(info.arch, 'lstm');
+    const { card } = await readWeightFile(path.join(runDir, 'model'));
+    t.equal((card.training as { steps: number }).steps, 40);
+    t.equal(card.network, 'lstm');
   });
 
   // Features of a scene the networks never saw, run from the stream's first frame.
@@ -119,9 +122,9 @@ t.test('PyTorch trainer', { skip: python ? false : 'no Python with torch here (a
   await t.test('the fast kernel computes what PyTorch computes: LSTM, and PyTorch\'s reset-after GRU', async (t) => {
     run([...tiny, '--run', path.join(dir, 'gru'), '--steps', '5', '--arch', 'gru']);
     const x = example('plain', 77, frames).features;
-    for (const arch of ['lstm', 'gru']) {
+    for (const arch of ['lstm', 'gru'] as const) {
       const ref = await probe(path.join(dir, arch, 'checkpoint.pt'), x);
-      const k = new FastClassifier((await readWeightFile(path.join(dir, arch, 'model'))).weights);
+      const k = new FastClassifier((await readWeightFile(path.join(dir, arch, 'model'))).weights, arch);
       const probs = new Float32Array(frames * NUM_CLASSES), onsets = new Float32Array(frames);
       await k.run(x.subarray(0, 70 * x.length / frames), 70, probs, onsets); // two calls: state carries over
       await k.run(x.subarray(70 * x.length / frames), frames - 70, probs.subarray(70 * NUM_CLASSES), onsets.subarray(70));

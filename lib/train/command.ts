@@ -7,29 +7,55 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError, UsageError } from '../config.js';
-import type { Invocation } from '../args.js';
-import { ARCHS, type Arch } from '../kernel.js';
-import { generateShards, type GenerateOptions } from './shards.js';
+import { NETWORK_NAMES, NETWORKS, isNetworkName } from '../networks.js';
+import type { OptionTable, Parsed } from '../options.js';
+import type { Subcommand } from '../commands.js';
 
 /** The shipped model's recipe (models/melody-lstm/README.md). */
 export const TRAIN_DEFAULTS = {
-  name: 'melody-lstm', arch: 'lstm' as Arch, seed: 1, seconds: 4700, batch: 16, frames: 128, warmupFrames: 48,
+  name: 'melody-lstm', network: 'lstm', seed: 1, seconds: 4700, batch: 16, frames: 128, warmupFrames: 48,
   learningRate: 2e-3, renders: 20, fluidShare: 0.4, pool: 16384, reuse: 1.5, shardSize: 64,
   /** Shards each data worker keeps on disk (64 examples, 6.4 MB each): the trainer reads them long before. */
   keep: 400,
-};
+  valShards: 6,
+} as const;
 /** Validation shards (seed VAL_SEED, never a training seed): the trainer's loss and accuracy at each checkpoint. */
 const VAL_SEED = 999;
-const VAL_SHARDS = 6;
 
 const PYTHON_HELP = 'melodyfilter train needs Python 3 with PyTorch and numpy (Debian: apt-get install python3-torch ' +
   'python3-numpy libopenblas0-pthread); set MELODYFILTER_PYTHON to use another Python';
 
-/** The Python that has torch: MELODYFILTER_PYTHON, else Debian's /usr/bin/python3, else python3 on PATH. */
+const TRAINING = 'Training';
+const DATA = 'Data';
+const D = TRAIN_DEFAULTS;
+const OPTIONS: OptionTable = {
+  seconds: { type: 'string', value: 'N', help: `stop after N seconds of wall time (default ${D.seconds})`, section: TRAINING },
+  steps: { type: 'string', value: 'N', help: 'stop after N batches (default: none)', section: TRAINING },
+  name: { type: 'string', value: 'NAME', help: `model name; written to models/NAME (default ${D.name})`, section: TRAINING },
+  model: { type: 'string', short: 'm', value: 'DIR', help: 'write the model here instead of models/NAME', section: TRAINING },
+  run: {
+    type: 'string', value: 'DIR', section: TRAINING,
+    help: 'run directory: checkpoint, latest export, shards (default runs/NAME)',
+  },
+  resume: { type: 'boolean', help: 'continue from the run directory\'s checkpoint', section: TRAINING },
+  arch: { type: 'string', value: 'NET', help: `network: ${NETWORK_NAMES.join(' ')} (default ${D.network})`, section: TRAINING },
+  units: { type: 'string', value: 'N', help: 'width of the recurrent (or second) layer (default: the network\'s)', section: TRAINING },
+  batch: { type: 'string', value: 'N', help: `sequences per batch (default ${D.batch})`, section: TRAINING },
+  frames: { type: 'string', value: 'N', help: `frames per sequence (default ${D.frames})`, section: TRAINING },
+  'learning-rate': { type: 'string', value: 'X', help: `Adam learning rate (default ${D.learningRate})`, section: TRAINING },
+  pool: { type: 'string', value: 'N', help: `examples the trainer keeps in memory (default ${D.pool})`, section: TRAINING },
+  seed: { type: 'string', value: 'N', help: `random seed of the data and the weights (default ${D.seed})`, section: DATA },
+  workers: { type: 'string', value: 'N', help: 'data worker threads (default: one per core but one)', section: DATA },
+  renders: { type: 'string', value: 'N', help: `FluidR3 renders per worker (default ${D.renders})`, section: DATA },
+  'fluid-share': { type: 'string', value: 'X', help: `share of FluidR3 examples, 0 to 1 (default ${D.fluidShare})`, section: DATA },
+  data: { type: 'string', value: 'DIR', help: 'train on shards made ahead (scripts/make-shards.ts) instead', section: DATA },
+  'val-shards': { type: 'string', value: 'N', help: `validation shards of 64 examples (default ${D.valShards})`, section: DATA },
+};
+
+/** The Python that has torch: MELODYFILTER_PYTHON if set, else Debian's /usr/bin/python3, else python3. */
 export function findPython(): string | null {
   const set = process.env.MELODYFILTER_PYTHON;
-  const candidates = set ? [set] : ['/usr/bin/python3', 'python3'];
-  for (const py of candidates) {
+  for (const py of set ? [set] : ['/usr/bin/python3', 'python3']) {
     if (py.includes('/') && !existsSync(py)) continue;
     if (spawnSync(py, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0) return py;
   }
@@ -45,61 +71,63 @@ export function trainerScript(): string {
   throw new InputError('trainer/train.py not found beside this melodyfilter');
 }
 
-export async function trainCommand(inv: Invocation): Promise<number> {
-  const r = inv.rest;
+async function run({ values: v }: Parsed): Promise<number> {
   const n = (name: string, fallback: number) => {
-    const v = r[name];
-    if (v === undefined) return fallback;
-    const x = Number(v);
-    if (!Number.isFinite(x) || x < 0) throw new UsageError(`--${name} must be a non-negative number, got ${v}`);
-    return x;
+    const x = v[name];
+    if (x === undefined) return fallback;
+    const y = Number(x);
+    if (!Number.isFinite(y) || y < 0) throw new UsageError(`--${name} must be a non-negative number, got ${x}`);
+    return y;
   };
-  const name = (r.name as string | undefined) ?? TRAIN_DEFAULTS.name;
-  const arch = (r.arch as string | undefined) ?? TRAIN_DEFAULTS.arch;
-  if (!(ARCHS as readonly string[]).includes(arch)) throw new UsageError(`--arch must be one of ${ARCHS.join(', ')}, got ${arch}`);
-  const fluidShare = n('fluid-share', TRAIN_DEFAULTS.fluidShare);
+  const name = (v.name as string | undefined) ?? D.name;
+  const network = (v.arch as string | undefined) ?? D.network;
+  if (!isNetworkName(network)) throw new UsageError(`--arch must be one of ${NETWORK_NAMES.join(', ')}, got ${network}`);
+  const fluidShare = n('fluid-share', D.fluidShare);
   if (fluidShare > 1) throw new UsageError(`--fluid-share is a share of examples, 0 to 1; got ${fluidShare}`);
   const python = findPython();
   if (!python) throw new InputError(PYTHON_HELP);
-  const outDir = r.model ? String(r.model) : path.resolve('models', name);
-  const runDir = r.run ? String(r.run) : path.resolve('runs', name);
-  const seed = n('seed', TRAIN_DEFAULTS.seed);
-  const resume = Boolean(r.resume);
-  const frames = n('frames', TRAIN_DEFAULTS.frames);
-  const frontEnd = arch === 'raw-lstm' ? 'raw' : 'spectrum';
-  const workers = n('workers', Math.max(1, availableParallelism() - 1));
+  const { generateShards } = await import('./shards.js');
+  const outDir = v.model ? String(v.model) : path.resolve('models', name);
+  const runDir = v.run ? String(v.run) : path.resolve('runs', name);
+  const seed = n('seed', D.seed);
+  const resume = Boolean(v.resume);
+  const frames = n('frames', D.frames);
+  const frontEnd = NETWORKS[network].frontEnd;
   const log = (l: string) => process.stderr.write(`melodyfilter: train: ${l}\n`);
-  const common: Omit<GenerateOptions, 'outDir' | 'seed' | 'workers' | 'shards' | 'keep'> = {
-    shardSize: TRAIN_DEFAULTS.shardSize, frames, warmupFrames: TRAIN_DEFAULTS.warmupFrames, frontEnd, fluidShare,
-    renders: n('renders', TRAIN_DEFAULTS.renders), renderSeconds: 60, log,
+  const common = {
+    shardSize: D.shardSize, frames, warmupFrames: D.warmupFrames, frontEnd, fluidShare,
+    renders: n('renders', D.renders), renderSeconds: 60, log,
   };
-  // Given --data, the shards are made elsewhere (scripts/make-shards.ts): train on those alone.
-  let dataDir = r.data ? String(r.data) : '';
-  let gen: ReturnType<typeof generateShards> | null = null;
   const valDir = path.join(runDir, `val-${frontEnd}`);
-  const valShards = n('val-shards', VAL_SHARDS);
+  const valShards = n('val-shards', D.valShards);
   if (!existsSync(valDir) || readdirSync(valDir).filter((f) => f.endsWith('.shard')).length < valShards) {
     log(`making the validation set in ${valDir}`);
-    await generateShards({ ...common, renders: Math.min(common.renders, 10), outDir: valDir, seed: VAL_SEED, workers: 1, shards: valShards, keep: 0 }).done;
+    await generateShards({
+      ...common, renders: Math.min(common.renders, 10), outDir: valDir, seed: VAL_SEED, workers: 1, shards: valShards, keep: 0,
+    }).done;
   }
+  // Given --data, the shards are made elsewhere (scripts/make-shards.ts): train on those alone.
+  let dataDir = v.data ? String(v.data) : '';
+  let gen: { stop(): void } | null = null;
   if (!dataDir) {
     // A resumed run gets new data: another seed for its workers, so their shards are not the ones
     // the trainer has already read (it remembers them by name).
     const dataSeed = resume ? seed * 1000 + (Math.floor(Date.now() / 1000) % 997) + 1 : seed;
+    const workers = n('workers', Math.max(1, availableParallelism() - 1));
     dataDir = path.join(runDir, `data-${frontEnd}`);
     mkdirSync(dataDir, { recursive: true });
-    gen = generateShards({ ...common, outDir: dataDir, seed: dataSeed, workers, shards: Infinity, keep: TRAIN_DEFAULTS.keep });
+    gen = generateShards({ ...common, outDir: dataDir, seed: dataSeed, workers, shards: Infinity, keep: D.keep });
     log(`${workers} data workers writing shards to ${dataDir} (seed ${dataSeed})`);
   }
   const args = [
-    trainerScript(), '--data', dataDir, '--val', valDir, '--run', runDir, '--out', outDir, '--name', name, '--arch', arch,
-    '--seconds', String(n('seconds', TRAIN_DEFAULTS.seconds)), '--batch', String(n('batch', TRAIN_DEFAULTS.batch)),
-    '--frames', String(frames), '--lr', String(n('learning-rate', TRAIN_DEFAULTS.learningRate)), '--seed', String(seed),
-    '--pool', String(n('pool', TRAIN_DEFAULTS.pool)), '--reuse', String(TRAIN_DEFAULTS.reuse),
-    '--data-info', `lib/train/scenes.ts scene mix, seed ${seed}, FluidR3 share ${fluidShare}`,
+    trainerScript(), '--data', dataDir, '--val', valDir, '--run', runDir, '--out', outDir, '--name', name,
+    '--arch', network, '--seconds', String(n('seconds', D.seconds)), '--batch', String(n('batch', D.batch)),
+    '--frames', String(frames), '--lr', String(n('learning-rate', D.learningRate)), '--seed', String(seed),
+    '--pool', String(n('pool', D.pool)), '--reuse', String(D.reuse),
+    '--data-info', `lib/train/scenes.ts scene mix, data seed ${seed}, FluidR3 share ${fluidShare}`,
   ];
-  if (r.steps !== undefined) args.push('--steps', String(n('steps', 0)));
-  if (r.units !== undefined) args.push('--units', String(n('units', 0)));
+  if (v.steps !== undefined) args.push('--steps', String(n('steps', 0)));
+  if (v.units !== undefined) args.push('--units', String(n('units', 0)));
   if (resume) args.push('--resume');
   log(`${python} ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
   const code = await new Promise<number>((resolve) => {
@@ -112,3 +140,7 @@ export async function trainCommand(inv: Invocation): Promise<number> {
   log(`model written to ${outDir}`);
   return 0;
 }
+
+export const trainCommand: Subcommand = {
+  name: 'train', summary: 'train a model on generated melodies (PyTorch; data made here)', options: OPTIONS, run,
+};

@@ -3,13 +3,14 @@
 // notes right after loud ones, repeats after 10–50 ms gaps, the extreme registers, short notes.
 // Each kind is a timeline of music segments and noise-only gaps, played by our synthesizer or cut
 // from a FluidR3 render, then through the same room, noise and gain as every other example.
-import { MODEL_RATE } from '../config.js';
-import { featureSizeOf, type FrontEnd } from '../features.js';
+import { MODEL_RATE } from '../features.js';
+import { FRONT_ENDS } from '../frontends.js';
 import { randomMelody, type MelodyOptions, type ScoreNote } from '../synth/melody.js';
 import { randomVoice, renderPiano } from '../synth/piano.js';
 import { renderFluid, fluidAvailable, KEYBOARD_PROGRAMS } from '../synth/fluid.js';
 import { type Rng, uniform, logUniform, intIn, pick } from '../synth/random.js';
-import { applyConditions, frameLabels, sceneFeatures, type Example, type Render, type SceneOptions } from './dataset.js';
+import { applyConditions, type Render, type SceneOptions } from '../synth/scene.js';
+import { frameLabels, sceneFeatures, type Example, type ExampleCard } from './dataset.js';
 
 export const SCENE_KINDS = ['plain', 'lead-in', 'pause', 'soft-after-loud', 'repeats', 'extreme', 'short'] as const;
 export type SceneKind = (typeof SCENE_KINDS)[number];
@@ -60,7 +61,9 @@ export function shapeNotes(rng: Rng, kind: SceneKind, notes: ScoreNote[]): Score
 /** FluidR3 renders of shaped melodies, tagged with their kind so a scene can use one of its own. */
 export interface KindRender extends Render { kind: SceneKind }
 
-export function makeKindRenders(rng: Rng, count: number, seconds: number, programs: readonly number[] = KEYBOARD_PROGRAMS): KindRender[] {
+export function makeKindRenders(
+  rng: Rng, count: number, seconds: number, programs: readonly number[] = KEYBOARD_PROGRAMS,
+): KindRender[] {
   if (!count || !fluidAvailable()) return [];
   const pianos = programs.filter((p) => p <= 3);
   const shaped: SceneKind[] = ['plain', 'soft-after-loud', 'repeats', 'extreme', 'short'];
@@ -80,7 +83,9 @@ export function makeKindRenders(rng: Rng, count: number, seconds: number, progra
 interface Segment { from: number; to: number; clean: boolean }
 
 /** The scene's timeline (seconds) and the frame where the model's view begins. */
-function timeline(rng: Rng, kind: SceneKind, viewSeconds: number, warmupSeconds: number): { segments: Segment[]; seconds: number; viewStart: number } {
+function timeline(
+  rng: Rng, kind: SceneKind, viewSeconds: number, warmupSeconds: number,
+): { segments: Segment[]; seconds: number; viewStart: number } {
   if (kind === 'lead-in') {
     // The stream itself starts with noise alone: the model sees it from the first window, with the
     // running peak set by the noise, as a live user's `sox -d` gives it.
@@ -96,7 +101,8 @@ function timeline(rng: Rng, kind: SceneKind, viewSeconds: number, warmupSeconds:
     const end = a + gap + uniform(rng, 0.2, 1.5);
     const viewStart = Math.max(0, end - viewSeconds);
     const seconds = viewStart + viewSeconds;
-    return { segments: [{ from: 0, to: a, clean: true }, { from: a + gap, to: seconds, clean: true }], seconds, viewStart };
+    const segments = [{ from: 0, to: a, clean: true }, { from: a + gap, to: seconds, clean: true }];
+    return { segments, seconds, viewStart };
   }
   const seconds = warmupSeconds + viewSeconds;
   return { segments: [{ from: 0, to: seconds, clean: false }], seconds, viewStart: warmupSeconds };
@@ -122,7 +128,8 @@ function placeRender(rng: Rng, r: Render, seg: Segment, audio: Float32Array): Sc
     for (let i = 0; i < fade; i++) audio[dst + n - fade + i] *= 1 - (i + 1) / fade;
   }
   const inside = r.notes.filter((x) => x.end > t0 && x.start < t0 + len && (!seg.clean || x.start >= t0));
-  return inside.map((x) => ({ ...x, start: x.start - t0 + seg.from, end: Math.min(x.end - t0, len) + seg.from }));
+  const at = (t: number) => t - t0 + seg.from;
+  return inside.map((x) => ({ ...x, start: at(x.start), end: Math.min(at(x.end), seg.to) }));
 }
 
 export interface KindExample extends Example { kind: SceneKind }
@@ -133,8 +140,11 @@ export interface KindExample extends Example { kind: SceneKind }
  * (plain kinds), except that a lead-in starts the view at the stream's start and a pause puts the
  * long gap before it.
  */
-export function makeKindExample(rng: Rng, kind: SceneKind, frames: number, warmupFrames: number, opts: Omit<SceneOptions, 'seconds'>, renders: readonly KindRender[], speech: readonly Float32Array[], frontEnd: FrontEnd = 'spectrum', windowSamples = 2048, hopSamples = 256): KindExample {
-  const hop = hopSamples / MODEL_RATE;
+export function makeKindExample(
+  rng: Rng, kind: SceneKind, frames: number, warmupFrames: number, opts: Omit<SceneOptions, 'seconds'>,
+  renders: readonly KindRender[], speech: readonly Float32Array[], card: ExampleCard,
+): KindExample {
+  const hop = card.hopSamples / card.modelRate;
   const tl = timeline(rng, kind, frames * hop, warmupFrames * hop);
   const audio = new Float32Array(Math.ceil(tl.seconds * MODEL_RATE));
   const useFluid = renders.length > 0 && rng() < (opts.fluidShare ?? 0.5);
@@ -159,13 +169,14 @@ export function makeKindExample(rng: Rng, kind: SceneKind, frames: number, warmu
     renderPiano(notes, randomVoice(rng), MODEL_RATE, audio, rng, uniform(rng, -detune, detune));
   }
   // Noise is what these two kinds are about: keep it in (the plain mix is 20% clean).
-  const conditions = kind === 'lead-in' || kind === 'pause' ? { ...opts, snrDb: opts.snrDb ?? uniform(rng, -5, 30) } : opts;
+  const noisy = kind === 'lead-in' || kind === 'pause';
+  const conditions = noisy ? { ...opts, snrDb: opts.snrDb ?? uniform(rng, -5, 30) } : opts;
   const scene = applyConditions(rng, audio, notes, source, conditions, speech);
-  const size = featureSizeOf(frontEnd);
+  const { size } = FRONT_ENDS[card.frontEnd];
   const total = Math.round(tl.seconds / hop);
   const first = Math.round(tl.viewStart / hop);
-  const { features } = sceneFeatures(scene.audio, windowSamples, hopSamples, frontEnd);
-  const labels = frameLabels(scene.notes, total, hopSamples);
+  const { features } = sceneFeatures(scene.audio, card);
+  const labels = frameLabels(scene.notes, total, card);
   const x = new Float32Array(frames * size);
   x.set(features.subarray(first * size, Math.min(features.length, (first + frames) * size)));
   const classes = new Uint8Array(frames), onsets = new Float32Array(frames);

@@ -4,6 +4,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { makeRng } from '../synth/random.js';
+import { MODEL_RATE } from '../features.js';
+import { NEW_MODEL_WINDOW } from '../card.js';
 import { makeSpeech } from './sources.js';
 import { drawKind, makeKindExample, makeKindRenders, type KindExample } from './scenes.js';
 import { encodeShard, writeShard, type ShardWorkerSetup } from './shards.js';
@@ -16,6 +18,8 @@ const started = Date.now();
 const speech = makeSpeech(rng, 40);
 const renders = makeKindRenders(rng, s.renders, s.renderSeconds);
 log(`${speech.length} speech clips, ${renders.length} FluidR3 renders in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+// New models' framing (card.ts): shards are for training new models.
+const card = { frontEnd: s.frontEnd, modelRate: MODEL_RATE, ...NEW_MODEL_WINDOW };
 const prefix = `s${s.seed}-w${s.index}-`;
 const written: string[] = [];
 let made = 0;
@@ -24,7 +28,8 @@ for (let n = 0; n < s.shards; n++) {
   const batch: KindExample[] = [];
   while (batch.length < s.shardSize) {
     try {
-      batch.push(makeKindExample(rng, drawKind(rng), s.frames, s.warmupFrames, { fluidShare: s.fluidShare }, renders, speech, s.frontEnd));
+      const kind = drawKind(rng);
+      batch.push(makeKindExample(rng, kind, s.frames, s.warmupFrames, { fluidShare: s.fluidShare }, renders, speech, card));
     } catch (err) {
       // One bad draw must not stop the data: say so and make the next one.
       log(`example failed, skipped: ${(err as Error).message}`);
@@ -32,7 +37,8 @@ for (let n = 0; n < s.shards; n++) {
   }
   made += batch.length;
   const name = `${prefix}${String(n).padStart(6, '0')}`;
-  writeShard(s.outDir, name, encodeShard(batch, { frames: s.frames, featureSize: batch[0].features.length / s.frames, frontEnd: s.frontEnd, seed: s.seed }));
+  const featureSize = batch[0].features.length / s.frames;
+  writeShard(s.outDir, name, encodeShard(batch, { frames: s.frames, featureSize, frontEnd: s.frontEnd, seed: s.seed }));
   written.push(name);
   if (s.keep > 0 && written.length > s.keep) {
     try { unlinkSync(path.join(s.outDir, `${written.shift()}.shard`)); } catch { /* the trainer may hold it; fine */ }

@@ -9,7 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { FrontEnd } from '../features.js';
+import type { FrontEndName } from '../frontends.js';
 import { SCENE_KINDS, type KindExample } from './scenes.js';
 
 export const SHARD_MAGIC = 'MFSHARD1';
@@ -18,7 +18,7 @@ export interface ShardHeader {
   count: number;
   frames: number;
   featureSize: number;
-  frontEnd: FrontEnd;
+  frontEnd: FrontEndName;
   kinds: readonly string[];
   seed: number;
 }
@@ -76,18 +76,28 @@ export function encodeShard(examples: readonly KindExample[], header: Omit<Shard
     for (let t = 0; t < frames; t++) onsets[i * frames + t] = Math.round(ex.onsets[t] * 2);
     kinds[i] = SCENE_KINDS.indexOf(ex.kind);
   });
-  return Buffer.concat([head, Buffer.from(json), Buffer.from(feats.buffer), Buffer.from(classes.buffer), Buffer.from(onsets.buffer), Buffer.from(kinds.buffer)]);
+  const parts = [feats, classes, onsets, kinds].map((a) => Buffer.from(a.buffer));
+  return Buffer.concat([head, Buffer.from(json), ...parts]);
 }
 
 /** Read a shard back (tests; the trainer has its own reader in Python). */
-export function decodeShard(bytes: Buffer): { header: ShardHeader; features: Float32Array; classes: Uint8Array; onsets: Float32Array; kinds: Uint8Array } {
+export interface DecodedShard {
+  header: ShardHeader;
+  features: Float32Array;
+  classes: Uint8Array;
+  onsets: Float32Array;
+  kinds: Uint8Array;
+}
+
+export function decodeShard(bytes: Buffer): DecodedShard {
   if (bytes.toString('latin1', 0, SHARD_MAGIC.length) !== SHARD_MAGIC) throw new Error('not a melodyfilter shard');
   const len = bytes.readUInt32LE(SHARD_MAGIC.length);
   const start = SHARD_MAGIC.length + 4;
   const header = JSON.parse(bytes.toString('utf8', start, start + len)) as ShardHeader;
   const n = header.count * header.frames;
   let p = start + len;
-  const half = new Uint16Array(bytes.buffer.slice(bytes.byteOffset + p, bytes.byteOffset + p + n * header.featureSize * 2));
+  const from = bytes.byteOffset + p;
+  const half = new Uint16Array(bytes.buffer.slice(from, from + n * header.featureSize * 2));
   p += n * header.featureSize * 2;
   const features = new Float32Array(half.length);
   for (let i = 0; i < half.length; i++) features[i] = fromFloat16(half[i]);
@@ -125,7 +135,7 @@ export interface GenerateOptions {
   keep: number;
   frames: number;
   warmupFrames: number;
-  frontEnd: FrontEnd;
+  frontEnd: FrontEndName;
   fluidShare: number;
   renders: number;
   renderSeconds: number;
@@ -142,18 +152,22 @@ export function generateShards(o: GenerateOptions): { done: Promise<void>; stop:
   const workers: Worker[] = [];
   const finished: Promise<void>[] = [];
   for (let i = 0; i < o.workers; i++) {
-    const share = Number.isFinite(o.shards) ? Math.floor(o.shards / o.workers) + (i < o.shards % o.workers ? 1 : 0) : Infinity;
+    const share = Number.isFinite(o.shards)
+      ? Math.floor(o.shards / o.workers) + (i < o.shards % o.workers ? 1 : 0) : Infinity;
     const { log: _log, workers: _w, ...rest } = o;
     const setup: ShardWorkerSetup = { ...rest, index: i, shards: share };
     const w = new Worker(new URL('./shard-worker.js', import.meta.url), { workerData: setup });
     workers.push(w);
     finished.push(new Promise((resolve, reject) => {
-      w.on('message', (m: { type: string; text: string }) => { if (m.type === 'log') o.log(`data worker ${i}: ${m.text}`); });
+      w.on('message', (m: { type: string; text: string }) => {
+        if (m.type === 'log') o.log(`data worker ${i}: ${m.text}`);
+      });
       w.on('error', reject);
       w.on('exit', () => resolve());
     }));
   }
-  return { done: Promise.all(finished).then(() => undefined), stop: () => { for (const w of workers) void w.terminate(); } };
+  const stop = () => { for (const w of workers) void w.terminate(); };
+  return { done: Promise.all(finished).then(() => undefined), stop };
 }
 
 export function readHeader(file: string): ShardHeader {
