@@ -211,6 +211,14 @@ def topology(net):
 def export_tfjs(net, out_dir, info):
     """Write out_dir/model.json and out_dir/weights.bin (atomically: a reader never sees half)."""
     os.makedirs(out_dir, exist_ok=True)
+    old = os.path.join(out_dir, 'model.json')
+    if 'decoder' not in info and os.path.exists(old):
+        # Decoder settings chosen on the validation set (scripts/set-decoder.ts) outlive retraining
+        # until chosen again.
+        with open(old) as f:
+            prev = json.load(f).get('userDefinedMetadata', {}).get('decoder')
+        if prev:
+            info = dict(info, decoder=prev)
     weights = tfjs_weights(net)
     manifest = [{'name': n, 'shape': list(a.shape), 'dtype': 'float32'} for n, a in weights]
     doc = {'format': 'layers-model', 'generatedBy': f'melodyfilter trainer/nets.py (PyTorch {torch.__version__})',
