@@ -235,9 +235,18 @@ def main(argv=None):
 
     pool = Pool(a.data, a.pool, a.frames, fs, rng, a.reuse)
     pool.seen |= seen_before  # a resumed run reads only shards it has not had
-    while pool.scan() == 0 or pool.size < min(a.min_pool, a.pool):
-        log(f'waiting for shards in {a.data} ({pool.size} examples so far)')
-        time.sleep(10)
+    pool.scan()
+    while pool.size < min(a.min_pool, a.pool):
+        if seen_before and not pool._unseen():
+            # A resumed run whose data directory holds nothing new: read the old shards again
+            # rather than wait for shards that may never come.
+            log(f'no new shards in {a.data}: reading the ones read before again')
+            pool.seen -= seen_before
+            seen_before = set()
+        elif not pool._unseen():
+            log(f'waiting for shards in {a.data} ({pool.size} examples so far)')
+            time.sleep(10)
+        pool.scan()
     pool.start()
     val = load_val(a.val, a.frames, fs)
 
