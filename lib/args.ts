@@ -30,7 +30,7 @@ export interface Invocation {
 export const ENGINE_OPTIONS: OptionTable = {
   model: {
     type: 'string', short: 'm', value: 'DIR', section: 'Recognition',
-    help: 'model directory (default: the shipped models/melody-gru)',
+    help: 'model directory (default: the shipped models/melody-lstm)',
   },
   kernel: {
     type: 'string', value: 'K', section: 'Recognition',

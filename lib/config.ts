@@ -102,13 +102,13 @@ export function resolveConfig(partial: Partial<Config> = {}, defaults: Readonly<
   return cfg;
 }
 
-/** The shipped model: models/melody-gru beside lib/ (sources) or beside dist/ (compiled). */
+/** The shipped model: models/melody-lstm beside lib/ (sources) or beside dist/ (compiled). */
 export function defaultModelDir(): string {
-  for (const rel of ['../models/melody-gru', '../../models/melody-gru']) {
+  for (const rel of ['../models/melody-lstm', '../../models/melody-lstm']) {
     const dir = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(dir)) return dir;
   }
-  return fileURLToPath(new URL('../models/melody-gru', import.meta.url));
+  return fileURLToPath(new URL('../models/melody-lstm', import.meta.url));
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

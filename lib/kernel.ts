@@ -264,6 +264,9 @@ export class FastClassifier implements FrameClassifier {
   private readonly cellWt: Float32Array; // G × E
   private readonly cellUt: Float32Array; // G × H
   private readonly cellB: Float32Array; // G
+  /** GRU written by PyTorch (reset-after, Keras' reset_after: true): the recurrent bias, kept apart
+   *  because the reset gate multiplies U_h·h + b_h' rather than h. Null for tfjs' reset-before GRU. */
+  private readonly cellRecB: Float32Array | null = null;
   private readonly noteWt: Float32Array; // C × H
   private readonly noteB: Float32Array;
   private readonly onsetW: Float32Array; // H
@@ -289,7 +292,11 @@ export class FastClassifier implements FrameClassifier {
     }
     this.embedWt = transpose(w('embed/kernel'), this.F, this.E); this.embedB = w('embed/bias');
     this.cellWt = transpose(cellW, this.E, this.G);
-    this.cellUt = transpose(w(`${this.cell}/recurrent_kernel`), this.H, this.G); this.cellB = w(`${this.cell}/bias`);
+    this.cellUt = transpose(w(`${this.cell}/recurrent_kernel`), this.H, this.G);
+    const bias = w(`${this.cell}/bias`);
+    if (this.cell === 'gru' && bias.length === 2 * this.G) {
+      this.cellB = bias.slice(0, this.G); this.cellRecB = bias.slice(this.G);
+    } else this.cellB = bias;
     this.noteWt = transpose(noteW, this.H, NUM_CLASSES); this.noteB = w('note/bias');
     this.onsetW = w('onset/kernel'); this.onsetB = w('onset/bias')[0];
     this.e = new Float32Array(this.E);
@@ -322,6 +329,15 @@ export class FastClassifier implements FrameClassifier {
         c[j] = cj;
         h[j] = og * Math.tanh(cj);
       }
+    } else if (this.cellRecB) {
+      // Reset-after GRU (PyTorch's nn.GRU): hh = tanh(W_h·e + b_h + r ⊙ (U_h·h + b_h')).
+      const RB = this.cellRecB, hh = this.hh;
+      for (let j = 0; j < 2 * H; j++) z[j] = CB[j] + RB[j] + dot(CW, j * E, e, 0, E) + dot(CU, j * H, h, 0, H);
+      for (let j = 0; j < H; j++) {
+        const u = RB[2 * H + j] + dot(CU, (2 * H + j) * H, h, 0, H);
+        hh[j] = Math.tanh(CB[2 * H + j] + dot(CW, (2 * H + j) * E, e, 0, E) + sigmoid(z[H + j]) * u);
+      }
+      for (let j = 0; j < H; j++) { const zg = sigmoid(z[j]); h[j] = zg * h[j] + (1 - zg) * hh[j]; }
     } else {
       // tfjs' GRU (reset_after false): z and r from W·e + U·h; the candidate from U_h·(r ⊙ h).
       for (let j = 0; j < 2 * H; j++) z[j] = CB[j] + dot(CW, j * E, e, 0, E) + dot(CU, j * H, h, 0, H);

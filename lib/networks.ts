@@ -60,7 +60,8 @@ export const NETWORKS = {
     }).apply(embed(tf, input, shape)) as TF.SymbolicTensor,
     shapeOf: (m) => ({ embedUnits: widthOf(m, 'embed', 0, 1), hiddenUnits: widthOf(m, 'lstm', 1, 0) }),
   },
-  /** Dense(relu) → GRU (tfjs' reset_after=false cell): the shipped network, melody-gru. */
+  /** Dense(relu) → GRU: tfjs' reset_after=false cell (melody-gru), or PyTorch's reset-after cell as
+   *  trainer/nets.py exports it (bias [2, 3H]); the fast kernel runs both, tfjs only the first. */
   gru: {
     widths: 'Dense(embedUnits) → GRU(hiddenUnits)', frontEnd: 'spectrum', recurrent: true, fastKernel: 'gru',
     units: { embedUnits: 128, hiddenUnits: 144 },

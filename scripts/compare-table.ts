@@ -8,23 +8,26 @@ const out = process.argv[2];
 if (!out) { console.error('usage: compare-table OUT_DIR'); process.exit(2); }
 const RUNS = ['lstm', 'lstm-nofb', 'gru', 'mlp', 'raw-lstm', 'synth-only', 'fluid-only'];
 const NAMES: Record<string, string> = {
-  lstm: 'LSTM (Dense 128 → LSTM 128)', 'lstm-nofb': 'LSTM, forget bias 0 (tfjs default)', gru: 'GRU (Dense 128 → GRU 144)',
+  lstm: 'LSTM (Dense 128 → LSTM 128)', 'lstm-nofb': 'LSTM, forget bias 0 (tfjs default)', gru: 'GRU (Dense 128 → GRU 144, reset-after)',
   mlp: 'MLP (Dense 320 → Dense 160), per window', 'raw-lstm': "write-up's LSTM 128 over raw samples, per window",
 };
 const f = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(3));
 
-interface Run { run: string; report: EvalReport; params: number; kib: number; seconds: number; steps: number; batch: number; acc: number }
+interface Run { run: string; report: EvalReport; params: number; kib: number; seconds: number; steps: number; batch: number; acc: number; valAcc: number }
 const runs: Run[] = [];
 for (const run of RUNS) {
   const evalFile = path.join(out, `${run}.eval.json`);
   if (!existsSync(evalFile)) continue;
   const report = JSON.parse(readFileSync(evalFile, 'utf8')) as EvalReport;
-  const bytes = statSync(path.join(out, run, 'weights.bin')).size;
-  const info = JSON.parse(readFileSync(path.join(out, run, 'model.json'), 'utf8')).userDefinedMetadata;
+  // compare-models.sh writes each model to OUT/RUN/model (the PyTorch trainer's run directory is OUT/RUN).
+  const modelDir = existsSync(path.join(out, run, 'model', 'model.json')) ? path.join(out, run, 'model') : path.join(out, run);
+  const bytes = statSync(path.join(modelDir, 'weights.bin')).size;
+  const info = JSON.parse(readFileSync(path.join(modelDir, 'model.json'), 'utf8')).userDefinedMetadata;
   runs.push({
     run, report, params: bytes / 4, kib: bytes / 1024,
     seconds: Number(readFileSync(path.join(out, `${run}.train-seconds`), 'utf8')),
     steps: info.training.steps, batch: info.training.batchSize, acc: info.training.noteAccuracy,
+    valAcc: info.training.validation?.noteAccuracy ?? NaN,
   });
 }
 const conds = runs[0]?.report.conditions.map((c) => c.name) ?? [];
@@ -45,7 +48,8 @@ table(runs.filter((r) => !r.run.includes('-only')), [
   { head: 'weights', cell: (r) => `${r.kib.toFixed(0)} KiB` },
   { head: 'steps × sequences', cell: (r) => `${r.steps} × ${r.batch}` },
   { head: 'train time', cell: (r) => `${(r.seconds / 60).toFixed(1)} min` },
-  { head: 'frame acc.', cell: (r) => f(r.acc) },
+  { head: 'frame acc. (train)', cell: (r) => f(r.acc) },
+  { head: 'frame acc. (validation shards)', cell: (r) => f(r.valAcc) },
 ]);
 const both = runs.find((r) => r.run === 'gru');
 const holdouts = runs.filter((r) => r.run.includes('-only') || r.run === 'gru');

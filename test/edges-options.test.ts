@@ -58,15 +58,15 @@ t.test('5, 10: train never writes over a model unasked, and refuses flags it can
   for (const f of ['model.json', 'weights.bin']) copyFileSync(path.join(TONE_MODEL, f), path.join(existing, f));
   const before = readFileSync(path.join(existing, 'weights.bin'));
   for (const args of [['--name', 'mine'], ['--model', existing]]) {
-    const r = await sh(`exec "$BIN" train ${args.join(' ')} --seconds 0 --workers 0`);
+    const r = await sh(`exec "$BIN" train ${args.join(' ')} --seconds 0 --workers 1`);
     t.equal(r.code, 2, `${args.join(' ')}: exit 2`);
     t.match(r.stderr, /already holds a model; --resume continues it, --overwrite starts afresh over it/);
   }
   t.same(readFileSync(path.join(existing, 'weights.bin')), before, 'the model is untouched');
   const fresh = path.join(dir, 'fresh');
   const bad: [string, RegExp][] = [
-    ['--batch 129', /--batch must be a whole number from 1 to 128, got 129/],
-    ['--workers 1e9', /--workers must be a whole number from 0 to 16, got 1e9/],
+    ['--batch 5000', /--batch must be a whole number from 1 to 4096, got 5000/],
+    ['--workers 1e9', /--workers must be a whole number from 1 to 16, got 1e9/],
     ['--workers 1.5', /--workers must be a whole number/],
     ['--steps 0', /--steps must be a whole number from 1/],
     ['--learning-rate 1e308', /--learning-rate must be a number from 1e-7 to 1, got 1e308/],

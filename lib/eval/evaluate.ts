@@ -134,38 +134,61 @@ export interface MelodyResult {
   est: readonly Note[];
 }
 
-export async function evaluate(engine: Engine, opts: { scale: number; seed?: number; log?: (s: string) => void; decoder?: Partial<Config>; onMelody?: (m: MelodyResult) => void }): Promise<EvalReport> {
+export interface EvalOptions {
+  scale: number;
+  seed?: number;
+  log?: (s: string) => void;
+  decoder?: Partial<Config>;
+  onMelody?: (m: MelodyResult) => void;
+}
+
+export async function evaluate(engine: Engine, opts: EvalOptions): Promise<EvalReport> {
+  return (await evaluateDecoders(engine, { ...opts, decoders: [opts.decoder ?? {}] }))[0];
+}
+
+/** One report per decoder setting, from one rendering of the melodies: the decoder grid
+ *  (scripts/tune-decoder.ts) would otherwise render every melody again for each setting. */
+export async function evaluateDecoders(
+  engine: Engine, opts: Omit<EvalOptions, 'decoder'> & { decoders: Partial<Config>[] },
+): Promise<EvalReport[]> {
   const started = Date.now();
   const rng = makeRng(opts.seed ?? EVAL_SEED);
   const speech = espeakAvailable() ? speechClips(rng, 30, EVAL_VOICES, MODEL_RATE) : [];
-  const results: ConditionResult[] = [];
-  const by = new Map<string, Counts>();
-  const bucket = (name: string) => { if (!by.has(name)) by.set(name, emptyCounts()); return by.get(name)!; };
+  const runs = opts.decoders.map((decoder) => ({
+    decoder, results: [] as ConditionResult[], by: new Map<string, Counts>(),
+  }));
   for (const c of conditions(opts.scale)) {
     const melodies = Array.from({ length: c.melodies }, () => makeMelody(rng, c));
     const rendered = renderMelodies(rng, melodies, c.fluidShare);
-    const counts = emptyCounts();
-    const rep = { repeated: 0, found: 0 };
+    const perRun = runs.map(() => ({ counts: emptyCounts(), rep: { repeated: 0, found: 0 } }));
     for (let i = 0; i < melodies.length; i++) {
       const snr = c.snrDb === 'range' ? uniform(rng, 5, 30) : c.snrDb;
       const scene = applyConditions(rng, rendered[i].audio, melodies[i].notes, rendered[i].source, { snrDb: snr, reverbProbability: 0.2 }, speech);
       const rate = pick(rng, INPUT_RATES), channels = rng() < 0.5 ? 1 : 2;
-      const est = (await transcribe(asInput(scene.audio, rate, channels), { ...opts.decoder, engine, sampleRate: rate, channels, encoding: 's16le' })) as Note[];
+      const input = asInput(scene.audio, rate, channels);
       const ref = melodies[i].notes;
-      opts.onMelody?.({ condition: c.name, source: rendered[i].source, ref, est });
-      addMelody(counts, ref, est);
-      addMelody(bucket(`source ${rendered[i].source === 'fluid' ? 'FluidR3 GM' : 'synth, held-out voices'}`), ref, est);
-      for (const [name, lo, hi] of REGISTERS) {
-        addMelody(bucket(name), ref.filter((n) => n.pitch >= lo && n.pitch <= hi), est.filter((n) => n.pitch >= lo && n.pitch <= hi));
+      for (let k = 0; k < runs.length; k++) {
+        const { decoder, by } = runs[k];
+        const { counts, rep } = perRun[k];
+        const bucket = (name: string) => { if (!by.has(name)) by.set(name, emptyCounts()); return by.get(name)!; };
+        const est = (await transcribe(input, { ...decoder, engine, sampleRate: rate, channels, encoding: 's16le' })) as Note[];
+        if (k === 0) opts.onMelody?.({ condition: c.name, source: rendered[i].source, ref, est });
+        addMelody(counts, ref, est);
+        addMelody(bucket(`source ${rendered[i].source === 'fluid' ? 'FluidR3 GM' : 'synth, held-out voices'}`), ref, est);
+        for (const [name, lo, hi] of REGISTERS) {
+          addMelody(bucket(name), ref.filter((n) => n.pitch >= lo && n.pitch <= hi), est.filter((n) => n.pitch >= lo && n.pitch <= hi));
+        }
+        const r = repeatedFound(ref, est);
+        rep.repeated += r.repeated; rep.found += r.found;
       }
-      const r = repeatedFound(ref, est);
-      rep.repeated += r.repeated; rep.found += r.found;
     }
-    results.push({ name: c.name, scores: scores(counts), counts, repeated: rep });
-    opts.log?.(`${c.name}: F1 ${scores(counts).f1.toFixed(3)} (${counts.melodies} melodies, ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    runs.forEach((run, k) => run.results.push({ name: c.name, scores: scores(perRun[k].counts), counts: perRun[k].counts, repeated: perRun[k].rep }));
+    opts.log?.(`${c.name}: F1 ${scores(perRun[0].counts).f1.toFixed(3)} (${perRun[0].counts.melodies} melodies, ${((Date.now() - started) / 1000).toFixed(0)} s)`);
   }
-  const breakdowns = [...by.entries()].sort().map(([name, counts]) => ({ name, counts, scores: scores(counts) }));
-  return { conditions: results, breakdowns, seconds: (Date.now() - started) / 1000 };
+  return runs.map(({ results, by }) => ({
+    conditions: results, seconds: (Date.now() - started) / 1000,
+    breakdowns: [...by.entries()].sort().map(([name, counts]) => ({ name, counts, scores: scores(counts) })),
+  }));
 }
 
 const pct = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(3));

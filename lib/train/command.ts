@@ -1,49 +1,80 @@
-// `melodyfilter train`: flags → train(). tfjs and the trainer load only when it runs.
-import { existsSync } from 'node:fs';
+// `melodyfilter train`: data workers (TS, this process) write shards; trainer/train.py (PyTorch)
+// trains on them and writes models/<name>/ in the tfjs layers format the CLI loads. Python is needed
+// only here: transcription, the library and the npm package never use it.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { UsageError } from '../config.js';
-import { NETWORK_NAMES, isNetworkName } from '../networks.js';
-import { engineOptions } from '../args.js';
+import { fileURLToPath } from 'node:url';
+import { InputError, UsageError } from '../config.js';
+import { NETWORK_NAMES, NETWORKS, isNetworkName } from '../networks.js';
 import type { OptionTable, Parsed } from '../options.js';
 import type { Subcommand } from '../commands.js';
 
+/** The shipped model's recipe (models/melody-lstm/README.md). */
+export const TRAIN_DEFAULTS = {
+  name: 'melody-lstm', network: 'lstm', seed: 1, seconds: 4700, batch: 16, frames: 128, warmupFrames: 48,
+  learningRate: 2e-3, renders: 20, fluidShare: 0.4, pool: 16384, reuse: 1.5, shardSize: 64,
+  /** Shards each data worker keeps on disk (64 examples, 6.4 MB each): the trainer reads them long before. */
+  keep: 400,
+  valShards: 6,
+} as const;
+/** Validation shards (seed VAL_SEED, never a training seed): the trainer's loss and accuracy at each checkpoint. */
+const VAL_SEED = 999;
+
+const PYTHON_HELP = 'melodyfilter train needs Python 3 with PyTorch and numpy (Debian: apt-get install python3-torch ' +
+  'python3-numpy libopenblas0-pthread); set MELODYFILTER_PYTHON to use another Python';
+
+/** Data workers at most: each holds its FluidR3 renders (~90 MB) and writes shards; more than this
+ *  only eats memory on any machine this trains on. */
+const MAX_WORKERS = 16;
+
 const TRAINING = 'Training';
+const DATA = 'Data';
+const D = TRAIN_DEFAULTS;
 const OPTIONS: OptionTable = {
-  seconds: { type: 'string', value: 'N', help: 'stop after N seconds of wall time (default 3600)', section: TRAINING },
+  seconds: { type: 'string', value: 'N', help: `stop after N seconds of wall time (default ${D.seconds})`, section: TRAINING },
   steps: { type: 'string', value: 'N', help: 'stop after N batches (default: none)', section: TRAINING },
-  name: {
-    type: 'string', value: 'NAME', section: TRAINING,
-    help: 'model name; written to models/NAME (default melody-gru)',
+  name: { type: 'string', value: 'NAME', help: `model name; written to models/NAME (default ${D.name})`, section: TRAINING },
+  model: { type: 'string', short: 'm', value: 'DIR', help: 'write the model here instead of models/NAME', section: TRAINING },
+  run: {
+    type: 'string', value: 'DIR', section: TRAINING,
+    help: 'run directory: checkpoint, latest export, shards (default runs/NAME)',
   },
-  model: {
-    type: 'string', short: 'm', value: 'DIR', section: TRAINING,
-    help: 'write the model here instead of models/NAME',
-  },
-  resume: { type: 'boolean', help: 'continue training the model already there', section: TRAINING },
-  overwrite: {
-    type: 'boolean', section: TRAINING,
-    help: 'start afresh over a model already there (default: refuse)',
-  },
-  seed: { type: 'string', value: 'N', help: 'random seed of the data (default 1)', section: TRAINING },
-  workers: {
-    type: 'string', value: 'N', section: TRAINING,
-    help: 'data worker threads; 0 makes data in-process (default 1)',
-  },
-  batch: { type: 'string', value: 'N', help: 'sequences per batch (default 16)', section: TRAINING },
-  frames: { type: 'string', value: 'N', help: 'frames per sequence (default 128)', section: TRAINING },
-  'learning-rate': { type: 'string', value: 'X', help: 'Adam learning rate (default 0.002)', section: TRAINING },
-  renders: { type: 'string', value: 'N', help: 'FluidR3 renders per worker (default 24)', section: TRAINING },
-  arch: { type: 'string', value: 'NET', help: `network: ${NETWORK_NAMES.join(' ')} (default gru)`, section: TRAINING },
-  'fluid-share': {
-    type: 'string', value: 'X', section: TRAINING,
-    help: 'share of FluidR3 examples, 0 to 1 (default 0.4)',
-  },
-  backend: { type: 'string', value: 'B', help: 'tfjs backend: auto node wasm cpu (default auto)', section: TRAINING },
+  resume: { type: 'boolean', help: 'continue from the run directory\'s checkpoint', section: TRAINING },
+  overwrite: { type: 'boolean', help: 'start afresh over a model already there (default: refuse)', section: TRAINING },
+  arch: { type: 'string', value: 'NET', help: `network: ${NETWORK_NAMES.join(' ')} (default ${D.network})`, section: TRAINING },
+  units: { type: 'string', value: 'N', help: 'width of the recurrent (or second) layer (default: the network\'s)', section: TRAINING },
+  batch: { type: 'string', value: 'N', help: `sequences per batch (default ${D.batch})`, section: TRAINING },
+  frames: { type: 'string', value: 'N', help: `frames per sequence (default ${D.frames})`, section: TRAINING },
+  'learning-rate': { type: 'string', value: 'X', help: `Adam learning rate (default ${D.learningRate})`, section: TRAINING },
+  pool: { type: 'string', value: 'N', help: `examples the trainer keeps in memory (default ${D.pool})`, section: TRAINING },
+  seed: { type: 'string', value: 'N', help: `random seed of the data and the weights (default ${D.seed})`, section: DATA },
+  workers: { type: 'string', value: 'N', help: 'data worker threads (default: one per core but one)', section: DATA },
+  renders: { type: 'string', value: 'N', help: `FluidR3 renders per worker (default ${D.renders})`, section: DATA },
+  'fluid-share': { type: 'string', value: 'X', help: `share of FluidR3 examples, 0 to 1 (default ${D.fluidShare})`, section: DATA },
+  data: { type: 'string', value: 'DIR', help: 'train on shards made ahead (scripts/make-shards.ts) instead', section: DATA },
+  'val-shards': { type: 'string', value: 'N', help: `validation shards of 64 examples (default ${D.valShards})`, section: DATA },
 };
 
-/** Data workers at most: each holds its FluidR3 renders (24 one-minute clips, ~90 MB) and a share of
- *  the pool; more than this only eats memory on any machine this trains on. */
-const MAX_WORKERS = 16;
+/** The Python that has torch: MELODYFILTER_PYTHON if set, else Debian's /usr/bin/python3, else python3. */
+export function findPython(): string | null {
+  const set = process.env.MELODYFILTER_PYTHON;
+  for (const py of set ? [set] : ['/usr/bin/python3', 'python3']) {
+    if (py.includes('/') && !existsSync(py)) continue;
+    if (spawnSync(py, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0) return py;
+  }
+  return null;
+}
+
+/** trainer/train.py beside lib/ (sources) or beside dist/ (compiled). */
+export function trainerScript(): string {
+  for (const rel of ['../../trainer/train.py', '../../../trainer/train.py']) {
+    const file = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(file)) return file;
+  }
+  throw new InputError('trainer/train.py not found beside this melodyfilter');
+}
 
 async function run({ values: v }: Parsed): Promise<number> {
   /** A flag's number within [lo, hi] (whole if `int`), or its default. */
@@ -56,51 +87,82 @@ async function run({ values: v }: Parsed): Promise<number> {
     }
     return y;
   };
-  const { backend } = engineOptions(v);
-  const { train, TRAIN_DEFAULTS: D, PREFETCH } = await import('./train.js');
   const name = (v.name as string | undefined) ?? D.name;
   const network = (v.arch as string | undefined) ?? D.network;
-  if (!isNetworkName(network)) {
-    throw new UsageError(`--arch must be one of ${NETWORK_NAMES.join(', ')}, got ${network}`);
-  }
+  if (!isNetworkName(network)) throw new UsageError(`--arch must be one of ${NETWORK_NAMES.join(', ')}, got ${network}`);
   if (!/^[\w.-]+$/.test(name) || name === '.' || name === '..') {
     throw new UsageError(`--name must be a plain name (letters, digits, . _ -), got ${JSON.stringify(name)}`);
   }
   const fluidShare = n('fluid-share', D.fluidShare, 0, 1);
-  const workers = n('workers', D.workers, 0, MAX_WORKERS, true);
-  // Training starts once the pool holds 4 batches; each worker makes PREFETCH examples up front and
-  // then one per example drawn, so a larger batch would wait forever (--batch 129 with 1 worker).
-  const maxBatch = workers ? Math.floor((workers * PREFETCH) / 4) : 1024;
-  const batchSize = n('batch', D.batchSize, 1, maxBatch, true);
+  const pool = n('pool', D.pool, 64, 1 << 20, true);
+  const batch = n('batch', D.batch, 1, Math.floor(pool / 4), true);
+  const seconds = n('seconds', D.seconds, 0, 7 * 86400);
+  const learningRate = n('learning-rate', D.learningRate, 1e-7, 1);
+  const steps = v.steps === undefined ? undefined : n('steps', 0, 1, Number.MAX_SAFE_INTEGER, true);
+  const units = v.units === undefined ? undefined : n('units', 0, 1, 4096, true);
+  const workers = n('workers', Math.max(1, availableParallelism() - 1), 1, MAX_WORKERS, true);
   const outDir = v.model ? String(v.model) : path.resolve('models', name);
   // Training never writes over a model unasked: `train --seconds 0` once replaced the shipped one.
+  if (v.resume && v.overwrite) throw new UsageError('--resume and --overwrite contradict each other');
   if (existsSync(path.join(outDir, 'model.json')) && !v.resume && !v.overwrite) {
     throw new UsageError(`${outDir} already holds a model; --resume continues it, --overwrite starts afresh ` +
       'over it, --name NAME trains another');
   }
-  if (v.resume && v.overwrite) throw new UsageError('--resume and --overwrite contradict each other');
-  const result = await train({
-    name,
-    network,
-    fluidShare,
-    outDir,
-    seconds: n('seconds', D.seconds, 0, 7 * 86400),
-    steps: n('steps', Infinity, 1, Number.MAX_SAFE_INTEGER, true),
-    seed: n('seed', D.seed, 0, 2 ** 31 - 1, true),
-    workers,
-    batchSize,
-    frames: n('frames', D.frames, 8, 4096, true),
-    learningRate: n('learning-rate', D.learningRate, 1e-7, 1),
-    renders: n('renders', D.renders, 1, 1000, true),
-    resume: Boolean(v.resume),
-    backend,
-    progress: process.stderr.isTTY === true,
+  const runDir = v.run ? String(v.run) : path.resolve('runs', name);
+  const seed = n('seed', D.seed, 0, 2 ** 31 - 1, true);
+  const resume = Boolean(v.resume);
+  const frames = n('frames', D.frames, 8, 4096, true);
+  const python = findPython();
+  if (!python) throw new InputError(PYTHON_HELP);
+  const { generateShards } = await import('./shards.js');
+  const frontEnd = NETWORKS[network].frontEnd;
+  const log = (l: string) => process.stderr.write(`melodyfilter: train: ${l}\n`);
+  const common = {
+    shardSize: D.shardSize, frames, warmupFrames: D.warmupFrames, frontEnd, fluidShare,
+    renders: n('renders', D.renders, 1, 1000, true), renderSeconds: 60, log,
+  };
+  const valDir = path.join(runDir, `val-${frontEnd}`);
+  const valShards = n('val-shards', D.valShards, 1, 10000, true);
+  if (!existsSync(valDir) || readdirSync(valDir).filter((f) => f.endsWith('.shard')).length < valShards) {
+    log(`making the validation set in ${valDir}`);
+    await generateShards({
+      ...common, renders: Math.min(common.renders, 10), outDir: valDir, seed: VAL_SEED, workers: 1, shards: valShards, keep: 0,
+    }).done;
+  }
+  // Given --data, the shards are made elsewhere (scripts/make-shards.ts): train on those alone.
+  let dataDir = v.data ? String(v.data) : '';
+  let gen: { stop(): void } | null = null;
+  if (!dataDir) {
+    // A resumed run gets new data: another seed for its workers, so their shards are not the ones
+    // the trainer has already read (it remembers them by name).
+    const dataSeed = resume ? seed * 1000 + (Math.floor(Date.now() / 1000) % 997) + 1 : seed;
+    dataDir = path.join(runDir, `data-${frontEnd}`);
+    mkdirSync(dataDir, { recursive: true });
+    gen = generateShards({ ...common, outDir: dataDir, seed: dataSeed, workers, shards: Infinity, keep: D.keep });
+    log(`${workers} data workers writing shards to ${dataDir} (seed ${dataSeed})`);
+  }
+  const args = [
+    trainerScript(), '--data', dataDir, '--val', valDir, '--run', runDir, '--out', outDir, '--name', name,
+    '--arch', network, '--seconds', String(seconds), '--batch', String(batch),
+    '--frames', String(frames), '--lr', String(learningRate), '--seed', String(seed),
+    '--pool', String(pool), '--reuse', String(D.reuse),
+    '--data-info', `lib/train/scenes.ts scene mix, data seed ${seed}, FluidR3 share ${fluidShare}`,
+  ];
+  if (steps !== undefined) args.push('--steps', String(steps));
+  if (units !== undefined) args.push('--units', String(units));
+  if (resume) args.push('--resume');
+  log(`${python} ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(python, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', (err) => { log(`cannot start ${python}: ${err.message}`); resolve(1); });
+    child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
   });
-  process.stderr.write(`melodyfilter: trained ${result.steps} steps, loss ${result.loss.toFixed(4)}, ` +
-    `frame accuracy ${result.accuracy.toFixed(4)}\n`);
+  gen?.stop();
+  if (code !== 0) throw new InputError(`trainer exited with status ${code} (see its output above)`);
+  log(`model written to ${outDir}`);
   return 0;
 }
 
 export const trainCommand: Subcommand = {
-  name: 'train', summary: 'train a model on generated melodies (TensorFlow.js)', options: OPTIONS, run,
+  name: 'train', summary: 'train a model on generated melodies (PyTorch; data made here)', options: OPTIONS, run,
 };

@@ -1,0 +1,48 @@
+// Data worker for the PyTorch trainer: makes examples of every scene kind and writes them as shards
+// (lib/train/shards.ts) until it has written its share or is stopped.
+import { parentPort, workerData } from 'node:worker_threads';
+import { unlinkSync } from 'node:fs';
+import path from 'node:path';
+import { makeRng } from '../synth/random.js';
+import { MODEL_RATE } from '../features.js';
+import { NEW_MODEL_WINDOW } from '../card.js';
+import { makeSpeech } from './sources.js';
+import { drawKind, makeKindExample, makeKindRenders, type KindExample } from './scenes.js';
+import { encodeShard, writeShard, type ShardWorkerSetup } from './shards.js';
+
+const s = workerData as ShardWorkerSetup;
+const log = (text: string) => parentPort!.postMessage({ type: 'log', text });
+// Seeds far apart per worker: one run's workers never share a random stream.
+const rng = makeRng(s.seed * 7919 + s.index * 104729 + 17);
+const started = Date.now();
+const speech = makeSpeech(rng, 40);
+const renders = makeKindRenders(rng, s.renders, s.renderSeconds);
+log(`${speech.length} speech clips, ${renders.length} FluidR3 renders in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+// New models' framing (card.ts): shards are for training new models.
+const card = { frontEnd: s.frontEnd, modelRate: MODEL_RATE, ...NEW_MODEL_WINDOW };
+const prefix = `s${s.seed}-w${s.index}-`;
+const written: string[] = [];
+let made = 0;
+for (let n = 0; n < s.shards; n++) {
+  const t0 = Date.now();
+  const batch: KindExample[] = [];
+  while (batch.length < s.shardSize) {
+    try {
+      const kind = drawKind(rng);
+      batch.push(makeKindExample(rng, kind, s.frames, s.warmupFrames, { fluidShare: s.fluidShare }, renders, speech, card));
+    } catch (err) {
+      // One bad draw must not stop the data: say so and make the next one.
+      log(`example failed, skipped: ${(err as Error).message}`);
+    }
+  }
+  made += batch.length;
+  const name = `${prefix}${String(n).padStart(6, '0')}`;
+  const featureSize = batch[0].features.length / s.frames;
+  writeShard(s.outDir, name, encodeShard(batch, { frames: s.frames, featureSize, frontEnd: s.frontEnd, seed: s.seed }));
+  written.push(name);
+  if (s.keep > 0 && written.length > s.keep) {
+    try { unlinkSync(path.join(s.outDir, `${written.shift()}.shard`)); } catch { /* the trainer may hold it; fine */ }
+  }
+  log(`shard ${name}: ${batch.length} examples, ${(batch.length / ((Date.now() - t0) / 1000)).toFixed(1)} examples/s`);
+}
+log(`done: ${made} examples`);

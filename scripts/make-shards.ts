@@ -1,0 +1,27 @@
+// Writes training shards for trainer/train.py without training:
+//   node dist/scripts/make-shards.js OUT_DIR [--seed N] [--workers N] [--shards N] [--shard-size N]
+//     [--keep N] [--front-end spectrum|raw] [--fluid-share X] [--renders N]
+// `melodyfilter train` runs the same generator beside the trainer; this is for making data ahead.
+import { parseArgs } from 'node:util';
+import { availableParallelism } from 'node:os';
+import { generateShards } from '../lib/train/shards.js';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    seed: { type: 'string', default: '1' }, workers: { type: 'string', default: String(availableParallelism()) },
+    shards: { type: 'string', default: 'Infinity' }, 'shard-size': { type: 'string', default: '64' },
+    keep: { type: 'string', default: '0' }, 'front-end': { type: 'string', default: 'spectrum' },
+    'fluid-share': { type: 'string', default: '0.4' }, renders: { type: 'string', default: '20' },
+    frames: { type: 'string', default: '128' }, warmup: { type: 'string', default: '48' },
+  },
+});
+if (!positionals[0]) { process.stderr.write('usage: make-shards.js OUT_DIR [--seed N] [--workers N] [--shards N] …\n'); process.exit(2); }
+const frontEnd = values['front-end'] === 'raw' ? 'raw' : 'spectrum';
+const { done } = generateShards({
+  outDir: positionals[0], seed: Number(values.seed), workers: Number(values.workers), shards: Number(values.shards),
+  shardSize: Number(values['shard-size']), keep: Number(values.keep), frames: Number(values.frames),
+  warmupFrames: Number(values.warmup), frontEnd, fluidShare: Number(values['fluid-share']), renders: Number(values.renders),
+  renderSeconds: 60, log: (l) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${l}\n`),
+});
+await done;

@@ -1,0 +1,156 @@
+// The PyTorch trainer's side of the house: scene kinds, shards, and (where /usr/bin/python3 has torch)
+// a tiny training run, resuming, and parity between PyTorch and the fast kernel / tfjs on the export.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { makeRng } from '../lib/synth/random.js';
+import { makeKindExample, type SceneKind } from '../lib/train/scenes.js';
+import { decodeShard, encodeShard, toFloat16, writeShard } from '../lib/train/shards.js';
+import { findPython } from '../lib/train/command.js';
+import { readWeightFile, FastClassifier } from '../lib/kernel.js';
+import { NUM_CLASSES, SILENCE, NEW_MODEL_WINDOW } from '../lib/card.js';
+import { loadModel, TfjsClassifier } from '../lib/model.js';
+import { useBackend } from '../lib/backend.js';
+import { MODEL_RATE } from '../lib/features.js';
+import { FRONT_ENDS, type FrontEndName } from '../lib/frontends.js';
+import { ROOT, runCli } from './helpers.js';
+
+// Several Python start-ups (torch loads in seconds) and scene renders: more than tap's default.
+t.setTimeout(900_000);
+const dir = mkdtempSync(path.join(tmpdir(), 'melodyfilter-trainer-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+const cardOf = (frontEnd: FrontEndName) => ({ frontEnd, modelRate: MODEL_RATE, ...NEW_MODEL_WINDOW });
+const example = (kind: SceneKind, seed: number, frames = 128, frontEnd: FrontEndName = 'spectrum') =>
+  makeKindExample(makeRng(seed), kind, frames, 48, { fluidShare: 0 }, [], [], cardOf(frontEnd));
+
+t.test('float16: exact where half is exact, rounded to nearest elsewhere', async (t) => {
+  const x = new Float32Array([0, 1, -2, 0.5, 65504, 1e-8, 1 / 3, 70000, -0.1]);
+  const h = new Uint16Array(x.length);
+  toFloat16(x, h);
+  t.same([...h.subarray(0, 5)], [0x0000, 0x3c00, 0xc000, 0x3800, 0x7bff]);
+  t.equal(h[5], 0, 'below the smallest subnormal: 0');
+  t.equal(h[6], 0x3555, '1/3 rounds to 0x3555');
+  t.equal(h[7], 0x7c00, 'overflow: infinity');
+  t.equal(h[8], 0xae66, '-0.1');
+});
+
+t.test('scene kinds: noise alone before the first note, long pauses, close repeats', async (t) => {
+  let leadInSilent = 0, pauseSilent = 0;
+  for (let s = 0; s < 4; s++) {
+    const lead = example('lead-in', 10 + s);
+    const first = lead.classes.findIndex((c) => c !== SILENCE);
+    // At least 0.3 s (19 frames) of noise alone from the stream's first window.
+    if (first === -1 || first >= 18) leadInSilent++;
+    const pause = example('pause', 20 + s);
+    let run = 0, best = 0;
+    for (const c of pause.classes) { run = c === SILENCE ? run + 1 : 0; best = Math.max(best, run); }
+    if (best >= 30) pauseSilent++;
+  }
+  t.equal(leadInSilent, 4, 'every lead-in starts with noise alone');
+  t.equal(pauseSilent, 4, 'every pause holds at least 30 frames (0.5 s) of noise alone');
+  const lead = example('lead-in', 3);
+  t.ok(lead.features.some((v) => v !== 0), 'the lead-in is not digital silence: noise is in it');
+});
+
+t.test('shards: what is written reads back (features to float16 precision)', async (t) => {
+  const exs = [example('plain', 1, 16), example('repeats', 2, 16)];
+  const bytes = encodeShard(exs, { frames: 16, featureSize: FRONT_ENDS.spectrum.size, frontEnd: 'spectrum', seed: 1 });
+  const back = decodeShard(bytes);
+  t.equal(back.header.count, 2);
+  t.same([...back.classes], [...exs[0].classes, ...exs[1].classes]);
+  t.same([...back.onsets], [...exs[0].onsets, ...exs[1].onsets]);
+  t.same([...back.kinds], [0, 4]);
+  let err = 0;
+  exs.forEach((ex, i) => ex.features.forEach((v, j) => { err = Math.max(err, Math.abs(v - back.features[i * ex.features.length + j])); }));
+  t.ok(err < 2e-3, `features within float16 precision (max error ${err})`);
+});
+
+t.test('melodyfilter train without PyTorch: one clear line, exit 1', async (t) => {
+  const r = await runCli(['train', '--steps', '1', '--run', path.join(dir, 'nope')], null, { env: { ...process.env, MELODYFILTER_PYTHON: '/bin/false' } });
+  t.equal(r.code, 1);
+  t.match(r.stderr, /^melodyfilter: melodyfilter train needs Python 3 with PyTorch and numpy .*apt-get install python3-torch/);
+  t.equal(r.stderr.trim().split('\n').length, 1);
+});
+
+const python = findPython();
+t.test('PyTorch trainer', { skip: python ? false : 'no Python with torch here (apt-get install python3-torch python3-numpy): trainer tests skipped' }, async (t) => {
+  const py = python!;
+  const trainPy = path.join(ROOT, 'trainer', 'train.py'), predictPy = path.join(ROOT, 'trainer', 'predict.py');
+  const shards = (name: string, frontEnd: FrontEndName, frames: number, n: number) => {
+    const out = path.join(dir, name);
+    const kinds: SceneKind[] = ['plain', 'lead-in', 'repeats', 'short'];
+    const exs = Array.from({ length: n }, (_, i) => makeKindExample(makeRng(100 + i), kinds[i % kinds.length], frames, 16, { fluidShare: 0 }, [], [], cardOf(frontEnd)));
+    writeShard(out, 'test', encodeShard(exs, { frames, featureSize: FRONT_ENDS[frontEnd].size, frontEnd, seed: 1 }));
+    return out;
+  };
+  const run = (args: string[]) => {
+    const r = spawnSync(py, [trainPy, ...args], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`train.py failed: ${r.stderr}${r.stdout}`);
+    return r.stdout;
+  };
+  const valLoss = (out: string) => Number(/validation loss ([\d.]+)/.exec(out.split('\n').filter((l) => l.includes('checkpoint')).pop() ?? '')?.[1]);
+  const spectrum = shards('spectrum', 'spectrum', 32, 16);
+  const tiny = ['--data', spectrum, '--val', spectrum, '--frames', '32', '--batch', '8', '--pool', '16', '--min-pool', '16',
+    '--embed-units', '24', '--units', '16', '--lr', '0.01', '--seconds', '600'];
+
+  await t.test('a tiny run trains, checkpoints, resumes; loss falls', async (t) => {
+    const runDir = path.join(dir, 'lstm');
+    const first = run([...tiny, '--run', runDir, '--steps', '1', '--arch', 'lstm']);
+    const more = run([...tiny, '--run', runDir, '--steps', '40', '--arch', 'lstm', '--resume']);
+    t.match(more, /resuming .* at step 1/);
+    t.ok(valLoss(more) < valLoss(first) - 0.5, `validation loss ${valLoss(first)} → ${valLoss(more)}`);
+    const { card } = await readWeightFile(path.join(runDir, 'model'));
+    t.equal((card.training as { steps: number }).steps, 40);
+    t.equal(card.network, 'lstm');
+  });
+
+  // Features of a scene the networks never saw, run from the stream's first frame.
+  const frames = 150;
+  const probe = async (src: string, features: Float32Array) => {
+    const fin = path.join(dir, 'probe.f32'), fout = path.join(dir, 'probe.out.f32');
+    writeFileSync(fin, Buffer.from(features.buffer, features.byteOffset, features.byteLength));
+    const r = spawnSync(py, [predictPy, src, fin, String(frames), fout], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`predict.py failed: ${r.stderr}`);
+    const out = new Float32Array(new Uint8Array(readFileSync(fout)).buffer);
+    return { probs: out.subarray(0, frames * NUM_CLASSES), onsets: out.subarray(frames * NUM_CLASSES) };
+  };
+  const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+
+  await t.test('the fast kernel computes what PyTorch computes: LSTM, and PyTorch\'s reset-after GRU', async (t) => {
+    run([...tiny, '--run', path.join(dir, 'gru'), '--steps', '5', '--arch', 'gru']);
+    const x = example('plain', 77, frames).features;
+    for (const arch of ['lstm', 'gru'] as const) {
+      const ref = await probe(path.join(dir, arch, 'checkpoint.pt'), x);
+      const k = new FastClassifier((await readWeightFile(path.join(dir, arch, 'model'))).weights, arch);
+      const probs = new Float32Array(frames * NUM_CLASSES), onsets = new Float32Array(frames);
+      await k.run(x.subarray(0, 70 * x.length / frames), 70, probs, onsets); // two calls: state carries over
+      await k.run(x.subarray(70 * x.length / frames), frames - 70, probs.subarray(70 * NUM_CLASSES), onsets.subarray(70));
+      t.ok(maxDiff(probs, ref.probs) < 1e-5, `${arch}: class probabilities agree (max difference ${maxDiff(probs, ref.probs)})`);
+      t.ok(maxDiff(onsets, ref.onsets) < 1e-5, `${arch}: onset probabilities agree (max difference ${maxDiff(onsets, ref.onsets)})`);
+      t.ok(maxDiff(ref.probs, new Float32Array(ref.probs.length).fill(1 / NUM_CLASSES)) > 0.01, `${arch}: the outputs are not uniform`);
+    }
+  });
+
+  await t.test('tfjs loads the exports (LSTM, MLP, raw-sample LSTM) and agrees with PyTorch; the GRU is refused', async (t) => {
+    await useBackend('cpu');
+    run([...tiny, '--run', path.join(dir, 'mlp'), '--steps', '3', '--arch', 'mlp']);
+    const raw = shards('raw', 'raw', 8, 8);
+    run(['--data', raw, '--frames', '8', '--batch', '2', '--pool', '8', '--min-pool', '8', '--embed-units', '8', '--units', '8',
+      '--run', path.join(dir, 'raw-lstm'), '--steps', '2', '--arch', 'raw-lstm', '--seconds', '600']);
+    for (const arch of ['lstm', 'mlp', 'raw-lstm'] as const) {
+      const x = example('plain', 78, frames, arch === 'raw-lstm' ? 'raw' : 'spectrum').features;
+      const ref = await probe(path.join(dir, arch, 'checkpoint.pt'), x);
+      const loaded = await loadModel(path.join(dir, arch, 'model'));
+      const c = new TfjsClassifier(loaded.model, arch);
+      const probs = new Float32Array(frames * NUM_CLASSES), onsets = new Float32Array(frames);
+      await c.run(x, frames, probs, onsets);
+      c.dispose();
+      t.ok(maxDiff(probs, ref.probs) < 1e-5, `${arch}: tfjs agrees with PyTorch (max difference ${maxDiff(probs, ref.probs)})`);
+      t.ok(maxDiff(onsets, ref.onsets) < 1e-5, `${arch}: onsets agree`);
+    }
+    await t.rejects(loadModel(path.join(dir, 'gru', 'model')), /reset_after/);
+  });
+});

@@ -1,0 +1,42 @@
+#!/usr/bin/python3
+"""Runs a network on features, for the parity test (test/trainer.test.ts) and for debugging:
+
+  /usr/bin/python3 trainer/predict.py (RUN/checkpoint.pt | MODEL_DIR) FEATURES.f32 FRAMES OUT.f32
+
+FEATURES.f32: FRAMES × featureSize float32 (little-endian), one stream from its first frame.
+OUT.f32: FRAMES × 89 class probabilities, then FRAMES onset probabilities.
+"""
+import os
+import sys
+
+os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nets import Net, is_window_model, load_tfjs  # noqa: E402
+
+
+def load(path):
+    if os.path.isdir(path):
+        return load_tfjs(path)[0]
+    ck = torch.load(path)
+    net = Net(ck['arch'], ck['info']['featureSize'], *ck['units'])
+    net.load_state_dict(ck['net'])
+    return net
+
+
+def main():
+    src, feats, frames, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    torch.set_num_threads(1)
+    net = load(src).eval()
+    x = torch.from_numpy(np.fromfile(feats, dtype='<f4').reshape(frames, -1))
+    with torch.no_grad():
+        logits, onset, _ = net(x if is_window_model(net.arch) else x[None])
+    probs = torch.softmax(logits.reshape(frames, -1).double(), -1).numpy()
+    onsets = torch.sigmoid(onset.reshape(frames).double()).numpy()
+    np.concatenate([probs.reshape(-1), onsets]).astype('<f4').tofile(out)
+
+
+if __name__ == '__main__':
+    main()

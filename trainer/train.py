@@ -1,0 +1,313 @@
+#!/usr/bin/python3
+"""melodyfilter's trainer: PyTorch on the CPU, fed shards that the TS data generator writes
+(lib/train/shards.ts), exported to the tfjs layers format that the CLI loads (trainer/nets.py).
+
+  /usr/bin/python3 trainer/train.py --data DATA_DIR --run RUN_DIR --out MODEL_DIR [--arch lstm] …
+
+`melodyfilter train` starts the data workers and this script together; run it by hand to train on
+shards made ahead (scripts/make-shards.ts). Python and PyTorch are needed only to train: Debian's
+`apt-get install python3-torch python3-numpy` (PyTorch 1.13) is enough.
+
+Why this shape: on one core a PyTorch step (16 sequences × 128 frames, forward, backward, Adam) is
+about 20× faster than tfjs on wasm, so examples, not steps, are now the scarce side: a pool of
+examples is refreshed from the shards as they appear, and each example is drawn a few times.
+"""
+import os
+
+# One BLAS thread: the data workers and the machine's other users have the other cores. (Set before
+# numpy and torch load OpenBLAS; Debian's python3-torch calls whatever libblas.so.3 points to, and the
+# reference BLAS that is its default is ~10× slower than OpenBLAS: install libopenblas0-pthread.)
+os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
+os.environ.setdefault('OMP_NUM_THREADS', '1')
+
+import argparse  # noqa: E402
+import glob
+import json
+import math
+import sys
+import threading
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nets import ARCH_UNITS, ARCHS, Net, export_tfjs, front_end_of, is_window_model, load_tfjs  # noqa: E402
+from shards import read_shard  # noqa: E402
+
+WINDOW_SAMPLES, HOP_SAMPLES, MODEL_RATE = 2048, 256, 16000  # lib/config.ts DEFAULTS, MODEL_RATE
+
+
+def log(msg):
+    print(f'{time.strftime("%H:%M:%S")} {msg}', flush=True)
+
+
+class Pool:
+    """Examples in memory (float16 features), refreshed from a shard directory by a thread: each new
+    shard replaces the oldest examples. Draws are uniform over the pool. Once the pool is full, a
+    shard is loaded only when the trainer has drawn `reuse` examples for each one loaded since, so
+    data made ahead is spread over the run instead of being read in and overwritten unseen; when the
+    generator falls behind, examples are simply drawn more often."""
+
+    def __init__(self, data_dir, capacity, frames, feature_size, rng, reuse):
+        self.data_dir, self.capacity, self.frames, self.fs = data_dir, capacity, frames, feature_size
+        self.feats = np.zeros((capacity, frames, feature_size), dtype=np.float16)
+        self.classes = np.zeros((capacity, frames), dtype=np.int64)
+        self.onsets = np.zeros((capacity, frames), dtype=np.float32)
+        self.size, self.next, self.loaded_examples = 0, 0, 0
+        self.drawn, self.drawn_at_full, self.loaded_at_full = 0, None, 0
+        self.reuse = reuse
+        self.seen = set()
+        self.lock = threading.Lock()
+        self.rng = rng
+        self.stop = False
+
+    def _unseen(self):
+        files = []
+        for f in glob.glob(os.path.join(self.data_dir, '*.shard')):
+            if f in self.seen:
+                continue
+            try:
+                files.append((os.path.getmtime(f), f))
+            except OSError:  # deleted by its worker meanwhile
+                pass
+        return [f for _, f in sorted(files)]
+
+    def _wanted(self):
+        if self.size < self.capacity:
+            return True
+        if self.drawn_at_full is None:
+            self.drawn_at_full, self.loaded_at_full = self.drawn, self.loaded_examples
+        return self.drawn - self.drawn_at_full >= self.reuse * (self.loaded_examples - self.loaded_at_full)
+
+    def scan(self):
+        """Load shards not loaded yet, oldest first, as far as wanted. Returns examples added."""
+        added = 0
+        for f in self._unseen():
+            if not self._wanted():
+                break
+            self.seen.add(f)
+            try:
+                header, x, c, o, _ = read_shard(f)
+            except (OSError, ValueError) as err:  # deleted under us, or half written by a dead worker
+                log(f'skipped shard {f}: {err}')
+                continue
+            if header['featureSize'] != self.fs or header['frames'] < self.frames:
+                raise SystemExit(f'shard {f} has {header["frames"]} frames × {header["featureSize"]} features; '
+                                 f'this run needs {self.frames} × {self.fs}')
+            n = len(x)
+            with self.lock:
+                for i in range(n):
+                    j = self.next
+                    self.feats[j], self.classes[j], self.onsets[j] = x[i, :self.frames], c[i, :self.frames], o[i, :self.frames]
+                    self.next = (j + 1) % self.capacity
+                    self.size = min(self.capacity, self.size + 1)
+            self.loaded_examples += n
+            added += n
+        return added
+
+    def start(self):
+        def loop():
+            while not self.stop:
+                self.scan()
+                time.sleep(1)
+        threading.Thread(target=loop, daemon=True).start()
+
+    def batch(self, n):
+        with self.lock:
+            idx = self.rng.integers(0, self.size, n)
+            self.drawn += n
+            return self.feats[idx].astype(np.float32), self.classes[idx], self.onsets[idx]
+
+
+def losses(net, x, classes, onsets):
+    """The TS trainer's loss: categorical cross-entropy of the class softmax plus binary cross-entropy
+    of the onset sigmoid, each a mean over frames. Returns (loss, class loss, accuracy)."""
+    if is_window_model(net.arch):
+        x, classes, onsets = x.reshape(-1, x.shape[-1]), classes.reshape(-1), onsets.reshape(-1)
+    logits, onset_logits, _ = net(x)
+    logits = logits.reshape(-1, logits.shape[-1])
+    ce = F.cross_entropy(logits, classes.reshape(-1))
+    bce = F.binary_cross_entropy_with_logits(onset_logits.reshape(-1), onsets.reshape(-1))
+    acc = (logits.argmax(-1) == classes.reshape(-1)).float().mean()
+    return ce + bce, ce, acc
+
+
+def validate(net, val, batch):
+    if val is None:
+        return None
+    x, c, o = val
+    net.eval()
+    tot, acc, n = 0.0, 0.0, 0
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            xb = torch.from_numpy(x[i:i + batch].astype(np.float32))
+            loss, _, a = losses(net, xb, torch.from_numpy(c[i:i + batch]), torch.from_numpy(o[i:i + batch]))
+            k = len(xb)
+            tot += loss.item() * k
+            acc += a.item() * k
+            n += k
+    net.train()
+    return {'loss': round(tot / n, 4), 'noteAccuracy': round(acc / n, 4), 'examples': n}
+
+
+def load_val(val_dir, frames, fs):
+    if not val_dir:
+        return None
+    xs, cs, os_ = [], [], []
+    for f in sorted(glob.glob(os.path.join(val_dir, '*.shard'))):
+        _, x, c, o, _ = read_shard(f)
+        xs.append(x[:, :frames])
+        cs.append(c[:, :frames].astype(np.int64))
+        os_.append(o[:, :frames])
+    if not xs:
+        raise SystemExit(f'no shards in validation directory {val_dir}')
+    x = np.concatenate(xs)
+    if x.shape[-1] != fs:
+        raise SystemExit(f'validation shards have {x.shape[-1]} features; this network takes {fs}')
+    return x, np.concatenate(cs), np.concatenate(os_)
+
+
+def lr_factor(frac):
+    """The TS trainer's schedule: full rate for 60% of the run, then 0.3×, then 0.1× after 85%."""
+    return 1.0 if frac < 0.6 else 0.3 if frac < 0.85 else 0.1
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('--data', required=True, help='shard directory (may still be filling)')
+    p.add_argument('--val', help='validation shard directory (held out: another seed)')
+    p.add_argument('--run', required=True, help='run directory: checkpoint.pt, model/ (latest export)')
+    p.add_argument('--out', help='model directory written at the end (default RUN/model)')
+    p.add_argument('--name', default='melody-lstm')
+    p.add_argument('--arch', default='lstm', choices=ARCHS)
+    p.add_argument('--embed-units', type=int)
+    p.add_argument('--units', type=int, help='recurrent (or second dense) layer width')
+    p.add_argument('--batch', type=int, default=16, help='sequences per step')
+    p.add_argument('--frames', type=int, default=128, help='frames per sequence (≤ the shards\')')
+    p.add_argument('--lr', type=float, default=2e-3)
+    p.add_argument('--clip', type=float, default=5.0, help='gradient norm limit (0: none)')
+    p.add_argument('--seconds', type=float, default=3600, help='wall-clock budget of the whole run')
+    p.add_argument('--steps', type=float, default=math.inf)
+    p.add_argument('--pool', type=int, default=8192, help='examples kept in memory')
+    p.add_argument('--min-pool', type=int, default=256, help='examples loaded before the first step')
+    p.add_argument('--reuse', type=float, default=1.5,
+                   help='once the pool is full, draws per example loaded before the next shard is read')
+    p.add_argument('--checkpoint-seconds', type=float, default=300)
+    p.add_argument('--seed', type=int, default=1)
+    p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--init', help='start from this model directory\'s weights (same network)')
+    p.add_argument('--resume', action='store_true', help='continue RUN/checkpoint.pt')
+    p.add_argument('--data-info', default='', help='how the shards were made (recorded in model.json)')
+    p.add_argument('--log-every', type=int, default=100)
+    a = p.parse_args(argv)
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    rng = np.random.default_rng(a.seed)
+    os.makedirs(a.run, exist_ok=True)
+    ckpt_path = os.path.join(a.run, 'checkpoint.pt')
+    embed, units = ARCH_UNITS[a.arch]
+    embed, units = a.embed_units or embed, a.units or units
+    fs = 1024 if a.arch == 'raw-lstm' else 393
+    state = {'step': 0, 'seconds': 0.0, 'examples_drawn': 0}
+    seen_before = set()
+    net = Net(a.arch, fs, embed, units)
+    opt = torch.optim.Adam(net.parameters(), lr=a.lr)
+    if a.resume and os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path)
+        if ck['arch'] != a.arch or ck['units'] != [embed, units]:
+            raise SystemExit(f'{ckpt_path} is a {ck["arch"]} {ck["units"]}, not {a.arch} {[embed, units]}')
+        net.load_state_dict(ck['net'])
+        opt.load_state_dict(ck['opt'])
+        state = ck['state']
+        seen_before = set(state.get('seen', []))
+        rng = np.random.default_rng(a.seed + state['step'])
+        log(f'resuming {ckpt_path} at step {state["step"]}, {state["seconds"]:.0f} s')
+    elif a.init:
+        init, _ = load_tfjs(a.init)
+        net.load_state_dict(init.state_dict())
+        log(f'initialised from {a.init}')
+    params = sum(p.numel() for p in net.parameters())
+    log(f'training {a.name} ({a.arch} {embed}→{units}, {params} parameters) batch {a.batch}×{a.frames}, '
+        f'lr {a.lr}, {a.seconds:.0f} s budget, {a.threads} thread(s), data {a.data}')
+
+    pool = Pool(a.data, a.pool, a.frames, fs, rng, a.reuse)
+    pool.seen |= seen_before  # a resumed run reads only shards it has not had
+    pool.scan()
+    while pool.size < min(a.min_pool, a.pool):
+        if seen_before and not pool._unseen():
+            # A resumed run whose data directory holds nothing new: read the old shards again
+            # rather than wait for shards that may never come.
+            log(f'no new shards in {a.data}: reading the ones read before again')
+            pool.seen -= seen_before
+            seen_before = set()
+        elif not pool._unseen():
+            log(f'waiting for shards in {a.data} ({pool.size} examples so far)')
+            time.sleep(10)
+        pool.scan()
+    pool.start()
+    val = load_val(a.val, a.frames, fs)
+
+    info_base = {'name': a.name, 'arch': a.arch, 'frontEnd': front_end_of(a.arch), 'windowSamples': WINDOW_SAMPLES,
+                 'hopSamples': HOP_SAMPLES, 'sampleRate': MODEL_RATE, 'featureSize': fs}
+
+    def save(ema_loss, ema_acc, final=False):
+        v = validate(net, val, 64 if not is_window_model(a.arch) else 8)
+        info = dict(info_base, training={
+            'trainer': f'trainer/train.py (PyTorch {torch.__version__})', 'steps': state['step'],
+            'seconds': round(state['seconds']), 'batchSize': a.batch, 'frames': a.frames, 'learningRate': a.lr,
+            'schedule': '1× to 60% of the run, 0.3× to 85%, then 0.1×', 'gradientClip': a.clip,
+            'loss': round(ema_loss, 4), 'noteAccuracy': round(ema_acc, 4), 'examplesDrawn': state['examples_drawn'],
+            'examplesLoaded': pool.loaded_examples + state.get('loaded_before', 0), 'pool': a.pool, 'seed': a.seed,
+            'data': a.data_info or a.data, **({'validation': v} if v else {})})
+        state['seen'] = sorted(pool.seen)
+        tmp = ckpt_path + '.tmp'
+        torch.save({'net': net.state_dict(), 'opt': opt.state_dict(), 'state': state, 'arch': a.arch,
+                    'units': [embed, units], 'info': info}, tmp)
+        os.replace(tmp, ckpt_path)
+        export_tfjs(net, os.path.join(a.run, 'model'), info)
+        if final and a.out:
+            export_tfjs(net, a.out, info)
+        log(f'checkpoint at step {state["step"]}' + (f': validation loss {v["loss"]} accuracy {v["noteAccuracy"]}' if v else ''))
+
+    started = time.time() - state['seconds']
+    last_ckpt = last_log = time.time()
+    steps_at_log = state['step']
+    ema_loss = ema_acc = float('nan')
+    while state['step'] < a.steps and time.time() - started < a.seconds:
+        frac = max((time.time() - started) / a.seconds, state['step'] / a.steps)
+        for g in opt.param_groups:
+            g['lr'] = a.lr * lr_factor(frac)
+        x, c, o = pool.batch(a.batch)
+        loss, ce, acc = losses(net, torch.from_numpy(x), torch.from_numpy(c), torch.from_numpy(o))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if a.clip > 0:
+            torch.nn.utils.clip_grad_norm_(net.parameters(), a.clip)
+        opt.step()
+        state['step'] += 1
+        state['examples_drawn'] += a.batch
+        state['seconds'] = time.time() - started
+        lv, av = loss.item(), acc.item()
+        ema_loss = lv if math.isnan(ema_loss) else 0.98 * ema_loss + 0.02 * lv
+        ema_acc = av if math.isnan(ema_acc) else 0.98 * ema_acc + 0.02 * av
+        if state['step'] % a.log_every == 0:
+            now = time.time()
+            rate = (state['step'] - steps_at_log) / (now - last_log)
+            reuse = state['examples_drawn'] / max(1, pool.loaded_examples)
+            log(f'step {state["step"]} loss {ema_loss:.4f} acc {ema_acc:.4f} lr {a.lr * lr_factor(frac):.2e} '
+                f'{rate:.2f} steps/s pool {pool.size} loaded {pool.loaded_examples} draws/example {reuse:.1f} '
+                f'{state["seconds"]:.0f}s')
+            last_log, steps_at_log = now, state['step']
+        if time.time() - last_ckpt > a.checkpoint_seconds:
+            save(ema_loss, ema_acc)
+            last_ckpt = time.time()
+    pool.stop = True
+    save(ema_loss, ema_acc, final=True)
+    log(f'done: {state["step"]} steps in {state["seconds"]:.0f} s; model in {a.out or os.path.join(a.run, "model")}')
+
+
+if __name__ == '__main__':
+    main()
