@@ -3,7 +3,7 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../lib/tf.js';
 import { buildModel, weightsOf, TfjsClassifier } from '../lib/model.js';
 import { FastClassifier, type KernelCell } from '../lib/kernel.js';
 import { NUM_CLASSES } from '../lib/card.js';
