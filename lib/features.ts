@@ -81,7 +81,8 @@ export class FeatureExtractor {
   constructor(readonly windowSamples: number) {
     this.fft = realFft(windowSamples);
     this.core = new FeatureCore(buildFilterbank(windowSamples), hannWindow(windowSamples), {
-      fftSize: windowSamples, binsPerSemitone: BINS_PER_SEMITONE, featureSize: FEATURE_SIZE, norm: powerNorm(windowSamples),
+      fftSize: windowSamples, binsPerSemitone: BINS_PER_SEMITONE, featureSize: FEATURE_SIZE,
+      norm: powerNorm(windowSamples),
       rangeDb: RANGE_DB, releaseDbPerFrame: RELEASE_DB_PER_FRAME, onsetRiseDb: ONSET_RISE_DB, floorDb: FLOOR_DB,
     });
   }

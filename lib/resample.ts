@@ -90,13 +90,16 @@ export class Resampler {
     const module = wasmModule('resample.wasm');
     if (!module) throw new Error('this Node.js lacks WebAssembly SIMD, which wasm/resample.wasm needs');
     this.memory = new WebAssembly.Memory({ initial: 1 });
-    this.wasm = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as ResampleExports;
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    this.wasm = instance.exports as unknown as ResampleExports;
     // Rows padded to a multiple of 4 taps with zero weights, for the SIMD loop.
     const taps4 = Math.ceil(this.taps / 4) * 4;
     const arena = new Arena(this.memory, this.wasm.heapBase());
     const tableAt = arena.floats(this.phases * taps4);
     const padded = new Float32Array(this.memory.buffer, tableAt, this.phases * taps4);
-    for (let ph = 0; ph < this.phases; ph++) padded.set(this.table.subarray(ph * this.taps, (ph + 1) * this.taps), ph * taps4);
+    for (let ph = 0; ph < this.phases; ph++) {
+      padded.set(this.table.subarray(ph * this.taps, (ph + 1) * this.taps), ph * taps4);
+    }
     this.wasm.init(tableAt, taps4, this.half, this.phases, this.exactPhases, this.step);
     this.regionsAt = arena.end;
     this.layout(4096);

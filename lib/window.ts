@@ -73,7 +73,9 @@ export class Windower {
 
   private each(s: WindowSpan, emit: (w: Window) => void): void {
     const { windowSamples: size, hopSamples: hop } = this.cfg;
-    for (let i = 0; i < s.count; i++) emit({ index: s.firstIndex + i, samples: s.samples.subarray(i * hop, i * hop + size) });
+    for (let i = 0; i < s.count; i++) {
+      emit({ index: s.firstIndex + i, samples: s.samples.subarray(i * hop, i * hop + size) });
+    }
   }
 
   private drop(): void {

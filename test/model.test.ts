@@ -9,35 +9,12 @@ import { NUM_CLASSES, newCard } from '../lib/card.js';
 import { useBackend } from '../lib/backend.js';
 import { FEATURE_SIZE } from '../lib/features.js';
 import { train } from '../lib/train/train.js';
-import { makeRng } from '../lib/synth/random.js';
+import { randomFeatures, runAll, maxDiff } from './fixtures/classifier-runs.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'melodyfilter-model-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const CARD = newCard('test', 'lstm');
 
-function randomFeatures(frames: number, seed: number): Float32Array {
-  const rng = makeRng(seed);
-  // Sparse and non-negative, like the real features.
-  return new Float32Array(frames * FEATURE_SIZE).map(() => (rng() < 0.3 ? rng() : 0));
-}
-
-async function runAll(c: { run: FastClassifier['run'] }, x: Float32Array, frames: number, chunks: number[]) {
-  const probs = new Float32Array(frames * NUM_CLASSES), onsets = new Float32Array(frames);
-  let at = 0;
-  for (const n of chunks) {
-    const p = new Float32Array(n * NUM_CLASSES), o = new Float32Array(n);
-    await c.run(x.subarray(at * FEATURE_SIZE, (at + n) * FEATURE_SIZE), n, p, o);
-    probs.set(p, at * NUM_CLASSES); onsets.set(o, at);
-    at += n;
-  }
-  return { probs, onsets };
-}
-
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 t.test('save and load keep weights and metadata', async (t) => {
   await useBackend('cpu');

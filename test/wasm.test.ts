@@ -3,7 +3,7 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../lib/tf.js';
 import { buildModel, weightsOf, TfjsClassifier } from '../lib/model.js';
 import { FastClassifier, type KernelCell } from '../lib/kernel.js';
 import { NUM_CLASSES } from '../lib/card.js';
@@ -17,32 +17,7 @@ import { Resampler } from '../lib/resample.js';
 import { decodeFrames } from '../lib/pcm.js';
 import { referenceResample } from './fixtures/reference-resample.js';
 import { makeRng } from '../lib/synth/random.js';
-
-function randomFeatures(frames: number, seed: number): Float32Array {
-  const rng = makeRng(seed);
-  return new Float32Array(frames * FEATURE_SIZE).map(() => (rng() < 0.3 ? rng() : 0));
-}
-
-type Runner = { run: FastClassifier['run'] };
-
-/** Runs `frames` frames through `c` in reads of the given sizes, as a stream would. */
-async function runAll(c: Runner, x: Float32Array, frames: number, reads: number[]) {
-  const probs = new Float32Array(frames * NUM_CLASSES), onsets = new Float32Array(frames);
-  let at = 0;
-  for (const n of reads) {
-    const p = new Float32Array(n * NUM_CLASSES), o = new Float32Array(n);
-    await c.run(x.subarray(at * FEATURE_SIZE, (at + n) * FEATURE_SIZE), n, p, o);
-    probs.set(p, at * NUM_CLASSES); onsets.set(o, at);
-    at += n;
-  }
-  return { probs, onsets };
-}
-
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
+import { randomFeatures, runAll, maxDiff } from './fixtures/classifier-runs.js';
 
 const relaxedAvailable = wasmModule('kernel-relaxed.wasm') !== null;
 

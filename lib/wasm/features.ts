@@ -57,14 +57,16 @@ export class FeatureCore {
       lo = Math.min(lo, bank.start[j]); hi = Math.max(hi, bank.start[j] + w.length - 1);
     });
     const w = arena.floats(2 * total), db = arena.floats(bins), prev = arena.floats(bins / c.binsPerSemitone);
-    const hannAt = arena.floats(c.fftSize), frameAt = arena.floats(c.fftSize), power = arena.floats(2 * (c.fftSize / 2 + 1));
+    const hannAt = arena.floats(c.fftSize), frameAt = arena.floats(c.fftSize);
+    const power = arena.floats(2 * (c.fftSize / 2 + 1));
     this.samplesAt = arena.floats(c.fftSize);
     this.specAt = arena.floats(c.fftSize);
     this.outAt = arena.floats(c.featureSize);
     const buf = this.memory.buffer;
     new Int32Array(buf, start, bins).set(bank.start);
     new Float32Array(buf, hannAt, c.fftSize).set(hann);
-    const lens = new Int32Array(buf, len, bins), ats = new Int32Array(buf, at, bins), ws = new Float64Array(buf, w, total);
+    const lens = new Int32Array(buf, len, bins), ats = new Int32Array(buf, at, bins);
+    const ws = new Float64Array(buf, w, total);
     for (let j = 0, o = 0; j < bins; j++) {
       const bw = bank.weights[j];
       lens[j] = bw.length; ats[j] = o; ws.set(bw, o);

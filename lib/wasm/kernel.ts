@@ -14,8 +14,10 @@ const pad = (n: number) => Math.ceil(n / PAD) * PAD;
 
 interface KernelExports {
   heapBase(): number;
-  gemm(x: number, ldx: number, frames: number, nIn: number, w: number, b: number, nOut: number, y: number, relu: boolean): void;
-  recur(lstm: boolean, xg: number, frames: number, u: number, hp: number, h: number, c: number, z: number, hs: number): void;
+  gemm(x: number, ldx: number, frames: number, nIn: number, w: number, b: number, nOut: number, y: number,
+    relu: boolean): void;
+  recur(lstm: boolean, xg: number, frames: number, u: number, hp: number, h: number, c: number, z: number,
+    hs: number): void;
   heads(logits: number, frames: number, ld: number, classes: number, probs: number, onsets: number): void;
 }
 
@@ -43,16 +45,20 @@ export function packWeights(weights: NamedWeights, cell: KernelCell): PackedWeig
   const F = shape.featureSize, E = shape.embedUnits, H = shape.hiddenUnits;
   const Ep = pad(E), Hp = pad(H), G = gates * Hp, Cp = pad(NUM_CLASSES + 1);
   const cellKernel = get(`${cell}/kernel`), noteKernel = get('note/kernel');
-  if (cellKernel.length !== E * gates * H || noteKernel.length !== H * NUM_CLASSES || get(`${cell}/bias`).length !== gates * H) {
+  const cellBias = get(`${cell}/bias`);
+  if (cellKernel.length !== E * gates * H || noteKernel.length !== H * NUM_CLASSES || cellBias.length !== gates * H) {
     throw new InputError('model weights have shapes this kernel does not know');
   }
   // Copy a rows × cols matrix into an outRows × outCols one, its columns in `blocks` blocks of
   // cols / blocks, block g starting at column g · blockStride.
-  const place = (src: Float32Array, rows: number, cols: number, outRows: number, outCols: number, blocks = 1, blockStride = 0) => {
+  const place = (src: Float32Array, rows: number, cols: number, outRows: number, outCols: number,
+    blocks = 1, blockStride = 0) => {
     const out = new Float32Array(outRows * outCols);
     const w = cols / blocks;
     for (let r = 0; r < rows; r++) {
-      for (let g = 0; g < blocks; g++) out.set(src.subarray(r * cols + g * w, r * cols + (g + 1) * w), r * outCols + g * blockStride);
+      for (let g = 0; g < blocks; g++) {
+        out.set(src.subarray(r * cols + g * w, r * cols + (g + 1) * w), r * outCols + g * blockStride);
+      }
     }
     return out;
   };
@@ -64,7 +70,7 @@ export function packWeights(weights: NamedWeights, cell: KernelCell): PackedWeig
   return {
     shape, lstm, F, Ep, Hp, G, Cp,
     embedW: place(get('embed/kernel'), F, E, F, Ep), embedB: place(get('embed/bias'), 1, E, 1, Ep),
-    cellW: place(cellKernel, E, gates * H, Ep, G, gates, Hp), cellB: place(get(`${cell}/bias`), 1, gates * H, 1, G, gates, Hp),
+    cellW: place(cellKernel, E, gates * H, Ep, G, gates, Hp), cellB: place(cellBias, 1, gates * H, 1, G, gates, Hp),
     cellU: place(get(`${cell}/recurrent_kernel`), H, gates * H, Hp, G, gates, Hp),
     headW, headB,
   };
@@ -84,10 +90,13 @@ export class WasmClassifier implements FrameClassifier {
   private readonly k: KernelExports;
   private readonly memory: WebAssembly.Memory;
   private readonly p: PackedWeights;
-  private readonly at: Record<'embedW' | 'embedB' | 'cellW' | 'cellB' | 'cellU' | 'headW' | 'headB' | 'h' | 'c' | 'z', number>;
+  private readonly at: Record<'embedW' | 'embedB' | 'cellW' | 'cellB' | 'cellU' | 'headW' | 'headB' | 'h' | 'c' | 'z',
+    number>;
   private readonly batchBase: number;
   private capacity = 0; // frames the batch buffers hold
-  private x = 0; private emb = 0; private xg = 0; private hs = 0; private logits = 0; private probs = 0; private onsets = 0;
+  // Byte offsets of the batch buffers.
+  private x = 0; private emb = 0; private xg = 0; private hs = 0;
+  private logits = 0; private probs = 0; private onsets = 0;
 
   constructor(packed: PackedWeights, opts: { relaxed?: boolean } = {}) {
     const { module, relaxed } = pickModule('kernel', opts.relaxed ?? true);
@@ -103,7 +112,8 @@ export class WasmClassifier implements FrameClassifier {
       return at;
     };
     this.at = {
-      embedW: place(packed.embedW), embedB: place(packed.embedB), cellW: place(packed.cellW), cellB: place(packed.cellB),
+      embedW: place(packed.embedW), embedB: place(packed.embedB),
+      cellW: place(packed.cellW), cellB: place(packed.cellB),
       cellU: place(packed.cellU), headW: place(packed.headW), headB: place(packed.headB),
       h: arena.floats(Hp), c: arena.floats(Hp), z: arena.floats(G + Hp), // fresh memory is zeroed: a fresh state
     };
