@@ -24,6 +24,8 @@ async function main(argv: string[]): Promise<number> {
   // `| head` closes stdout: stop quietly, like any Unix filter.
   process.stdout.on('error', (err) => { if (isEpipe(err)) process.exit(EXIT_OK); });
   try {
+    // The matcher reads notes, not PCM: its own flags, help and exit statuses (lib/match/command.ts).
+    if (argv[0] === 'match') return await (await import('../lib/match/command.js')).matchCommand(argv.slice(1));
     const inv: Invocation = parseArgv(argv);
     verbose = inv.cfg.verbose;
     if (inv.command === 'help') { process.stdout.write(HELP); return EXIT_OK; }

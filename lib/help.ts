@@ -9,6 +9,8 @@ Usage:
                      [--batch N] [--frames N] [--learning-rate X] [--renders N]
                      [--arch lstm|gru|mlp|raw-lstm] [--fluid-share X]
   melodyfilter eval [--set smoke|quick|full] [--seed N] [--json] [-m DIR]
+  melodyfilter match [--follow REF] [options] REF...   which tune the notes on stdin are, or how
+                     well one is played ('melodyfilter match --help')
 
 Input (raw PCM unless a WAV header is found, which then sets all three):
   -r, --rate HZ           sample rate, also sox's 16k or 44.1k (default ${DEFAULTS.sampleRate})

@@ -1,0 +1,271 @@
+// Practice: follow the played notes through one reference and say, per note, what happened: ok,
+// wrong (with the expected pitch), extra, missed, early or late. The alignment is the one of
+// align.ts run online, one column per played note, for every transposition at once (the player's
+// key is followed, not punished); a reference position 0 before the tune lets a performance open
+// with stray notes. Each note's verdict waits `lag` notes, until what comes next tells a wrong
+// note from an extra one or a skip; a restart (jump) is followed, not counted as a mistake.
+import { median } from './align.js';
+import { withDefaults, type Melody, type PlayedNote } from './melody.js';
+import { midiName } from '../notes.js';
+
+export interface FollowerOptions {
+  /** Notes a verdict waits for (default 2): 0 answers at once but cannot tell wrong from extra. */
+  lag?: number;
+  /** Onset error, ms, above which a right note is early or late (default 150); a long note gets
+   *  a fifth of its expected inter-onset time if that is more. */
+  timingToleranceMs?: number;
+  /** Transpositions tried, ± semitones (default 24). */
+  maxTranspose?: number;
+}
+
+export const FOLLOWER_DEFAULTS: Readonly<Required<FollowerOptions>> = Object.freeze({
+  lag: 2, timingToleranceMs: 150, maxTranspose: 24,
+});
+
+export type Verdict = 'ok' | 'wrong' | 'extra' | 'missed' | 'early' | 'late';
+
+export interface NoteVerdict {
+  event: 'note';
+  verdict: Verdict;
+  /** The played note (absent for missed). */
+  pitch?: number;
+  name?: string;
+  /** Onset in stream seconds: played, or for missed the time it was due. */
+  time: number;
+  /** 1-based reference note; for extra, the reference note it came after (0: before the first). */
+  position: number;
+  /** What the reference asked for, transposed to the key being played (not for extra). */
+  expected?: number;
+  expectedName?: string;
+  /** Played minus due onset, ms, once the tempo is known. */
+  timingMs?: number;
+}
+
+export interface JumpEvent {
+  event: 'jump';
+  /** Reference note the player was at, and the one they went to (1-based). */
+  from: number;
+  to: number;
+  time: number;
+}
+
+export interface FollowSummary {
+  event: 'summary';
+  ref: string;
+  /** Played notes, and reference notes reached. */
+  played: number;
+  counts: Record<Verdict, number>;
+  /** Reference notes reached that were played at the right pitch. */
+  right: number;
+  /** Mean absolute onset error of timed notes, ms. */
+  meanTimingMs: number | null;
+  transpose: number;
+  /** Played speed relative to the reference. */
+  tempo: number | null;
+  /** Passages with the most mistakes, worst first: 1-based reference notes from..to. */
+  trouble: { from: number; to: number; mistakes: number }[];
+}
+
+export type FollowEvent = NoteVerdict | JumpEvent;
+
+export interface Follower {
+  /** Add one played note (onset order); returns the verdicts now decided. */
+  push(note: PlayedNote): FollowEvent[];
+  /** End of input: the remaining verdicts. */
+  end(): FollowEvent[];
+  summary(): FollowSummary;
+  readonly reference: Melody;
+}
+
+/** Costs in "notes", as in align.ts but stricter: an octave slip is as wrong as any other, and
+ *  beginning mid-tune costs (practice usually starts at the top). Wrong (-1) must beat extra plus
+ *  missed (-1.8), and a skip of up to three notes must beat a jump. */
+const MATCH = 1, WRONG = -1, EXTRA = -1, MISSED = -0.8, JUMP = -3, START = -2;
+/** Per semitone of transposition at the start: of equally good keys, the nearest wins. */
+const KEY_PRIOR = -0.01;
+const NEG = -1e30;
+/** Reference notes per passage in the summary's trouble spots. */
+const TROUBLE_SPAN = 8;
+
+interface Hypothesis {
+  transpose: number;
+  a: Float64Array; e: Float64Array; // scores per position 0..m (0: before the tune)
+  na: Float64Array; ne: Float64Array;
+  backA: Int32Array; backE: Uint8Array; // ring of columns, (lag + 2) deep
+}
+
+export function createFollower(reference: Melody, options: FollowerOptions = {}): Follower {
+  const opts = withDefaults(FOLLOWER_DEFAULTS, options);
+  const m = reference.pitches.length, cols = m + 1, ring = opts.lag + 2;
+  const refPitch = (j: number) => reference.pitches[j - 1], refTime = (j: number) => reference.onsets[j - 1];
+  const hyps: Hypothesis[] = [];
+  for (let t = -opts.maxTranspose; t <= opts.maxTranspose; t++) {
+    hyps.push({
+      transpose: t, a: new Float64Array(cols), e: new Float64Array(cols), na: new Float64Array(cols), ne: new Float64Array(cols),
+      backA: new Int32Array(ring * cols), backE: new Uint8Array(ring * cols),
+    });
+  }
+  const played: PlayedNote[] = [];
+  let committed = 0; // notes with a verdict
+  let lastPos = 0; // reference position of the last committed aligned note
+  let transpose = 0;
+  const anchors: { t: number; tau: number }[] = []; // committed aligned notes since the last jump
+  const timing: number[] = [];
+  const counts: Record<Verdict, number> = { ok: 0, wrong: 0, extra: 0, missed: 0, early: 0, late: 0 };
+  const mistakesAt = new Map<number, number>(); // reference position → mistakes there
+  const slopes: number[] = [];
+
+  const step = (h: Hypothesis, i: number, p: number) => {
+    const row = (i % ring) * cols;
+    const { a, e, na, ne, backA, backE } = h;
+    const emit = (j: number) => (p - h.transpose === refPitch(j) ? MATCH : WRONG);
+    if (i === 0) {
+      const prior = KEY_PRIOR * Math.abs(h.transpose);
+      na[0] = NEG; ne[0] = EXTRA + prior; backE[row] = 2;
+      for (let j = 1; j < cols; j++) {
+        na[j] = emit(j) + (j > 1 ? START : 0) + prior; backA[row + j] = -1;
+        ne[j] = NEG; backE[row + j] = 2;
+      }
+    } else {
+      let best = NEG, bestAt = 0;
+      for (let k = 0; k < cols; k++) {
+        const v = a[k] >= e[k] ? a[k] : e[k];
+        if (v > best) { best = v; bestAt = k; }
+      }
+      const pv = (k: number) => (a[k] >= e[k] ? a[k] : e[k]);
+      const ps = (k: number) => (a[k] >= e[k] ? 0 : 1);
+      let skip = NEG, skipFrom = -1;
+      na[0] = NEG;
+      ne[0] = pv(0) + EXTRA; backE[row] = ps(0);
+      for (let j = 1; j < cols; j++) {
+        if (j >= 2) {
+          skip += MISSED;
+          const c = pv(j - 2) + MISSED;
+          if (c > skip) { skip = c; skipFrom = j - 2; }
+        }
+        let v = best + JUMP, from = bestAt;
+        if (pv(j - 1) >= v) { v = pv(j - 1); from = j - 1; }
+        if (skipFrom >= 0 && skip > v) { v = skip; from = skipFrom; }
+        na[j] = v + emit(j);
+        backA[row + j] = from * 2 + ps(from);
+        ne[j] = pv(j) + EXTRA; backE[row + j] = ps(j);
+      }
+    }
+    h.a = na; h.na = a; h.e = ne; h.ne = e;
+  };
+
+  /** States (position, extra?) of notes from..to under the best hypothesis, by tracing back. */
+  const trace = (from: number): { h: Hypothesis; states: { pos: number; extra: boolean }[] } => {
+    let h = hyps[0], score = NEG, pos = 0, state = 0;
+    for (const c of hyps) {
+      for (let j = 0; j < cols; j++) {
+        if (c.a[j] > score) { score = c.a[j]; h = c; pos = j; state = 0; }
+        if (c.e[j] > score) { score = c.e[j]; h = c; pos = j; state = 1; }
+      }
+    }
+    const states: { pos: number; extra: boolean }[] = [];
+    for (let i = played.length - 1; i >= from; i--) {
+      states.push({ pos, extra: state === 1 });
+      const row = (i % ring) * cols;
+      if (state === 0) { const b = h.backA[row + pos]; if (b < 0) break; pos = b >> 1; state = b & 1; }
+      else { const b = h.backE[row + pos]; if (b === 2) break; state = b; }
+    }
+    return { h, states: states.reverse() };
+  };
+
+  const tempoSlope = (): number | null => (slopes.length ? median(slopes.slice(-4)) : null);
+
+  /** Due onset of reference position j from the anchors, or null before there is a tempo. */
+  const due = (j: number): number | null => {
+    const s = tempoSlope();
+    if (s === null || anchors.length < 2) return null;
+    const last = anchors.slice(-3).map((x) => x.t + s * (refTime(j) - x.tau));
+    return median(last);
+  };
+
+  const mistake = (pos: number) => mistakesAt.set(pos, (mistakesAt.get(pos) ?? 0) + 1);
+
+  const commit = (i: number, st: { pos: number; extra: boolean }, t: number, out: FollowEvent[]) => {
+    const note = played[i];
+    transpose = t;
+    const base = { event: 'note' as const, pitch: note.pitch, name: midiName(note.pitch), time: note.start };
+    if (st.extra || st.pos === 0) {
+      counts.extra++; mistake(Math.max(1, lastPos));
+      out.push({ ...base, verdict: 'extra', position: lastPos });
+      return;
+    }
+    const j = st.pos;
+    const gap = j - lastPos - 1;
+    if (lastPos > 0 && (gap < 0 || gap * MISSED < JUMP)) {
+      out.push({ event: 'jump', from: lastPos, to: j, time: note.start });
+      anchors.length = 0;
+    } else if (lastPos > 0) {
+      for (let k = lastPos + 1; k < j; k++) {
+        const when = due(k);
+        counts.missed++; mistake(k);
+        out.push({ event: 'note', verdict: 'missed', time: round3(when ?? note.start), position: k,
+          expected: refPitch(k) + t, expectedName: midiName(refPitch(k) + t) });
+      }
+    }
+    const expected = refPitch(j) + t;
+    const when = due(j);
+    let verdict: Verdict = note.pitch === expected ? 'ok' : 'wrong';
+    const ev: NoteVerdict = { ...base, verdict, position: j, expected, expectedName: midiName(expected) };
+    if (when !== null) {
+      const dev = note.start - when;
+      const prev = anchors[anchors.length - 1];
+      const tol = Math.max(opts.timingToleranceMs / 1000, 0.2 * (tempoSlope() ?? 1) * (refTime(j) - prev.tau));
+      ev.timingMs = Math.round(dev * 1000);
+      timing.push(Math.abs(dev));
+      if (verdict === 'ok' && dev > tol) verdict = 'late';
+      if (verdict === 'ok' && dev < -tol) verdict = 'early';
+      ev.verdict = verdict;
+    }
+    counts[verdict]++;
+    if (verdict !== 'ok') mistake(j);
+    const prev = anchors[anchors.length - 1];
+    if (prev && refTime(j) > prev.tau && note.start > prev.t) slopes.push((note.start - prev.t) / (refTime(j) - prev.tau));
+    anchors.push({ t: note.start, tau: refTime(j) });
+    lastPos = j;
+    out.push(ev);
+  };
+
+  const commitUpTo = (upTo: number): FollowEvent[] => {
+    const out: FollowEvent[] = [];
+    if (upTo <= committed) return out;
+    const { h, states } = trace(committed);
+    for (let i = committed; i < upTo; i++) commit(i, states[i - committed], h.transpose, out);
+    committed = upTo;
+    return out;
+  };
+
+  return {
+    reference,
+    push(note: PlayedNote): FollowEvent[] {
+      const i = played.length;
+      played.push(note);
+      for (const h of hyps) step(h, i, note.pitch);
+      return commitUpTo(played.length - opts.lag);
+    },
+    end: () => commitUpTo(played.length),
+    summary(): FollowSummary {
+      const reached = counts.ok + counts.wrong + counts.missed + counts.early + counts.late;
+      const trouble = new Map<number, number>();
+      for (const [pos, n] of mistakesAt) {
+        const from = Math.floor((pos - 1) / TROUBLE_SPAN) * TROUBLE_SPAN + 1;
+        trouble.set(from, (trouble.get(from) ?? 0) + n);
+      }
+      const s = tempoSlope();
+      return {
+        event: 'summary', ref: reference.name, played: played.length, counts: { ...counts },
+        right: reached ? round3((counts.ok + counts.early + counts.late) / reached) : 0,
+        meanTimingMs: timing.length ? Math.round((timing.reduce((x, y) => x + y, 0) / timing.length) * 1000) : null,
+        transpose, tempo: s ? round3(1 / s) : null,
+        trouble: [...trouble.entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0]).slice(0, 3)
+          .map(([from, mistakes]) => ({ from, to: Math.min(m, from + TROUBLE_SPAN - 1), mistakes })),
+      };
+    },
+  };
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
