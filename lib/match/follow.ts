@@ -39,6 +39,9 @@ export interface NoteVerdict {
   expectedName?: string;
   /** Played minus due onset, ms, once the tempo is known. */
   timingMs?: number;
+  /** ok because a key sounded on through it: a repeat the transcriber may have merged, or a note
+   *  it may have split (no release between the two parts). */
+  held?: boolean;
 }
 
 export interface JumpEvent {
@@ -81,6 +84,18 @@ export interface Follower {
  *  beginning mid-tune costs (practice usually starts at the top). Wrong (-1) must beat extra plus
  *  missed (-1.8), and a skip of up to three notes must beat a jump. */
 const MATCH = 1, WRONG = -1, EXTRA = -1, MISSED = -0.8, JUMP = -3, START = -2;
+/** A wrong note is mostly a near key; one further off is as likely a stray (extra) note. */
+const NEAR_SEMITONES = 7, WRONG_FAR = -1.2;
+/** Notes of context before the first verdict: three notes fit many keys and places. */
+const START_CONTEXT = 4;
+/** Skips longer than this are jumps (4 × MISSED would cost more than JUMP anyway). */
+const MAX_SKIP = 3;
+/** Rhythm cost per squared octave of inter-onset error (twice or half the expected time: the cap). */
+const RHYTHM_WEIGHT = 2, RHYTHM_CAP = 1.5;
+/** A same-pitch note starting within this of the previous one's end was never released. */
+const NO_RELEASE_SECONDS = 0.02;
+/** A repeat counts as held through when the sounding note lasts this long past its due onset. */
+const HELD_MARGIN_SECONDS = 0.05;
 /** Per semitone of transposition at the start: of equally good keys, the nearest wins. */
 const KEY_PRIOR = -0.01;
 const NEG = -1e30;
@@ -96,7 +111,7 @@ interface Hypothesis {
 
 export function createFollower(reference: Melody, options: FollowerOptions = {}): Follower {
   const opts = withDefaults(FOLLOWER_DEFAULTS, options);
-  const m = reference.pitches.length, cols = m + 1, ring = opts.lag + 2;
+  const m = reference.pitches.length, cols = m + 1, ring = opts.lag + START_CONTEXT + 2;
   const refPitch = (j: number) => reference.pitches[j - 1], refTime = (j: number) => reference.onsets[j - 1];
   const hyps: Hypothesis[] = [];
   for (let t = -opts.maxTranspose; t <= opts.maxTranspose; t++) {
@@ -108,6 +123,7 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
   const played: PlayedNote[] = [];
   let committed = 0; // notes with a verdict
   let lastPos = 0; // reference position of the last committed aligned note
+  let lastNote: PlayedNote | null = null; // and that note
   let transpose = 0;
   const anchors: { t: number; tau: number }[] = []; // committed aligned notes since the last jump
   const timing: number[] = [];
@@ -115,10 +131,26 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
   const mistakesAt = new Map<number, number>(); // reference position → mistakes there
   const slopes: number[] = [];
 
-  const step = (h: Hypothesis, i: number, p: number) => {
+  /**
+   * One column of the alignment for played note i. `dt`: seconds since the previous played note;
+   * `slope`: played seconds per reference second so far (null before there is one): a step whose
+   * inter-onset time is far from the tempo costs up to RHYTHM_CAP, so a stray note between two
+   * right ones is read as extra, not as a skip, and a held-over repeat lands on the right note.
+   * `continues`: same pitch as the previous note with no release between, a key the transcriber
+   * may have split: where the reference has one note it costs nothing, as an extra it would.
+   */
+  const step = (h: Hypothesis, i: number, p: number, dt: number, slope: number | null, continues: boolean) => {
     const row = (i % ring) * cols;
     const { a, e, na, ne, backA, backE } = h;
-    const emit = (j: number) => (p - h.transpose === refPitch(j) ? MATCH : WRONG);
+    const emit = (j: number) => {
+      const d = p - h.transpose - refPitch(j);
+      return d === 0 ? MATCH : d > NEAR_SEMITONES || d < -NEAR_SEMITONES ? WRONG_FAR : WRONG;
+    };
+    const rhythm = (k: number, j: number) => {
+      if (slope === null || k < 1 || dt <= 0) return 0;
+      const d = Math.log2(dt / (slope * (refTime(j) - refTime(k))));
+      return Number.isFinite(d) ? -Math.min(RHYTHM_CAP, RHYTHM_WEIGHT * d * d) : 0;
+    };
     if (i === 0) {
       const prior = KEY_PRIOR * Math.abs(h.transpose);
       na[0] = NEG; ne[0] = EXTRA + prior; backE[row] = 2;
@@ -127,35 +159,36 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
         ne[j] = NEG; backE[row + j] = 2;
       }
     } else {
-      let best = NEG, bestAt = 0;
+      let best = NEG, bestAt = 0, bestState = 0;
       for (let k = 0; k < cols; k++) {
-        const v = a[k] >= e[k] ? a[k] : e[k];
-        if (v > best) { best = v; bestAt = k; }
+        if (a[k] > best) { best = a[k]; bestAt = k; bestState = 0; }
+        if (e[k] > best) { best = e[k]; bestAt = k; bestState = 1; }
       }
-      const pv = (k: number) => (a[k] >= e[k] ? a[k] : e[k]);
-      const ps = (k: number) => (a[k] >= e[k] ? 0 : 1);
-      let skip = NEG, skipFrom = -1;
       na[0] = NEG;
-      ne[0] = pv(0) + EXTRA; backE[row] = ps(0);
+      ne[0] = e[0] + EXTRA; backE[row] = 1;
       for (let j = 1; j < cols; j++) {
-        if (j >= 2) {
-          skip += MISSED;
-          const c = pv(j - 2) + MISSED;
-          if (c > skip) { skip = c; skipFrom = j - 2; }
+        // Jump (anywhere, no rhythm: a restart takes its own time), then next note and short skips,
+        // from an aligned note (with rhythm) or from an extra one (without: its time says nothing).
+        let v = best + JUMP, from = bestAt * 2 + bestState;
+        for (let k = j - 1; k >= 0 && k >= j - 1 - MAX_SKIP; k--) {
+          const miss = MISSED * (j - 1 - k);
+          const va = a[k] + miss + rhythm(k, j);
+          if (va > v) { v = va; from = k * 2; }
+          const ve = e[k] + miss;
+          if (ve > v) { v = ve; from = k * 2 + 1; }
         }
-        let v = best + JUMP, from = bestAt;
-        if (pv(j - 1) >= v) { v = pv(j - 1); from = j - 1; }
-        if (skipFrom >= 0 && skip > v) { v = skip; from = skipFrom; }
         na[j] = v + emit(j);
-        backA[row + j] = from * 2 + ps(from);
-        ne[j] = pv(j) + EXTRA; backE[row + j] = ps(j);
+        backA[row + j] = from;
+        // Extra after position j; a split key continues its note at no cost.
+        const viaE = e[j] + EXTRA, viaA = a[j] + (continues ? 0 : EXTRA);
+        if (viaA >= viaE) { ne[j] = viaA; backE[row + j] = continues ? 4 : 0; } else { ne[j] = viaE; backE[row + j] = 1; }
       }
     }
     h.a = na; h.na = a; h.e = ne; h.ne = e;
   };
 
   /** States (position, extra?) of notes from..to under the best hypothesis, by tracing back. */
-  const trace = (from: number): { h: Hypothesis; states: { pos: number; extra: boolean }[] } => {
+  const trace = (from: number): { h: Hypothesis; states: { pos: number; extra: boolean; held?: boolean }[] } => {
     let h = hyps[0], score = NEG, pos = 0, state = 0;
     for (const c of hyps) {
       for (let j = 0; j < cols; j++) {
@@ -163,12 +196,12 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
         if (c.e[j] > score) { score = c.e[j]; h = c; pos = j; state = 1; }
       }
     }
-    const states: { pos: number; extra: boolean }[] = [];
+    const states: { pos: number; extra: boolean; held?: boolean }[] = [];
     for (let i = played.length - 1; i >= from; i--) {
       states.push({ pos, extra: state === 1 });
       const row = (i % ring) * cols;
       if (state === 0) { const b = h.backA[row + pos]; if (b < 0) break; pos = b >> 1; state = b & 1; }
-      else { const b = h.backE[row + pos]; if (b === 2) break; state = b; }
+      else { const b = h.backE[row + pos]; if (b === 2) break; state = b === 4 ? 0 : b; if (b === 4) states[states.length - 1].held = true; }
     }
     return { h, states: states.reverse() };
   };
@@ -185,10 +218,16 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
 
   const mistake = (pos: number) => mistakesAt.set(pos, (mistakesAt.get(pos) ?? 0) + 1);
 
-  const commit = (i: number, st: { pos: number; extra: boolean }, t: number, out: FollowEvent[]) => {
+  const commit = (i: number, st: { pos: number; extra: boolean; held?: boolean }, t: number, out: FollowEvent[]) => {
     const note = played[i];
     transpose = t;
     const base = { event: 'note' as const, pitch: note.pitch, name: midiName(note.pitch), time: note.start };
+    if (st.held) {
+      // A key the transcriber split: the note at lastPos, still sounding.
+      counts.ok++;
+      out.push({ ...base, verdict: 'ok', position: lastPos, expected: note.pitch, expectedName: midiName(note.pitch), held: true });
+      return;
+    }
     if (st.extra || st.pos === 0) {
       counts.extra++; mistake(Math.max(1, lastPos));
       out.push({ ...base, verdict: 'extra', position: lastPos });
@@ -198,10 +237,21 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
     const gap = j - lastPos - 1;
     if (lastPos > 0 && (gap < 0 || gap * MISSED < JUMP)) {
       out.push({ event: 'jump', from: lastPos, to: j, time: note.start });
-      anchors.length = 0;
+      anchors.length = 0; lastNote = null;
     } else if (lastPos > 0) {
+      let repeatHeld = lastNote !== null;
       for (let k = lastPos + 1; k < j; k++) {
         const when = due(k);
+        // A repeat of the note before, which the played note sounded right through: the re-strike
+        // may have been played and not heard (the transcriber merges some repeats). Not a mistake.
+        repeatHeld = repeatHeld && refPitch(k) + t === lastNote!.pitch && when !== null && lastNote!.end !== undefined
+          && lastNote!.end >= when + HELD_MARGIN_SECONDS;
+        if (repeatHeld) {
+          counts.ok++;
+          out.push({ event: 'note', verdict: 'ok', pitch: lastNote!.pitch, name: midiName(lastNote!.pitch), time: round3(when!),
+            position: k, expected: refPitch(k) + t, expectedName: midiName(refPitch(k) + t), held: true });
+          continue;
+        }
         counts.missed++; mistake(k);
         out.push({ event: 'note', verdict: 'missed', time: round3(when ?? note.start), position: k,
           expected: refPitch(k) + t, expectedName: midiName(refPitch(k) + t) });
@@ -226,7 +276,7 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
     const prev = anchors[anchors.length - 1];
     if (prev && refTime(j) > prev.tau && note.start > prev.t) slopes.push((note.start - prev.t) / (refTime(j) - prev.tau));
     anchors.push({ t: note.start, tau: refTime(j) });
-    lastPos = j;
+    lastPos = j; lastNote = note;
     out.push(ev);
   };
 
@@ -244,8 +294,12 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
     push(note: PlayedNote): FollowEvent[] {
       const i = played.length;
       played.push(note);
-      for (const h of hyps) step(h, i, note.pitch);
-      return commitUpTo(played.length - opts.lag);
+      const prev = played[i - 1];
+      const dt = prev ? note.start - prev.start : 0;
+      const continues = prev !== undefined && prev.pitch === note.pitch && prev.end !== undefined && note.start - prev.end <= NO_RELEASE_SECONDS;
+      const slope = anchors.length >= 2 ? tempoSlope() : null;
+      for (const h of hyps) step(h, i, note.pitch, dt, slope, continues);
+      return played.length < opts.lag + START_CONTEXT ? [] : commitUpTo(played.length - opts.lag);
     },
     end: () => commitUpTo(played.length),
     summary(): FollowSummary {
