@@ -9,7 +9,7 @@ import {
   type FollowEvent, type Melody, type NoteVerdict, type PlayedNote,
 } from '../lib/index.js';
 import { parseTunes } from '../lib/match/notation.js';
-import { ROOT, jsonLines, runCli } from './helpers.js';
+import { ROOT, jsonLines, runCli, spawnCli } from './helpers.js';
 
 const TUNES = parseTunes(readFileSync(path.join(ROOT, 'examples/tunes.txt'), 'utf8'));
 const REFS: Melody[] = TUNES.map((tune) => melodyOf(tune.name, tune.notes));
@@ -255,6 +255,15 @@ t.test('CLI: identification lines, exit 0/1, bad input lines skipped with a warn
     t.equal(u.code, 2, args.join(' '));
     t.match(u.stderr, /^melodyfilter: /);
   }
+  // Live: each note is answered as it arrives, before input ends.
+  const live = spawnCli(['match', dir]);
+  let seen = '';
+  live.child.stdout.on('data', (d: Buffer) => { seen += d; });
+  for (const l of clean.slice(0, 6)) live.child.stdin.write(l + '\n');
+  for (let waited = 0; !seen.includes('silent-night') && waited < 30000; waited += 100) await new Promise((res) => setTimeout(res, 100));
+  t.match(seen, /"event":"match","rank":1,"ref":"[^"]*silent-night\.mid"/, 'a match line before the input ends');
+  live.child.stdin.end();
+  t.equal((await live.result).code, 0);
   const help = await runCli(['match', '--help'], null);
   t.equal(help.code, 0);
   t.match(help.stdout.toString(), /--follow REF/);

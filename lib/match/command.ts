@@ -116,8 +116,8 @@ export function parseMatchArgv(argv: string[]): MatchInvocation {
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 const line = (o: object) => JSON.stringify(o, (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? r3(v) : v)) + '\n';
 
-function matchLine(event: 'match' | 'result', r: MatchResult, rank?: number): string {
-  return line({ event, ...(rank ? { rank } : {}), ref: r.ref, score: r.score, transpose: r.transpose, tempo: r.tempo,
+function matchLine(event: 'match' | 'result', r: MatchResult, rank: number): string {
+  return line({ event, rank, ref: r.ref, score: r.score, transpose: r.transpose, tempo: r.tempo,
     position: r.position, ...(event === 'result' ? { notes: r.notes } : {}) });
 }
 
@@ -163,7 +163,7 @@ export async function matchCommand(argv: string[]): Promise<number> {
       const t0 = performance.now();
       const ranking = matcher.push(note);
       matchMs += performance.now() - t0; notes++;
-      if (!inv.final) for (const r of ranking) out(matchLine('match', r));
+      if (!inv.final) ranking.forEach((r, i) => out(matchLine('match', r, i + 1)));
     }
     const results = matcher.results();
     results.forEach((r, i) => out(matchLine('result', r, i + 1)));
