@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { parseArgv, type Invocation } from '../lib/args.js';
 import { HELP } from '../lib/help.js';
+import { parseSubcommand, subcommandHelp, subcommandNamed } from '../lib/commands.js';
 import { UsageError } from '../lib/config.js';
 import { loadEngine } from '../lib/transcriber.js';
 import { StopSignal, transcribeAll } from '../lib/cli.js';
@@ -16,7 +17,8 @@ function version(): string {
 }
 
 function isEpipe(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException)?.code === 'EPIPE' || (err as NodeJS.ErrnoException)?.code === 'ERR_STREAM_DESTROYED';
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED';
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -24,20 +26,23 @@ async function main(argv: string[]): Promise<number> {
   // `| head` closes stdout: stop quietly, like any Unix filter.
   process.stdout.on('error', (err) => { if (isEpipe(err)) process.exit(EXIT_OK); });
   try {
-    // The matcher reads notes, not PCM: its own flags, help and exit statuses (lib/match/command.ts).
-    if (argv[0] === 'match') return await (await import('../lib/match/command.js')).matchCommand(argv.slice(1));
+    const sub = subcommandNamed(argv[0]);
+    if (sub) {
+      const parsed = parseSubcommand(sub, argv.slice(1));
+      if (parsed.values.help) { process.stdout.write(subcommandHelp(sub)); return EXIT_OK; }
+      // `return await`: a bare returned promise would reject outside this try, as a stack trace.
+      return await sub.run(parsed);
+    }
     const inv: Invocation = parseArgv(argv);
     verbose = inv.cfg.verbose;
     if (inv.command === 'help') { process.stdout.write(HELP); return EXIT_OK; }
     if (inv.command === 'version') { process.stdout.write(`melodyfilter ${version()}\n`); return EXIT_OK; }
-    // `return await`: a bare returned promise would reject outside this try, as a stack trace.
-    if (inv.command === 'train') return await (await import('../lib/train/command.js')).trainCommand(inv);
-    if (inv.command === 'eval') return await (await import('../lib/eval/command.js')).evalCommand(inv);
     const stop = new StopSignal();
     // When stdin is a pipe, Ctrl-C reaches the producer too and its EOF ends the run with every
     // note written; a lone SIGINT still stops us after a grace period. SIGTERM stops at once. A
     // signal after we have begun stopping means the user has given up waiting: exit now.
-    const fromPipe = !process.stdin.isTTY && !inv.files.some((f) => f !== '-'); // or a redirected file: EOF comes soon too
+    // Or a redirected file: EOF comes soon too.
+    const fromPipe = !process.stdin.isTTY && !inv.files.some((f) => f !== '-');
     let graceStarted = false;
     const onSignal = (signal: NodeJS.Signals) => {
       if (stop.stopped || (signal === 'SIGINT' && graceStarted)) {
@@ -55,7 +60,8 @@ async function main(argv: string[]): Promise<number> {
     process.on('SIGTERM', onSignal);
     const engine = await loadEngine(inv.cfg);
     if (verbose) {
-      process.stderr.write(`melodyfilter: backend ${engine.backend}, kernel ${inv.cfg.kernel}, model ${engine.info.name} (${inv.cfg.modelDir})\n`);
+      const model = `${engine.card.name} (${inv.cfg.modelDir})`;
+      process.stderr.write(`melodyfilter: backend ${engine.backend}, kernel ${inv.cfg.kernel}, model ${model}\n`);
     }
     await transcribeAll(inv, engine, stop);
     return EXIT_OK;

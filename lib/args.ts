@@ -1,12 +1,13 @@
-// Command-line flags → Config. sox/ffmpeg names where they exist (-r, -c, -e, -b).
-import { parseArgs } from 'node:util';
-import { DEFAULTS, MODEL_RATE, UsageError, resolveConfig, type Config, type Encoding } from './config.js';
+// The transcribe command's flags → Config. sox/ffmpeg names where they exist (-r, -c, -e, -b).
+// The option table below is the only list of them: parsing and --help (help.ts) both read it.
+import { BACKENDS, DEFAULTS, UsageError, resolveConfig, type Config, type Encoding } from './config.js';
+import { DECODER_DEFAULTS } from './card.js';
 import { parseNoteName } from './notes.js';
-
-export type Command = 'transcribe' | 'train' | 'eval' | 'help' | 'version';
+import { numberOption as num, parseOptions, type OptionTable, type ParsedValues } from './options.js';
+import { WRITERS } from './writers/registry.js';
 
 export interface Invocation {
-  command: Command;
+  command: 'transcribe' | 'help' | 'version';
   cfg: Config;
   /** Input files; '-' or none means stdin. */
   files: string[];
@@ -15,59 +16,109 @@ export interface Invocation {
   explicit: Set<'sampleRate' | 'channels' | 'encoding'>;
   progress: boolean | null; // null: automatic (a file of known size, stderr a terminal)
   csvHeader: boolean;
-  /** Raw flags, for the train/eval subcommands. */
-  rest: Record<string, string | boolean | undefined>;
 }
 
-const OPTIONS = {
-  rate: { type: 'string', short: 'r' },
-  channels: { type: 'string', short: 'c' },
-  encoding: { type: 'string', short: 'e' },
-  bits: { type: 'string', short: 'b' },
-  endian: { type: 'string' },
-  output: { type: 'string', short: 'o' },
-  events: { type: 'boolean' },
-  window: { type: 'string' },
-  hop: { type: 'string' },
-  model: { type: 'string', short: 'm' },
-  backend: { type: 'string' },
-  kernel: { type: 'string' },
-  'min-note': { type: 'string' },
-  threshold: { type: 'string', short: 't' },
-  'onset-threshold': { type: 'string' },
-  range: { type: 'string' },
-  tempo: { type: 'string' },
-  program: { type: 'string' },
-  'midi-channel': { type: 'string' },
-  'out-dir': { type: 'string', short: 'd' },
-  'csv-header': { type: 'boolean' },
-  progress: { type: 'boolean' },
-  'no-progress': { type: 'boolean' },
-  verbose: { type: 'boolean', short: 'v' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'V' },
-  // train / eval
-  seconds: { type: 'string' },
-  steps: { type: 'string' },
-  seed: { type: 'string' },
-  name: { type: 'string' },
-  resume: { type: 'boolean' },
-  workers: { type: 'string' },
-  set: { type: 'string' },
-  batch: { type: 'string' },
-  frames: { type: 'string' },
-  'learning-rate': { type: 'string' },
-  renders: { type: 'string' },
-  arch: { type: 'string' },
-  'fluid-share': { type: 'string' },
-  json: { type: 'boolean' },
-} as const;
+/** Choosing and running the model: transcribe and eval take these. */
+export const ENGINE_OPTIONS: OptionTable = {
+  model: {
+    type: 'string', short: 'm', value: 'DIR', section: 'Recognition',
+    help: 'model directory (default: the shipped models/melody-gru)',
+  },
+  kernel: {
+    type: 'string', value: 'K', section: 'Recognition',
+    help: 'fast (default): the network in plain typed arrays, weights read from\n' +
+      'the tfjs model files; tfjs: TensorFlow.js runs it',
+  },
+  backend: {
+    type: 'string', value: 'B', section: 'Recognition',
+    help: `with --kernel tfjs (implied): ${BACKENDS.join(' ')} (default auto:\n` +
+      'tfjs-node if installed, else wasm, else cpu)',
+  },
+};
 
-function num(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got ${JSON.stringify(v)}`);
-  return n;
+const INPUT = 'Input (raw PCM unless a WAV header is found, which then sets all three)';
+const OUTPUT = 'Output';
+const formats = Object.values(WRITERS)
+  .map((w) => `${w.name}${w.name === DEFAULTS.output ? ' (default)' : ''}: ${w.summary}`);
+
+export const TRANSCRIBE_OPTIONS: OptionTable = {
+  rate: {
+    type: 'string', short: 'r', value: 'HZ', section: INPUT,
+    help: `sample rate, also sox's 16k or 44.1k (default ${DEFAULTS.sampleRate})`,
+  },
+  channels: {
+    type: 'string', short: 'c', value: 'N', section: INPUT,
+    help: `interleaved channels, mixed down (default ${DEFAULTS.channels})`,
+  },
+  encoding: {
+    type: 'string', short: 'e', value: 'ENC', section: INPUT,
+    help: `s16le s24le s32le f32le u8 s16be, or sox's signed/unsigned/float\n(default ${DEFAULTS.encoding})`,
+  },
+  bits: { type: 'string', short: 'b', value: 'N', help: 'with sox-style -e: 8, 16, 24 or 32', section: INPUT },
+  endian: { type: 'string', value: 'E', help: 'little (default) or big', section: INPUT },
+  output: { type: 'string', short: 'o', value: 'FMT', help: formats.join('\n'), section: OUTPUT },
+  events: { type: 'boolean', help: 'JSON lines of note-on/note-off as soon as known (live use)', section: OUTPUT },
+  'out-dir': {
+    type: 'string', short: 'd', value: 'DIR', section: OUTPUT,
+    help: 'one output file per input file (name.mid, name.jsonl, ...)',
+  },
+  'csv-header': { type: 'boolean', help: 'first CSV line: onset,offset,pitch', section: OUTPUT },
+  tempo: {
+    type: 'string', value: 'BPM', section: OUTPUT,
+    help: `MIDI tempo (default ${DEFAULTS.tempo}); note times stay exact in seconds`,
+  },
+  program: {
+    type: 'string', value: 'N', section: OUTPUT,
+    help: `MIDI program 0-127 (default ${DEFAULTS.program}, acoustic grand)`,
+  },
+  'midi-channel': {
+    type: 'string', value: 'N', section: OUTPUT,
+    help: `MIDI channel 1-16 (default ${DEFAULTS.midiChannel})`,
+  },
+  ...ENGINE_OPTIONS,
+  threshold: {
+    type: 'string', short: 't', value: 'P', section: 'Recognition',
+    help: `key probability to start a note, 0.01-0.99 (default: the model's, ${DECODER_DEFAULTS.threshold})`,
+  },
+  'onset-threshold': {
+    type: 'string', value: 'P', section: 'Recognition',
+    help: 'onset probability that splits a sounding key in two ' +
+      `(default: the model's, ${DECODER_DEFAULTS.onsetThreshold})`,
+  },
+  'min-note': {
+    type: 'string', value: 'MS', section: 'Recognition',
+    help: `drop notes shorter than MS (default ${DEFAULTS.minNoteMs})`,
+  },
+  range: {
+    type: 'string', value: 'LOW-HIGH', section: 'Recognition',
+    help: 'only report notes in this range, e.g. C3-C6 or 48-84 (default A0-C8)',
+  },
+  progress: {
+    type: 'boolean', section: 'Other',
+    help: 'progress bar on stderr (default: for files, when stderr is a terminal)',
+  },
+  'no-progress': { type: 'boolean', help: 'no progress bar', section: 'Other' },
+  verbose: {
+    type: 'boolean', short: 'v', section: 'Other',
+    help: 'backend, model and formats on stderr; stack traces on errors',
+  },
+  help: { type: 'boolean', short: 'h', help: 'this text', section: 'Other' },
+  version: { type: 'boolean', short: 'V', help: 'version', section: 'Other' },
+};
+
+/** --model, --backend and --kernel as Config fields. Asking for a tfjs backend means asking tfjs to
+ *  run the network, unless --kernel says otherwise. */
+export function engineOptions(v: ParsedValues): Pick<Config, 'modelDir' | 'backend' | 'kernel'> {
+  const { modelDir, backend, kernel } = resolveConfig(engineFlags(v));
+  return { modelDir, backend, kernel };
+}
+
+function engineFlags(v: ParsedValues): Partial<Config> {
+  return {
+    modelDir: v.model as string | undefined,
+    backend: v.backend as Config['backend'] | undefined,
+    kernel: (v.kernel ?? (v.backend !== undefined ? 'tfjs' : undefined)) as Config['kernel'] | undefined,
+  };
 }
 
 /** sox writes rates as `16k` or `44.1k`: the same number, in thousands. */
@@ -80,21 +131,31 @@ function kiloSuffix(v: string | undefined): string | undefined {
 function encodingOf(e: string | undefined, bits: string | undefined, endian: string | undefined): Encoding | undefined {
   if (e === undefined && bits === undefined && endian === undefined) return undefined;
   const b = bits === undefined ? undefined : Number(bits);
-  if (bits !== undefined && ![8, 16, 24, 32].includes(b!)) throw new UsageError(`--bits must be 8, 16, 24 or 32, got ${bits}`);
-  if (endian !== undefined && !['little', 'big'].includes(endian)) throw new UsageError(`--endian must be little or big, got ${endian}`);
+  if (bits !== undefined && ![8, 16, 24, 32].includes(b!)) {
+    throw new UsageError(`--bits must be 8, 16, 24 or 32, got ${bits}`);
+  }
+  if (endian !== undefined && !['little', 'big'].includes(endian)) {
+    throw new UsageError(`--endian must be little or big, got ${endian}`);
+  }
   const kind = e ?? (b === 8 ? 'unsigned' : 'signed');
   const direct = ['s16le', 's24le', 's32le', 'f32le', 'u8', 's16be'];
   if (direct.includes(kind)) {
-    if (b !== undefined && Number(kind.replace(/\D/g, '')) !== b) throw new UsageError(`--encoding ${kind} contradicts --bits ${b}`);
+    if (b !== undefined && Number(kind.replace(/\D/g, '')) !== b) {
+      throw new UsageError(`--encoding ${kind} contradicts --bits ${b}`);
+    }
     const named = kind.endsWith('be') ? 'big' : 'little';
-    if (endian !== undefined && kind !== 'u8' && endian !== named) throw new UsageError(`--encoding ${kind} contradicts --endian ${endian}`);
+    if (endian !== undefined && kind !== 'u8' && endian !== named) {
+      throw new UsageError(`--encoding ${kind} contradicts --endian ${endian}`);
+    }
     return kind as Encoding;
   }
   const big = endian === 'big';
   if (kind === 'signed' || kind === 'signed-integer') {
     const bb = b ?? 16;
     if (big && bb !== 16) throw new UsageError(`big-endian input is supported for 16-bit only, got ${bb}`);
-    if (bb === 8) throw new UsageError('8-bit signed input is not supported (8-bit audio is unsigned: -e unsigned -b 8)');
+    if (bb === 8) {
+      throw new UsageError('8-bit signed input is not supported (8-bit audio is unsigned: -e unsigned -b 8)');
+    }
     return (big ? 's16be' : `s${bb}le`) as Encoding;
   }
   if (kind === 'unsigned' || kind === 'unsigned-integer') {
@@ -105,67 +166,29 @@ function encodingOf(e: string | undefined, bits: string | undefined, endian: str
     if ((b ?? 32) !== 32 || big) throw new UsageError('float input is supported as 32-bit little-endian only');
     return 'f32le';
   }
-  throw new UsageError(`--encoding must be one of ${direct.join(', ')} (or sox's signed/unsigned/float with -b), got ${kind}`);
-}
-
-/** "2048" samples or "128ms" at MODEL_RATE. */
-function samplesOf(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const m = /^(\d+(?:\.\d+)?)(ms)?$/.exec(v.trim());
-  if (!m) throw new UsageError(`--${name} must be samples (2048) or milliseconds (128ms), got ${JSON.stringify(v)}`);
-  return m[2] ? Math.round((Number(m[1]) * MODEL_RATE) / 1000) : Number(m[1]);
+  throw new UsageError(
+    `--encoding must be one of ${direct.join(', ')} (or sox's signed/unsigned/float with -b), got ${kind}`);
 }
 
 function rangeOf(v: string | undefined): { lowMidi?: number; highMidi?: number } {
   if (v === undefined) return {};
   const m = /^([^-]+)-([^-]+)$/.exec(v.trim());
   const lo = m ? parseNoteName(m[1]) : NaN, hi = m ? parseNoteName(m[2]) : NaN;
-  if (!Number.isInteger(lo) || !Number.isInteger(hi)) throw new UsageError(`--range must be LOW-HIGH as note names or MIDI numbers (C3-C6, 48-84), got ${JSON.stringify(v)}`);
-  if (lo < 21 || hi > 108 || lo > hi) throw new UsageError(`--range must lie within A0-C8 (21-108) with LOW <= HIGH, got ${v}`);
+  if (!Number.isInteger(lo) || !Number.isInteger(hi)) {
+    throw new UsageError(
+      `--range must be LOW-HIGH as note names or MIDI numbers (C3-C6, 48-84), got ${JSON.stringify(v)}`);
+  }
+  if (lo < 21 || hi > 108 || lo > hi) {
+    throw new UsageError(`--range must lie within A0-C8 (21-108) with LOW <= HIGH, got ${v}`);
+  }
   return { lowMidi: lo, highMidi: hi };
 }
 
-const SHORT_TO_LONG = new Map<string, string>(Object.entries(OPTIONS).flatMap(([long, o]) => ('short' in o ? [[o.short, long] as const] : [])));
-
-/** `--rate -5`: a negative number after a flag that takes a value is that value, so the range checks
- *  can say what is wrong with it. parseArgs would only call it ambiguous. */
-function joinNegativeValues(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') { out.push(...argv.slice(i)); break; }
-    const long = a.startsWith('--') ? a.slice(2) : /^-[A-Za-z]$/.test(a) ? SHORT_TO_LONG.get(a[1]) : undefined;
-    const takesValue = long !== undefined && (OPTIONS as Record<string, { type: string }>)[long]?.type === 'string';
-    if (takesValue && /^-\.?\d/.test(argv[i + 1] ?? '')) out.push(`--${long}=${argv[++i]}`);
-    else out.push(a);
-  }
-  return out;
-}
-
-/** parseArgs' errors, made one short line: "unknown option --bogus", not a paragraph on '--'. */
-function parseArgsMessage(err: NodeJS.ErrnoException): string {
-  const first = err.message.split('\n')[0].replace(/^TypeError \[\w+\]: /, '');
-  const option = /^(?:Unknown option|Option) '([^']+)'/.exec(first)?.[1];
-  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `unknown option ${option}`;
-  if (/argument is ambiguous/.test(first) && option) {
-    const long = option.startsWith('--') ? option : `--${SHORT_TO_LONG.get(option[1]) ?? option.slice(1)}`;
-    return `${option} needs a value (write ${long}=VALUE for one that starts with '-')`;
-  }
-  const missing = /^Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/.exec(first);
-  if (missing) return `${missing[1]} needs a value`;
-  return first;
-}
-
+/** The transcribe command's arguments (subcommands: commands.ts). */
 export function parseArgv(argv: string[]): Invocation {
-  let command: Command = 'transcribe';
-  if (argv[0] === 'train' || argv[0] === 'eval') { command = argv[0]; argv = argv.slice(1); }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError(parseArgsMessage(err as NodeJS.ErrnoException));
-  }
-  const v = parsed.values;
+  let command: Invocation['command'] = 'transcribe';
+  const parsed = parseOptions(TRANSCRIBE_OPTIONS, argv);
+  const v = parsed.values as Record<string, string | undefined> & Record<string, boolean | undefined>;
   if (v.help) command = 'help';
   else if (v.version) command = 'version';
   const explicit = new Set<'sampleRate' | 'channels' | 'encoding'>();
@@ -179,12 +202,7 @@ export function parseArgv(argv: string[]): Invocation {
     encoding: encodingOf(v.encoding, v.bits, v.endian),
     output,
     events: v.events,
-    windowSamples: samplesOf('window', v.window),
-    hopSamples: samplesOf('hop', v.hop),
-    modelDir: v.model,
-    backend: v.backend as Config['backend'] | undefined,
-    // Asking for a tfjs backend means asking tfjs to run the network, unless --kernel says otherwise.
-    kernel: (v.kernel ?? (v.backend !== undefined ? 'tfjs' : undefined)) as Config['kernel'] | undefined,
+    ...engineFlags(v),
     minNoteMs: num('min-note', v['min-note']),
     threshold: num('threshold', v.threshold),
     onsetThreshold: num('onset-threshold', v['onset-threshold']),
@@ -194,22 +212,19 @@ export function parseArgv(argv: string[]): Invocation {
     midiChannel: num('midi-channel', v['midi-channel']),
     verbose: v.verbose,
   });
-  if (cfg.events && cfg.output !== 'jsonl') throw new UsageError(`--events writes JSON lines; it cannot be combined with --output ${cfg.output}`);
+  if (cfg.events && cfg.output !== 'jsonl') {
+    throw new UsageError(`--events writes JSON lines; it cannot be combined with --output ${cfg.output}`);
+  }
   const files = parsed.positionals;
   const outDir = v['out-dir'] ?? null;
   // One MIDI file, picture or CSV table per input: several on stdout would not parse as one.
-  if (command === 'transcribe' && files.length > 1 && (cfg.output === 'midi' || cfg.output === 'svg' || cfg.output === 'csv') && !outDir) {
-    throw new UsageError(`--output ${cfg.output} with ${files.length} input files needs --out-dir DIR (one file per input)`);
-  }
-  if (command !== 'transcribe' && command !== 'help' && command !== 'version' && files.length) {
-    throw new UsageError(`${command} takes no file arguments, got ${files[0]}`);
+  if (command === 'transcribe' && files.length > 1 && WRITERS[cfg.output].onePerInput && !outDir) {
+    throw new UsageError(
+      `--output ${cfg.output} with ${files.length} input files needs --out-dir DIR (one file per input)`);
   }
   return {
     command, cfg, files, outDir, explicit,
     progress: v['no-progress'] ? false : v.progress ? true : null,
     csvHeader: Boolean(v['csv-header']),
-    rest: v as Record<string, string | boolean | undefined>,
   };
 }
-
-export { DEFAULTS };

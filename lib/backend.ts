@@ -16,7 +16,8 @@ function loadTfjsNode(): boolean {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'MODULE_NOT_FOUND' && e.message.includes("'@tensorflow/tfjs-node'")) return false;
-    throw new InputError(`@tensorflow/tfjs-node is installed but does not load (${e.message.split('\n')[0]}); try --backend wasm`);
+    const why = e.message.split('\n')[0];
+    throw new InputError(`@tensorflow/tfjs-node is installed but does not load (${why}); try --backend wasm`);
   }
 }
 
@@ -30,7 +31,9 @@ export async function useBackend(wanted: Backend): Promise<string> {
   for (const name of order) {
     if (name === 'node') {
       if (!loadTfjsNode()) {
-        if (wanted === 'node') throw new InputError('--backend node needs @tensorflow/tfjs-node, which is not installed');
+        if (wanted === 'node') {
+          throw new InputError('--backend node needs @tensorflow/tfjs-node, which is not installed');
+        }
         continue;
       }
       if (await tf.setBackend('tensorflow')) return 'tensorflow';

@@ -1,19 +1,27 @@
 // Stream stage: feature batches → class and onset probabilities, state carried across batches.
-import type { FrameBatch } from './features.js';
-import { NUM_CLASSES, type FrameClassifier } from './kernel.js';
+import type { FrameBatch } from './frontends.js';
+import { NUM_CLASSES } from './card.js';
+import type { FrameClassifier } from './kernel.js';
 
 export interface ScoredBatch extends FrameBatch {
   probs: Float32Array; // count × NUM_CLASSES
   onsets: Float32Array; // count
 }
 
-export function classify(classifier: FrameClassifier) {
+/** One classifier per stream, made when the stream starts and disposed when it ends or fails: the
+ *  tfjs path holds a stateful copy of the model per stream. */
+export function classify(newClassifier: () => FrameClassifier) {
   return async function* (src: AsyncIterable<FrameBatch>): AsyncGenerator<ScoredBatch> {
-    for await (const b of src) {
-      const probs = new Float32Array(b.count * NUM_CLASSES);
-      const onsets = new Float32Array(b.count);
-      await classifier.run(b.features, b.count, probs, onsets);
-      yield { ...b, probs, onsets };
+    const classifier = newClassifier();
+    try {
+      for await (const b of src) {
+        const probs = new Float32Array(b.count * NUM_CLASSES);
+        const onsets = new Float32Array(b.count);
+        await classifier.run(b.features, b.count, probs, onsets);
+        yield { ...b, probs, onsets };
+      }
+    } finally {
+      classifier.dispose();
     }
   };
 }

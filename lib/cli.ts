@@ -5,16 +5,14 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
-import { InputError, MODEL_RATE, UsageError, type Config } from './config.js';
+import { InputError, UsageError, type Config } from './config.js';
 import { noteStages, type Engine } from './transcriber.js';
-import { newDecodeReport } from './pcm.js';
-import { jsonlWriter } from './writers/jsonl.js';
-import { csvWriter } from './writers/csv.js';
-import { midiWriter } from './writers/midi.js';
-import { svgWriter } from './writers/svg.js';
+import { FormatMismatchError, newDecodeReport } from './pcm.js';
+import { WRITERS } from './writers/registry.js';
 import type { Invocation } from './args.js';
 
-const EXTENSIONS: Record<Config['output'], string> = { jsonl: '.jsonl', midi: '.mid', csv: '.csv', svg: '.svg' };
+/** The CLI's flag for each input format field the decoder checks against a WAV header. */
+const FORMAT_FLAGS = { sampleRate: '--rate', channels: '--channels', encoding: '--encoding' } as const;
 
 export function warn(message: string): void {
   process.stderr.write(`melodyfilter: warning: ${message}\n`);
@@ -55,17 +53,17 @@ export class StopSignal {
   }
 }
 
-function writerFor(cfg: Config, inv: Invocation, file: string | undefined) {
-  switch (cfg.output) {
-    case 'midi': return midiWriter(cfg);
-    case 'csv': return csvWriter({ header: inv.csvHeader });
-    case 'svg': return svgWriter(file ? `melodyfilter: ${path.basename(file)}` : 'melodyfilter');
-    default: return jsonlWriter(file);
-  }
+/** A decoder error in the words of the flags the user typed. */
+function inFlagWords(err: unknown): unknown {
+  if (!(err instanceof FormatMismatchError)) return err;
+  const unit = err.field === 'sampleRate' ? ' Hz' : err.field === 'channels' ? ' channels' : '';
+  return new UsageError(`${FORMAT_FLAGS[err.field]} ${err.given} contradicts the WAV header's ${err.header}${unit}`);
 }
 
 /** Transcribe one input into `sink`. `file` undefined or '-' is stdin. */
-export async function transcribeInput(inv: Invocation, engine: Engine, file: string | undefined, sink: Writable, stop: StopSignal, tagFile: boolean): Promise<void> {
+export async function transcribeInput(
+  inv: Invocation, engine: Engine, file: string | undefined, sink: Writable, stop: StopSignal, tagFile: boolean,
+): Promise<void> {
   const { cfg } = inv;
   const isStdin = file === undefined || file === '-';
   let input: Readable;
@@ -80,9 +78,12 @@ export async function transcribeInput(inv: Invocation, engine: Engine, file: str
   const [decode, toModelRate, win, feats, cls, notes] = noteStages(cfg, engine, report, inv.explicit);
   let bar: cliProgress.SingleBar | null = null;
   // Automatic only when the notes go somewhere else: a bar redrawn between notes on one terminal garbles both.
-  const wantBar = inv.progress ?? (!isStdin && size > 0 && process.stderr.isTTY === true && !(sink === process.stdout && process.stdout.isTTY));
+  const notesOnTerminal = sink === process.stdout && process.stdout.isTTY;
+  const wantBar = inv.progress ?? (!isStdin && size > 0 && process.stderr.isTTY === true && !notesOnTerminal);
   if (wantBar && size > 0) {
-    bar = new cliProgress.SingleBar({ format: `${path.basename(file!)} |{bar}| {percentage}% {value}/{total} bytes`, stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+    const format = `${path.basename(file!)} |{bar}| {percentage}% {value}/{total} bytes`;
+    const options = { format, stream: process.stderr, clearOnComplete: true };
+    bar = new cliProgress.SingleBar(options, cliProgress.Presets.shades_classic);
     bar.start(size, 0);
     let read = 0;
     input.on('data', (c: Buffer) => { read += c.length; bar!.update(read); });
@@ -92,32 +93,40 @@ export async function transcribeInput(inv: Invocation, engine: Engine, file: str
     // pipeline's typings stop at a handful of stages; the stages themselves are typed above.
     await (pipeline as (...streams: unknown[]) => Promise<void>)(
       stop.wrap(input), decode, toModelRate, win, feats, cls, notes,
-      writerFor(cfg, inv, tagFile ? file : undefined),
+      WRITERS[cfg.output].make({ cfg, csvHeader: inv.csvHeader, file: tagFile ? file : undefined }),
       sink,
       { end: sink !== process.stdout },
     );
   } catch (err) {
     if (err instanceof InputError && !isStdin) throw new InputError(`${label}: ${err.message}`);
-    throw err;
+    throw inFlagWords(err);
   } finally {
     bar?.stop();
   }
   if (cfg.verbose && report.format) {
     const f = report.format;
-    process.stderr.write(`melodyfilter: ${label}: ${report.wav ? 'WAV' : 'raw'} ${f.encoding} ${f.channels} ch ${f.sampleRate} Hz → ${MODEL_RATE} Hz mono\n`);
+    const to = engine.card.modelRate;
+    const from = `${report.wav ? 'WAV' : 'raw'} ${f.encoding} ${f.channels} ch ${f.sampleRate} Hz`;
+    process.stderr.write(`melodyfilter: ${label}: ${from} → ${to} Hz mono\n`);
   }
   const where = isStdin ? 'input' : label;
-  if (report.wav && report.expectedDataBytes !== null && report.dataBytesRead < report.expectedDataBytes && !stop.stopped) {
-    warn(`${where}: WAV data ended after ${report.dataBytesRead} of ${report.expectedDataBytes} bytes (truncated file?); transcribed what was there`);
+  const expected = report.expectedDataBytes;
+  if (report.wav && expected !== null && report.dataBytesRead < expected && !stop.stopped) {
+    warn(`${where}: WAV data ended after ${report.dataBytesRead} of ${expected} bytes (truncated file?); ` +
+      'transcribed what was there');
   }
-  if (report.trailingBytes) warn(`${where} ended with ${report.trailingBytes} byte(s), less than one sample frame; ignored them`);
-  if (report.nonFiniteSamples) warn(`${where} had ${report.nonFiniteSamples} NaN or infinite sample(s); read them as silence`);
+  if (report.trailingBytes) {
+    warn(`${where} ended with ${report.trailingBytes} byte(s), less than one sample frame; ignored them`);
+  }
+  if (report.nonFiniteSamples) {
+    warn(`${where} had ${report.nonFiniteSamples} NaN or infinite sample(s); read them as silence`);
+  }
 }
 
 /** Output file for `file` in `outDir`. */
 export function outputPath(outDir: string, file: string, output: Config['output']): string {
   const base = file === '-' ? 'stdin' : path.basename(file).replace(/\.[^.]*$/, '');
-  return path.join(outDir, base + EXTENSIONS[output]);
+  return path.join(outDir, base + WRITERS[output].extension);
 }
 
 /** `mkdir -p` that fails instead of spinning: Node's recursive mkdir loops forever where mkdir gives
@@ -129,7 +138,9 @@ async function makeDirectory(dir: string): Promise<void> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EEXIST' && statSync(dir).isDirectory()) return;
-    if (e.code === 'EEXIST') throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR' });
+    if (e.code === 'EEXIST') {
+      throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR' });
+    }
     const parent = path.dirname(dir);
     if (e.code !== 'ENOENT' || parent === dir) throw e;
     await makeDirectory(parent);
@@ -158,7 +169,9 @@ export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopS
     const targets = new Map<string, string>();
     for (const file of files) {
       const target = outputPath(inv.outDir, file, inv.cfg.output);
-      if (targets.has(target)) throw new UsageError(`${targets.get(target)} and ${file} would both be written to ${target}`);
+      if (targets.has(target)) {
+        throw new UsageError(`${targets.get(target)} and ${file} would both be written to ${target}`);
+      }
       targets.set(target, file);
     }
     await makeDirectory(inv.outDir).catch((err: NodeJS.ErrnoException) => {
@@ -175,7 +188,10 @@ export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopS
         if (file !== '-') checkReadable(file);
         const target = outputPath(inv.outDir, file, inv.cfg.output);
         const out = createWriteStream(target);
-        await new Promise<void>((resolve, reject) => { out.once('open', () => resolve()); out.once('error', (e) => reject(new InputError(`cannot write ${target}: ${reason(e)}`))); });
+        await new Promise<void>((resolve, reject) => {
+          out.once('open', () => resolve());
+          out.once('error', (e) => reject(new InputError(`cannot write ${target}: ${reason(e)}`)));
+        });
         try {
           await transcribeInput(inv, engine, file, out, stop, false);
         } catch (err) {
@@ -203,6 +219,7 @@ function checkReadable(file: string): number {
     return st.size;
   } catch (err) {
     if (err instanceof InputError) throw err;
-    throw new InputError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : reason(err as NodeJS.ErrnoException)}`);
+    const e = err as NodeJS.ErrnoException;
+    throw new InputError(`cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : reason(e)}`);
   }
 }

@@ -5,7 +5,10 @@
 // the key. Subtracting a running peak makes the features the same at any input gain, and the
 // per-semitone rise since the previous frame marks a re-struck key even when its pitch is unchanged.
 import FFT from 'fft.js';
-import { MODEL_RATE } from './config.js';
+
+/** Rate the features and the model work at: 16 kHz keeps every piano fundamental (C8 = 4186 Hz)
+ *  and its second partial while costing a third of 44.1 kHz. A model card must say this rate. */
+export const MODEL_RATE = 16000;
 
 export const LOWEST_MIDI = 21; // A0, the lowest piano key
 export const TOP_MIDI = 118; // highest semitone whose bins stay under 8 kHz (Nyquist at MODEL_RATE)
@@ -18,8 +21,9 @@ export const LEVEL_FEATURE = SPECTRUM_BINS + SEMITONES;
 /** dB span mapped onto 0..1 below the running peak: quieter than this is silence to the model. */
 const RANGE_DB = 80;
 /** Peak follower release, dB per frame (at 16 ms hops ≈ 9 dB/s): slower than most piano decays, so a
- *  long note's fading is visible, fast enough to forget a loud chord within ten seconds. */
-const RELEASE_DB_PER_FRAME = 0.15;
+ *  long note's fading is visible, fast enough to forget a loud chord within ten seconds.
+ *  The raw front end (raw.ts) releases its peak as fast. */
+export const RELEASE_DB_PER_FRAME = 0.15;
 /** Rise in dB over one hop that counts as a full onset (1.0). */
 export const ONSET_RISE_DB = 20;
 const FLOOR_DB = -110; // power of one LSB of 16-bit audio is about -100 dB here: below is digital silence
@@ -119,7 +123,8 @@ export class FeatureExtractor {
     const floor = this.peakDb - RANGE_DB;
     // Centred per frame: what matters is a bin's height above its neighbours, not the noise floor's
     // level; inputs with a large common offset also train much more slowly (measured with
-    // scripts/exp-mlp.ts at commit 31d6393: an MLP's loss after 150 steps fell from 2.7 to 1.0). The mean itself is kept as one feature.
+    // scripts/exp-mlp.ts at commit 31d6393: an MLP's loss after 150 steps fell from 2.7 to 1.0).
+    // The mean itself is kept as one feature.
     let mean = 0;
     for (let j = 0; j < SPECTRUM_BINS; j++) {
       const x = (db[j] - floor) / RANGE_DB;
@@ -142,74 +147,4 @@ export class FeatureExtractor {
     }
     this.first = false;
   }
-}
-
-import { referenceOffset, type WindowBatch } from './window.js';
-
-/** Windows turned into features: `count` × FEATURE_SIZE, plus each window's level in dBFS. */
-export interface FrameBatch {
-  firstIndex: number;
-  count: number;
-  features: Float32Array;
-  levelsDb: Float32Array;
-  endSeconds?: number;
-}
-
-/** What a model hears: our log-frequency spectrum ('spectrum', the default), or the window's raw
- *  samples ('raw': the write-up's own input, kept for the model comparison). */
-export type FrontEnd = 'spectrum' | 'raw';
-
-/** Raw samples a 'raw' model sees per window: 64 ms at 16 kHz, centred on the window's reference
- *  point (3/4 into a 2048-sample window) and long enough to hold two periods of A0. */
-export const RAW_SAMPLES = 1024;
-/** Running-peak release of the raw front end, per frame: the same ~9 dB/s as the spectrum's. */
-const RAW_RELEASE = Math.pow(10, -RELEASE_DB_PER_FRAME / 20);
-
-/**
- * The write-up's input: amplitudes as they are, divided by a running peak so that one model serves
- * any input gain (the write-up's recordings all had one gain; ours range over 46 dB).
- */
-export class RawExtractor {
-  private peak = 1e-4;
-  levelDb = -Infinity;
-  constructor(readonly windowSamples: number) {
-    if (windowSamples < RAW_SAMPLES) throw new Error(`raw front end needs windows of at least ${RAW_SAMPLES} samples`);
-  }
-
-  compute(samples: Float32Array, out: Float32Array, outOffset = 0): void {
-    const n = this.windowSamples;
-    const from = Math.min(n - RAW_SAMPLES, Math.max(0, referenceOffset(n) - RAW_SAMPLES / 2));
-    let energy = 0, max = 0;
-    for (let i = 0; i < n; i++) energy += samples[i] * samples[i];
-    for (let i = 0; i < RAW_SAMPLES; i++) max = Math.max(max, Math.abs(samples[from + i]));
-    this.levelDb = 10 * Math.log10(energy / n + 1e-12);
-    this.peak = Math.max(max, this.peak * RAW_RELEASE, 1e-4);
-    const g = 1 / this.peak;
-    for (let i = 0; i < RAW_SAMPLES; i++) out[outOffset + i] = samples[from + i] * g;
-  }
-}
-
-export function featureSizeOf(frontEnd: FrontEnd): number {
-  return frontEnd === 'raw' ? RAW_SAMPLES : FEATURE_SIZE;
-}
-
-export function makeExtractor(frontEnd: FrontEnd, windowSamples: number): FeatureExtractor | RawExtractor {
-  return frontEnd === 'raw' ? new RawExtractor(windowSamples) : new FeatureExtractor(windowSamples);
-}
-
-/** Stream stage: window batches → feature batches. One extractor per stream (it carries the peak). */
-export function features(cfg: { windowSamples: number }, frontEnd: FrontEnd = 'spectrum') {
-  const size = featureSizeOf(frontEnd);
-  return async function* (src: AsyncIterable<WindowBatch>): AsyncGenerator<FrameBatch> {
-    const fx = makeExtractor(frontEnd, cfg.windowSamples);
-    for await (const b of src) {
-      const feats = new Float32Array(b.count * size);
-      const levels = new Float32Array(b.count);
-      for (let i = 0; i < b.count; i++) {
-        fx.compute(b.samples.subarray(i * cfg.windowSamples, (i + 1) * cfg.windowSamples), feats, i * size);
-        levels[i] = fx.levelDb;
-      }
-      yield { firstIndex: b.firstIndex, count: b.count, features: feats, levelsDb: levels, endSeconds: b.endSeconds };
-    }
-  };
 }

@@ -1,8 +1,14 @@
 // Public API of melodyfilter.
-export { createTranscriber, transcribe, loadEngine, noteStages, type TranscriberOptions, type Engine } from './transcriber.js';
-export { DEFAULTS, MODEL_RATE, resolveConfig, UsageError, InputError, type Config, type Encoding, type OutputFormat } from './config.js';
-export { midiName, parseNoteName, type Note, type NoteEvent } from './notes.js';
-export { buildMidi } from './writers/midi.js';
+export {
+  createTranscriber, transcribe, loadEngine, noteStages, type TranscriberOptions, type Engine,
+} from './transcriber.js';
+export {
+  DEFAULTS, resolveConfig, UsageError, InputError, type Config, type Encoding, type OutputFormat,
+} from './config.js';
+export { MODEL_RATE } from './features.js';
+export { DECODER_DEFAULTS, type ModelCard, type DecoderSettings } from './card.js';
+export { midiName, parseNoteName, type Note, type NoteEvent, type NoteOutput } from './notes.js';
+export { buildMidi } from './midi-file.js';
 export { renderSvg } from './writers/svg.js';
 export { createMatcher, MATCHER_DEFAULTS, type Matcher, type MatcherOptions, type MatchResult } from './match/identify.js';
 export { createFollower, FOLLOWER_DEFAULTS, type Follower, type FollowerOptions, type FollowEvent, type NoteVerdict, type JumpEvent, type FollowSummary, type Verdict } from './match/follow.js';

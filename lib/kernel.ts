@@ -1,49 +1,18 @@
 // The classifier without TensorFlow.js: reads the tfjs layers-format files (model.json +
-// weights.bin, the source of truth written by training) and runs Dense → LSTM → heads as plain loops
-// over Float32Arrays. Loading tfjs costs a second or more at start-up and its per-call overhead
+// weights.bin, the source of truth written by training) and runs Dense → GRU or LSTM → heads as
+// plain loops over Float32Arrays. Loading tfjs costs a second or more at start-up and its per-call overhead
 // dominates window-by-window streaming; this does neither.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from './config.js';
-import type { FrontEnd } from './features.js';
+import { NUM_CLASSES, readCard, type ModelCard, type StoredCard } from './card.js';
+import type { ModelShape } from './networks.js';
 
-export const NUM_CLASSES = 89; // class 0: silence or noise; class k: MIDI 20 + k (A0 = 21 … C8 = 108)
-export const SILENCE = 0;
-export const CLASS_MIDI_OFFSET = 20;
-
-/** Networks melodyfilter can train and run. The fast kernel runs 'lstm' and 'gru'; the window models
- *  exist for the model comparison (README) and run in TensorFlow.js. */
-export const ARCHS = ['lstm', 'gru', 'mlp', 'raw-lstm'] as const;
-export type Arch = (typeof ARCHS)[number];
-
-/** Layer sizes. What the two widths mean depends on `arch`: lstm and gru: Dense(embedUnits) →
- *  recurrent(lstmUnits); mlp: Dense(embedUnits) → Dense(lstmUnits); raw-lstm: LSTM(lstmUnits) over
- *  the window read `embedUnits` samples per step. */
-export interface ModelShape {
-  featureSize: number;
-  embedUnits: number;
-  lstmUnits: number;
-  arch?: Arch;
-}
-
-/** What a model directory says about itself (model.json's userDefinedMetadata). */
-export interface ModelInfo {
-  name: string;
-  windowSamples: number;
-  hopSamples: number;
-  sampleRate: number;
-  featureSize: number;
-  /** Absent in models from before the comparison: those are 'lstm' on the 'spectrum' front end. */
-  arch?: Arch;
-  frontEnd?: FrontEnd;
-  training?: Record<string, unknown>;
-  eval?: Record<string, unknown>;
-}
-
-/** Runs frames through the network, carrying LSTM state from call to call. */
+/** Runs frames through the network, carrying recurrent state from call to call. */
 export interface FrameClassifier {
   /** `features`: nFrames × featureSize; writes nFrames × NUM_CLASSES probabilities and nFrames onsets. */
   run(features: Float32Array, nFrames: number, probs: Float32Array, onsets: Float32Array): Promise<void>;
+  /** Frees what the classifier holds (tfjs tensors); it is not used after. */
   dispose(): void;
 }
 
@@ -56,37 +25,45 @@ export interface WeightSpec {
 export type NamedWeights = Map<string, { shape: number[]; data: Float32Array }>;
 
 export interface WeightFile {
-  info: ModelInfo;
+  card: ModelCard;
   topology: unknown;
   specs: WeightSpec[];
   weightData: ArrayBuffer;
   weights: NamedWeights;
 }
 
-/** Layer sizes, from the weight shapes. */
-export function shapeOfWeights(weights: NamedWeights): ModelShape {
+export type KernelCell = 'lstm' | 'gru';
+
+/** Layer sizes of a Dense → `cell` network, from the weight shapes. */
+export function shapeOfWeights(weights: NamedWeights, cell: KernelCell): ModelShape {
   const embed = weights.get('embed/kernel');
-  const arch = weights.has('gru/recurrent_kernel') ? 'gru' : 'lstm';
-  const recurrent = weights.get(`${arch}/recurrent_kernel`);
-  if (!embed || !recurrent) throw new InputError('model lacks embed/kernel or lstm/recurrent_kernel: not a melodyfilter model');
-  return { arch, featureSize: embed.shape[0], embedUnits: embed.shape[1], lstmUnits: recurrent.shape[0] };
+  const recurrent = weights.get(`${cell}/recurrent_kernel`);
+  if (!embed || !recurrent) {
+    throw new InputError(`model lacks embed/kernel or ${cell}/recurrent_kernel: not a melodyfilter model`);
+  }
+  return { network: cell, featureSize: embed.shape[0], embedUnits: embed.shape[1], hiddenUnits: recurrent.shape[0] };
 }
 
 /** Read and check a model directory; every failure is one clear InputError. */
 export async function readWeightFile(dir: string): Promise<WeightFile> {
   const jsonPath = path.join(dir, 'model.json');
-  let json: { modelTopology?: unknown; weightsManifest?: { paths: string[]; weights: WeightSpec[] }[]; userDefinedMetadata?: ModelInfo };
+  let json: {
+    modelTopology?: unknown;
+    weightsManifest?: { paths: string[]; weights: WeightSpec[] }[];
+    userDefinedMetadata?: StoredCard;
+  };
   try {
     json = JSON.parse(await readFile(jsonPath, 'utf8'));
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new InputError(e.code === 'ENOENT' ? `no model at ${dir} (model.json not found)` : `model ${jsonPath} is not valid JSON`);
+    throw new InputError(e.code === 'ENOENT' ? `no model at ${dir} (model.json not found)`
+      : `model ${jsonPath} is not valid JSON`);
   }
   const manifest = json.weightsManifest?.[0];
-  const info = json.userDefinedMetadata;
-  if (!json.modelTopology || !manifest || !info?.windowSamples) {
+  if (!json.modelTopology || !manifest || !json.userDefinedMetadata?.windowSamples) {
     throw new InputError(`model ${jsonPath} is not a melodyfilter model (missing topology, weights or metadata)`);
   }
+  const card = readCard(json.userDefinedMetadata, jsonPath);
   let bytes: Buffer;
   try {
     bytes = await readFile(path.join(dir, manifest.paths[0]));
@@ -105,13 +82,12 @@ export async function readWeightFile(dir: string): Promise<WeightFile> {
     weights.set(w.name, { shape: w.shape, data: new Float32Array(weightData, offset, n) });
     offset += n * 4;
   }
-  return { info, topology: json.modelTopology, specs: manifest.weights, weightData, weights };
+  return { card, topology: json.modelTopology, specs: manifest.weights, weightData, weights };
 }
 
 /** The same network as plain loops over Float32Arrays, weights copied out of the tfjs model: Dense →
- *  LSTM or GRU (whichever the weights hold) → heads. */
+ *  LSTM or GRU (the network's `fastKernel` cell, networks.ts) → heads. */
 export class FastClassifier implements FrameClassifier {
-  private readonly cell: 'lstm' | 'gru';
   private readonly F: number;
   private readonly E: number;
   private readonly H: number;
@@ -131,15 +107,14 @@ export class FastClassifier implements FrameClassifier {
   private readonly c: Float32Array; // LSTM cell state; for the GRU, r ⊙ h
   private readonly hh: Float32Array; // GRU: the candidate state, tanh(W_h·e + U_h·(r ⊙ h) + b_h)
 
-  constructor(weights: NamedWeights) {
+  constructor(weights: NamedWeights, private readonly cell: KernelCell) {
     const w = (name: string) => {
       const t = weights.get(name);
       if (!t) throw new InputError(`model has no weight ${name}: not a melodyfilter model`);
       return t.data.slice();
     };
-    const shape = shapeOfWeights(weights);
-    this.cell = shape.arch === 'gru' ? 'gru' : 'lstm';
-    this.F = shape.featureSize; this.E = shape.embedUnits; this.H = shape.lstmUnits;
+    const shape = shapeOfWeights(weights, cell);
+    this.F = shape.featureSize; this.E = shape.embedUnits; this.H = shape.hiddenUnits;
     this.G = (this.cell === 'gru' ? 3 : 4) * this.H;
     const cellW = w(`${this.cell}/kernel`), noteW = w('note/kernel');
     if (cellW.length !== this.E * this.G || noteW.length !== this.H * NUM_CLASSES) {
@@ -185,7 +160,10 @@ export class FastClassifier implements FrameClassifier {
       for (let j = 0; j < 2 * H; j++) z[j] = CB[j] + dot(CW, j * E, e, 0, E) + dot(CU, j * H, h, 0, H);
       for (let j = 0; j < H; j++) c[j] = sigmoid(z[H + j]) * h[j];
       const hh = this.hh;
-      for (let j = 0; j < H; j++) hh[j] = Math.tanh(CB[2 * H + j] + dot(CW, (2 * H + j) * E, e, 0, E) + dot(CU, (2 * H + j) * H, c, 0, H));
+      for (let j = 0; j < H; j++) {
+        const row = 2 * H + j;
+        hh[j] = Math.tanh(CB[row] + dot(CW, row * E, e, 0, E) + dot(CU, row * H, c, 0, H));
+      }
       for (let j = 0; j < H; j++) { const zg = sigmoid(z[j]); h[j] = zg * h[j] + (1 - zg) * hh[j]; }
     }
     // Heads: softmax over the keys and silence, sigmoid for the onset.

@@ -1,48 +1,27 @@
-// Classifier: features per window → probabilities over 89 classes (silence + 88 keys) and an onset
-// probability. TensorFlow.js holds the weights; the per-window step runs either in tfjs or in the
-// Float32Array kernel below, which computes the same LSTM without tfjs' per-call overhead.
+// The network in TensorFlow.js: build (from its description in networks.ts), save, load, and run it
+// per window. Training and `--kernel tfjs` use this; the default fast kernel (kernel.ts) runs without
+// tfjs, reading the files written here.
 import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from './config.js';
-import { NUM_CLASSES, readWeightFile, type Arch, type FrameClassifier, type ModelInfo, type ModelShape, type NamedWeights, type WeightFile } from './kernel.js';
+import { NUM_CLASSES, storedCard, type ModelCard } from './card.js';
+import { NETWORKS, type ModelShape, type NetworkName } from './networks.js';
+import { readWeightFile, type FrameClassifier, type NamedWeights, type WeightFile } from './kernel.js';
 
-export { NUM_CLASSES, SILENCE, CLASS_MIDI_OFFSET, ARCHS, FastClassifier, type Arch, type FrameClassifier, type ModelInfo, type ModelShape } from './kernel.js';
-
-/** Models that label each window on its own (no state from window to window): fed [windows, features]. */
-export function isWindowModel(arch: Arch = 'lstm'): boolean {
-  return arch === 'mlp' || arch === 'raw-lstm';
-}
-
-/**
- * Dense(relu) → LSTM → two heads (the shipped network). The dense layer compresses 393 features to
- * the LSTM's input; the onset head marks re-struck keys that the class head alone cannot separate.
- * The comparison's other networks keep the heads and change the body: a GRU in the LSTM's place; an
- * MLP of two dense layers on each window alone; and the write-up's model, an LSTM run across the
- * window's raw samples (`embedUnits` per step), its answer read at the last step.
- */
+/** The network's body (networks.ts) between the input and the two heads every network shares: a
+ *  softmax over silence and the keys, and a sigmoid onset that marks re-struck keys the class head
+ *  alone cannot separate. */
 export function buildModel(shape: ModelShape, batchShape?: (number | null)[], stateful = false): tf.LayersModel {
-  const arch = shape.arch ?? 'lstm';
-  const window = isWindowModel(arch);
-  const input = tf.input({ batchShape: batchShape ?? (window ? [null, shape.featureSize] : [null, null, shape.featureSize]) });
-  const recurrent = {
-    units: shape.lstmUnits, stateful,
-    recurrentActivation: 'sigmoid', // tfjs defaults to hardSigmoid; sigmoid is what the fast kernel computes
-    kernelInitializer: 'glorotUniform', recurrentInitializer: 'glorotUniform', // orthogonal is slow in tfjs
-  } as const;
-  let body: tf.SymbolicTensor;
-  if (arch === 'raw-lstm') {
-    const steps = tf.layers.reshape({ targetShape: [shape.featureSize / shape.embedUnits, shape.embedUnits], name: 'steps' }).apply(input);
-    body = tf.layers.lstm({ ...recurrent, stateful: false, name: 'lstm' }).apply(steps) as tf.SymbolicTensor;
-  } else {
-    const embed = tf.layers.dense({ units: shape.embedUnits, activation: 'relu', name: 'embed' }).apply(input);
-    body = (arch === 'mlp' ? tf.layers.dense({ units: shape.lstmUnits, activation: 'relu', name: 'hidden' })
-      : arch === 'gru' ? tf.layers.gru({ ...recurrent, returnSequences: true, name: 'gru' })
-        // unitForgetBias: Keras' default, not tfjs' (in the comparison it made no difference).
-        : tf.layers.lstm({ ...recurrent, returnSequences: true, name: 'lstm', unitForgetBias: true })).apply(embed) as tf.SymbolicTensor;
-  }
-  const note = tf.layers.dense({ units: NUM_CLASSES, activation: 'softmax', name: 'note' }).apply(body) as tf.SymbolicTensor;
-  const onset = tf.layers.dense({ units: 1, activation: 'sigmoid', name: 'onset' }).apply(body) as tf.SymbolicTensor;
+  const network = NETWORKS[shape.network];
+  const input = tf.input({
+    batchShape: batchShape ?? (network.recurrent ? [null, null, shape.featureSize] : [null, shape.featureSize]),
+  });
+  const body = network.build(tf, input, shape, stateful);
+  const head = (units: number, activation: 'softmax' | 'sigmoid', name: string) =>
+    tf.layers.dense({ units, activation, name }).apply(body) as tf.SymbolicTensor;
+  const note = head(NUM_CLASSES, 'softmax', 'note');
+  const onset = head(1, 'sigmoid', 'onset');
   return tf.model({ inputs: input, outputs: [note, onset], name: 'melodyfilter' });
 }
 
@@ -51,28 +30,23 @@ export function weightsOf(model: tf.LayersModel): NamedWeights {
   const out: NamedWeights = new Map();
   for (const layer of model.layers) {
     for (const w of layer.weights) {
-      const name = w.originalName.replace(/^.*?\/?((embed|lstm|gru|note|onset)\/)/, '$1').replace('lstm/lstm_cell/', 'lstm/').replace('gru/gru_cell/', 'gru/');
+      const name = w.originalName.replace(/^.*?\/?((embed|lstm|gru|note|onset)\/)/, '$1')
+        .replace('lstm/lstm_cell/', 'lstm/').replace('gru/gru_cell/', 'gru/');
       out.set(name, { shape: w.shape as number[], data: w.read().dataSync() as Float32Array });
     }
   }
   return out;
 }
 
-export function shapeOf(model: tf.LayersModel, arch: Arch = 'lstm'): ModelShape {
+export function shapeOf(model: tf.LayersModel, network: NetworkName): ModelShape {
   const featureSize = model.inputs[0].shape[model.inputs[0].shape.length - 1] as number;
-  const widthOf = (layer: string, weight: number, axis: number) => model.getLayer(layer).getWeights()[weight].shape[axis] as number;
-  switch (arch) {
-    case 'raw-lstm': return { arch, featureSize, embedUnits: widthOf('lstm', 0, 0), lstmUnits: widthOf('lstm', 1, 0) };
-    case 'mlp': return { arch, featureSize, embedUnits: widthOf('embed', 0, 1), lstmUnits: widthOf('hidden', 0, 1) };
-    case 'gru': return { arch, featureSize, embedUnits: widthOf('embed', 0, 1), lstmUnits: widthOf('gru', 1, 0) };
-    default: return { arch, featureSize, embedUnits: widthOf('embed', 0, 1), lstmUnits: widthOf('lstm', 1, 0) };
-  }
+  return { network, featureSize, ...NETWORKS[network].shapeOf(model) };
 }
 
 /** Save as tfjs layers format (model.json + weights.bin) with our metadata inside model.json. */
-export async function saveModel(model: tf.LayersModel, dir: string, info: ModelInfo): Promise<void> {
+export async function saveModel(model: tf.LayersModel, dir: string, card: ModelCard): Promise<void> {
   await mkdir(dir, { recursive: true });
-  model.setUserDefinedMetadata(info as unknown as object);
+  model.setUserDefinedMetadata(storedCard(card) as unknown as object);
   await model.save(tf.io.withSaveHandler(async (artifacts) => {
     const weightData = artifacts.weightData as ArrayBuffer;
     const json = {
@@ -91,7 +65,7 @@ export async function saveModel(model: tf.LayersModel, dir: string, info: ModelI
 
 export interface LoadedModel {
   model: tf.LayersModel;
-  info: ModelInfo;
+  card: ModelCard;
   shape: ModelShape;
 }
 
@@ -105,12 +79,12 @@ export async function loadModel(dir: string, read?: WeightFile): Promise<LoadedM
       modelTopology: file.topology as object,
       weightSpecs: file.specs as tf.io.WeightsManifestEntry[],
       weightData: file.weightData,
-      userDefinedMetadata: file.info as unknown as object,
+      userDefinedMetadata: storedCard(file.card) as unknown as object,
     }));
   } catch (err) {
     throw new InputError(`model ${dir} cannot be built: ${(err as Error).message.split('\n')[0]}`);
   }
-  return { model, info: file.info, shape: shapeOf(model, file.info.arch) };
+  return { model, card: file.card, shape: shapeOf(model, file.card.network) };
 }
 
 /** The network run by TensorFlow.js itself. Recurrent models: a stateful copy (batch 1) fed all
@@ -119,10 +93,10 @@ export class TfjsClassifier implements FrameClassifier {
   private readonly net: tf.LayersModel; // the caller's model for window models, else our stateful copy
   private readonly window: boolean;
   private readonly F: number;
-  constructor(model: tf.LayersModel, arch: Arch = 'lstm') {
-    const shape = shapeOf(model, arch);
+  constructor(model: tf.LayersModel, network: NetworkName) {
+    const shape = shapeOf(model, network);
     this.F = shape.featureSize;
-    this.window = isWindowModel(arch);
+    this.window = !NETWORKS[network].recurrent;
     if (this.window) this.net = model;
     else {
       this.net = buildModel(shape, [1, null, shape.featureSize], true);
@@ -134,7 +108,8 @@ export class TfjsClassifier implements FrameClassifier {
     if (nFrames === 0) return;
     const [p, o] = tf.tidy(() => {
       const x = features.subarray(0, nFrames * this.F);
-      return this.net.predictOnBatch(this.window ? tf.tensor2d(x, [nFrames, this.F]) : tf.tensor3d(x, [1, nFrames, this.F])) as tf.Tensor[];
+      const input = this.window ? tf.tensor2d(x, [nFrames, this.F]) : tf.tensor3d(x, [1, nFrames, this.F]);
+      return this.net.predictOnBatch(input) as tf.Tensor[];
     });
     probs.set((await p.data()) as Float32Array);
     onsets.set((await o.data()) as Float32Array);

@@ -38,3 +38,13 @@ export function parseNoteName(s: string): number {
   if (!m) return NaN;
   return LETTER[m[1].toUpperCase()] + (m[2] === '#' ? 1 : m[2] === 'b' ? -1 : 0) + (Number(m[3]) + 1) * 12;
 }
+
+/** What the note stage hands the writers: finished notes, or (with --events) note-on/off events. */
+export type NoteOutput = { kind: 'note'; note: Note } | { kind: 'event'; event: NoteEvent };
+
+/** Every finished note of a stream, for writers that write one document when input ends. */
+export async function collectNotes(src: AsyncIterable<NoteOutput[]>): Promise<Note[]> {
+  const notes: Note[] = [];
+  for await (const batch of src) for (const o of batch) if (o.kind === 'note') notes.push(o.note);
+  return notes;
+}

@@ -1,6 +1,7 @@
 // Decoder: bytes on stdin → mono Float32Array chunks. The only stage that sees Buffers.
 import { InputError, UsageError, type Config, type Encoding } from './config.js';
 
+
 const BYTES_PER_SAMPLE: Record<Encoding, number> = { s16le: 2, s24le: 3, s32le: 4, f32le: 4, u8: 1, s16be: 2 };
 /** A RIFF header is at most a few hundred bytes; refuse to buffer more than this looking for 'data'. */
 const MAX_WAV_HEADER_BYTES = 1 << 20;
@@ -9,6 +10,23 @@ export interface PcmFormat {
   sampleRate: number;
   channels: number;
   encoding: Encoding;
+}
+
+/** What the decoder yields: mono samples and the rate they are at (from a WAV header, or as given). */
+export interface DecodedChunk {
+  samples: Float32Array;
+  inputRate: number;
+}
+
+export type FormatField = 'sampleRate' | 'channels' | 'encoding';
+
+/** A WAV header that contradicts a format the caller gave explicitly. A UsageError (the caller asked
+ *  for something the input is not); the CLI rewords it in its flags' names. */
+export class FormatMismatchError extends UsageError {
+  constructor(readonly field: FormatField, readonly given: string | number, readonly header: string | number) {
+    const unit = field === 'sampleRate' ? ' Hz' : field === 'channels' ? ' channels' : '';
+    super(`${field} ${given} contradicts the WAV header's ${header}${unit}`);
+  }
 }
 
 export interface DecodeReport {
@@ -112,11 +130,14 @@ function parseFmtChunk(view: DataView, p: number, size: number): PcmFormat {
     encoding = 'f32le';
   }
   if (!encoding) {
-    const what = tag === WAVE_FORMAT_PCM ? `${bits}-bit PCM` : tag === WAVE_FORMAT_IEEE_FLOAT ? `${bits}-bit float` : `format tag 0x${tag.toString(16)}`;
+    const what = tag === WAVE_FORMAT_PCM ? `${bits}-bit PCM`
+      : tag === WAVE_FORMAT_IEEE_FLOAT ? `${bits}-bit float` : `format tag 0x${tag.toString(16)}`;
     throw new InputError(`unsupported WAV format: ${what} (expected 8/16/24/32-bit PCM or 32-bit float)`);
   }
   if (channels < 1) throw new InputError('WAV header says 0 channels');
-  if (sampleRate < 1000 || sampleRate > 768000) throw new InputError(`WAV header has an unusable sample rate: ${sampleRate} Hz`);
+  if (sampleRate < 1000 || sampleRate > 768000) {
+    throw new InputError(`WAV header has an unusable sample rate: ${sampleRate} Hz`);
+  }
   return { sampleRate, channels, encoding };
 }
 
@@ -126,7 +147,8 @@ function otherContainer(buf: Uint8Array): string | null {
   if (tag === 'fLaC') return 'FLAC';
   if (tag === 'OggS') return 'Ogg';
   if (tag === 'RF64') return 'RF64 (64-bit WAV)';
-  if (tag === 'FORM' && buf.length >= 12 && /^AIF[FC]$/.test(String.fromCharCode(...buf.subarray(8, 12)))) return 'AIFF';
+  const form = buf.length >= 12 ? String.fromCharCode(...buf.subarray(8, 12)) : '';
+  if (tag === 'FORM' && /^AIF[FC]$/.test(form)) return 'AIFF';
   if (tag.startsWith('ID3')) return 'MP3';
   return null; // bare MP3 frames look too much like PCM noise to refuse
 
@@ -139,9 +161,7 @@ function isRiff(buf: Uint8Array): boolean {
 
 export type DecodeOptions = Pick<Config, 'sampleRate' | 'channels' | 'encoding'> & {
   /** Which of sampleRate/channels/encoding the user gave explicitly: a WAV header must agree with them. */
-  explicit?: ReadonlySet<'sampleRate' | 'channels' | 'encoding'>;
-  /** Called once the format is known (after a WAV header, or at the first byte). */
-  onFormat?: (format: PcmFormat, wav: boolean) => void;
+  explicit?: ReadonlySet<FormatField>;
 };
 
 /**
@@ -149,7 +169,7 @@ export type DecodeOptions = Pick<Config, 'sampleRate' | 'channels' | 'encoding'>
  * is detected and its format used. A trailing partial frame is dropped and counted in `report`.
  */
 export function decodePcm(opts: DecodeOptions, report: DecodeReport = newDecodeReport()) {
-  return async function* decode(src: AsyncIterable<Uint8Array | string>): AsyncGenerator<Float32Array> {
+  return async function* decode(src: AsyncIterable<Uint8Array | string>): AsyncGenerator<DecodedChunk> {
     let format: PcmFormat | null = null;
     let frameBytes = 0;
     let pending: Uint8Array = new Uint8Array(0); // bytes not yet decoded: a header being read, or a partial frame
@@ -158,7 +178,6 @@ export function decodePcm(opts: DecodeOptions, report: DecodeReport = newDecodeR
     const decided = (f: PcmFormat, wav: boolean) => {
       format = f; frameBytes = f.channels * BYTES_PER_SAMPLE[f.encoding];
       report.format = f; report.wav = wav;
-      opts.onFormat?.(f, wav);
     };
     let header: Uint8Array = new Uint8Array(0); // bytes seen while deciding whether a WAV header leads
     for await (const piece of src) {
@@ -168,11 +187,16 @@ export function decodePcm(opts: DecodeOptions, report: DecodeReport = newDecodeR
         const start = header.length ? concat(header, piece) : piece;
         if (start.length < 12 && looksLikeRiffPrefix(start)) { header = start; continue; }
         const other = otherContainer(start);
-        if (other) throw new InputError(`input looks like ${other}, not PCM or WAV; decode it first, e.g. ffmpeg -i FILE -f s16le -ac 1 -ar 44100 - | melodyfilter -c 1`);
+        if (other) {
+          throw new InputError(`input looks like ${other}, not PCM or WAV; decode it first, ` +
+            'e.g. ffmpeg -i FILE -f s16le -ac 1 -ar 44100 - | melodyfilter -c 1');
+        }
         if (isRiff(start)) {
           const wav = parseWavHeader(start);
           if (!wav) {
-            if (start.length > MAX_WAV_HEADER_BYTES) throw new InputError('WAV header has no data chunk in its first 1 MiB');
+            if (start.length > MAX_WAV_HEADER_BYTES) {
+              throw new InputError('WAV header has no data chunk in its first 1 MiB');
+            }
             header = start; continue;
           }
           checkAgainstFlags(wav, opts);
@@ -198,7 +222,7 @@ export function decodePcm(opts: DecodeOptions, report: DecodeReport = newDecodeR
       if (frames === 0) continue;
       if (out.length < frames) out = new Float32Array(frames);
       report.nonFiniteSamples += decodeFrames(chunk, frames, format!, out);
-      yield out.slice(0, frames); // downstream may hold it: copy
+      yield { samples: out.slice(0, frames), inputRate: format!.sampleRate }; // downstream may hold it: copy
     }
     if (!format && header.length) pending = header;
     if (!format && pending.length) {
@@ -209,7 +233,7 @@ export function decodePcm(opts: DecodeOptions, report: DecodeReport = newDecodeR
       if (frames) {
         const mono = new Float32Array(frames);
         decodeFrames(pending, frames, format!, mono);
-        yield mono;
+        yield { samples: mono, inputRate: format!.sampleRate };
         pending = pending.slice(frames * frameBytes);
       }
     }
@@ -230,14 +254,8 @@ function looksLikeRiffPrefix(chunk: Uint8Array): boolean {
 function checkAgainstFlags(h: PcmFormat, opts: DecodeOptions): void {
   const ex = opts.explicit;
   if (!ex) return;
-  if (ex.has('sampleRate') && h.sampleRate !== opts.sampleRate) {
-    throw new UsageError(`--rate ${opts.sampleRate} contradicts the WAV header's ${h.sampleRate} Hz`);
-  }
-  if (ex.has('channels') && h.channels !== opts.channels) {
-    throw new UsageError(`--channels ${opts.channels} contradicts the WAV header's ${h.channels} channels`);
-  }
-  if (ex.has('encoding') && h.encoding !== opts.encoding) {
-    throw new UsageError(`--encoding ${opts.encoding} contradicts the WAV header's ${h.encoding}`);
+  for (const field of ['sampleRate', 'channels', 'encoding'] as const) {
+    if (ex.has(field) && h[field] !== opts[field]) throw new FormatMismatchError(field, opts[field], h[field]);
   }
 }
 

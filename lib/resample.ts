@@ -1,6 +1,8 @@
-// Streaming polyphase resampler: mono Float32Array at the input rate → MODEL_RATE.
+// Streaming polyphase resampler: mono Float32Array at the input rate → the model's rate.
 // Windowed-sinc (Kaiser) low-pass at 0.45 of the lower rate, so nothing above the output's Nyquist
 // folds back onto the piano's partials. Positions are kept as integers so time never drifts.
+
+import type { DecodedChunk } from './pcm.js';
 
 const ZERO_CROSSINGS = 12; // per side, in units of the lower rate's period: ~80 dB stop band with Kaiser β=8
 const KAISER_BETA = 8;
@@ -132,13 +134,13 @@ export class Resampler {
   }
 }
 
-/** Stream stage: mono chunks at `inRate` → mono chunks at `outRate`. */
-export function resample(getInRate: () => number, outRate: number) {
-  return async function* (src: AsyncIterable<Float32Array>): AsyncGenerator<Float32Array> {
+/** Stream stage: the decoder's mono chunks at their input rate → mono chunks at `modelRate`. */
+export function resample(modelRate: number) {
+  return async function* (src: AsyncIterable<DecodedChunk>): AsyncGenerator<Float32Array> {
     let r: Resampler | null = null;
     for await (const chunk of src) {
-      r ??= new Resampler(getInRate(), outRate);
-      const out = r.push(chunk);
+      r ??= new Resampler(chunk.inputRate, modelRate);
+      const out = r.push(chunk.samples);
       if (out.length) yield out.slice();
     }
     if (r) {

@@ -6,9 +6,10 @@
 // note that fades and comes back within MERGE_FRAMES without an onset is one note, not two. A new
 // key's start moves back to the onset that announced it.
 import type { Config } from './config.js';
-import { CLASS_MIDI_OFFSET, NUM_CLASSES, SILENCE } from './kernel.js';
-import { FEATURE_SIZE, LOWEST_MIDI, ONSET_RISE_DB, SPECTRUM_BINS } from './features.js';
-import { midiName, type Note, type NoteEvent } from './notes.js';
+import { CLASS_MIDI_OFFSET, NUM_CLASSES, SILENCE, type DecoderSettings } from './card.js';
+import { LOWEST_MIDI, ONSET_RISE_DB } from './features.js';
+import type { ScoredBatch } from './classify.js';
+import { midiName, type Note, type NoteEvent, type NoteOutput } from './notes.js';
 
 /** Windows a new key must persist to start a note: 2 × 16 ms, below the 40 ms shortest note. */
 const CONFIRM_FRAMES = 2;
@@ -22,7 +23,11 @@ const ATTACK_FRAMES = 4;
 /** dBFS mapped to velocity 1 and 127. */
 const QUIET_DB = -60, LOUD_DB = -6;
 
-export type TrackerConfig = Pick<Config, 'hopSamples' | 'threshold' | 'onsetThreshold' | 'strikeRiseDb' | 'minNoteMs' | 'lowMidi' | 'highMidi'> & { sampleRate: number };
+export type TrackerConfig = DecoderSettings & Pick<Config, 'minNoteMs' | 'lowMidi' | 'highMidi'> & {
+  /** The model card's hop and rate: frame k is at k · hopSamples / modelRate seconds. */
+  hopSamples: number;
+  modelRate: number;
+};
 
 interface Sounding {
   pitch: number;
@@ -59,18 +64,20 @@ export class NoteTracker {
   constructor(private readonly cfg: TrackerConfig, private readonly sink: TrackerSink) {
     this.lowClass = cfg.lowMidi - CLASS_MIDI_OFFSET;
     this.highClass = cfg.highMidi - CLASS_MIDI_OFFSET;
-    this.minNoteFrames = (cfg.minNoteMs / 1000) * cfg.sampleRate / cfg.hopSamples;
+    this.minNoteFrames = (cfg.minNoteMs / 1000) * cfg.modelRate / cfg.hopSamples;
   }
 
   /** Time of the boundary just before frame k: the label flips between frames k−1 and k. */
   private boundary(frame: number): number {
-    return Math.max(0, (2 * frame - 1) * this.cfg.hopSamples / (2 * this.cfg.sampleRate));
+    return Math.max(0, (2 * frame - 1) * this.cfg.hopSamples / (2 * this.cfg.modelRate));
   }
 
   /** One frame: class probabilities at `probs[pOff…]`, the onset probability, the window level, and
-   *  optionally the spectrum front end's per-semitone rise features from A0 up (`rises[rOff…]`, in
-   *  units of ONSET_RISE_DB), read only for the sounding key. */
-  push(frame: number, probs: Float32Array, pOff: number, onset: number, levelDb: number, rises?: Float32Array, rOff = 0): void {
+   *  optionally the front end's per-semitone rise features from A0 up (`rises[rOff…]`, in units of
+   *  ONSET_RISE_DB), read only for the sounding key. */
+  push(
+    frame: number, probs: Float32Array, pOff: number, onset: number, levelDb: number, rises?: Float32Array, rOff = 0,
+  ): void {
     const thr = this.cfg.threshold;
     let best = SILENCE, bestP = probs[pOff + SILENCE];
     for (let k = this.lowClass; k <= this.highClass; k++) {
@@ -114,7 +121,8 @@ export class NoteTracker {
       const otherRising = this.candidate !== -1 && this.candidate !== own;
       // A struck string is louder than the one ringing before it: a weak onset needs its key's own
       // semitone to rise too; an onset twice the threshold is believed alone.
-      const loudEnough = this.cfg.strikeRiseDb <= 0 || this.strikeRiseDb >= this.cfg.strikeRiseDb || this.strikeOnset >= 2 * onThr;
+      const loudEnough = this.cfg.strikeRiseDb <= 0 || this.strikeRiseDb >= this.cfg.strikeRiseDb
+        || this.strikeOnset >= 2 * onThr;
       if (!otherRising && held && (best === own || best === SILENCE) && loudEnough) {
         this.end(this.heldBeforeStrike < at - 1 ? this.heldBeforeStrike + 1 : at);
         this.begin(own, at, levelDb);
@@ -153,7 +161,8 @@ export class NoteTracker {
     const s = this.sounding;
     if (this.sink.event) {
       s.announced = true;
-      this.sink.event({ event: 'on', pitch: s.pitch, name: midiName(s.pitch), time: this.boundary(frame), velocity: velocityOf(levelDb) });
+      const time = this.boundary(frame);
+      this.sink.event({ event: 'on', pitch: s.pitch, name: midiName(s.pitch), time, velocity: velocityOf(levelDb) });
     }
   }
 
@@ -178,7 +187,8 @@ export class NoteTracker {
     const s = this.sounding;
     if (!s) return;
     const faded = s.lastOnFrame < lastFrame;
-    this.end(faded ? s.lastOnFrame + 1 : lastFrame + 1, faded ? Math.min(this.boundary(s.lastOnFrame + 1), endSeconds) : endSeconds);
+    if (faded) this.end(s.lastOnFrame + 1, Math.min(this.boundary(s.lastOnFrame + 1), endSeconds));
+    else this.end(lastFrame + 1, endSeconds);
   }
 }
 
@@ -186,11 +196,6 @@ export function velocityOf(levelDb: number): number {
   const v = Math.round(1 + ((levelDb - QUIET_DB) / (LOUD_DB - QUIET_DB)) * 126);
   return v < 1 ? 1 : v > 127 ? 127 : v;
 }
-
-import type { ScoredBatch } from './classify.js';
-
-/** What the note stage hands the writers: finished notes, or (with --events) note-on/off events. */
-export type NoteOutput = { kind: 'note'; note: Note } | { kind: 'event'; event: NoteEvent };
 
 /** Stream stage: scored batches → arrays of notes/events, as soon as each is known. */
 export function smoothNotes(cfg: TrackerConfig & { events: boolean }) {
@@ -201,10 +206,12 @@ export function smoothNotes(cfg: TrackerConfig & { events: boolean }) {
       : { note: (note) => out.push({ kind: 'note', note }) });
     let lastFrame = -1;
     for await (const b of src) {
-      // The spectrum front end's per-semitone rises sit in its features (the raw front end has none).
-      const rises = b.count && b.features.length === b.count * FEATURE_SIZE ? b.features : undefined;
+      // The per-semitone rises, where the front end has them (frontends.ts' riseOffset).
+      const rises = b.riseOffset === undefined ? undefined : b.features;
+      const riseOffset = b.riseOffset ?? 0;
       for (let i = 0; i < b.count; i++) {
-        tracker.push(b.firstIndex + i, b.probs, i * NUM_CLASSES, b.onsets[i], b.levelsDb[i], rises, i * FEATURE_SIZE + SPECTRUM_BINS);
+        const frame = b.firstIndex + i;
+        tracker.push(frame, b.probs, i * NUM_CLASSES, b.onsets[i], b.levelsDb[i], rises, i * b.stride + riseOffset);
         lastFrame = b.firstIndex + i;
       }
       if (b.endSeconds !== undefined) tracker.flush(lastFrame, b.endSeconds);

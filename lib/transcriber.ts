@@ -1,69 +1,85 @@
-// The pipeline, assembled: PCM bytes → mono → MODEL_RATE → windows → features → classifier → notes.
+// The pipeline, assembled: PCM bytes → mono → the model's rate → windows → features → classifier →
+// notes. The model card (card.ts) says what the model needs; each stage is given its part of it.
 import { Duplex } from 'node:stream';
-import { InputError, MODEL_RATE, UsageError, resolveConfig, type Config } from './config.js';
+import { InputError, resolveConfig, type Config } from './config.js';
+import type { ModelCard } from './card.js';
+import { NETWORKS, type ModelShape } from './networks.js';
 import { decodePcm, newDecodeReport, type DecodeReport } from './pcm.js';
 import { resample } from './resample.js';
 import { windows } from './window.js';
-import { features, featureSizeOf } from './features.js';
+import { features } from './frontends.js';
 import { classify } from './classify.js';
-import { smoothNotes, type NoteOutput } from './smooth.js';
-import { readWeightFile, shapeOfWeights, FastClassifier, type FrameClassifier, type ModelInfo, type ModelShape } from './kernel.js';
-import type { Note, NoteEvent } from './notes.js';
+import { smoothNotes } from './smooth.js';
+import { readWeightFile, shapeOfWeights, FastClassifier, type FrameClassifier } from './kernel.js';
+import type { Note, NoteEvent, NoteOutput } from './notes.js';
 
 export type Explicit = ReadonlySet<'sampleRate' | 'channels' | 'encoding'>;
 
 export interface Engine {
-  info: ModelInfo;
+  card: ModelCard;
   shape: ModelShape;
   /** The tfjs backend in use, or 'none' when the fast kernel runs without tfjs. */
   backend: string;
-  /** A fresh classifier (fresh LSTM state) for each stream. */
+  /** A fresh classifier (fresh recurrent state) for each stream; the stream disposes it. */
   newClassifier(): FrameClassifier;
 }
 
 /** Load the model once; streams then share it. The fast kernel reads the weights without loading
  *  TensorFlow.js at all (a second or more of start-up); --kernel tfjs starts a tfjs backend. */
-export async function loadEngine(cfg: Pick<Config, 'backend' | 'modelDir' | 'kernel' | 'windowSamples' | 'hopSamples'>): Promise<Engine> {
-  let engine: Engine;
+export async function loadEngine(cfg: Pick<Config, 'backend' | 'modelDir' | 'kernel'>): Promise<Engine> {
   const file = await readWeightFile(cfg.modelDir);
-  const arch = file.info.arch ?? 'lstm';
+  const { card } = file;
+  const cell = NETWORKS[card.network].fastKernel;
   // The fast kernel knows the recurrent networks; the window models (comparison only) run in tfjs.
-  if (cfg.kernel === 'fast' && (arch === 'lstm' || arch === 'gru')) {
-    engine = { info: file.info, shape: shapeOfWeights(file.weights), backend: 'none', newClassifier: () => new FastClassifier(file.weights) };
-  } else {
-    const { useBackend } = await import('./backend.js');
-    const { loadModel, TfjsClassifier } = await import('./model.js');
-    const backend = await useBackend(cfg.backend);
-    const loaded = await loadModel(cfg.modelDir, file);
-    engine = { info: loaded.info, shape: loaded.shape, backend, newClassifier: () => new TfjsClassifier(loaded.model, arch) };
+  if (cfg.kernel === 'fast' && cell) {
+    const shape = shapeOfWeights(file.weights, cell);
+    checkFeatureSize(card, shape);
+    return { card, shape, backend: 'none', newClassifier: () => new FastClassifier(file.weights, cell) };
   }
-  const { info } = engine;
-  const expected = featureSizeOf(info.frontEnd ?? 'spectrum');
-  if (engine.shape.featureSize !== expected) {
-    throw new InputError(`model ${info.name} expects ${engine.shape.featureSize} features per window; this melodyfilter computes ${expected} (a model from another version)`);
+  const { useBackend } = await import('./backend.js');
+  const { loadModel, TfjsClassifier } = await import('./model.js');
+  const backend = await useBackend(cfg.backend);
+  const loaded = await loadModel(cfg.modelDir, file);
+  checkFeatureSize(card, loaded.shape);
+  return { card, shape: loaded.shape, backend, newClassifier: () => new TfjsClassifier(loaded.model, card.network) };
+}
+
+function checkFeatureSize(card: ModelCard, shape: ModelShape): void {
+  if (shape.featureSize !== card.featureSize) {
+    throw new InputError(`model ${card.name} expects ${shape.featureSize} features per window; ` +
+      `this melodyfilter computes ${card.featureSize} (a model from another version)`);
   }
-  if (info.windowSamples !== cfg.windowSamples || info.hopSamples !== cfg.hopSamples || info.sampleRate !== MODEL_RATE) {
-    throw new UsageError(`model ${info.name} works on ${info.windowSamples}-sample windows with ${info.hopSamples}-sample hops at ${info.sampleRate} Hz; --window/--hop must match it (got ${cfg.windowSamples}/${cfg.hopSamples})`);
-  }
-  return engine;
 }
 
 /** The stages from bytes to notes, ready for stream.pipeline. */
 export function noteStages(cfg: Config, engine: Engine, report: DecodeReport = newDecodeReport(), explicit?: Explicit) {
-  const classifier = engine.newClassifier();
+  const { card } = engine;
   return [
     decodePcm({ sampleRate: cfg.sampleRate, channels: cfg.channels, encoding: cfg.encoding, explicit }, report),
-    resample(() => report.format!.sampleRate, MODEL_RATE),
-    windows({ windowSamples: cfg.windowSamples, hopSamples: cfg.hopSamples, sampleRate: MODEL_RATE }),
-    features(cfg, engine.info.frontEnd),
-    classify(classifier),
-    smoothNotes({ ...cfg, sampleRate: MODEL_RATE }),
+    resample(card.modelRate),
+    windows(card),
+    features(card),
+    classify(() => engine.newClassifier()),
+    smoothNotes({
+      ...card.decoder, ...decoderOverrides(cfg), hopSamples: card.hopSamples, modelRate: card.modelRate,
+      minNoteMs: cfg.minNoteMs, lowMidi: cfg.lowMidi, highMidi: cfg.highMidi, events: cfg.events,
+    }),
   ] as const;
+}
+
+/** The decoder settings given in `cfg`; the rest come from the model card. */
+function decoderOverrides(cfg: Config): Partial<ModelCard['decoder']> {
+  const out: Partial<ModelCard['decoder']> = {};
+  if (cfg.threshold !== undefined) out.threshold = cfg.threshold;
+  if (cfg.onsetThreshold !== undefined) out.onsetThreshold = cfg.onsetThreshold;
+  if (cfg.strikeRiseDb !== undefined) out.strikeRiseDb = cfg.strikeRiseDb;
+  return out;
 }
 
 /** The stages as one function from bytes to batches of notes, for use outside stream.pipeline. */
 function chain([decode, toModelRate, win, feats, cls, notes]: ReturnType<typeof noteStages>) {
-  return (src: AsyncIterable<Uint8Array | string>): AsyncIterable<NoteOutput[]> => notes(cls(feats(win(toModelRate(decode(src))))));
+  return (src: AsyncIterable<Uint8Array | string>): AsyncIterable<NoteOutput[]> =>
+    notes(cls(feats(win(toModelRate(decode(src))))));
 }
 
 export interface TranscriberOptions extends Partial<Config> {
@@ -103,4 +119,3 @@ export async function transcribe(pcm: Uint8Array, opts: TranscriberOptions = {})
   return out;
 }
 
-export type { NoteOutput };

@@ -1,5 +1,10 @@
-// Overlapping windows over the mono stream at MODEL_RATE.
-import type { Config } from './config.js';
+// Overlapping windows over the mono stream at the model's rate, sized by its card.
+
+/** Window and hop in samples at the model's rate (card.ts). */
+export interface Framing {
+  windowSamples: number;
+  hopSamples: number;
+}
 
 /** Where in its window a frame "is": 3/4 of the way in. The newest quarter of a Hann window is
  *  weighted too lightly to hear an onset, so this is the earliest point the window can vouch for.
@@ -24,7 +29,7 @@ export class Windower {
   private filled: number;
   private index = 0;
   private inputSamples = 0;
-  constructor(private readonly cfg: Pick<Config, 'windowSamples' | 'hopSamples'>) {
+  constructor(private readonly cfg: Framing) {
     this.buf = new Float32Array(cfg.windowSamples);
     this.filled = referenceOffset(cfg.windowSamples);
   }
@@ -62,7 +67,7 @@ export class Windower {
     return this.index;
   }
 
-  /** Total input samples seen: end-of-stream time is this / MODEL_RATE. */
+  /** Total input samples seen: end-of-stream time is this / the model's rate. */
   get samplesSeen(): number {
     return this.inputSamples;
   }
@@ -77,8 +82,8 @@ export interface WindowBatch {
   endSeconds?: number;
 }
 
-/** Stream stage: mono chunks at MODEL_RATE → batches of windows, one batch per chunk. */
-export function windows(cfg: Pick<Config, 'windowSamples' | 'hopSamples'> & { sampleRate: number }) {
+/** Stream stage: mono chunks at the model's rate → batches of windows, one batch per chunk. */
+export function windows(cfg: Framing & { modelRate: number }) {
   return async function* (src: AsyncIterable<Float32Array>): AsyncGenerator<WindowBatch> {
     const windower = new Windower(cfg);
     let packed = new Float32Array(cfg.windowSamples * 16);
@@ -103,6 +108,7 @@ export function windows(cfg: Pick<Config, 'windowSamples' | 'hopSamples'> & { sa
       if (count) yield take();
     }
     windower.flush(collect);
-    yield { ...take(), firstIndex: count ? firstIndex : windower.framesEmitted, endSeconds: windower.samplesSeen / cfg.sampleRate };
+    const endSeconds = windower.samplesSeen / cfg.modelRate;
+    yield { ...take(), firstIndex: count ? firstIndex : windower.framesEmitted, endSeconds };
   };
 }

@@ -18,6 +18,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { UsageError, resolveConfig, type Config } from '../lib/config.js';
+import { wavHeader } from '../lib/wav-header.js';
+import { memoryKiB } from './proc.js';
 import { parseArgv } from '../lib/args.js';
 import { loadEngine, noteStages, type Engine } from '../lib/transcriber.js';
 import { jsonlWriter } from '../lib/writers/jsonl.js';
@@ -176,16 +178,6 @@ function synthesize(seconds: number, seed: number, snrDb: number, melody?: Score
   return { pcm, notes, seconds };
 }
 
-/** Canonical 44-byte header for 16-bit PCM: what aubionotes needs to read the same samples. */
-function wavHeader(dataBytes: number): Buffer {
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0); h.writeUInt32LE(36 + dataBytes, 4); h.write('WAVE', 8);
-  h.write('fmt ', 12); h.writeUInt32LE(16, 16); h.writeUInt16LE(1, 20); h.writeUInt16LE(CHANNELS, 22);
-  h.writeUInt32LE(RATE_HZ, 24); h.writeUInt32LE(RATE_HZ * FRAME_BYTES, 28); h.writeUInt16LE(FRAME_BYTES, 32); h.writeUInt16LE(16, 34);
-  h.write('data', 36); h.writeUInt32LE(dataBytes, 40);
-  return h;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Processes
 
@@ -200,19 +192,9 @@ class MemoryWatch {
 
   /** Current VmRSS in KiB; also folds VmHWM into the peak. */
   rssKiB(): number | null {
-    let status: string;
-    try {
-      status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
-    } catch {
-      return null; // exited, or not Linux
-    }
-    const field = (name: string) => {
-      const m = new RegExp(`^${name}:\\s*(\\d+) kB`, 'm').exec(status);
-      return m ? Number(m[1]) : null;
-    };
-    const hwm = field('VmHWM');
-    if (hwm !== null) this.peakKiB = Math.max(this.peakKiB ?? 0, hwm);
-    return field('VmRSS');
+    const m = memoryKiB(this.pid);
+    if (m) this.peakKiB = Math.max(this.peakKiB ?? 0, m.peak);
+    return m?.rss ?? null;
   }
 
   stop(): void {
@@ -516,10 +498,12 @@ async function main(): Promise<void> {
     if (opt.standIn) {
       await useBackend('auto');
       const shipped = await loadModel(resolveConfig().modelDir);
-      const model = buildModel({ arch: 'gru', featureSize: FEATURE_SIZE, embedUnits: SHIPPING_EMBED_UNITS, lstmUnits: SHIPPING_GRU_UNITS });
+      const model = buildModel({
+        network: 'gru', featureSize: FEATURE_SIZE, embedUnits: SHIPPING_EMBED_UNITS, hiddenUnits: SHIPPING_GRU_UNITS,
+      });
       modelDir = path.join(tmpDir, 'stand-in');
-      const { training: _t, eval: _e, ...metadata } = shipped.info; // tfjs takes plain JSON metadata only
-      await saveModel(model, modelDir, { ...metadata, name: 'stand-in (random weights)' });
+      const { training: _t, eval: _e, ...card } = shipped.card;
+      await saveModel(model, modelDir, { ...card, name: 'stand-in (random weights)' });
     }
     // The in-process split parses the same flags the spawned runs get, so both measure one setting.
     const flags = [...(modelDir ? ['-m', modelDir] : []), ...opt.extraArgs];
@@ -529,8 +513,10 @@ async function main(): Promise<void> {
     }
     const { cfg } = inv;
     const engine = await loadEngine(cfg);
-    const { shape, info } = engine;
-    log(`model ${info.name}: ${shape.featureSize} → Dense(${shape.embedUnits}) → ${(shape.arch ?? 'lstm').toUpperCase()}(${shape.lstmUnits})`);
+    const { shape, card } = engine;
+    const modelLine = `${card.name}: ${shape.featureSize} features → Dense(${shape.embedUnits}) → ` +
+      `${shape.network.toUpperCase()}(${shape.hiddenUnits})`;
+    log(`model ${modelLine}`);
 
     // Rendered once, shared by every run: melodyfilter reads the raw bytes, aubionotes the WAV.
     const longSeconds = opt.minutes * 60;
@@ -539,7 +525,7 @@ async function main(): Promise<void> {
     const rawPath = path.join(tmpDir, `melody-${+opt.minutes.toFixed(2)}min.raw`);
     const wavPath = rawPath.replace(/\.raw$/, '.wav');
     writeFileSync(rawPath, long.pcm);
-    writeFileSync(wavPath, wavHeader(long.pcm.length));
+    writeFileSync(wavPath, wavHeader({ rate: RATE_HZ, channels: CHANNELS, bits: 16, dataBytes: long.pcm.length }));
     appendFileSync(wavPath, long.pcm); // not concatenated: an hour of audio is 635 MB
 
     // 1, 2, 4: throughput, aubionotes and memory, alternating so that load changes hit both alike.
@@ -580,7 +566,7 @@ async function main(): Promise<void> {
 
     const loadAtEnd = os.loadavg()[0];
     const report = formatReport({
-      opt, backend, kernel: cfg.kernel, info: `${info.name}: ${shape.featureSize} features → Dense(${shape.embedUnits}) → ${(shape.arch ?? 'lstm').toUpperCase()}(${shape.lstmUnits})`,
+      opt, backend, kernel: cfg.kernel, info: modelLine,
       notesInLong: long.notes.length, mfRuns, aubioRuns, aubioMissing, checkpointMinutes, startupRuns,
       latency, stages, loadAtStart, loadAtEnd, mfArgs, latencyArgs,
       rawName: path.basename(rawPath), wavName: path.basename(wavPath),

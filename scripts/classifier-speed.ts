@@ -8,8 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { resolveConfig, type Backend, type Kernel } from '../lib/config.js';
 import { loadEngine } from '../lib/transcriber.js';
-import { featureSizeOf } from '../lib/features.js';
-import { NUM_CLASSES } from '../lib/kernel.js';
+import { NUM_CLASSES } from '../lib/card.js';
 import { makeRng } from '../lib/synth/random.js';
 
 const { values, positionals } = parseArgs({
@@ -22,7 +21,7 @@ console.log('| model | arch | kernel | parameters | weights on disk | windows/s 
 console.log('|---|---|---|---|---|---|---|');
 for (const dir of positionals) {
   const engine = await loadEngine({ ...resolveConfig({ modelDir: dir }), kernel: values.kernel as Kernel, backend: values.backend as Backend });
-  const F = featureSizeOf(engine.info.frontEnd ?? 'spectrum');
+  const F = engine.card.featureSize;
   const rng = makeRng(5);
   const x = new Float32Array(BATCH * F).map(() => (rng() < 0.3 ? rng() : 0));
   const probs = new Float32Array(BATCH * NUM_CLASSES), onsets = new Float32Array(BATCH);
@@ -38,5 +37,5 @@ for (const dir of positionals) {
   rates.sort((a, b) => a - b);
   const bytes = statSync(path.join(dir, 'weights.bin')).size;
   const kernel = engine.backend === 'none' ? 'fast' : `tfjs ${engine.backend}`;
-  console.log(`| ${engine.info.name} | ${engine.info.arch ?? 'lstm'} | ${kernel} | ${bytes / 4} | ${(bytes / 1024).toFixed(0)} KiB | ${rates[1].toFixed(0)} | ${(rates[1] / 62.5).toFixed(0)} |`);
+  console.log(`| ${engine.card.name} | ${engine.card.network} | ${kernel} | ${bytes / 4} | ${(bytes / 1024).toFixed(0)} KiB | ${rates[1].toFixed(0)} | ${(rates[1] / 62.5).toFixed(0)} |`);
 }

@@ -60,6 +60,6 @@ const table = (title: string, m: Map<string, number>, total: number) => {
   console.log(`\n| ${title} | count | share of ${title.includes('extra') ? 'estimated' : 'reference'} notes |\n|---|---|---|`);
   for (const [k, v] of [...m.entries()].sort((a, b) => b[1] - a[1])) console.log(`| ${k} | ${v} | ${(v / total).toFixed(3)} |`);
 };
-console.log(`model ${engine.info.name}, validation set at scale ${scale}: ${refTotal} reference notes, ${estTotal} estimated`);
+console.log(`model ${engine.card.name}, validation set at scale ${scale}: ${refTotal} reference notes, ${estTotal} estimated`);
 table('extra notes (false positives)', extra, estTotal);
 table('missed notes (false negatives)', missed, refTotal);

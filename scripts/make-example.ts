@@ -1,9 +1,9 @@
 // Renders examples/melody.wav, the README's demo: the opening of Beethoven's "Ode to Joy" (repeated
 // notes included) on FluidR3's grand piano, 16-bit mono WAV at 22.05 kHz.
 import { writeFileSync } from 'node:fs';
-import wav from 'node-wav';
 import { renderFluid } from '../lib/synth/fluid.js';
 import type { ScoreNote } from '../lib/synth/melody.js';
+import { wavHeader } from '../lib/wav-header.js';
 
 const TUNE = ['E4', 'E4', 'F4', 'G4', 'G4', 'F4', 'E4', 'D4', 'C4', 'C4', 'D4', 'E4', 'E4', 'D4', 'D4'];
 const BEATS = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1.5, 0.5, 2];
@@ -20,5 +20,8 @@ TUNE.forEach((name, i) => {
 
 const rate = 22050;
 const audio = renderFluid(EXAMPLE_NOTES, 0, rate, { reverb: true });
-writeFileSync(new URL('../../examples/melody.wav', import.meta.url), wav.encode([audio], { sampleRate: rate, float: false, bitDepth: 16 }));
+const pcm = new Int16Array(audio.length);
+for (let i = 0; i < audio.length; i++) pcm[i] = Math.round(Math.max(-1, Math.min(1, audio[i])) * 32767);
+const header = wavHeader({ rate, channels: 1, bits: 16, dataBytes: pcm.byteLength });
+writeFileSync(new URL('../../examples/melody.wav', import.meta.url), Buffer.concat([header, new Uint8Array(pcm.buffer)]));
 console.log(`examples/melody.wav: ${(audio.length / rate).toFixed(2)} s, ${EXAMPLE_NOTES.length} notes`);

@@ -2,7 +2,7 @@
 // `melodyfilter match`. Usage: node dist/scripts/make-tunes.js [TUNES.txt] [OUT-DIR]
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildMidi } from '../lib/writers/midi.js';
+import { buildMidi } from '../lib/midi-file.js';
 import { parseTunes } from '../lib/match/notation.js';
 import { midiName } from '../lib/notes.js';
 

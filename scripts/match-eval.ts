@@ -7,9 +7,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { MODEL_RATE, resolveConfig } from '../lib/config.js';
+import { resolveConfig } from '../lib/config.js';
+import { MODEL_RATE } from '../lib/features.js';
 import { loadEngine, transcribe, type Engine } from '../lib/transcriber.js';
-import { buildMidi } from '../lib/writers/midi.js';
+import { buildMidi } from '../lib/midi-file.js';
 import { midiName, type Note } from '../lib/notes.js';
 import { parseTunes, type Tune } from '../lib/match/notation.js';
 import { loadReferences } from '../lib/match/reference.js';
@@ -20,7 +21,7 @@ import { randomMelody, type ScoreNote } from '../lib/synth/melody.js';
 import { heldOutVoice, renderPiano } from '../lib/synth/piano.js';
 import { fluidAvailable, renderFluid } from '../lib/synth/fluid.js';
 import { gaussian, intIn, makeRng, pick, uniform, type Rng } from '../lib/synth/random.js';
-import { applyConditions } from '../lib/train/dataset.js';
+import { applyConditions } from '../lib/synth/scene.js';
 
 const { values: args } = parseArgs({ options: {
   seed: { type: 'string', default: '4242' },

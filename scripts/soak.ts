@@ -15,7 +15,10 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { DEFAULTS, MODEL_RATE, UsageError } from '../lib/config.js';
+import { DEFAULTS, UsageError } from '../lib/config.js';
+import { MODEL_RATE } from '../lib/features.js';
+import { memoryKiB } from './proc.js';
+import { NEW_MODEL_WINDOW } from '../lib/card.js';
 import { midiName } from '../lib/notes.js';
 import { midiToHz } from '../lib/features.js';
 
@@ -50,12 +53,12 @@ const MAX_LATE_GROWTH_MIB = 4;
 /** A detected onset must fall while its tone sounds. */
 const GRID_TOLERANCE_SECONDS = TONE_SECONDS;
 /** Drift allowed between the first and the last minute's mean onset offset: half a hop. */
-const MAX_DRIFT_SECONDS = DEFAULTS.hopSamples / MODEL_RATE / 2;
+const MAX_DRIFT_SECONDS = NEW_MODEL_WINDOW.hopSamples / MODEL_RATE / 2;
 
 const HELP = `Usage: npm run soak -- [options]
 
   --minutes N      minutes of audio to stream (default 60)
-  --tone-model     use the hand-set tone model (scripts/tone-model.ts), which hears the sines
+  --tone-model     use the hand-set tone model (test/fixtures/tone-model.ts), which hears the sines
                    whatever training has reached: notes to check the grid with
   --model DIR      model directory passed to melodyfilter -m (default: the shipped model)
 `;
@@ -107,18 +110,6 @@ function renderPeriod(): Buffer {
     }
   });
   return pcm;
-}
-
-/** VmRSS and VmHWM of `pid` in KiB, from /proc (Linux); null once it has exited, or elsewhere. */
-function memoryKiB(pid: number): { rss: number; peak: number } | null {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const field = (name: string) => new RegExp(`^${name}:\\s*(\\d+) kB`, 'm').exec(status)?.[1];
-    const rss = field('VmRSS'), peak = field('VmHWM');
-    return rss && peak ? { rss: Number(rss), peak: Number(peak) } : null; // a zombie has neither
-  } catch {
-    return null;
-  }
 }
 
 interface SoakNote { pitch: number; start: number }
@@ -274,7 +265,7 @@ async function main(): Promise<void> {
     let modelDir = opt.modelDir;
     if (opt.toneModel) {
       modelDir = path.join(tmpDir, 'tone-model');
-      const { writeToneModel } = await import('./tone-model.js');
+      const { writeToneModel } = await import('../test/fixtures/tone-model.js');
       await writeToneModel(modelDir);
     }
     const args = ['-v', ...(modelDir ? ['-m', modelDir] : [])];

@@ -1,5 +1,4 @@
 import t from 'tap';
-import FFT from 'fft.js';
 import { Resampler, resampleBuffer } from '../lib/resample.js';
 import { Windower, referenceOffset } from '../lib/window.js';
 import { FeatureExtractor, FEATURE_SIZE, SPECTRUM_BINS, LOWEST_MIDI, BINS_PER_SEMITONE } from '../lib/features.js';
@@ -105,10 +104,3 @@ t.test('features: onset evidence rises at a new note and not while it holds', as
   t.ok(onsetAt[onsetAt.length - 1] < 0.05, 'no onset evidence while the note holds');
 });
 
-t.test('fft.js realTransform gives the power we normalise (sanity of the dependency)', async (t) => {
-  const f = new FFT(64);
-  const out = f.createComplexArray();
-  const x = new Array(64).fill(0).map((_, i) => Math.cos((2 * Math.PI * 4 * i) / 64));
-  f.realTransform(out, x);
-  t.ok(Math.abs(out[8] - 32) < 1e-9);
-});

@@ -1,10 +1,10 @@
 // Fixtures made here, not stored: sines, melodies, PCM encodings, and a tiny model trained in-process.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Encoding } from '../lib/config.js';
+import { wavHeader } from '../lib/wav-header.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = fileURLToPath(new URL('../bin/melodyfilter', import.meta.url));
@@ -40,11 +40,7 @@ export function encodePcm(mono: Float32Array, channels: number, encoding: Encodi
 export function wavFile(mono: Float32Array, rate: number, channels = 1, opts: { bits?: number; formatTag?: number; dataSize?: number } = {}): Buffer {
   const bits = opts.bits ?? 16;
   const data = bits === 16 ? encodePcm(mono, channels, 's16le') : bits === 32 && opts.formatTag === 3 ? encodePcm(mono, channels, 'f32le') : Buffer.alloc(mono.length * channels * (bits / 8));
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0); h.writeUInt32LE(36 + data.length, 4); h.write('WAVE', 8);
-  h.write('fmt ', 12); h.writeUInt32LE(16, 16); h.writeUInt16LE(opts.formatTag ?? 1, 20); h.writeUInt16LE(channels, 22);
-  h.writeUInt32LE(rate, 24); h.writeUInt32LE(rate * channels * (bits / 8), 28); h.writeUInt16LE(channels * (bits / 8), 32); h.writeUInt16LE(bits, 34);
-  h.write('data', 36); h.writeUInt32LE(opts.dataSize ?? data.length, 40);
+  const h = wavHeader({ rate, channels, bits, formatTag: opts.formatTag, dataBytes: data.length, declaredDataBytes: opts.dataSize });
   return Buffer.concat([h, data]);
 }
 
@@ -130,29 +126,10 @@ export function tones(spec: readonly (readonly [number, number, number])[], seco
   return out;
 }
 
-/** Hand-set model that hears sine tones (scripts/tone-model.ts): notes that do not depend on training. */
+/** Hand-set model that hears sine tones (fixtures/tone-model.ts): notes that do not depend on training. */
 export async function makeToneModel(dir: string): Promise<void> {
-  const { writeToneModel } = await import('../scripts/tone-model.js');
+  const { writeToneModel } = await import('./fixtures/tone-model.js');
   await writeToneModel(dir);
-}
-
-/** Copy the shipped model into `dir` once, so runs in one test file all use one version of it while
- *  a trainer replaces it. A copy taken mid-replacement (weights not matching model.json) is retried. */
-export async function snapshotShippedModel(dir: string): Promise<void> {
-  const from = path.join(ROOT, 'models/melody-gru');
-  for (let attempt = 0; ; attempt++) {
-    mkdirSync(dir, { recursive: true });
-    for (const f of ['model.json', 'weights.bin']) copyFileSync(path.join(from, f), path.join(dir, f));
-    try {
-      const json = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8'));
-      const floats = json.weightsManifest[0].weights.reduce((n: number, w: { shape: number[] }) => n + w.shape.reduce((a, b) => a * b, 1), 0);
-      if (statSync(path.join(dir, 'weights.bin')).size === floats * 4) return;
-    } catch {
-      // model.json caught mid-write: try again
-    }
-    if (attempt === 10) throw new Error(`models/melody-gru did not settle into a consistent copy`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
 }
 
 /** JSON lines of stdout, parsed. */

@@ -3,7 +3,9 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, saveModel, loadModel, weightsOf, FastClassifier, TfjsClassifier, NUM_CLASSES } from '../lib/model.js';
+import { buildModel, saveModel, loadModel, weightsOf, TfjsClassifier } from '../lib/model.js';
+import { FastClassifier } from '../lib/kernel.js';
+import { NUM_CLASSES, newCard } from '../lib/card.js';
 import { useBackend } from '../lib/backend.js';
 import { FEATURE_SIZE } from '../lib/features.js';
 import { train } from '../lib/train/train.js';
@@ -11,7 +13,7 @@ import { makeRng } from '../lib/synth/random.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'melodyfilter-model-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const INFO = { name: 'test', windowSamples: 2048, hopSamples: 256, sampleRate: 16000, featureSize: FEATURE_SIZE };
+const CARD = newCard('test', 'lstm');
 
 function randomFeatures(frames: number, seed: number): Float32Array {
   const rng = makeRng(seed);
@@ -39,11 +41,12 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
 
 t.test('save and load keep weights and metadata', async (t) => {
   await useBackend('cpu');
-  const model = buildModel({ featureSize: FEATURE_SIZE, embedUnits: 16, lstmUnits: 12 });
-  await saveModel(model, dir, INFO);
+  const model = buildModel({ network: 'lstm', featureSize: FEATURE_SIZE, embedUnits: 16, hiddenUnits: 12 });
+  await saveModel(model, dir, { ...CARD, decoder: { threshold: 0.55, onsetThreshold: 0.35, strikeRiseDb: 1 } });
   const loaded = await loadModel(dir);
-  t.same(loaded.shape, { arch: 'lstm', featureSize: FEATURE_SIZE, embedUnits: 16, lstmUnits: 12 });
-  t.equal(loaded.info.windowSamples, 2048);
+  t.same(loaded.shape, { network: 'lstm', featureSize: FEATURE_SIZE, embedUnits: 16, hiddenUnits: 12 });
+  t.equal(loaded.card.windowSamples, 2048);
+  t.same(loaded.card.decoder, { threshold: 0.55, onsetThreshold: 0.35, strikeRiseDb: 1 }, 'decoder defaults round-trip');
   const a = model.getWeights().map((w) => Array.from(w.dataSync()));
   const b = loaded.model.getWeights().map((w) => Array.from(w.dataSync()));
   t.same(b, a);
@@ -53,13 +56,13 @@ for (const backend of ['cpu', 'wasm'] as const) {
   t.test(`fast kernel matches tfjs (${backend}) to 1e-5, state carried across uneven batches`, async (t) => {
     await useBackend(backend);
     const lstm = (await loadModel(dir)).model;
-    const gru = buildModel({ arch: 'gru', featureSize: FEATURE_SIZE, embedUnits: 16, lstmUnits: 12 });
+    const gru = buildModel({ network: 'gru', featureSize: FEATURE_SIZE, embedUnits: 16, hiddenUnits: 12 });
     for (const [arch, model] of [['lstm', lstm], ['gru', gru]] as const) {
       // Random weights are small: scale them up so the test would catch a wrong gate order.
       model.setWeights(model.getWeights().map((w) => tf.mul(w, 3)));
       const frames = 40;
       const x = randomFeatures(frames, 7);
-      const fast = await runAll(new FastClassifier(weightsOf(model)), x, frames, [1, 7, 13, 19]);
+      const fast = await runAll(new FastClassifier(weightsOf(model), arch), x, frames, [1, 7, 13, 19]);
       const slow = await runAll(new TfjsClassifier(model, arch), x, frames, [40]);
       const slowChunked = await runAll(new TfjsClassifier(model, arch), x, frames, [3, 3, 34]);
       t.ok(maxDiff(fast.probs, slow.probs) < 1e-5, `${arch}: probs differ by ${maxDiff(fast.probs, slow.probs)}`);
@@ -84,10 +87,10 @@ t.test('corrupt models are clear errors', async (t) => {
 t.test('a tiny model trains: loss falls on synthesized melodies', async (t) => {
   await useBackend('wasm');
   const out = path.join(dir, 'tiny');
-  const first = await train({ outDir: out, steps: 1, batchSize: 8, frames: 32, warmupFrames: 8, workers: 0, embedUnits: 24, lstmUnits: 16, learningRate: 0.01, log: () => {} });
-  const more = await train({ outDir: out, steps: 25, batchSize: 8, frames: 32, warmupFrames: 8, workers: 0, embedUnits: 24, lstmUnits: 16, learningRate: 0.01, resume: true, log: () => {} });
+  const first = await train({ outDir: out, steps: 1, batchSize: 8, frames: 32, warmupFrames: 8, workers: 0, embedUnits: 24, hiddenUnits: 16, learningRate: 0.01, log: () => {} });
+  const more = await train({ outDir: out, steps: 25, batchSize: 8, frames: 32, warmupFrames: 8, workers: 0, embedUnits: 24, hiddenUnits: 16, learningRate: 0.01, resume: true, log: () => {} });
   t.equal(more.steps, 26, 'resumed from the checkpoint');
   t.ok(more.loss < first.loss - 0.5, `loss ${first.loss.toFixed(3)} → ${more.loss.toFixed(3)}`);
   const loaded = await loadModel(out);
-  t.equal((loaded.info.training as { steps: number }).steps, 26);
+  t.equal((loaded.card.training as { steps: number }).steps, 26);
 });

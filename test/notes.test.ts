@@ -2,12 +2,12 @@ import t from 'tap';
 import { parseMidi } from 'midi-file';
 import { NoteTracker } from '../lib/smooth.js';
 import { LOWEST_MIDI, ONSET_RISE_DB, SEMITONES } from '../lib/features.js';
-import { NUM_CLASSES, CLASS_MIDI_OFFSET } from '../lib/model.js';
-import { buildMidi, TICKS_PER_BEAT } from '../lib/writers/midi.js';
+import { NUM_CLASSES, CLASS_MIDI_OFFSET } from '../lib/card.js';
+import { buildMidi, TICKS_PER_BEAT } from '../lib/midi-file.js';
 import { renderSvg } from '../lib/writers/svg.js';
 import { midiName, parseNoteName, type Note, type NoteEvent } from '../lib/notes.js';
 
-const CFG = { hopSamples: 256, sampleRate: 16000, threshold: 0.5, onsetThreshold: 0.5, strikeRiseDb: 0, minNoteMs: 40, lowMidi: 21, highMidi: 108 };
+const CFG = { hopSamples: 256, modelRate: 16000, threshold: 0.5, onsetThreshold: 0.5, strikeRiseDb: 0, minNoteMs: 40, lowMidi: 21, highMidi: 108 };
 const HOP = 256 / 16000;
 
 /** Frames described as [pitch or 0, probability, onset, rise in dB of that pitch's semitone (none if
@@ -157,6 +157,17 @@ t.test('SVG piano roll has one bar per note and names octaves', async (t) => {
   t.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   t.equal(svg.match(/class="note"/g)?.length, 2);
   t.match(svg, />C4</);
+});
+
+t.test('SVG piano roll spans the notes\' keys, however many notes there are', async (t) => {
+  // 200,000 notes: spreading them into Math.min(...) overflows Node 20's stack from ~150,000.
+  const notes = Array.from({ length: 200_000 }, (_, i) => ({
+    pitch: 50 + (i % 20), name: '', start: i * 0.001, end: i * 0.001 + 0.0005, velocity: 80, confidence: 1,
+  }));
+  const svg = renderSvg(notes);
+  t.match(svg, />C3</, 'lowest key shown: C3 (48, two below D3)');
+  t.notMatch(svg, />C2</);
+  t.ok(svg.endsWith('</svg>\n'));
 });
 
 t.test('note names round-trip', async (t) => {

@@ -1,7 +1,7 @@
 // Reliability through the CLI: chunking, determinism, errors, odd audio, pipes and signals, the
 // last note. Every run spawns bin/melodyfilter (built into dist/ by `npm test`'s pretest).
 //
-// Notes come from the hand-set tone model (scripts/tone-model.ts), which hears sine tones whatever
+// Notes come from the hand-set tone model (test/fixtures/tone-model.ts), which hears sine tones whatever
 // state the trained model is in, so the comparisons below compare real notes, not empty outputs.
 // Only the last test also asks the shipped model, and skips that part while the model hears nothing
 // (or was trained on another version's features).
@@ -13,9 +13,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseMidi } from 'midi-file';
 import { makeRng } from '../lib/synth/random.js';
-import { randomVoice, renderPiano } from '../lib/synth/piano.js';
 import {
-  BIN, encodePcm, feed, jsonLines, makeToneModel, runCli, sine, snapshotShippedModel, spawnCli, tones, wavFile,
+  BIN, encodePcm, feed, jsonLines, makeToneModel, runCli, sine, spawnCli, tones, wavFile,
   type CliRun, type RunOptions, type RunResult,
 } from './helpers.js';
 
@@ -434,33 +433,10 @@ t.test('a slow consumer loses nothing', async (t) => {
 t.test('nothing lost: a tone held to the end of input ends there', async (t) => {
   const seconds = 3;
   const held = encodePcm(sine(440, seconds, 44100), 2, 's16le');
-  // The shipped model hears pianos, not sines (a steady sine stops sounding like one after its
-  // attack): for it, a piano C4 cut off at 1.2 s while still ringing.
-  const rng = makeRng(4);
-  const piano = new Float32Array(3 * 16000);
-  renderPiano([{ pitch: 60, start: 0.1, end: 3, velocity: 90 }], randomVoice(rng), 16000, piano, rng, 0);
-  const cutSeconds = 1.2;
-  const cut = piano.subarray(0, cutSeconds * 16000);
-  const peak = cut.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-  const pianoInput = encodePcm(cut.map((x) => (x / peak) * 0.5), 1, 's16le');
-  const shipped = path.join(dir, 'shipped-model');
-  await snapshotShippedModel(shipped);
-  const [tone, real] = await pool(2, [() => run(M, held), () => run(['-m', shipped, '-r', '16000', '-c', '1'], pianoInput)]);
-  t.equal(tone.code, 0, 'tone model: exit 0');
-  t.equal(tone.stderr, '', 'tone model: nothing on stderr');
-  const last = (r: RunResult) => jsonLines<{ end: number; pitch: number }>(r.stdout).at(-1);
-  t.equal(last(tone)?.pitch, 69, 'tone model: the held note is A4');
-  t.ok(Math.abs((last(tone)?.end ?? -1) - seconds) <= 1e-3, `tone model: last note ends at ${last(tone)?.end} s, the end of input (${seconds} s)`);
-  // The shipped model is whatever training has reached: it may hear nothing yet, or have been
-  // trained on another version's features.
-  const realLast = real.code === 0 ? last(real) : undefined;
-  const otherVersion = /^melodyfilter: (model .* features per window; this melodyfilter computes .*)$/m.exec(real.stderr)?.[1];
-  const skip = otherVersion ? `the shipped model does not fit this version (${otherVersion})`
-    : real.code === 0 && !realLast ? 'the shipped model hears no notes in a held C4 (still training)' : false;
-  t.test('shipped model', { skip }, async (t) => {
-    t.equal(real.code, 0, 'exit 0');
-    t.equal(real.stderr, '', 'nothing on stderr');
-    t.equal(realLast?.pitch, 60, 'the held note is C4');
-    t.ok(Math.abs((realLast?.end ?? -1) - cutSeconds) <= 1e-3, `last note ends at ${realLast?.end} s, the end of input (${cutSeconds} s)`);
-  });
+  const tone = await run(M, held);
+  t.equal(tone.code, 0, 'exit 0');
+  t.equal(tone.stderr, '', 'nothing on stderr');
+  const last = jsonLines<{ end: number; pitch: number }>(tone.stdout).at(-1);
+  t.equal(last?.pitch, 69, 'the held note is A4');
+  t.ok(Math.abs((last?.end ?? -1) - seconds) <= 1e-3, `last note ends at ${last?.end} s, the end of input (${seconds} s)`);
 });

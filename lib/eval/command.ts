@@ -1,18 +1,38 @@
 // `melodyfilter eval`: prints the accuracy table (markdown) for the model given by --model.
 import { UsageError } from '../config.js';
-import type { Invocation } from '../args.js';
-import { loadEngine } from '../transcriber.js';
-import { evaluate, formatReport } from './evaluate.js';
+import { engineOptions, ENGINE_OPTIONS } from '../args.js';
+import { numberOption, type OptionTable, type Parsed } from '../options.js';
+import type { Subcommand } from '../commands.js';
 
 const SCALES: Record<string, number> = { smoke: 0.05, quick: 0.5, full: 2 };
 
-export async function evalCommand(inv: Invocation): Promise<number> {
-  const set = String(inv.rest.set ?? 'quick');
+const OPTIONS: OptionTable = {
+  set: { type: 'string', value: 'SET', help: 'smoke, quick (default) or full', section: 'Evaluation' },
+  seed: { type: 'string', value: 'N', help: 'seed of the melodies (default: the eval seed)', section: 'Evaluation' },
+  json: { type: 'boolean', help: 'the report as JSON instead of a table', section: 'Evaluation' },
+  ...ENGINE_OPTIONS,
+};
+
+async function run({ values: v }: Parsed): Promise<number> {
+  const set = String(v.set ?? 'quick');
   if (!(set in SCALES)) throw new UsageError(`--set must be one of ${Object.keys(SCALES).join(', ')}, got ${set}`);
-  const engine = await loadEngine(inv.cfg);
-  const seed = inv.rest.seed === undefined ? undefined : Number(inv.rest.seed);
-  const report = await evaluate(engine, { scale: SCALES[set], seed, log: (s) => process.stderr.write(`melodyfilter: eval: ${s}\n`) });
-  if (inv.rest.json) process.stdout.write(JSON.stringify(report, null, 1) + '\n');
-  else process.stdout.write(`Model ${engine.info.name}, set ${set}, ${report.seconds.toFixed(0)} s\n\n` + formatReport(report));
+  const seed = numberOption('seed', v.seed);
+  if (seed !== undefined && !Number.isSafeInteger(seed)) {
+    throw new UsageError(`--seed must be an integer, got ${v.seed}`);
+  }
+  const { loadEngine } = await import('../transcriber.js');
+  const { evaluate, formatReport } = await import('./evaluate.js');
+  const engine = await loadEngine(engineOptions(v));
+  const log = (s: string) => process.stderr.write(`melodyfilter: eval: ${s}\n`);
+  const report = await evaluate(engine, { scale: SCALES[set], seed, log });
+  if (v.json) process.stdout.write(JSON.stringify(report, null, 1) + '\n');
+  else {
+    const head = `Model ${engine.card.name}, set ${set}, ${report.seconds.toFixed(0)} s`;
+    process.stdout.write(`${head}\n\n${formatReport(report)}`);
+  }
   return 0;
 }
+
+export const evalCommand: Subcommand = {
+  name: 'eval', summary: 'score a model on held-out melodies (accuracy table)', options: OPTIONS, run,
+};

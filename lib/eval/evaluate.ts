@@ -1,6 +1,7 @@
 // `melodyfilter eval`: held-out melodies (other seeds, synthesizer voices outside the training ranges,
 // other babble voices) through the real streaming pipeline, scored per condition.
-import { MODEL_RATE, type Config } from '../config.js';
+import { type Config } from '../config.js';
+import { MODEL_RATE } from '../features.js';
 import { transcribe, type Engine } from '../transcriber.js';
 import type { Note } from '../notes.js';
 import { randomMelody, type ScoreNote, type MelodyOptions } from '../synth/melody.js';
@@ -9,7 +10,7 @@ import { fluidAvailable, renderFluid } from '../synth/fluid.js';
 import { espeakAvailable, speechClips } from '../synth/speech.js';
 import { makeRng, type Rng, intIn, pick, uniform } from '../synth/random.js';
 import { resampleBuffer } from '../resample.js';
-import { applyConditions } from '../train/dataset.js';
+import { applyConditions } from '../synth/scene.js';
 import { addMelody, emptyCounts, repeatedFound, scores, type Counts, type Scores } from './metrics.js';
 
 /** Babble voices never used in training (train uses en, en-us, de, fr, es, it, nl, pl). */

@@ -19,7 +19,9 @@ export interface MatchOptions {
 }
 
 /** Pairs [refIndex, estIndex] of a maximum matching. */
-export function matchNotes(ref: readonly TimedNote[], est: readonly TimedNote[], opts: MatchOptions = {}): [number, number][] {
+export function matchNotes(
+  ref: readonly TimedNote[], est: readonly TimedNote[], opts: MatchOptions = {},
+): [number, number][] {
   const tol = opts.onsetTolerance ?? ONSET_TOLERANCE_SECONDS;
   const eps = 1e-9; // mir_eval compares rounded differences; keep exact 50 ms a match
   const edges: number[][] = ref.map((r) => {
@@ -65,7 +67,9 @@ export interface Counts {
 }
 
 export function emptyCounts(): Counts {
-  return { ref: 0, est: 0, matched: 0, matchedWithOffsets: 0, onsetErrorSum: 0, onsetBiasSum: 0, exactMelodies: 0, melodies: 0 };
+  return {
+    ref: 0, est: 0, matched: 0, matchedWithOffsets: 0, onsetErrorSum: 0, onsetBiasSum: 0, exactMelodies: 0, melodies: 0,
+  };
 }
 
 /** Add one melody's result. A melody is exactly right when every note matches and nothing is extra. */
@@ -108,7 +112,9 @@ export function scores(c: Counts): Scores {
 
 /** Of the reference notes that repeat the previous note's pitch, how many were found as notes of
  *  their own (an onset match each). */
-export function repeatedFound(ref: readonly TimedNote[], est: readonly TimedNote[]): { repeated: number; found: number } {
+export function repeatedFound(
+  ref: readonly TimedNote[], est: readonly TimedNote[],
+): { repeated: number; found: number } {
   const matchedRefs = new Set(matchNotes(ref, est).map(([r]) => r));
   let repeated = 0, found = 0;
   for (let i = 1; i < ref.length; i++) {

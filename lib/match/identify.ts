@@ -102,7 +102,7 @@ export function createMatcher(references: readonly Melody[], options: MatcherOpt
   const rank = (): MatchResult[] => {
     const to = pitches.length, from = Math.max(0, to - opts.window), n = to - from;
     if (n < opts.minNotes) return [];
-    const byRef = new Map<number, { slot: number; result: MatchResult }>();
+    const byRef = new Map<number, { slot: number; from: number; result: MatchResult }>();
     for (const slot of candidates(from, to)) {
       const r = Math.floor(slot / T_SLOTS), t = (slot % T_SLOTS) - MAX_TRANSPOSE;
       const ref = references[r];
@@ -110,14 +110,18 @@ export function createMatcher(references: readonly Melody[], options: MatcherOpt
       const rhythm = rhythmFit(onsets, from, al, ref);
       const pitchScore = Math.max(0, Math.min(1, al.score / n));
       const score = pitchScore * (1 - RHYTHM_WEIGHT * (1 - rhythm.agreement));
-      let position = 0;
+      let position = 0, first = -1;
       for (let i = n - 1; i >= 0 && position === 0; i--) if (al.step[i] !== Step.Extra) position = al.refIndex[i] + 1;
+      for (let i = 0; i < n && first < 0; i++) if (al.step[i] !== Step.Extra) first = al.refIndex[i];
       const prev = byRef.get(r);
       if (!prev || score > prev.result.score) {
-        byRef.set(r, { slot, result: { ref: ref.name, score, transpose: t, tempo: rhythm.tempo, position, notes: n } });
+        byRef.set(r, { slot, from: first, result: { ref: ref.name, score, transpose: t, tempo: rhythm.tempo, position, notes: n } });
       }
     }
-    const sorted = [...byRef.values()].sort((x, y) => y.result.score - x.result.score || x.slot - y.slot);
+    // Equal scores (a short query fits several tunes exactly): the one played from its beginning
+    // first, as players mostly start there.
+    const sorted = [...byRef.values()].sort((x, y) =>
+      (Math.abs(y.result.score - x.result.score) > 1e-9 ? y.result.score - x.result.score : 0) || x.from - y.from || x.slot - y.slot);
     sticky = sorted.slice(0, opts.top).map((x) => x.slot);
     return sorted.slice(0, opts.top).map((x) => x.result);
   };

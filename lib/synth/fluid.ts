@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildMidi } from '../writers/midi.js';
+import { buildMidi } from '../midi-file.js';
 import type { Note } from '../notes.js';
 import type { ScoreNote } from './melody.js';
 
@@ -17,7 +17,9 @@ export function fluidAvailable(): boolean {
 }
 
 /** Mono Float32Array at `sampleRate` of `notes` played by GM `program`. */
-export function renderFluid(notes: readonly ScoreNote[], program: number, sampleRate: number, opts: { reverb?: boolean; chorus?: boolean } = {}): Float32Array {
+export function renderFluid(
+  notes: readonly ScoreNote[], program: number, sampleRate: number, opts: { reverb?: boolean; chorus?: boolean } = {},
+): Float32Array {
   const dir = mkdtempSync(path.join(tmpdir(), 'melodyfilter-fluid-'));
   try {
     const mid = path.join(dir, 'score.mid'), raw = path.join(dir, 'out.raw');

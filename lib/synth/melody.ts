@@ -1,6 +1,9 @@
 // Random monophonic melodies: the score side of training and evaluation data.
 import { type Rng, uniform, logUniform, intIn, pick } from './random.js';
 
+/** Scale steps a tune-like line moves by, smaller ones likelier. */
+const STEPS = [-2, -1, -1, 1, 1, 2, 2, -3, 3, 4, -4, 5, -5, 7, -7];
+
 export interface ScoreNote {
   pitch: number; // MIDI
   start: number; // seconds
@@ -63,7 +66,7 @@ export function randomMelody(rng: Rng, opts: MelodyOptions): ScoreNote[] {
           break;
         }
         case 'tune': {
-          do next = pitch + pick(rng, [-2, -1, -1, 1, 1, 2, 2, -3, 3, 4, -4, 5, -5, 7, -7]); while (!inScale(next) && rng() < 0.9);
+          do next = pitch + pick(rng, STEPS); while (!inScale(next) && rng() < 0.9);
           break;
         }
         case 'leaps': next = pitch + intIn(rng, -12, 12); break;

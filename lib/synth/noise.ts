@@ -7,7 +7,9 @@ export const NOISE_KINDS: readonly NoiseKind[] = ['white', 'pink', 'brown', 'hum
 
 /** Fill `out` with noise of `kind` (unit-ish RMS, normalised later by the mixer). `speech` supplies
  *  clips for babble; without them babble falls back to pink noise shaped like a voice's envelope. */
-export function makeNoise(kind: NoiseKind, out: Float32Array, sampleRate: number, rng: Rng, speech: readonly Float32Array[] = []): void {
+export function makeNoise(
+  kind: NoiseKind, out: Float32Array, sampleRate: number, rng: Rng, speech: readonly Float32Array[] = [],
+): void {
   const n = out.length;
   switch (kind) {
     case 'white':
@@ -32,7 +34,10 @@ export function makeNoise(kind: NoiseKind, out: Float32Array, sampleRate: number
       const mains = pick(rng, [50, 60]) * (1 + uniform(rng, -0.01, 0.01));
       const harmonics = kind === 'hum' ? 4 : Math.floor(Math.min(40, sampleRate / 2 / mains - 1));
       const amps: number[] = [], phases: number[] = [];
-      for (let h = 1; h <= harmonics; h++) { amps.push((kind === 'hum' ? rng() : 1 / h) * (rng() < 0.7 ? 1 : 0.2)); phases.push(rng() * 2 * Math.PI); }
+      for (let h = 1; h <= harmonics; h++) {
+        amps.push((kind === 'hum' ? rng() : 1 / h) * (rng() < 0.7 ? 1 : 0.2));
+        phases.push(rng() * 2 * Math.PI);
+      }
       for (let i = 0; i < n; i++) {
         let v = 0;
         const t = (2 * Math.PI * mains * i) / sampleRate;

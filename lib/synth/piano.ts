@@ -70,7 +70,9 @@ function t60(pitch: number, voice: PianoVoice): number {
 /**
  * Render `notes` into `out` (added, mono) at `sampleRate`. `detuneCents` shifts the whole instrument.
  */
-export function renderPiano(notes: readonly ScoreNote[], voice: PianoVoice, sampleRate: number, out: Float32Array, rng: Rng, detuneCents = 0): void {
+export function renderPiano(
+  notes: readonly ScoreNote[], voice: PianoVoice, sampleRate: number, out: Float32Array, rng: Rng, detuneCents = 0,
+): void {
   const nyquist = sampleRate / 2;
   for (const note of notes) {
     const f0 = midiToHz(note.pitch) * Math.pow(2, detuneCents / 1200);

@@ -1,13 +1,17 @@
-// Speech clips for babble noise, spoken by espeak-ng (Debian espeak-ng) and read back with node-wav.
+// Speech clips for babble noise, spoken by espeak-ng (Debian espeak-ng) and read back with pcm.ts'
+// WAV reader.
 import { spawnSync } from 'node:child_process';
 import { parseWavHeader, decodeFrames, bytesPerSample } from '../pcm.js';
 import { resampleBuffer } from '../resample.js';
 import { type Rng, pick, intIn } from './random.js';
 
-const WORDS = ('the a of and to in is you that it he was for on are as with his they at be this have from or one had by ' +
-  'word but not what all were we when your can said there use each which she do how their if will up other about out many ' +
-  'then them these so some her would make like him into time has look two more write go see number no way could people my ' +
-  'than first water been call who oil its now find long down day did get come made may part over new sound take only little').split(' ');
+const WORDS = (
+  'the a of and to in is you that it he was for on are as with his they at be this have from or one ' +
+  'had by word but not what all were we when your can said there use each which she do how their if ' +
+  'will up other about out many then them these so some her would make like him into time has look ' +
+  'two more write go see number no way could people my than first water been call who oil its now ' +
+  'find long down day did get come made may part over new sound take only little'
+).split(' ');
 
 export function espeakAvailable(): boolean {
   return spawnSync('espeak-ng', ['--version']).status === 0;
@@ -19,12 +23,15 @@ export function speechClips(rng: Rng, count: number, voices: readonly string[], 
   for (let i = 0; i < count; i++) {
     const words: string[] = [];
     for (let w = intIn(rng, 4, 14); w > 0; w--) words.push(pick(rng, WORDS));
-    const r = spawnSync('espeak-ng', ['--stdout', '-v', pick(rng, voices), '-s', String(intIn(rng, 120, 220)), '-p', String(intIn(rng, 20, 80)), words.join(' ')], { maxBuffer: 1 << 26 });
+    const speed = String(intIn(rng, 120, 220)), pitch = String(intIn(rng, 20, 80));
+    const args = ['--stdout', '-v', pick(rng, voices), '-s', speed, '-p', pitch];
+    const r = spawnSync('espeak-ng', [...args, words.join(' ')], { maxBuffer: 1 << 26 });
     if (r.status !== 0 || !r.stdout?.length) continue;
     // espeak-ng writes a streaming header (data size 0x7ffff000), so read to the end of what it wrote.
     const header = parseWavHeader(r.stdout);
     if (!header) continue;
-    const frames = Math.floor((r.stdout.length - header.headerBytes) / (header.channels * bytesPerSample(header.encoding)));
+    const frameBytes = header.channels * bytesPerSample(header.encoding);
+    const frames = Math.floor((r.stdout.length - header.headerBytes) / frameBytes);
     const mono = new Float32Array(frames);
     decodeFrames(r.stdout.subarray(header.headerBytes), frames, header, mono);
     clips.push(resampleBuffer(mono, header.sampleRate, sampleRate));

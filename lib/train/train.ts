@@ -4,19 +4,19 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import cliProgress from 'cli-progress';
-import { DEFAULTS, MODEL_RATE } from '../config.js';
-import { featureSizeOf, type FrontEnd } from '../features.js';
-import { buildModel, isWindowModel, loadModel, saveModel, NUM_CLASSES, type Arch, type ModelInfo } from '../model.js';
+import { NUM_CLASSES, newCard, type ModelCard } from '../card.js';
+import { NETWORKS, type NetworkName } from '../networks.js';
+import { buildModel, loadModel, saveModel } from '../model.js';
 import { useBackend } from '../backend.js';
 import { makeRng, type Rng } from '../synth/random.js';
-import { makeExample, type Example } from './dataset.js';
+import { makeExample, type Example, type ExampleCard } from './dataset.js';
 import type { WorkerSetup } from './worker.js';
 
 export interface TrainOptions {
   name: string;
   outDir: string;
-  /** Network to train (a resumed model keeps its own). */
-  arch: Arch;
+  /** Network to train (networks.ts; a resumed model keeps its own). */
+  network: NetworkName;
   seed: number;
   /** Stop after this many seconds of wall time, or `steps` batches, whichever first. */
   seconds: number;
@@ -24,9 +24,9 @@ export interface TrainOptions {
   batchSize: number;
   frames: number; // sequence length in frames
   warmupFrames: number;
-  /** Layer widths of a new network (see ModelShape); unset: the architecture's own, ARCH_UNITS. */
+  /** Layer widths of a new network (see ModelShape); unset: the network's own (networks.ts units). */
   embedUnits?: number;
-  lstmUnits?: number;
+  hiddenUnits?: number;
   learningRate: number;
   /** Data worker threads; 0 generates in-process (tests, one-core machines). */
   workers: number;
@@ -47,23 +47,11 @@ export interface TrainOptions {
  *  more than bigger ones; 128-frame (2 s) sequences follow a note through its decay. The GRU learned
  *  far faster than the LSTM in the model comparison (README). */
 export const TRAIN_DEFAULTS: TrainOptions = {
-  name: 'melody-gru', outDir: '', arch: 'gru', seed: 1, seconds: 3600, steps: Infinity, batchSize: 16, frames: 128,
+  name: 'melody-gru', outDir: '', network: 'gru', seed: 1, seconds: 3600, steps: Infinity, batchSize: 16, frames: 128,
   warmupFrames: 48, learningRate: 2e-3, workers: 1, poolSize: 2048,
   renders: 24, renderSeconds: 60, fluidShare: 0.4, resume: false, checkpointSeconds: 240, backend: 'auto',
   log: (l) => process.stderr.write(l + '\n'), progress: false,
 };
-
-/** Layer widths of a freshly built network, per architecture; the comparison's networks are sized
- *  near the LSTM's 194k parameters, except the write-up's raw-sample LSTM, whose width is
- *  the write-up's kind and whose cost is in its 128 steps per window. */
-const ARCH_UNITS: Record<Arch, { embedUnits: number; lstmUnits: number }> = {
-  lstm: { embedUnits: 128, lstmUnits: 128 },
-  gru: { embedUnits: 128, lstmUnits: 144 },
-  mlp: { embedUnits: 320, lstmUnits: 160 },
-  'raw-lstm': { embedUnits: 8, lstmUnits: 128 },
-};
-
-const frontEndOf = (arch: Arch): FrontEnd => (arch === 'raw-lstm' ? 'raw' : 'spectrum');
 
 /** Examples each worker makes at the start to fill the pool; after that, one per example drawn. */
 const PREFETCH = 512;
@@ -74,7 +62,7 @@ class ExamplePool {
   private workers: Worker[] = [];
   private readonly rng: Rng;
   fresh = 0;
-  constructor(private readonly o: TrainOptions, private readonly frontEnd: FrontEnd) {
+  constructor(private readonly o: TrainOptions, private readonly card: ExampleCard) {
     this.rng = makeRng(o.seed * 7919 + 13);
   }
 
@@ -96,8 +84,13 @@ class ExamplePool {
   private spawn(i: number, generation: number): Promise<void> {
     const { o } = this;
     const setup: WorkerSetup = {
-      seed: o.seed * 1000 + i + generation * 100 + (o.resume ? Date.now() % 100000 : 0), frames: o.frames, warmupFrames: o.warmupFrames,
-      renders: o.renders, renderSeconds: o.renderSeconds, speechClips: 40, fluidShare: o.fluidShare, frontEnd: this.frontEnd,
+      seed: o.seed * 1000 + i + generation * 100 + (o.resume ? Date.now() % 100000 : 0),
+      frames: o.frames, warmupFrames: o.warmupFrames,
+      renders: o.renders, renderSeconds: o.renderSeconds, speechClips: 40, fluidShare: o.fluidShare,
+      card: {
+        frontEnd: this.card.frontEnd, windowSamples: this.card.windowSamples, hopSamples: this.card.hopSamples,
+        modelRate: this.card.modelRate,
+      },
     };
     const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: setup });
     this.workers[i] = w;
@@ -129,13 +122,15 @@ class ExamplePool {
   }
 
   private local(): Example {
-    return makeExample(this.rng, this.o.frames, this.o.warmupFrames, { fluidShare: 0 }, [], [], this.frontEnd);
+    return makeExample(this.rng, this.o.frames, this.o.warmupFrames, { fluidShare: 0 }, [], [], this.card);
   }
 
   batch(): Example[] {
     if (this.o.workers === 0) {
       // Refresh a quarter of the pool each batch: in-process generation is the bottleneck.
-      for (let i = 0; i < Math.max(1, this.o.batchSize / 4); i++) this.pool[Math.floor(this.rng() * this.pool.length)] = this.local();
+      for (let i = 0; i < Math.max(1, this.o.batchSize / 4); i++) {
+        this.pool[Math.floor(this.rng() * this.pool.length)] = this.local();
+      }
       this.fresh += Math.max(1, this.o.batchSize / 4);
     }
     const out: Example[] = [];
@@ -156,7 +151,9 @@ class ExamplePool {
 
 /** A batch as tensors: [B, T, F] for recurrent models; window models take every frame as its own
  *  row, [B·T, F]. */
-function toTensors(batch: Example[], frames: number, featureSize: number, windowModel: boolean): { x: tf.Tensor; yNote: tf.Tensor; yOnset: tf.Tensor } {
+function toTensors(
+  batch: Example[], frames: number, featureSize: number, windowModel: boolean,
+): { x: tf.Tensor; yNote: tf.Tensor; yOnset: tf.Tensor } {
   const B = batch.length;
   const x = new Float32Array(B * frames * featureSize);
   const yNote = new Float32Array(B * frames * NUM_CLASSES);
@@ -176,36 +173,36 @@ function toTensors(batch: Example[], frames: number, featureSize: number, window
   };
 }
 
-export async function train(partial: Partial<TrainOptions>): Promise<{ steps: number; loss: number; accuracy: number }> {
+export async function train(
+  partial: Partial<TrainOptions>,
+): Promise<{ steps: number; loss: number; accuracy: number }> {
   const o: TrainOptions = { ...TRAIN_DEFAULTS, ...partial };
   const outDir = o.outDir || path.resolve('models', o.name);
   const backend = await useBackend(o.backend);
   let model: tf.LayersModel;
   let startStep = 0;
-  let info: ModelInfo = {
-    name: o.name, arch: o.arch, frontEnd: frontEndOf(o.arch), windowSamples: DEFAULTS.windowSamples, hopSamples: DEFAULTS.hopSamples,
-    sampleRate: MODEL_RATE, featureSize: featureSizeOf(frontEndOf(o.arch)),
-  };
+  let card: ModelCard = newCard(o.name, o.network);
   if (o.resume && existsSync(path.join(outDir, 'model.json'))) {
     const loaded = await loadModel(outDir);
     model = loaded.model;
-    info = loaded.info;
-    startStep = Number((info.training as { steps?: number } | undefined)?.steps ?? 0);
+    card = loaded.card;
+    startStep = Number((card.training as { steps?: number } | undefined)?.steps ?? 0);
     o.log(`resuming ${outDir} at step ${startStep}`);
   } else {
-    const units = { embedUnits: o.embedUnits ?? ARCH_UNITS[o.arch].embedUnits, lstmUnits: o.lstmUnits ?? ARCH_UNITS[o.arch].lstmUnits };
-    model = buildModel({ arch: o.arch, featureSize: info.featureSize, ...units });
+    const { units } = NETWORKS[o.network];
+    const embedUnits = o.embedUnits ?? units.embedUnits, hiddenUnits = o.hiddenUnits ?? units.hiddenUnits;
+    model = buildModel({ network: o.network, featureSize: card.featureSize, embedUnits, hiddenUnits });
   }
-  const arch = info.arch ?? 'lstm';
-  const frontEnd = info.frontEnd ?? 'spectrum';
+  const { network } = card;
   const optimizer = tf.train.adam(o.learningRate);
   model.compile({
     optimizer,
     loss: ['categoricalCrossentropy', 'binaryCrossentropy'],
     metrics: { note: 'accuracy' } as never,
   });
-  o.log(`training ${o.name} (${arch}) on ${backend}: ${model.countParams()} parameters, batch ${o.batchSize}×${o.frames} frames, ${o.workers} data workers`);
-  const pool = new ExamplePool(o, frontEnd);
+  o.log(`training ${o.name} (${network}) on ${backend}: ${model.countParams()} parameters, ` +
+    `batch ${o.batchSize}×${o.frames} frames, ${o.workers} data workers`);
+  const pool = new ExamplePool(o, card);
   await pool.start();
   const started = Date.now();
   let lastCheckpoint = started;
@@ -216,25 +213,27 @@ export async function train(partial: Partial<TrainOptions>): Promise<{ steps: nu
   bar?.start(100, 0, { step: 0, loss: '-', acc: '-', fresh: 0 });
   const save = async () => {
     const elapsed = (Date.now() - started) / 1000;
-    const prior = (info.training ?? {}) as { seconds?: number };
-    info = {
-      ...info,
+    const prior = (card.training ?? {}) as { seconds?: number; sessionSeconds?: number };
+    card = {
+      ...card,
       training: {
-        ...info.training,
-        steps: startStep + step, seconds: Math.round((prior.seconds ?? 0) + elapsed - ((info.training as { sessionSeconds?: number })?.sessionSeconds ?? 0)),
+        ...card.training,
+        steps: startStep + step, seconds: Math.round((prior.seconds ?? 0) + elapsed - (prior.sessionSeconds ?? 0)),
         sessionSeconds: Math.round(elapsed), batchSize: o.batchSize, frames: o.frames, learningRate: o.learningRate,
-        loss: round(emaLoss), noteAccuracy: round(emaAcc), examplesGenerated: pool.fresh, seed: o.seed, fluidShare: o.fluidShare,
-        data: `${o.fluidShare <= 0 ? 'own piano synth only' : o.fluidShare >= 1 ? 'FluidR3 GM keyboards only (programs 0-7)' : 'own piano synth + FluidR3 GM keyboards (programs 0-7)'}, random melodies A0-C8, noise white/pink/brown/hum/buzz/clicks/espeak babble at -5..30 dB or clean, Schroeder reverb, gain -40..+6 dB with clipping, detune ±30 cents`,
+        loss: round(emaLoss), noteAccuracy: round(emaAcc), examplesGenerated: pool.fresh, seed: o.seed,
+        fluidShare: o.fluidShare,
+        data: `${sourcesOf(o.fluidShare)}, ${CONDITIONS}`,
       },
     };
-    await saveModel(model, outDir, info);
+    await saveModel(model, outDir, card);
   };
   try {
     while (step < o.steps && (Date.now() - started) / 1000 < o.seconds) {
       // Learning-rate schedule by the share of the run done, in time or in steps, whichever is further.
       const frac = Math.max((Date.now() - started) / 1000 / o.seconds, step / o.steps);
-      (optimizer as unknown as { learningRate: number }).learningRate = o.learningRate * (frac < 0.6 ? 1 : frac < 0.85 ? 0.3 : 0.1);
-      const { x, yNote, yOnset } = toTensors(pool.batch(), o.frames, info.featureSize, isWindowModel(arch));
+      const rateShare = frac < 0.6 ? 1 : frac < 0.85 ? 0.3 : 0.1;
+      (optimizer as unknown as { learningRate: number }).learningRate = o.learningRate * rateShare;
+      const { x, yNote, yOnset } = toTensors(pool.batch(), o.frames, card.featureSize, !NETWORKS[network].recurrent);
       const h = (await model.trainOnBatch(x, [yNote, yOnset])) as number[];
       // trainOnBatch resolves through microtasks only: without a macrotask turn here the workers'
       // examples would wait in the message queue until the next checkpoint's file I/O (measured: the
@@ -245,8 +244,14 @@ export async function train(partial: Partial<TrainOptions>): Promise<{ steps: nu
       const [loss, , , acc] = h;
       emaLoss = Number.isNaN(emaLoss) ? loss : 0.95 * emaLoss + 0.05 * loss;
       emaAcc = Number.isNaN(emaAcc) ? acc : 0.95 * emaAcc + 0.05 * acc;
-      if (bar) bar.update(Math.min(100, Math.round(Math.max(frac, step / o.steps) * 100)), { step: startStep + step, loss: emaLoss.toFixed(3), acc: emaAcc.toFixed(3), fresh: pool.fresh });
-      else if (step % 20 === 0) o.log(`step ${startStep + step} loss ${emaLoss.toFixed(4)} acc ${emaAcc.toFixed(4)} fresh ${pool.fresh} ${((Date.now() - started) / 1000).toFixed(0)}s`);
+      const loss4 = emaLoss.toFixed(4), acc4 = emaAcc.toFixed(4), at = startStep + step;
+      if (bar) {
+        const percent = Math.min(100, Math.round(Math.max(frac, step / o.steps) * 100));
+        bar.update(percent, { step: at, loss: emaLoss.toFixed(3), acc: emaAcc.toFixed(3), fresh: pool.fresh });
+      } else if (step % 20 === 0) {
+        const seconds = ((Date.now() - started) / 1000).toFixed(0);
+        o.log(`step ${at} loss ${loss4} acc ${acc4} fresh ${pool.fresh} ${seconds}s`);
+      }
       if ((Date.now() - lastCheckpoint) / 1000 > o.checkpointSeconds) {
         await save();
         lastCheckpoint = Date.now();
@@ -260,6 +265,16 @@ export async function train(partial: Partial<TrainOptions>): Promise<{ steps: nu
   }
   return { steps: startStep + step, loss: emaLoss, accuracy: emaAcc };
 }
+
+/** The training data, as model.json records it. */
+function sourcesOf(fluidShare: number): string {
+  if (fluidShare <= 0) return 'own piano synth only';
+  if (fluidShare >= 1) return 'FluidR3 GM keyboards only (programs 0-7)';
+  return 'own piano synth + FluidR3 GM keyboards (programs 0-7)';
+}
+
+const CONDITIONS = 'random melodies A0-C8, noise white/pink/brown/hum/buzz/clicks/espeak babble at -5..30 dB or ' +
+  'clean, Schroeder reverb, gain -40..+6 dB with clipping, detune ±30 cents';
 
 function round(x: number): number {
   return Math.round(x * 10000) / 10000;

@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { makeRng } from '../synth/random.js';
 import { makeExample } from './dataset.js';
-import type { FrontEnd } from '../features.js';
+import type { ExampleCard } from './dataset.js';
 import { makeRenders, makeSpeech } from './sources.js';
 
 export interface WorkerSetup {
@@ -13,7 +13,8 @@ export interface WorkerSetup {
   renderSeconds: number;
   speechClips: number;
   fluidShare: number;
-  frontEnd: FrontEnd;
+  /** The model's framing and front end. */
+  card: ExampleCard;
 }
 
 const setup = workerData as WorkerSetup;
@@ -36,14 +37,16 @@ function produce(): void {
     credit--;
     let ex;
     try {
-      ex = makeExample(rng, setup.frames, setup.warmupFrames, { fluidShare: setup.fluidShare }, renders, speech, setup.frontEnd);
+      const opts = { fluidShare: setup.fluidShare };
+      ex = makeExample(rng, setup.frames, setup.warmupFrames, opts, renders, speech, setup.card);
     } catch (err) {
       // One bad draw must not stop the data: report it and make the next one.
       parentPort!.postMessage({ type: 'error', message: (err as Error).stack ?? String(err) });
       credit++;
       continue;
     }
-    parentPort!.postMessage({ type: 'example', ex }, [ex.features.buffer as ArrayBuffer, ex.classes.buffer as ArrayBuffer, ex.onsets.buffer as ArrayBuffer]);
+    const transfer = [ex.features.buffer, ex.classes.buffer, ex.onsets.buffer] as ArrayBuffer[];
+    parentPort!.postMessage({ type: 'example', ex }, transfer);
   }
   busy = false;
 }

@@ -1,5 +1,5 @@
 // CSV: onset,offset,pitch per line (seconds, seconds, MIDI), the layout transcription evaluations read.
-import type { NoteOutput } from '../smooth.js';
+import type { NoteOutput } from '../notes.js';
 
 export const CSV_HEADER = 'onset,offset,pitch\n';
 

@@ -1,5 +1,5 @@
 // JSON lines: one note (or event) per line, written as soon as it is known.
-import type { NoteOutput } from '../smooth.js';
+import type { NoteOutput } from '../notes.js';
 
 export function formatJsonLine(o: NoteOutput, file?: string): string {
   const body = o.kind === 'note' ? o.note : o.event;

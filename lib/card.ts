@@ -1,0 +1,114 @@
+// The model card: everything a model fixes about how it is fed and read (rates, window, hop, front
+// end, network, classes, decoder defaults), read once from its model.json (userDefinedMetadata).
+// Stages and training take the card; none of it is a user flag.
+import { InputError } from './config.js';
+import { MODEL_RATE } from './features.js';
+import { FRONT_ENDS, isFrontEndName, type FrontEndName } from './frontends.js';
+import { isNetworkName, NETWORKS, type NetworkName } from './networks.js';
+
+/** Class 0: silence or noise; class k: MIDI 20 + k (A0 = 21 … C8 = 108). */
+export const NUM_CLASSES = 89;
+export const SILENCE = 0;
+export const CLASS_MIDI_OFFSET = 20;
+
+/** Window and hop of a newly trained model, in samples at MODEL_RATE. 2048 = 128 ms: enough to split
+ *  semitones from ~C2 up and to see the harmonics that identify lower notes. 256 = 16 ms: the time
+ *  resolution of notes. */
+export const NEW_MODEL_WINDOW = { windowSamples: 2048, hopSamples: 256 } as const;
+
+/** The note tracker's settings a model comes with; flags override them per run. */
+export interface DecoderSettings {
+  /** Probability a key must reach to start a note; it ends below half of this (hysteresis). */
+  threshold: number;
+  /** Onset probability at which a key that is already sounding counts as struck again. */
+  onsetThreshold: number;
+  /** A re-strike inside a sounding note must also raise its semitone by this many dB over the
+   *  quietest of the three windows before it (0: the onset output alone decides). */
+  strikeRiseDb: number;
+}
+
+/** For a model.json without a `decoder` section: the shipped melody-gru's, chosen on the validation
+ *  set (scripts/tune-decoder.ts, README). The onset head is trained on a 1-then-0.5 target around
+ *  each strike; with the timing jitter of real strikes its peaks sit well below 1, so the split
+ *  threshold is lower than the note one. strikeRiseDb 2 gave +0.019 mean F1 over 0. */
+export const DECODER_DEFAULTS: Readonly<DecoderSettings> = Object.freeze({
+  threshold: 0.4, onsetThreshold: 0.3, strikeRiseDb: 2,
+});
+
+export interface ModelCard {
+  name: string;
+  /** Rate the model hears, Hz (the input is resampled to it). */
+  modelRate: number;
+  windowSamples: number;
+  hopSamples: number;
+  frontEnd: FrontEndName;
+  network: NetworkName;
+  /** Features per window (the front end's size). */
+  featureSize: number;
+  /** Outputs of the note head: NUM_CLASSES. */
+  classes: number;
+  decoder: DecoderSettings;
+  training?: Record<string, unknown>;
+  eval?: Record<string, unknown>;
+}
+
+/** model.json's userDefinedMetadata as stored. Models from before the model comparison have no
+ *  `arch` (an LSTM) and no `frontEnd` (the spectrum). */
+export interface StoredCard {
+  name: string;
+  sampleRate: number;
+  windowSamples: number;
+  hopSamples: number;
+  featureSize: number;
+  arch?: string;
+  frontEnd?: string;
+  decoder?: Partial<DecoderSettings>;
+  training?: Record<string, unknown>;
+  eval?: Record<string, unknown>;
+}
+
+/** The card of a newly built model. */
+export function newCard(name: string, network: NetworkName): ModelCard {
+  const frontEnd = NETWORKS[network].frontEnd;
+  return {
+    name, modelRate: MODEL_RATE, ...NEW_MODEL_WINDOW, frontEnd, network, featureSize: FRONT_ENDS[frontEnd].size,
+    classes: NUM_CLASSES, decoder: { ...DECODER_DEFAULTS },
+  };
+}
+
+/** Read and check a stored card; `where` names the model in errors. */
+export function readCard(stored: StoredCard | undefined, where: string): ModelCard {
+  if (!stored?.windowSamples) throw new InputError(`model ${where} is not a melodyfilter model (no metadata)`);
+  const network = stored.arch ?? 'lstm', frontEnd = stored.frontEnd ?? 'spectrum';
+  if (!isNetworkName(network)) {
+    throw new InputError(`model ${stored.name} is a ${network} network, which this melodyfilter does not know`);
+  }
+  if (!isFrontEndName(frontEnd)) {
+    throw new InputError(`model ${stored.name} hears a ${frontEnd} front end, which this melodyfilter does not know`);
+  }
+  const expected = FRONT_ENDS[frontEnd].size;
+  if (stored.featureSize !== undefined && stored.featureSize !== expected) {
+    throw new InputError(`model ${stored.name} expects ${stored.featureSize} features per window; ` +
+      `this melodyfilter computes ${expected} (a model from another version)`);
+  }
+  if (stored.sampleRate !== MODEL_RATE) {
+    throw new InputError(
+      `model ${stored.name} works at ${stored.sampleRate} Hz; this melodyfilter computes features at ${MODEL_RATE} Hz`);
+  }
+  return {
+    name: stored.name, modelRate: stored.sampleRate, windowSamples: stored.windowSamples, hopSamples: stored.hopSamples,
+    frontEnd, network, featureSize: expected, classes: NUM_CLASSES, decoder: { ...DECODER_DEFAULTS, ...stored.decoder },
+    training: stored.training, eval: stored.eval,
+  };
+}
+
+/** The card as model.json stores it (keys kept from the first format, so older versions read it). */
+export function storedCard(card: ModelCard): StoredCard {
+  const stored: StoredCard = {
+    name: card.name, arch: card.network, frontEnd: card.frontEnd, windowSamples: card.windowSamples,
+    hopSamples: card.hopSamples, sampleRate: card.modelRate, featureSize: card.featureSize, decoder: card.decoder,
+  };
+  if (card.training) stored.training = card.training;
+  if (card.eval) stored.eval = card.eval;
+  return stored;
+}

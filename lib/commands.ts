@@ -1,0 +1,69 @@
+// Subcommands (`melodyfilter NAME ...`), registered here: each is one module that exports a
+// Subcommand, with its own option table, imported lightly (heavy modules load inside `run`).
+// Transcribing (no subcommand) is the CLI's default and lives in args.ts and cli.ts.
+import { UsageError } from './config.js';
+import { optionHelp, parseOptions, type OptionTable, type Parsed } from './options.js';
+import { trainCommand } from './train/command.js';
+import { evalCommand } from './eval/command.js';
+import { matchCommand } from './match/command.js';
+
+export interface Subcommand {
+  name: string;
+  /** One line for the top-level --help. */
+  summary: string;
+  options: OptionTable;
+  /** What it takes besides options (`REF...`), for commands that take any. */
+  operands?: string;
+  /** More --help after the options: output, exit status, examples. */
+  epilogue?: string;
+  /** Runs it and returns the exit code; `parsed` holds only this table's options. */
+  run(parsed: Parsed): Promise<number>;
+}
+
+/** Options every subcommand takes. */
+export const COMMON_OPTIONS: OptionTable = {
+  verbose: { type: 'boolean', short: 'v', help: 'stack traces on errors', section: 'Other' },
+  help: { type: 'boolean', short: 'h', help: 'this text', section: 'Other' },
+};
+
+export const SUBCOMMANDS: readonly Subcommand[] = [trainCommand, evalCommand, matchCommand];
+
+export function subcommandNamed(name: string | undefined): Subcommand | undefined {
+  return SUBCOMMANDS.find((c) => c.name === name);
+}
+
+export function tableOf(cmd: Subcommand): OptionTable {
+  return { ...cmd.options, ...COMMON_OPTIONS };
+}
+
+/** `[--steps N] [--resume] ...`, wrapped under `melodyfilter NAME`. */
+export function synopsisOf(cmd: Subcommand, width = 100): string {
+  const head = `  melodyfilter ${cmd.name} `;
+  const lines: string[] = [];
+  let line = head;
+  for (const [long, o] of Object.entries(cmd.options)) {
+    const word = `[${o.short ? `-${o.short}|` : ''}--${long}${o.value ? ` ${o.value}` : ''}]`;
+    if (line.length + word.length > width && line !== head) {
+      lines.push(line.trimEnd());
+      line = ' '.repeat(head.length);
+    }
+    line += word + ' ';
+  }
+  if (cmd.operands) line += cmd.operands;
+  lines.push(line.trimEnd());
+  return lines.join('\n');
+}
+
+export function subcommandHelp(cmd: Subcommand): string {
+  const more = cmd.epilogue ? `\n${cmd.epilogue}` : '';
+  return `melodyfilter ${cmd.name}: ${cmd.summary}\n\nUsage:\n${synopsisOf(cmd)}\n\n${optionHelp(tableOf(cmd))}\n${more}`;
+}
+
+/** Parse a subcommand's arguments; it takes no file arguments. */
+export function parseSubcommand(cmd: Subcommand, argv: string[]): Parsed {
+  const parsed = parseOptions(tableOf(cmd), argv);
+  if (parsed.positionals.length && !parsed.values.help && !cmd.operands) {
+    throw new UsageError(`${cmd.name} takes no file arguments, got ${parsed.positionals[0]}`);
+  }
+  return parsed;
+}

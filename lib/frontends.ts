@@ -1,0 +1,68 @@
+// What a model hears, one entry per front end: its features per window, what it computes them
+// with, and where in them named parts sit that later stages read. Adding a front end is one module
+// (its extractor) plus one entry here (see CONTRIBUTING.md).
+import { FeatureExtractor, FEATURE_SIZE, SPECTRUM_BINS } from './features.js';
+import { RawExtractor, RAW_SAMPLES } from './raw.js';
+import type { WindowBatch } from './window.js';
+
+/** Stateful per stream: one window in, `size` features out, and the window's level. */
+export interface Extractor {
+  compute(samples: Float32Array, out: Float32Array, outOffset: number): void;
+  /** RMS of the last window, dBFS (for note velocity). */
+  readonly levelDb: number;
+}
+
+export interface FrontEnd {
+  /** Features per window. */
+  size: number;
+  make(windowSamples: number): Extractor;
+  /** Offset of the per-semitone rise features (A0 up, in units of ONSET_RISE_DB) that the note
+   *  tracker's re-strike check reads; undefined: this front end has none and the check is off. */
+  riseOffset?: number;
+}
+
+export const FRONT_ENDS = {
+  /** Log-frequency spectrum, onset evidence per semitone, level (features.ts). */
+  spectrum: { size: FEATURE_SIZE, make: (n) => new FeatureExtractor(n), riseOffset: SPECTRUM_BINS },
+  /** The window's raw samples (raw.ts). */
+  raw: { size: RAW_SAMPLES, make: (n) => new RawExtractor(n) },
+} satisfies Record<string, FrontEnd>;
+
+export type FrontEndName = keyof typeof FRONT_ENDS;
+export function isFrontEndName(name: string): name is FrontEndName {
+  return Object.hasOwn(FRONT_ENDS, name);
+}
+
+/** Windows turned into features: `count` × `stride`, plus each window's level in dBFS. */
+export interface FrameBatch {
+  firstIndex: number;
+  count: number;
+  features: Float32Array;
+  /** Features per window. */
+  stride: number;
+  /** Where the per-semitone rises sit in each window's features (FrontEnd.riseOffset). */
+  riseOffset?: number;
+  levelsDb: Float32Array;
+  endSeconds?: number;
+}
+
+/** Stream stage: window batches → feature batches. One extractor per stream (it carries the peak). */
+export function features(card: { windowSamples: number; frontEnd: FrontEndName }) {
+  const { size, riseOffset, make }: FrontEnd = FRONT_ENDS[card.frontEnd];
+  const n = card.windowSamples;
+  return async function* (src: AsyncIterable<WindowBatch>): AsyncGenerator<FrameBatch> {
+    const fx = make(n);
+    for await (const b of src) {
+      const feats = new Float32Array(b.count * size);
+      const levels = new Float32Array(b.count);
+      for (let i = 0; i < b.count; i++) {
+        fx.compute(b.samples.subarray(i * n, (i + 1) * n), feats, i * size);
+        levels[i] = fx.levelDb;
+      }
+      yield {
+        firstIndex: b.firstIndex, count: b.count, features: feats, stride: size, riseOffset, levelsDb: levels,
+        endSeconds: b.endSeconds,
+      };
+    }
+  };
+}

@@ -1,0 +1,100 @@
+// The networks melodyfilter can train and run, one description each: how to build it in tfjs, which
+// front end it hears, whether it carries state from window to window, and whether the fast kernel
+// runs it. Adding a network is one entry here (see CONTRIBUTING.md).
+//
+// Every network ends in the same two heads (an 89-way softmax over silence and the keys, a sigmoid
+// onset); the entries build only the body between the input and the heads.
+import type * as TF from '@tensorflow/tfjs';
+import type { FrontEndName } from './frontends.js';
+
+/** Layer sizes. What the widths mean is the network's own (see each entry's `widths`). */
+export interface ModelShape {
+  network: NetworkName;
+  featureSize: number;
+  embedUnits: number;
+  hiddenUnits: number;
+}
+
+/** Settings the recurrent layers share: tfjs defaults to hardSigmoid, while sigmoid is what the
+ *  fast kernel computes; orthogonal initialisation is slow in tfjs. */
+export const RECURRENT_DEFAULTS = {
+  recurrentActivation: 'sigmoid', kernelInitializer: 'glorotUniform', recurrentInitializer: 'glorotUniform',
+} as const;
+
+export interface Network {
+  /** What the two widths mean, for diagnostics. */
+  widths: string;
+  /** The front end it hears (frontends.ts). */
+  frontEnd: FrontEndName;
+  /** true: state carries from window to window (fed [batch, frames, features]); false: each window
+   *  is labelled alone (fed [windows, features]). */
+  recurrent: boolean;
+  /** The cell the Float32Array kernel runs (kernel.ts), or null: this network runs in tfjs only. */
+  fastKernel: 'lstm' | 'gru' | null;
+  /** Widths of a freshly trained network. */
+  units: { embedUnits: number; hiddenUnits: number };
+  /** The body from the input to where the heads attach. `stateful` is for streaming copies. */
+  build(tf: typeof TF, input: TF.SymbolicTensor, shape: ModelShape, stateful: boolean): TF.SymbolicTensor;
+  /** The widths of a built model, read from its weights. */
+  shapeOf(model: TF.LayersModel): { embedUnits: number; hiddenUnits: number };
+}
+
+const widthOf = (model: TF.LayersModel, layer: string, weight: number, axis: number) =>
+  model.getLayer(layer).getWeights()[weight].shape[axis] as number;
+
+function embed(tf: typeof TF, input: TF.SymbolicTensor, shape: ModelShape): TF.SymbolicTensor {
+  const layer = tf.layers.dense({ units: shape.embedUnits, activation: 'relu', name: 'embed' });
+  return layer.apply(input) as TF.SymbolicTensor;
+}
+
+/** The comparison's networks are sized near the LSTM's 194k parameters (README), except the
+ *  write-up's raw-sample LSTM, whose cost is in its 128 steps per window. */
+export const NETWORKS = {
+  /** Dense(relu) → LSTM: the first shipped network. unitForgetBias is Keras' default, not tfjs'. */
+  lstm: {
+    widths: 'Dense(embedUnits) → LSTM(hiddenUnits)', frontEnd: 'spectrum', recurrent: true, fastKernel: 'lstm',
+    units: { embedUnits: 128, hiddenUnits: 128 },
+    build: (tf, input, shape, stateful) => tf.layers.lstm({
+      ...RECURRENT_DEFAULTS, units: shape.hiddenUnits, stateful, returnSequences: true, name: 'lstm',
+      unitForgetBias: true,
+    }).apply(embed(tf, input, shape)) as TF.SymbolicTensor,
+    shapeOf: (m) => ({ embedUnits: widthOf(m, 'embed', 0, 1), hiddenUnits: widthOf(m, 'lstm', 1, 0) }),
+  },
+  /** Dense(relu) → GRU (tfjs' reset_after=false cell): the shipped network, melody-gru. */
+  gru: {
+    widths: 'Dense(embedUnits) → GRU(hiddenUnits)', frontEnd: 'spectrum', recurrent: true, fastKernel: 'gru',
+    units: { embedUnits: 128, hiddenUnits: 144 },
+    build: (tf, input, shape, stateful) => tf.layers.gru({
+      ...RECURRENT_DEFAULTS, units: shape.hiddenUnits, stateful, returnSequences: true, name: 'gru',
+    }).apply(embed(tf, input, shape)) as TF.SymbolicTensor,
+    shapeOf: (m) => ({ embedUnits: widthOf(m, 'embed', 0, 1), hiddenUnits: widthOf(m, 'gru', 1, 0) }),
+  },
+  /** Two dense layers on each window alone (model comparison). */
+  mlp: {
+    widths: 'Dense(embedUnits) → Dense(hiddenUnits)', frontEnd: 'spectrum', recurrent: false, fastKernel: null,
+    units: { embedUnits: 320, hiddenUnits: 160 },
+    build: (tf, input, shape) => tf.layers.dense({ units: shape.hiddenUnits, activation: 'relu', name: 'hidden' })
+      .apply(embed(tf, input, shape)) as TF.SymbolicTensor,
+    shapeOf: (m) => ({ embedUnits: widthOf(m, 'embed', 0, 1), hiddenUnits: widthOf(m, 'hidden', 0, 1) }),
+  },
+  /** The write-up's model: an LSTM run across the window's raw samples, `embedUnits` samples per
+   *  step, its answer read at the last step. Each window alone. */
+  'raw-lstm': {
+    widths: 'LSTM(hiddenUnits) over embedUnits samples per step', frontEnd: 'raw', recurrent: false, fastKernel: null,
+    units: { embedUnits: 8, hiddenUnits: 128 },
+    build: (tf, input, shape) => {
+      const targetShape = [shape.featureSize / shape.embedUnits, shape.embedUnits];
+      const steps = tf.layers.reshape({ targetShape, name: 'steps' }).apply(input) as TF.SymbolicTensor;
+      return tf.layers.lstm({ ...RECURRENT_DEFAULTS, units: shape.hiddenUnits, stateful: false, name: 'lstm' })
+        .apply(steps) as TF.SymbolicTensor;
+    },
+    shapeOf: (m) => ({ embedUnits: widthOf(m, 'lstm', 0, 0), hiddenUnits: widthOf(m, 'lstm', 1, 0) }),
+  },
+} satisfies Record<string, Network>;
+
+export type NetworkName = keyof typeof NETWORKS;
+export const NETWORK_NAMES = Object.keys(NETWORKS) as NetworkName[];
+
+export function isNetworkName(name: string): name is NetworkName {
+  return Object.hasOwn(NETWORKS, name);
+}

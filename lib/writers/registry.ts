@@ -1,0 +1,53 @@
+// Output formats, one entry each: name (the --output value), file extension (--out-dir), whether it
+// streams notes as they are known or writes one document at the end, and the factory of its stage.
+// Adding a format is one writer module plus one entry here (see CONTRIBUTING.md).
+import path from 'node:path';
+import type { Config } from '../config.js';
+import type { NoteOutput } from '../notes.js';
+import { jsonlWriter } from './jsonl.js';
+import { csvWriter } from './csv.js';
+import { midiWriter } from './midi.js';
+import { svgWriter } from './svg.js';
+
+/** What a writer may need beyond the notes. */
+export interface WriterContext {
+  cfg: Config;
+  /** The input's file name when several inputs share stdout (JSON lines tag each note with it). */
+  file?: string;
+  csvHeader: boolean;
+}
+
+/** A stream stage: batches of notes (or events) → text or bytes for stdout. */
+export type WriterStage = (src: AsyncIterable<NoteOutput[]>) => AsyncGenerator<string | Uint8Array>;
+
+export interface Writer {
+  name: Config['output'];
+  /** One line for --help. */
+  summary: string;
+  /** Extension of the files --out-dir writes. */
+  extension: string;
+  /** true: writes each note as it is known; false: one whole document when input ends. */
+  streaming: boolean;
+  /** Several inputs' outputs on stdout would not read as one (no per-note file tag): needs --out-dir. */
+  onePerInput: boolean;
+  make(ctx: WriterContext): WriterStage;
+}
+
+export const WRITERS: Readonly<Record<Config['output'], Writer>> = {
+  jsonl: {
+    name: 'jsonl', summary: 'one note per line as it ends', extension: '.jsonl', streaming: true, onePerInput: false,
+    make: ({ file }) => jsonlWriter(file),
+  },
+  midi: {
+    name: 'midi', summary: 'Standard MIDI File when input ends', extension: '.mid', streaming: false, onePerInput: true,
+    make: ({ cfg }) => midiWriter(cfg),
+  },
+  csv: {
+    name: 'csv', summary: 'onset,offset,pitch per line', extension: '.csv', streaming: true, onePerInput: true,
+    make: ({ csvHeader }) => csvWriter({ header: csvHeader }),
+  },
+  svg: {
+    name: 'svg', summary: 'a piano-roll picture', extension: '.svg', streaming: false, onePerInput: true,
+    make: ({ file }) => svgWriter(file ? `melodyfilter: ${path.basename(file)}` : 'melodyfilter'),
+  },
+};
