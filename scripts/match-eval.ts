@@ -145,6 +145,7 @@ interface Detail {
   est: PlayedNote[];
   verdicts?: FollowEvent[];
   score?: FollowScore;
+  top1?: (string | null)[];
 }
 
 interface FollowScore { injected: number; reported: number; reportedAnyKind: number; falseReports: number; correctNotes: number }
@@ -152,8 +153,10 @@ interface FollowScore { injected: number; reported: number; reportedAnyKind: num
 function followScore(perf: Performance, ref: Melody, played: readonly PlayedNote[], verdicts: readonly FollowEvent[]): FollowScore {
   const notes = verdicts.filter((v): v is NoteVerdict => v.event === 'note');
   const byPlayed = new Map<number, NoteVerdict>(); // played note index → its verdict
-  const playedVerdicts = notes.filter((v) => v.verdict !== 'missed');
-  playedVerdicts.forEach((v, i) => byPlayed.set(i, v));
+  // One event per played note, in order: a verdict with the note's pitch, or a prelude.
+  const perPlayed = verdicts.filter((v) => v.event === 'prelude' || (v.event === 'note' && v.pitch !== undefined));
+  perPlayed.forEach((v, i) => { if (v.event === 'note') byPlayed.set(i, v); });
+  if (perPlayed.length !== played.length) throw new Error(`${perPlayed.length} events for ${played.length} played notes`);
   const pairs = pairNotes(played, perf.notes);
   const perfToPlayed = new Map<number, number>();
   for (const [i, k] of pairs) perfToPlayed.set(k, i);
@@ -240,6 +243,7 @@ async function main() {
           if (c >= 0) {
             if (which === 'audio') top1.reached[c]++;
             if (ranking[0]?.ref === ref.name) top1[which][c]++;
+            if (which === 'audio') (d.top1 ??= []).push(ranking[0]?.ref ?? null);
           }
         });
       }

@@ -21,12 +21,15 @@ export interface AlignCosts {
   jump: number;
   /** Beginning somewhere other than the reference's first note. */
   start: number;
+  /** The first played note taken as extra: a stray note before the tune (a click as the
+   *  microphone opens, a key touched before starting) is commoner than one inside it. */
+  leadingExtra: number;
 }
 
 /** Identification: a query may be any passage of a tune, so starting mid-tune is free. Costs in
  *  "notes": a wrong note costs a bit more than it would have earned, an octave slip little. */
 export const IDENTIFY_COSTS: Readonly<AlignCosts> = Object.freeze({
-  match: 1, octave: -0.2, wrong: -0.6, extra: -0.6, missed: -0.5, jump: -2.5, start: 0,
+  match: 1, octave: -0.2, wrong: -0.6, extra: -0.6, missed: -0.5, jump: -2.5, start: 0, leadingExtra: 0,
 });
 
 export const enum Step { Match = 0, Octave = 1, Wrong = 2, Extra = 3 }
@@ -63,7 +66,8 @@ export class AlignWork {
 /**
  * Best alignment of played notes `pitches[from..to)` to `ref` transposed by `transpose` semitones.
  * Cells are [note][ref position]; A = note aligned there, E = note extra with that position last
- * consumed. backA holds (previous position × 2 + previous state) or -1 for the start.
+ * consumed. backA holds (previous position × 2 + previous state), -1 for the first note, -2 for
+ * a first aligned note after leading extras.
  */
 export function align(pitches: ArrayLike<number>, from: number, to: number, ref: Melody, transpose: number,
   costs: Readonly<AlignCosts>, work: AlignWork): Alignment {
@@ -76,9 +80,11 @@ export function align(pitches: ArrayLike<number>, from: number, to: number, ref:
     return k === Step.Match ? costs.match : k === Step.Octave ? costs.octave : costs.wrong;
   };
   const p0 = pitches[from];
+  // `lead`: every note so far extra, no reference note reached yet (backA -2 comes from there).
+  let lead = costs.leadingExtra;
   for (let j = 0; j < m; j++) {
     a[j] = emit(p0, j) + (j > 0 ? costs.start : 0); backA[j] = -1;
-    e[j] = costs.extra + (j > 0 ? costs.start : 0); backE[j] = 2; // 2: extra before anything
+    e[j] = NEG; backE[j] = 2;
   }
   for (let i = 1; i < n; i++) {
     const prev = (i - 1) * m, cur = i * m, p = pitches[from + i];
@@ -99,11 +105,13 @@ export function align(pitches: ArrayLike<number>, from: number, to: number, ref:
       let v = best + costs.jump, from2 = bestAt;
       if (j >= 1 && pv(j - 1) > v) { v = pv(j - 1); from2 = j - 1; }
       if (skipFrom >= 0 && skip > v) { v = skip; from2 = skipFrom; }
-      a[cur + j] = v + emit(p, j);
-      backA[cur + j] = from2 * 2 + ps(from2);
+      const viaLead = lead + (j > 0 ? costs.start : 0);
+      a[cur + j] = (viaLead > v ? viaLead : v) + emit(p, j);
+      backA[cur + j] = viaLead > v ? -2 : from2 * 2 + ps(from2);
       e[cur + j] = pv(j) + costs.extra;
       backE[cur + j] = ps(j);
     }
+    lead += costs.extra;
   }
   // Best end, then trace back.
   const last = (n - 1) * m;
@@ -119,6 +127,7 @@ export function align(pitches: ArrayLike<number>, from: number, to: number, ref:
     if (state === 0) {
       refIndex[i] = j; step[i] = stepKind(pitches[from + i], rp[j], transpose);
       const b = backA[cell];
+      if (b === -2) { for (let q = i - 1; q >= 0; q--) { refIndex[q] = -1; step[q] = Step.Extra; } break; }
       if (b < 0) break;
       const k = b >> 1;
       if (k === j - 1) { /* next note */ } else if (k < j - 1 && costs.missed * (j - 1 - k) >= costs.jump) missed += j - 1 - k;
@@ -127,7 +136,7 @@ export function align(pitches: ArrayLike<number>, from: number, to: number, ref:
     } else {
       refIndex[i] = -1; step[i] = Step.Extra;
       const b = backE[cell];
-      if (b === 2) break;
+      if (b === 2) break; // not reached: E needs a reference note before it
       state = b;
     }
   }

@@ -27,7 +27,7 @@ export type Verdict = 'ok' | 'wrong' | 'extra' | 'missed' | 'early' | 'late';
 export interface NoteVerdict {
   event: 'note';
   verdict: Verdict;
-  /** The played note (absent for missed). */
+  /** The played note (absent for missed, and for a repeat held through). */
   pitch?: number;
   name?: string;
   /** Onset in stream seconds: played, or for missed the time it was due. */
@@ -57,7 +57,8 @@ export interface FollowSummary {
   ref: string;
   /** Played notes, and reference notes reached. */
   played: number;
-  counts: Record<Verdict, number>;
+  /** Verdicts, and notes before the tune began (prelude). */
+  counts: Record<Verdict | 'prelude', number>;
   /** Reference notes reached that were played at the right pitch. */
   right: number;
   /** Mean absolute onset error of timed notes, ms. */
@@ -69,7 +70,15 @@ export interface FollowSummary {
   trouble: { from: number; to: number; mistakes: number }[];
 }
 
-export type FollowEvent = NoteVerdict | JumpEvent;
+/** A note before the first one of the tune: no verdict. */
+export interface PreludeEvent {
+  event: 'prelude';
+  pitch: number;
+  name: string;
+  time: number;
+}
+
+export type FollowEvent = NoteVerdict | JumpEvent | PreludeEvent;
 
 export interface Follower {
   /** Add one played note (onset order); returns the verdicts now decided. */
@@ -83,19 +92,22 @@ export interface Follower {
 /** Costs in "notes", as in align.ts but stricter: an octave slip is as wrong as any other, and
  *  beginning mid-tune costs (practice usually starts at the top). Wrong (-1) must beat extra plus
  *  missed (-1.8), and a skip of up to three notes must beat a jump. */
-const MATCH = 1, WRONG = -1, EXTRA = -1, MISSED = -0.8, JUMP = -3, START = -2;
+const MATCH = 1, WRONG = -1, EXTRA = -1, MISSED = -0.8, MISSED_REPEAT = -0.7, JUMP = -3, START = -2;
 /** A wrong note is mostly a near key; one further off is as likely a stray (extra) note. */
 const NEAR_SEMITONES = 7, WRONG_FAR = -1.2;
 /** Notes of context before the first verdict: three notes fit many keys and places. */
 const START_CONTEXT = 4;
+/** Inter-onset tempo ratios (played / reference) that must agree, and by how much at most. */
+const STEADY_SLOPES = 3, STEADY_RATIO = 1.5;
 /** Skips longer than this are jumps (4 × MISSED would cost more than JUMP anyway). */
 const MAX_SKIP = 3;
 /** Rhythm cost per squared octave of inter-onset error (twice or half the expected time: the cap). */
 const RHYTHM_WEIGHT = 2, RHYTHM_CAP = 1.5;
 /** A same-pitch note starting within this of the previous one's end was never released. */
 const NO_RELEASE_SECONDS = 0.02;
-/** A repeat counts as held through when the sounding note lasts this long past its due onset. */
-const HELD_MARGIN_SECONDS = 0.05;
+/** A repeat counts as held through when the sounding note lasts this share of the way from the
+ *  repeat's due onset to the next played note (a released key falls silent well before it). */
+const HELD_SHARE = 0.8;
 /** Per semitone of transposition at the start: of equally good keys, the nearest wins. */
 const KEY_PRIOR = -0.01;
 const NEG = -1e30;
@@ -106,6 +118,7 @@ interface Hypothesis {
   transpose: number;
   a: Float64Array; e: Float64Array; // scores per position 0..m (0: before the tune)
   na: Float64Array; ne: Float64Array;
+  et: Float64Array; net: Float64Array; // E states: onset of the last aligned note (NaN: none)
   backA: Int32Array; backE: Uint8Array; // ring of columns, (lag + 2) deep
 }
 
@@ -117,9 +130,14 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
   for (let t = -opts.maxTranspose; t <= opts.maxTranspose; t++) {
     hyps.push({
       transpose: t, a: new Float64Array(cols), e: new Float64Array(cols), na: new Float64Array(cols), ne: new Float64Array(cols),
+      et: new Float64Array(cols), net: new Float64Array(cols),
       backA: new Int32Array(ring * cols), backE: new Uint8Array(ring * cols),
     });
   }
+  // Cost of skipping reference notes 1..q, cumulative: a skipped repeat of the note before costs
+  // less (the transcriber merges repeats), so a lost repeat is read where the held note can cover it.
+  const missedCost = new Float64Array(cols);
+  for (let q = 1; q < cols; q++) missedCost[q] = missedCost[q - 1] + (q > 1 && refPitch(q) === refPitch(q - 1) ? MISSED_REPEAT : MISSED);
   const played: PlayedNote[] = [];
   let committed = 0; // notes with a verdict
   let lastPos = 0; // reference position of the last committed aligned note
@@ -127,7 +145,7 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
   let transpose = 0;
   const anchors: { t: number; tau: number }[] = []; // committed aligned notes since the last jump
   const timing: number[] = [];
-  const counts: Record<Verdict, number> = { ok: 0, wrong: 0, extra: 0, missed: 0, early: 0, late: 0 };
+  const counts: Record<Verdict | 'prelude', number> = { ok: 0, wrong: 0, extra: 0, missed: 0, early: 0, late: 0, prelude: 0 };
   const mistakesAt = new Map<number, number>(); // reference position → mistakes there
   const slopes: number[] = [];
 
@@ -139,24 +157,25 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
    * `continues`: same pitch as the previous note with no release between, a key the transcriber
    * may have split: where the reference has one note it costs nothing, as an extra it would.
    */
-  const step = (h: Hypothesis, i: number, p: number, dt: number, slope: number | null, continues: boolean) => {
+  const step = (h: Hypothesis, i: number, p: number, t: number, tPrev: number, slope: number | null, continues: boolean) => {
     const row = (i % ring) * cols;
-    const { a, e, na, ne, backA, backE } = h;
+    const { a, e, na, ne, et, net, backA, backE } = h;
     const emit = (j: number) => {
       const d = p - h.transpose - refPitch(j);
       return d === 0 ? MATCH : d > NEAR_SEMITONES || d < -NEAR_SEMITONES ? WRONG_FAR : WRONG;
     };
-    const rhythm = (k: number, j: number) => {
-      if (slope === null || k < 1 || dt <= 0) return 0;
+    const rhythm = (k: number, j: number, from: number) => {
+      const dt = t - from;
+      if (slope === null || k < 1 || !(dt > 0)) return 0;
       const d = Math.log2(dt / (slope * (refTime(j) - refTime(k))));
       return Number.isFinite(d) ? -Math.min(RHYTHM_CAP, RHYTHM_WEIGHT * d * d) : 0;
     };
     if (i === 0) {
       const prior = KEY_PRIOR * Math.abs(h.transpose);
-      na[0] = NEG; ne[0] = EXTRA + prior; backE[row] = 2;
+      na[0] = NEG; ne[0] = EXTRA + prior; backE[row] = 2; net[0] = NaN;
       for (let j = 1; j < cols; j++) {
         na[j] = emit(j) + (j > 1 ? START : 0) + prior; backA[row + j] = -1;
-        ne[j] = NEG; backE[row + j] = 2;
+        ne[j] = NEG; backE[row + j] = 2; net[j] = NaN;
       }
     } else {
       let best = NEG, bestAt = 0, bestState = 0;
@@ -165,25 +184,27 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
         if (e[k] > best) { best = e[k]; bestAt = k; bestState = 1; }
       }
       na[0] = NEG;
-      ne[0] = e[0] + EXTRA; backE[row] = 1;
+      ne[0] = e[0] + EXTRA; backE[row] = 1; net[0] = NaN;
       for (let j = 1; j < cols; j++) {
-        // Jump (anywhere, no rhythm: a restart takes its own time), then next note and short skips,
-        // from an aligned note (with rhythm) or from an extra one (without: its time says nothing).
+        // Jump (anywhere, no rhythm: a restart takes its own time), then the next note or a short
+        // skip, timed from the last aligned note (the previous one, or the one before the extras).
         let v = best + JUMP, from = bestAt * 2 + bestState;
         for (let k = j - 1; k >= 0 && k >= j - 1 - MAX_SKIP; k--) {
-          const miss = MISSED * (j - 1 - k);
-          const va = a[k] + miss + rhythm(k, j);
+          const miss = missedCost[j - 1] - missedCost[k];
+          const va = a[k] + miss + rhythm(k, j, tPrev);
           if (va > v) { v = va; from = k * 2; }
-          const ve = e[k] + miss;
+          const ve = e[k] + miss + rhythm(k, j, et[k]);
           if (ve > v) { v = ve; from = k * 2 + 1; }
         }
         na[j] = v + emit(j);
         backA[row + j] = from;
         // Extra after position j; a split key continues its note at no cost.
         const viaE = e[j] + EXTRA, viaA = a[j] + (continues ? 0 : EXTRA);
-        if (viaA >= viaE) { ne[j] = viaA; backE[row + j] = continues ? 4 : 0; } else { ne[j] = viaE; backE[row + j] = 1; }
+        if (viaA >= viaE) { ne[j] = viaA; backE[row + j] = continues ? 4 : 0; net[j] = tPrev; }
+        else { ne[j] = viaE; backE[row + j] = 1; net[j] = et[j]; }
       }
     }
+    h.et = net; h.net = et;
     h.a = na; h.na = a; h.e = ne; h.ne = e;
   };
 
@@ -207,6 +228,13 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
   };
 
   const tempoSlope = (): number | null => (slopes.length ? median(slopes.slice(-4)) : null);
+  /** Early and late need a tempo the last few notes agree on: one odd onset (or a misheard note)
+   *  early in a piece must not make the next right notes wrong in time. */
+  const steadyTempo = (): boolean => {
+    if (slopes.length < STEADY_SLOPES) return false;
+    const last = slopes.slice(-STEADY_SLOPES);
+    return Math.max(...last) / Math.min(...last) <= STEADY_RATIO;
+  };
 
   /** Due onset of reference position j from the anchors, or null before there is a tempo. */
   const due = (j: number): number | null => {
@@ -228,6 +256,13 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
       out.push({ ...base, verdict: 'ok', position: lastPos, expected: note.pitch, expectedName: midiName(note.pitch), held: true });
       return;
     }
+    if ((st.extra || st.pos === 0) && lastPos === 0) {
+      // Before the first note of the tune: the player has not begun (or the microphone heard
+      // something else). Said, not counted.
+      counts.prelude++;
+      out.push({ ...base, event: 'prelude' });
+      return;
+    }
     if (st.extra || st.pos === 0) {
       counts.extra++; mistake(Math.max(1, lastPos));
       out.push({ ...base, verdict: 'extra', position: lastPos });
@@ -235,7 +270,7 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
     }
     const j = st.pos;
     const gap = j - lastPos - 1;
-    if (lastPos > 0 && (gap < 0 || gap * MISSED < JUMP)) {
+    if (lastPos > 0 && (gap < 0 || gap > MAX_SKIP)) {
       out.push({ event: 'jump', from: lastPos, to: j, time: note.start });
       anchors.length = 0; lastNote = null;
     } else if (lastPos > 0) {
@@ -245,11 +280,11 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
         // A repeat of the note before, which the played note sounded right through: the re-strike
         // may have been played and not heard (the transcriber merges some repeats). Not a mistake.
         repeatHeld = repeatHeld && refPitch(k) + t === lastNote!.pitch && when !== null && lastNote!.end !== undefined
-          && lastNote!.end >= when + HELD_MARGIN_SECONDS;
+          && lastNote!.end >= when + HELD_SHARE * (note.start - when);
         if (repeatHeld) {
           counts.ok++;
-          out.push({ event: 'note', verdict: 'ok', pitch: lastNote!.pitch, name: midiName(lastNote!.pitch), time: round3(when!),
-            position: k, expected: refPitch(k) + t, expectedName: midiName(refPitch(k) + t), held: true });
+          out.push({ event: 'note', verdict: 'ok', time: round3(when!), position: k, expected: refPitch(k) + t,
+            expectedName: midiName(refPitch(k) + t), held: true });
           continue;
         }
         counts.missed++; mistake(k);
@@ -267,8 +302,8 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
       const tol = Math.max(opts.timingToleranceMs / 1000, 0.2 * (tempoSlope() ?? 1) * (refTime(j) - prev.tau));
       ev.timingMs = Math.round(dev * 1000);
       timing.push(Math.abs(dev));
-      if (verdict === 'ok' && dev > tol) verdict = 'late';
-      if (verdict === 'ok' && dev < -tol) verdict = 'early';
+      if (verdict === 'ok' && steadyTempo() && dev > tol) verdict = 'late';
+      if (verdict === 'ok' && steadyTempo() && dev < -tol) verdict = 'early';
       ev.verdict = verdict;
     }
     counts[verdict]++;
@@ -295,10 +330,9 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
       const i = played.length;
       played.push(note);
       const prev = played[i - 1];
-      const dt = prev ? note.start - prev.start : 0;
       const continues = prev !== undefined && prev.pitch === note.pitch && prev.end !== undefined && note.start - prev.end <= NO_RELEASE_SECONDS;
-      const slope = anchors.length >= 2 ? tempoSlope() : null;
-      for (const h of hyps) step(h, i, note.pitch, dt, slope, continues);
+      const slope = anchors.length >= 2 && slopes.length >= 2 ? tempoSlope() : null;
+      for (const h of hyps) step(h, i, note.pitch, note.start, prev ? prev.start : NaN, slope, continues);
       return played.length < opts.lag + START_CONTEXT ? [] : commitUpTo(played.length - opts.lag);
     },
     end: () => commitUpTo(played.length),
