@@ -136,7 +136,7 @@ t.test('practice: each kind of mistake is reported where it happened', async (t)
   notes.splice(10, 1);
   notes.splice(17, 0, { pitch: 40, start: (notes[16].start + notes[17].start) / 2 });
   r = follow(m, notes);
-  t.same(r.summary.counts, { ok: 28, wrong: 1, extra: 1, missed: 1, early: 0, late: 0 });
+  t.same(r.summary.counts, { ok: 28, wrong: 1, extra: 1, missed: 1, early: 0, late: 0, prelude: 0 });
   t.equal(r.summary.right, 0.933, '28 of the 30 reference notes right');
   t.same(r.summary.trouble, [{ from: 1, to: 8, mistakes: 1 }, { from: 9, to: 16, mistakes: 1 }, { from: 17, to: 24, mistakes: 1 }]);
   // Two mistakes in one passage put it first.
@@ -145,6 +145,31 @@ t.test('practice: each kind of mistake is reported where it happened', async (t)
   notes[22] = { ...notes[22], pitch: notes[22].pitch - 1 };
   notes[3] = { ...notes[3], pitch: notes[3].pitch + 2 };
   t.same(follow(m, notes).summary.trouble[0], { from: 17, to: 24, mistakes: 2 }, 'the worst passage first');
+});
+
+t.test('practice: what the transcriber does to repeats and starts is not held against the player', async (t) => {
+  const m = ref('ode-to-joy'); // E E F G G F E D C C D E E D D …
+  const base = play(m, { speed: 1.1 });
+  // Notes 4 and 5 (G G) heard as one held note: no report. Left out with a gap: missed.
+  const merged = base.filter((_, i) => i !== 4);
+  merged[3] = { ...merged[3], end: merged[4].start };
+  t.same(reports(follow(m, merged).notes), [], 'a repeat held through');
+  const gap = base.filter((_, i) => i !== 4);
+  gap[3] = { ...gap[3], end: gap[3].start + 0.3 };
+  t.match(reports(follow(m, gap).notes), [{ verdict: 'missed', position: 5 }], 'a repeat left out');
+  // One note split in two with no release between: the reference's one note.
+  const split = base.map((n) => ({ ...n }));
+  split.splice(7, 0, { pitch: split[6].pitch, start: split[6].start + 0.2, end: split[6].end });
+  split[6].end = split[6].start + 0.2;
+  const r = follow(m, split);
+  t.same(reports(r.notes), [], 'a split note');
+  t.match(r.notes.filter((e) => e.held), [{ verdict: 'ok', position: 7, held: true }]);
+  // A click before the first note: a prelude, not a mistake.
+  const click = [{ pitch: 30, start: 0.02, end: 0.1 }, ...base];
+  const c = follow(m, click);
+  t.match(c.events[0], { event: 'prelude', pitch: 30 });
+  t.same(reports(c.notes), []);
+  t.equal(c.summary.counts.prelude, 1);
 });
 
 t.test('practice: a restarted phrase is followed, not counted wrong', async (t) => {
