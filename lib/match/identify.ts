@@ -46,8 +46,11 @@ export interface Matcher {
   readonly references: readonly Melody[];
 }
 
-/** Weight of a 2-interval gram's vote against a 3-interval gram's: commoner, so worth less. */
-const VOTE2 = 0.4;
+/** Votes of a 3- and a 2-interval gram: the shorter is commoner, so worth less (0.4 of one). */
+const VOTE3 = 5, VOTE2 = 2;
+/** 2-interval grams are voted over the latest notes only: they matter while the query is short,
+ *  and their long posting lists are most of the cost of a note with 10,000 references. */
+const VOTE2_NOTES = 8;
 /** Transpositions voted on: ±48 semitones, four octaves either way. */
 const MAX_TRANSPOSE = 48;
 const T_SLOTS = 2 * MAX_TRANSPOSE + 1;
@@ -58,56 +61,75 @@ const RHYTHM_WEIGHT = 0.3;
 export function createMatcher(references: readonly Melody[], options: MatcherOptions = {}): Matcher {
   const opts = withDefaults(MATCHER_DEFAULTS, options);
   const index = new IntervalIndex(references);
-  const votes = new Float32Array(references.length * T_SLOTS);
-  let touched = new Int32Array(1024);
+  // Votes per (reference, transposition) slot for the grams of the current window, kept up to date
+  // as notes enter and leave it: a note adds two grams and removes at most two, instead of the
+  // whole window being voted again. Integer weights, so that taking a vote away is exact.
+  const votes = new Int32Array(references.length * T_SLOTS);
+  const listed = new Uint8Array(references.length * T_SLOTS);
+  let touched = new Int32Array(1024), nTouched = 0;
   const work = new AlignWork();
   const pitches: number[] = [], onsets: number[] = [];
+  let base = 0; // absolute index of pitches[0] (old notes are dropped on long streams)
+  const counted = { lo3: 0, hi3: 0, lo2: 0, hi2: 0 }; // grams voted, by absolute start, [lo, hi)
   let ranking: MatchResult[] = [];
   let sticky: number[] = []; // candidate slots of the last ranking: kept while the votes catch up
 
-  const candidates = (from: number, to: number): number[] => {
-    let nTouched = 0;
-    const vote = (key: number, i: number, w: number) => {
-      for (let at = index.offsets[key], end = index.offsets[key + 1]; at < end; at++) {
-        const r = index.refs[at];
-        const t = pitches[i] - references[r].pitches[index.positions[at]];
-        if (t < -MAX_TRANSPOSE || t > MAX_TRANSPOSE) continue;
-        const slot = r * T_SLOTS + t + MAX_TRANSPOSE;
-        if (votes[slot] === 0) {
-          if (nTouched === touched.length) { const g = new Int32Array(touched.length * 2); g.set(touched); touched = g; }
-          touched[nTouched++] = slot;
-        }
-        votes[slot] += w;
+  const vote = (key: number, abs: number, w: number) => {
+    const p0 = pitches[abs - base];
+    for (let at = index.offsets[key], end = index.offsets[key + 1]; at < end; at++) {
+      const r = index.refs[at];
+      const t = p0 - references[r].pitches[index.positions[at]];
+      if (t < -MAX_TRANSPOSE || t > MAX_TRANSPOSE) continue;
+      const slot = r * T_SLOTS + t + MAX_TRANSPOSE;
+      votes[slot] += w;
+      if (!listed[slot]) {
+        if (nTouched === touched.length) { const g = new Int32Array(touched.length * 2); g.set(touched); touched = g; }
+        touched[nTouched++] = slot; listed[slot] = 1;
       }
-    };
-    for (let i = from; i + 2 < to; i++) {
-      vote(key2(pitches, i), i, VOTE2);
-      if (i + 3 < to) vote(key3(pitches, i), i, 1);
     }
-    // Top K by votes: a small sorted list, entered only by slots that beat its last.
+  };
+  const gram3 = (abs: number, sign: number) => vote(key3(pitches, abs - base), abs, sign * VOTE3);
+  const gram2 = (abs: number, sign: number) => vote(key2(pitches, abs - base), abs, sign * VOTE2);
+  /** Move the counted range [lo, hi) to [lo2, hi2), voting grams in and out. */
+  const slide = (lo: number, hi: number, lo2: number, hi2: number, f: (abs: number, sign: number) => void) => {
+    for (let a = lo; a < hi; a++) if (a < lo2 || a >= hi2) f(a, -1);
+    for (let a = lo2; a < hi2; a++) if (a < lo || a >= hi) f(a, 1);
+  };
+
+  const candidates = (from: number, to: number): number[] => {
+    // 3-interval grams over the window; 2-interval grams over its latest notes.
+    const lo3 = from, hi3 = Math.max(from, to - 3), lo2 = Math.max(from, to - VOTE2_NOTES), hi2 = Math.max(lo2, to - 2);
+    slide(counted.lo3, counted.hi3, lo3, hi3, gram3);
+    slide(counted.lo2, counted.hi2, lo2, hi2, gram2);
+    Object.assign(counted, { lo3, hi3, lo2, hi2 });
+    // Top K by votes: a small sorted list, entered only by slots that beat its last; slots whose
+    // votes fell to nothing leave the touched list.
     const k = opts.candidates;
     const best: number[] = [];
+    let kept = 0;
     for (let q = 0; q < nTouched; q++) {
-      const s = touched[q], v = votes[s];
+      const slot = touched[q], v = votes[slot];
+      if (v === 0) { listed[slot] = 0; continue; }
+      touched[kept++] = slot;
       if (best.length === k && v <= votes[best[k - 1]]) continue;
       let at = best.length === k ? k - 1 : best.length;
       while (at > 0 && votes[best[at - 1]] < v) { best[at] = best[at - 1]; at--; }
-      best[at] = s;
+      best[at] = slot;
     }
-    for (let q = 0; q < nTouched; q++) votes[touched[q]] = 0;
+    nTouched = kept;
     for (const s of sticky) if (!best.includes(s)) best.push(s);
     return best;
   };
 
   const rank = (): MatchResult[] => {
-    const to = pitches.length, from = Math.max(0, to - opts.window), n = to - from;
+    const to = base + pitches.length, from = Math.max(base, to - opts.window), n = to - from;
     if (n < opts.minNotes) return [];
     const byRef = new Map<number, { slot: number; from: number; result: MatchResult }>();
     for (const slot of candidates(from, to)) {
       const r = Math.floor(slot / T_SLOTS), t = (slot % T_SLOTS) - MAX_TRANSPOSE;
       const ref = references[r];
-      const al = align(pitches, from, to, ref, t, IDENTIFY_COSTS, work);
-      const rhythm = rhythmFit(onsets, from, al, ref);
+      const al = align(pitches, from - base, to - base, ref, t, IDENTIFY_COSTS, work);
+      const rhythm = rhythmFit(onsets, from - base, al, ref);
       const pitchScore = Math.max(0, Math.min(1, al.score / n));
       const score = pitchScore * (1 - RHYTHM_WEIGHT * (1 - rhythm.agreement));
       let position = 0, first = -1;
@@ -130,12 +152,19 @@ export function createMatcher(references: readonly Melody[], options: MatcherOpt
     references,
     push(note: PlayedNote): MatchResult[] {
       pitches.push(note.pitch); onsets.push(note.start);
-      // Keep only what the window needs (a live stream runs for hours).
-      if (pitches.length > 4 * opts.window) { pitches.splice(0, pitches.length - opts.window); onsets.splice(0, onsets.length - opts.window); }
       ranking = rank();
+      // Keep only what the window needs (a live stream runs for hours).
+      if (pitches.length > 4 * opts.window) {
+        const drop = pitches.length - opts.window;
+        pitches.splice(0, drop); onsets.splice(0, drop); base += drop;
+      }
       return ranking;
     },
     results: () => ranking,
-    reset(): void { pitches.length = 0; onsets.length = 0; ranking = []; sticky = []; },
+    reset(): void {
+      for (let q = 0; q < nTouched; q++) { votes[touched[q]] = 0; listed[touched[q]] = 0; }
+      nTouched = 0; base = 0; Object.assign(counted, { lo3: 0, hi3: 0, lo2: 0, hi2: 0 });
+      pitches.length = 0; onsets.length = 0; ranking = []; sticky = [];
+    },
   };
 }
