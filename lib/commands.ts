@@ -56,7 +56,8 @@ export function synopsisOf(cmd: Subcommand, width = 100): string {
 
 export function subcommandHelp(cmd: Subcommand): string {
   const more = cmd.epilogue ? `\n${cmd.epilogue}` : '';
-  return `melodyfilter ${cmd.name}: ${cmd.summary}\n\nUsage:\n${synopsisOf(cmd)}\n\n${optionHelp(tableOf(cmd))}\n${more}`;
+  const usage = `Usage:\n${synopsisOf(cmd)}\n\n${optionHelp(tableOf(cmd))}\n`;
+  return `melodyfilter ${cmd.name}: ${cmd.summary}\n\n${usage}${more}`;
 }
 
 /** Parse a subcommand's arguments; it takes no file arguments. */

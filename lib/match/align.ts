@@ -130,8 +130,9 @@ export function align(pitches: ArrayLike<number>, from: number, to: number, ref:
       if (b === -2) { for (let q = i - 1; q >= 0; q--) { refIndex[q] = -1; step[q] = Step.Extra; } break; }
       if (b < 0) break;
       const k = b >> 1;
-      if (k === j - 1) { /* next note */ } else if (k < j - 1 && costs.missed * (j - 1 - k) >= costs.jump) missed += j - 1 - k;
-      else jumps++;
+      const gap = j - 1 - k; // 0: the next note
+      if (gap > 0 && costs.missed * gap >= costs.jump) missed += gap;
+      else if (gap !== 0) jumps++;
       j = k; state = b & 1;
     } else {
       refIndex[i] = -1; step[i] = Step.Extra;

@@ -32,17 +32,24 @@ export const MATCH_OPTIONS: OptionTable = {
     type: 'string', value: 'X', section: MATCHING,
     help: `score 0-1 that counts as a match, for the exit status (default ${DEFAULT_MIN_SCORE})`,
   },
-  top: { type: 'string', value: 'N', section: MATCHING, help: `references in each ranking (default ${MATCHER_DEFAULTS.top})` },
+  top: {
+    type: 'string', value: 'N', section: MATCHING, help: `references in each ranking (default ${MATCHER_DEFAULTS.top})`,
+  },
   'min-notes': {
-    type: 'string', value: 'N', section: MATCHING, help: `notes before the first ranking (default ${MATCHER_DEFAULTS.minNotes})`,
+    type: 'string', value: 'N', section: MATCHING,
+    help: `notes before the first ranking (default ${MATCHER_DEFAULTS.minNotes})`,
   },
   window: {
     type: 'string', value: 'N', section: MATCHING,
     help: `played notes a ranking looks back over (default ${MATCHER_DEFAULTS.window})`,
   },
   final: { type: 'boolean', section: MATCHING, help: 'only the final ranking, no live match lines' },
-  track: { type: 'string', value: 'N', section: REFERENCES, help: 'the melody is in track N (0-based; default: all tracks)' },
-  channel: { type: 'string', value: 'N', section: REFERENCES, help: 'the melody is on channel N (1-16; default: all but drums)' },
+  track: {
+    type: 'string', value: 'N', section: REFERENCES, help: 'the melody is in track N (0-based; default: all tracks)',
+  },
+  channel: {
+    type: 'string', value: 'N', section: REFERENCES, help: 'the melody is on channel N (1-16; default: all but drums)',
+  },
 };
 
 const EPILOGUE = `REFs are Standard MIDI Files (the melody: by default the highest voice), melodyfilter's JSON
@@ -107,7 +114,8 @@ export function matchInvocation({ values: v, positionals }: Parsed): MatchInvoca
 }
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
-const line = (o: object) => JSON.stringify(o, (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? r3(v) : v)) + '\n';
+const line = (o: object) =>
+  JSON.stringify(o, (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? r3(v) : v)) + '\n';
 
 function matchLine(event: 'match' | 'result', r: MatchResult, rank: number): string {
   return line({ event, rank, ref: r.ref, score: r.score, transpose: r.transpose, tempo: r.tempo,
@@ -148,7 +156,8 @@ async function run(parsed: Parsed): Promise<number> {
     const refs = loadReferences(inv.refs, inv.selection);
     const matcher = createMatcher(refs, { top: inv.top, minNotes: inv.minNotes, window: inv.window });
     if (inv.verbose) {
-      process.stderr.write(`melodyfilter: ${refs.length} references indexed in ${(performance.now() - started).toFixed(0)} ms\n`);
+      const ms = performance.now() - started;
+      process.stderr.write(`melodyfilter: ${refs.length} references indexed in ${ms.toFixed(0)} ms\n`);
     }
     let notes = 0, matchMs = 0;
     for await (const note of notesFrom(process.stdin, warn)) {
@@ -159,7 +168,9 @@ async function run(parsed: Parsed): Promise<number> {
     }
     const results = matcher.results();
     results.forEach((r, i) => out(matchLine('result', r, i + 1)));
-    if (inv.verbose) process.stderr.write(`melodyfilter: ${notes} notes, ${(matchMs / Math.max(1, notes)).toFixed(2)} ms per note\n`);
+    if (inv.verbose) {
+      process.stderr.write(`melodyfilter: ${notes} notes, ${(matchMs / Math.max(1, notes)).toFixed(2)} ms per note\n`);
+    }
     return results.length && results[0].score >= inv.minScore ? EXIT_MATCHED : EXIT_NO_MATCH;
   } catch (err) {
     // grep's convention: 1 is "nothing matched", so a reference that cannot be read is 2, as usage.

@@ -129,7 +129,8 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
   const hyps: Hypothesis[] = [];
   for (let t = -opts.maxTranspose; t <= opts.maxTranspose; t++) {
     hyps.push({
-      transpose: t, a: new Float64Array(cols), e: new Float64Array(cols), na: new Float64Array(cols), ne: new Float64Array(cols),
+      transpose: t,
+      a: new Float64Array(cols), e: new Float64Array(cols), na: new Float64Array(cols), ne: new Float64Array(cols),
       et: new Float64Array(cols), net: new Float64Array(cols),
       backA: new Int32Array(ring * cols), backE: new Uint8Array(ring * cols),
     });
@@ -137,7 +138,9 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
   // Cost of skipping reference notes 1..q, cumulative: a skipped repeat of the note before costs
   // less (the transcriber merges repeats), so a lost repeat is read where the held note can cover it.
   const missedCost = new Float64Array(cols);
-  for (let q = 1; q < cols; q++) missedCost[q] = missedCost[q - 1] + (q > 1 && refPitch(q) === refPitch(q - 1) ? MISSED_REPEAT : MISSED);
+  for (let q = 1; q < cols; q++) {
+    missedCost[q] = missedCost[q - 1] + (q > 1 && refPitch(q) === refPitch(q - 1) ? MISSED_REPEAT : MISSED);
+  }
   const played: PlayedNote[] = [];
   let committed = 0; // notes with a verdict
   let lastPos = 0; // reference position of the last committed aligned note
@@ -145,7 +148,9 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
   let transpose = 0;
   const anchors: { t: number; tau: number }[] = []; // committed aligned notes since the last jump
   const timing: number[] = [];
-  const counts: Record<Verdict | 'prelude', number> = { ok: 0, wrong: 0, extra: 0, missed: 0, early: 0, late: 0, prelude: 0 };
+  const counts: Record<Verdict | 'prelude', number> = {
+    ok: 0, wrong: 0, extra: 0, missed: 0, early: 0, late: 0, prelude: 0,
+  };
   const mistakesAt = new Map<number, number>(); // reference position → mistakes there
   const slopes: number[] = [];
 
@@ -157,7 +162,8 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
    * `continues`: same pitch as the previous note with no release between, a key the transcriber
    * may have split: where the reference has one note it costs nothing, as an extra it would.
    */
-  const step = (h: Hypothesis, i: number, p: number, t: number, tPrev: number, slope: number | null, continues: boolean) => {
+  const step = (h: Hypothesis, i: number, p: number, t: number, tPrev: number, slope: number | null,
+    continues: boolean) => {
     const row = (i % ring) * cols;
     const { a, e, na, ne, et, net, backA, backE } = h;
     const emit = (j: number) => {
@@ -222,7 +228,12 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
       states.push({ pos, extra: state === 1 });
       const row = (i % ring) * cols;
       if (state === 0) { const b = h.backA[row + pos]; if (b < 0) break; pos = b >> 1; state = b & 1; }
-      else { const b = h.backE[row + pos]; if (b === 2) break; state = b === 4 ? 0 : b; if (b === 4) states[states.length - 1].held = true; }
+      else {
+        const b = h.backE[row + pos];
+        if (b === 2) break;
+        if (b === 4) states[states.length - 1].held = true; // a split key: continues the aligned note
+        state = b === 4 ? 0 : b;
+      }
     }
     return { h, states: states.reverse() };
   };
@@ -253,7 +264,8 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
     if (st.held) {
       // A key the transcriber split: the note at lastPos, still sounding.
       counts.ok++;
-      out.push({ ...base, verdict: 'ok', position: lastPos, expected: note.pitch, expectedName: midiName(note.pitch), held: true });
+      out.push({ ...base, verdict: 'ok', position: lastPos, expected: note.pitch, expectedName: midiName(note.pitch),
+        held: true });
       return;
     }
     if ((st.extra || st.pos === 0) && lastPos === 0) {
@@ -309,7 +321,9 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
     counts[verdict]++;
     if (verdict !== 'ok') mistake(j);
     const prev = anchors[anchors.length - 1];
-    if (prev && refTime(j) > prev.tau && note.start > prev.t) slopes.push((note.start - prev.t) / (refTime(j) - prev.tau));
+    if (prev && refTime(j) > prev.tau && note.start > prev.t) {
+      slopes.push((note.start - prev.t) / (refTime(j) - prev.tau));
+    }
     anchors.push({ t: note.start, tau: refTime(j) });
     lastPos = j; lastNote = note;
     out.push(ev);
@@ -330,7 +344,8 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
       const i = played.length;
       played.push(note);
       const prev = played[i - 1];
-      const continues = prev !== undefined && prev.pitch === note.pitch && prev.end !== undefined && note.start - prev.end <= NO_RELEASE_SECONDS;
+      const continues = prev !== undefined && prev.pitch === note.pitch && prev.end !== undefined
+        && note.start - prev.end <= NO_RELEASE_SECONDS;
       const slope = anchors.length >= 2 && slopes.length >= 2 ? tempoSlope() : null;
       for (const h of hyps) step(h, i, note.pitch, note.start, prev ? prev.start : NaN, slope, continues);
       return played.length < opts.lag + START_CONTEXT ? [] : commitUpTo(played.length - opts.lag);

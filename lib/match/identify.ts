@@ -137,13 +137,15 @@ export function createMatcher(references: readonly Melody[], options: MatcherOpt
       for (let i = 0; i < n && first < 0; i++) if (al.step[i] !== Step.Extra) first = al.refIndex[i];
       const prev = byRef.get(r);
       if (!prev || score > prev.result.score) {
-        byRef.set(r, { slot, from: first, result: { ref: ref.name, score, transpose: t, tempo: rhythm.tempo, position, notes: n } });
+        const result = { ref: ref.name, score, transpose: t, tempo: rhythm.tempo, position, notes: n };
+        byRef.set(r, { slot, from: first, result });
       }
     }
     // Equal scores (a short query fits several tunes exactly): the one played from its beginning
     // first, as players mostly start there.
-    const sorted = [...byRef.values()].sort((x, y) =>
-      (Math.abs(y.result.score - x.result.score) > 1e-9 ? y.result.score - x.result.score : 0) || x.from - y.from || x.slot - y.slot);
+    const byScore = (x: { result: MatchResult }, y: { result: MatchResult }) =>
+      (Math.abs(y.result.score - x.result.score) > 1e-9 ? y.result.score - x.result.score : 0);
+    const sorted = [...byRef.values()].sort((x, y) => byScore(x, y) || x.from - y.from || x.slot - y.slot);
     sticky = sorted.slice(0, opts.top).map((x) => x.slot);
     return sorted.slice(0, opts.top).map((x) => x.result);
   };

@@ -24,6 +24,8 @@ export interface MelodySelection {
   channel?: number;
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 /** A reference that cannot be read: the message starts with the file name. */
 export class ReferenceError extends InputError {}
 
@@ -32,7 +34,8 @@ interface TimedNote { pitch: number; start: number; end: number }
 /** The melody of a parsed MIDI file: notes of the chosen track/channel, then the highest voice. */
 export function midiMelody(midi: MidiData, sel: MelodySelection = {}): TimedNote[] {
   const ticksPerBeat = midi.header.ticksPerBeat;
-  const smpteSecondsPerTick = ticksPerBeat ? 0 : 1 / ((midi.header.framesPerSecond ?? 25) * (midi.header.ticksPerFrame ?? 40));
+  const { framesPerSecond = 25, ticksPerFrame = 40 } = midi.header; // SMPTE time, when not in beats
+  const smpteSecondsPerTick = ticksPerBeat ? 0 : 1 / (framesPerSecond * ticksPerFrame);
   // Tempo map from every track (format 1 keeps it in track 0), as [tick, µs per beat].
   const tempos: [number, number][] = [];
   for (const track of midi.tracks) {
@@ -116,14 +119,15 @@ export function loadReference(file: string, sel: MelodySelection = {}): Melody {
   if (looksMidi || ['.mid', '.midi', '.smf'].includes(ext)) {
     const midi = checkMidi(bytes, file);
     if (sel.track !== undefined && sel.track >= midi.tracks.length) {
-      throw new ReferenceError(`${file}: no track ${sel.track} (the file has ${midi.tracks.length}: 0-${midi.tracks.length - 1})`);
+      const n = midi.tracks.length;
+      throw new ReferenceError(`${file}: no track ${sel.track} (the file has ${n}: 0-${n - 1})`);
     }
     const notes = midiMelody(midi, sel);
     if (notes.length < 2) {
-      const where = sel.track !== undefined || sel.channel !== undefined
-        ? `in ${[sel.track !== undefined ? `track ${sel.track}` : '', sel.channel !== undefined ? `channel ${sel.channel}` : ''].filter(Boolean).join(', ')}`
-        : 'outside the drum channel';
-      throw new ReferenceError(`${file}: no melody track (${notes.length} note${notes.length === 1 ? '' : 's'} ${where})`);
+      const chosen = [sel.track !== undefined ? `track ${sel.track}` : '',
+        sel.channel !== undefined ? `channel ${sel.channel}` : ''];
+      const where = chosen.some(Boolean) ? `in ${chosen.filter(Boolean).join(', ')}` : 'outside the drum channel';
+      throw new ReferenceError(`${file}: no melody track (${plural(notes.length, 'note')} ${where})`);
     }
     return melodyOf(file, notes);
   }
@@ -133,10 +137,13 @@ export function loadReference(file: string, sel: MelodySelection = {}): Melody {
   for (let i = 0; i < lines.length; i++) {
     if (!lines[i].trim()) continue;
     const r = parseNoteLine(lines[i]);
-    if ('error' in r) throw new ReferenceError(`${file}: line ${i + 1}: ${r.error} (a reference is a MIDI file or melodyfilter's JSON lines)`);
+    if ('error' in r) {
+      const why = `${r.error} (a reference is a MIDI file or melodyfilter's JSON lines)`;
+      throw new ReferenceError(`${file}: line ${i + 1}: ${why}`);
+    }
     if (r.note) notes.push(r.note);
   }
-  if (notes.length < 2) throw new ReferenceError(`${file}: no melody (${notes.length} note${notes.length === 1 ? '' : 's'})`);
+  if (notes.length < 2) throw new ReferenceError(`${file}: no melody (${plural(notes.length, 'note')})`);
   return melodyOf(file, notes);
 }
 
@@ -161,7 +168,9 @@ export function referenceFiles(paths: readonly string[]): string[] {
     if (st.isDirectory()) {
       const before = out.length;
       walk(p);
-      if (out.length === before) throw new ReferenceError(`${p}: no reference files in this folder (${REFERENCE_EXTENSIONS.join(' ')})`);
+      if (out.length === before) {
+        throw new ReferenceError(`${p}: no reference files in this folder (${REFERENCE_EXTENSIONS.join(' ')})`);
+      }
     } else out.push(p);
   }
   return out;
