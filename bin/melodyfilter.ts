@@ -4,9 +4,9 @@ import { constants as osConstants } from 'node:os';
 import { parseArgv, type Invocation } from '../lib/args.js';
 import { HELP } from '../lib/help.js';
 import { parseSubcommand, subcommandHelp, subcommandNamed } from '../lib/commands.js';
-import { UsageError } from '../lib/config.js';
+import { InputError, UsageError } from '../lib/config.js';
 import { loadEngine } from '../lib/transcriber.js';
-import { StopSignal, transcribeAll } from '../lib/cli.js';
+import { StopSignal, terminalSafe, transcribeAll } from '../lib/cli.js';
 
 const EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_USAGE = 2;
 /** After SIGINT with stdin a pipe, how long to wait for the producer's EOF before stopping anyway. */
@@ -61,13 +61,23 @@ async function main(argv: string[]): Promise<number> {
     const engine = await loadEngine(inv.cfg);
     if (verbose) {
       const model = `${engine.card.name} (${inv.cfg.modelDir})`;
-      process.stderr.write(`melodyfilter: backend ${engine.backend}, kernel ${inv.cfg.kernel}, model ${model}\n`);
+      const line = `melodyfilter: backend ${engine.backend}, kernel ${inv.cfg.kernel}, model ${model}`;
+      process.stderr.write(terminalSafe(line) + '\n');
     }
     await transcribeAll(inv, engine, stop);
     return EXIT_OK;
   } catch (err) {
     if (isEpipe(err)) return EXIT_OK;
-    const message = (err as Error).message?.split('\n')[0] ?? String(err);
+    // Our own errors are one line already (a newline in them is a file name's: escape it); others'
+    // first line is the message.
+    const text = (err as Error).message ?? String(err);
+    const ours = err instanceof UsageError || err instanceof InputError;
+    let message = terminalSafe(ours ? text : text.split('\n')[0]);
+    // "EFBIG: file too large, write" → "cannot write the output: file too large".
+    const errno = err as NodeJS.ErrnoException;
+    if (errno.syscall === 'write' && errno.code) {
+      message = `cannot write the output: ${/^[A-Z]+: ([^,]+)/.exec(message)?.[1] ?? errno.code}`;
+    }
     process.stderr.write(`melodyfilter: ${message}\n`);
     if (verbose && (err as Error).stack) process.stderr.write((err as Error).stack + '\n');
     if (err instanceof UsageError) process.stderr.write("Try 'melodyfilter --help' for more information.\n");

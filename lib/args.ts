@@ -1,10 +1,12 @@
 // The transcribe command's flags → Config. sox/ffmpeg names where they exist (-r, -c, -e, -b).
 // The option table below is the only list of them: parsing and --help (help.ts) both read it.
-import { BACKENDS, DEFAULTS, UsageError, resolveConfig, type Config, type Encoding } from './config.js';
+import { BACKENDS, ConfigError, DEFAULTS, UsageError, type Config, type Encoding } from './config.js';
+import { resolveConfig as resolveLibraryConfig } from './config.js';
 import { DECODER_DEFAULTS } from './card.js';
 import { parseNoteName } from './notes.js';
 import { numberOption as num, parseOptions, type OptionTable, type ParsedValues } from './options.js';
 import { WRITERS } from './writers/registry.js';
+import { MAX_WIDTH_PX } from './writers/svg.js';
 
 export interface Invocation {
   command: 'transcribe' | 'help' | 'version';
@@ -16,6 +18,12 @@ export interface Invocation {
   explicit: Set<'sampleRate' | 'channels' | 'encoding'>;
   progress: boolean | null; // null: automatic (a file of known size, stderr a terminal)
   csvHeader: boolean;
+  /** --out-dir may replace files that exist (-y). */
+  overwrite: boolean;
+  /** Binary output (MIDI) may go to a terminal (-f). */
+  force: boolean;
+  /** --svg-width: the picture's width in px; null: fitted to the take. */
+  svgWidthPx: number | null;
 }
 
 /** Choosing and running the model: transcribe and eval take these. */
@@ -26,8 +34,9 @@ export const ENGINE_OPTIONS: OptionTable = {
   },
   kernel: {
     type: 'string', value: 'K', section: 'Recognition',
-    help: 'fast (default): the network in plain typed arrays, weights read from\n' +
-      'the tfjs model files; tfjs: TensorFlow.js runs it',
+    help: 'wasm (default): the network in SIMD WebAssembly, weights read from\n' +
+      'the tfjs model files; fast: the same in plain TypeScript (the\n' +
+      'reference); tfjs: TensorFlow.js runs it',
   },
   backend: {
     type: 'string', value: 'B', section: 'Recognition',
@@ -56,13 +65,22 @@ export const TRANSCRIBE_OPTIONS: OptionTable = {
   },
   bits: { type: 'string', short: 'b', value: 'N', help: 'with sox-style -e: 8, 16, 24 or 32', section: INPUT },
   endian: { type: 'string', value: 'E', help: 'little (default) or big', section: INPUT },
-  output: { type: 'string', short: 'o', value: 'FMT', help: formats.join('\n'), section: OUTPUT },
+  output: { type: 'string', short: 'o', value: 'FMT', help: formats.join(';\n'), section: OUTPUT },
   events: { type: 'boolean', help: 'JSON lines of note-on/note-off as soon as known (live use)', section: OUTPUT },
   'out-dir': {
     type: 'string', short: 'd', value: 'DIR', section: OUTPUT,
     help: 'one output file per input file (name.mid, name.jsonl, ...)',
   },
+  overwrite: {
+    type: 'boolean', short: 'y', section: OUTPUT,
+    help: 'with --out-dir, replace output files that exist (default: refuse)',
+  },
+  force: { type: 'boolean', short: 'f', help: 'write MIDI to a terminal even so', section: OUTPUT },
   'csv-header': { type: 'boolean', help: 'first CSV line: onset,offset,pitch', section: OUTPUT },
+  'svg-width': {
+    type: 'string', value: 'PX', section: OUTPUT,
+    help: `SVG width (default: 100 px a second, at most ${MAX_WIDTH_PX})`,
+  },
   tempo: {
     type: 'string', value: 'BPM', section: OUTPUT,
     help: `MIDI tempo (default ${DEFAULTS.tempo}); note times stay exact in seconds`,
@@ -95,7 +113,8 @@ export const TRANSCRIBE_OPTIONS: OptionTable = {
   },
   progress: {
     type: 'boolean', section: 'Other',
-    help: 'progress bar on stderr (default: for files, when stderr is a terminal)',
+    help: 'progress bar (time, ETA) on stderr; by default only when the notes go to\n' +
+      'files (-d, > file) and stderr is a terminal',
   },
   'no-progress': { type: 'boolean', help: 'no progress bar', section: 'Other' },
   verbose: {
@@ -105,6 +124,24 @@ export const TRANSCRIBE_OPTIONS: OptionTable = {
   help: { type: 'boolean', short: 'h', help: 'this text', section: 'Other' },
   version: { type: 'boolean', short: 'V', help: 'version', section: 'Other' },
 };
+
+/** The flag that sets each Config field: the library's errors name fields, the CLI's name flags. */
+const FLAG_OF: Partial<Record<keyof Config, string>> = {
+  sampleRate: '--rate', channels: '--channels', encoding: '--encoding', output: '--output', backend: '--backend',
+  kernel: '--kernel', minNoteMs: '--min-note', threshold: '--threshold', onsetThreshold: '--onset-threshold',
+  lowMidi: '--range (low)', highMidi: '--range (high)', tempo: '--tempo', program: '--program',
+  midiChannel: '--midi-channel', modelDir: '--model',
+};
+
+/** resolveConfig, its errors in flag words. */
+function resolveConfig(partial: Partial<Config>): Config {
+  try {
+    return resolveLibraryConfig(partial);
+  } catch (err) {
+    if (err instanceof ConfigError && FLAG_OF[err.field]) throw new UsageError(`${FLAG_OF[err.field]} ${err.problem}`);
+    throw err;
+  }
+}
 
 /** --model, --backend and --kernel as Config fields. Asking for a tfjs backend means asking tfjs to
  *  run the network, unless --kernel says otherwise. */
@@ -216,7 +253,12 @@ export function parseArgv(argv: string[]): Invocation {
     throw new UsageError(`--events writes JSON lines; it cannot be combined with --output ${cfg.output}`);
   }
   const files = parsed.positionals;
+  if (files.filter((f) => f === '-').length > 1) throw new UsageError("stdin ('-') can be read only once");
   const outDir = v['out-dir'] ?? null;
+  const svgWidthPx = num('svg-width', v['svg-width']) ?? null;
+  if (svgWidthPx !== null && (!Number.isInteger(svgWidthPx) || svgWidthPx < 100 || svgWidthPx > 100_000)) {
+    throw new UsageError(`--svg-width must be a whole number of pixels from 100 to 100000, got ${v['svg-width']}`);
+  }
   // One MIDI file, picture or CSV table per input: several on stdout would not parse as one.
   if (command === 'transcribe' && files.length > 1 && WRITERS[cfg.output].onePerInput && !outDir) {
     throw new UsageError(
@@ -226,5 +268,6 @@ export function parseArgv(argv: string[]): Invocation {
     command, cfg, files, outDir, explicit,
     progress: v['no-progress'] ? false : v.progress ? true : null,
     csvHeader: Boolean(v['csv-header']),
+    overwrite: Boolean(v.overwrite), force: Boolean(v.force), svgWidthPx,
   };
 }

@@ -1,7 +1,7 @@
 // Which TensorFlow.js backend runs: tfjs-node when it loads, else WebAssembly, else plain JS.
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.js';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { InputError, type Backend } from './config.js';
 

@@ -1,21 +1,33 @@
 // Running the CLI's transcribe command: inputs → pipeline → writer → stdout or files.
-import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, fstatSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import { InputError, UsageError, type Config } from './config.js';
 import { noteStages, type Engine } from './transcriber.js';
 import { FormatMismatchError, newDecodeReport } from './pcm.js';
 import { WRITERS } from './writers/registry.js';
 import type { Invocation } from './args.js';
+import { stdoutSink, writeTo } from './output.js';
 
 /** The CLI's flag for each input format field the decoder checks against a WAV header. */
 const FORMAT_FLAGS = { sampleRate: '--rate', channels: '--channels', encoding: '--encoding' } as const;
 
 export function warn(message: string): void {
-  process.stderr.write(`melodyfilter: warning: ${message}\n`);
+  process.stderr.write(`melodyfilter: warning: ${terminalSafe(message)}\n`);
+}
+
+/** A message as one line that cannot drive the terminal: control characters from file or model
+ *  names (a newline, an escape sequence) are written as escapes, \n and \u001b. */
+export function terminalSafe(message: string): string {
+  return message.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
+/** A file name as the shell would need it in the suggested command line. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Ends an input early (on SIGINT/SIGTERM) as if it had reached EOF, so every stage flushes. */
@@ -69,6 +81,8 @@ export async function transcribeInput(
   let input: Readable;
   let size = 0;
   if (isStdin) {
+    // Node reads a directory on stdin (`< folder`) as an empty stream: 0 notes and exit 0.
+    if (statOrNull(0)?.isDirectory()) throw new InputError('stdin is a directory, not audio');
     input = process.stdin;
   } else {
     size = checkReadable(file);
@@ -77,12 +91,16 @@ export async function transcribeInput(
   const report = newDecodeReport();
   const [decode, toModelRate, win, feats, cls, notes] = noteStages(cfg, engine, report, inv.explicit);
   let bar: cliProgress.SingleBar | null = null;
-  // Automatic only when the notes go somewhere else: a bar redrawn between notes on one terminal garbles both.
-  const notesOnTerminal = sink === process.stdout && process.stdout.isTTY;
-  const wantBar = inv.progress ?? (!isStdin && size > 0 && process.stderr.isTTY === true && !notesOnTerminal);
+  const toStdout = sink === stdoutSink();
+  // Drawn only when the notes go to files: a terminal showing them, or a pipe into a reader that
+  // writes the same terminal (head, jq, less), would get the bar mixed into its lines.
+  const notesToFiles = !toStdout || stdoutIsFile();
+  const wantBar = inv.progress ?? (!isStdin && size > 0 && process.stderr.isTTY === true && notesToFiles);
   if (wantBar && size > 0) {
-    const format = `${path.basename(file!)} |{bar}| {percentage}% {value}/{total} bytes`;
+    const name = terminalSafe(path.basename(file!));
+    const format = `${name} |{bar}| {percentage}% | {duration_formatted} elapsed, ETA {eta_formatted}`;
     const options = { format, stream: process.stderr, clearOnComplete: true };
+    const { default: cliProgress } = await import('cli-progress'); // only when shown: it slows every start-up
     bar = new cliProgress.SingleBar(options, cliProgress.Presets.shades_classic);
     bar.start(size, 0);
     let read = 0;
@@ -93,12 +111,15 @@ export async function transcribeInput(
     // pipeline's typings stop at a handful of stages; the stages themselves are typed above.
     await (pipeline as (...streams: unknown[]) => Promise<void>)(
       stop.wrap(input), decode, toModelRate, win, feats, cls, notes,
-      WRITERS[cfg.output].make({ cfg, csvHeader: inv.csvHeader, file: tagFile ? file : undefined }),
-      sink,
-      { end: sink !== process.stdout },
+      WRITERS[cfg.output].make({
+        cfg, csvHeader: inv.csvHeader, file: tagFile ? file : undefined, svgWidthPx: inv.svgWidthPx ?? undefined,
+      }),
+      toStdout ? writeTo(sink) : sink,
     );
   } catch (err) {
-    if (err instanceof InputError && !isStdin) throw new InputError(`${label}: ${err.message}`);
+    if (err instanceof InputError && !isStdin) {
+      throw new InputError(`${label}: ${err.message.replace('ffmpeg -i FILE', `ffmpeg -i ${shellWord(file)}`)}`);
+    }
     throw inFlagWords(err);
   } finally {
     bar?.stop();
@@ -164,7 +185,13 @@ function reason(e: NodeJS.ErrnoException): string {
  */
 export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopSignal): Promise<void> {
   const files = inv.files.length ? inv.files : ['-'];
-  if (files.filter((f) => f === '-').length > 1) throw new InputError("stdin ('-') can be read only once");
+  if (files.filter((f) => f === '-').length > 1) throw new UsageError("stdin ('-') can be read only once");
+  refuseInputAsOutput(inv, files);
+  // gzip's rule: binary data is not for a terminal, where it garbles the screen and helps no one.
+  if (!inv.outDir && WRITERS[inv.cfg.output].binary && process.stdout.isTTY && !inv.force) {
+    throw new UsageError(`--output ${inv.cfg.output} writes binary data; not writing it to a terminal ` +
+      `(redirect it, as in > take.mid, or use -f to force)`);
+  }
   if (inv.outDir) {
     const targets = new Map<string, string>();
     for (const file of files) {
@@ -173,6 +200,12 @@ export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopS
         throw new UsageError(`${targets.get(target)} and ${file} would both be written to ${target}`);
       }
       targets.set(target, file);
+    }
+    // As cp -n and ffmpeg without -y: an earlier good output is never replaced unasked.
+    const existing = inv.overwrite ? [] : [...targets.keys()].filter((target) => statQuietly(target) !== null);
+    if (existing.length) {
+      const more = existing.length > 1 ? ` (and ${existing.length - 1} more)` : '';
+      throw new InputError(`${existing[0]}${more} exists; not overwriting it (-y/--overwrite replaces it)`);
     }
     await makeDirectory(inv.outDir).catch((err: NodeJS.ErrnoException) => {
       throw new InputError(`cannot create output directory ${inv.outDir}: ${reason(err)}`);
@@ -187,24 +220,28 @@ export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopS
       if (inv.outDir) {
         if (file !== '-') checkReadable(file);
         const target = outputPath(inv.outDir, file, inv.cfg.output);
-        const out = createWriteStream(target);
+        // Written under a temporary name and renamed once complete: a run that fails leaves the
+        // previous good output, not a half-written or deleted one.
+        const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.part`);
+        const out = createWriteStream(temp, { flags: 'wx' });
         await new Promise<void>((resolve, reject) => {
           out.once('open', () => resolve());
           out.once('error', (e) => reject(new InputError(`cannot write ${target}: ${reason(e)}`)));
         });
         try {
           await transcribeInput(inv, engine, file, out, stop, false);
+          renameSync(temp, target);
         } catch (err) {
           out.destroy();
-          rmSync(target, { force: true }); // no half-written output left behind
+          rmSync(temp, { force: true });
           throw err;
         }
       } else {
-        await transcribeInput(inv, engine, file, process.stdout, stop, files.length > 1);
+        await transcribeInput(inv, engine, file, stdoutSink(), stop, files.length > 1);
       }
     } catch (err) {
       if (files.length === 1 || !(err instanceof InputError)) throw err;
-      process.stderr.write(`melodyfilter: ${err.message}\n`);
+      process.stderr.write(`melodyfilter: ${terminalSafe(err.message)}\n`);
       failed = err;
     }
   }
@@ -222,4 +259,49 @@ function checkReadable(file: string): number {
     const e = err as NodeJS.ErrnoException;
     throw new InputError(`cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : reason(e)}`);
   }
+}
+
+function statOrNull(fd: number): Stats | null {
+  try { return fstatSync(fd); } catch { return null; }
+}
+
+/** Notes to a file (`> notes.jsonl`, /dev/null) rather than a terminal or a pipe. A program reading a
+ *  pipe (head, jq, less) may be writing the very terminal a progress bar would draw on. */
+function stdoutIsFile(): boolean {
+  const st = statOrNull(1);
+  return st !== null && !process.stdout.isTTY && (st.isFile() || st.isCharacterDevice());
+}
+
+const sameFile = (a: Stats, b: Stats) => a.dev === b.dev && a.ino === b.ino;
+
+/**
+ * Never open an output that is an input: `-d .` for take.jsonl would truncate the input before
+ * reading it, and `>> take.wav` would read its own output, as cat refuses to. Checked for every
+ * input before any output is opened.
+ */
+function refuseInputAsOutput(inv: Invocation, files: string[]): void {
+  const inputs: [string, Stats][] = [];
+  for (const file of files) {
+    const st = file === '-' ? statOrNull(0) : statQuietly(file);
+    if (st?.isFile()) inputs.push([file === '-' ? 'stdin' : file, st]);
+  }
+  if (inv.outDir) {
+    for (const file of files) {
+      const target = outputPath(inv.outDir, file, inv.cfg.output);
+      const st = statQuietly(target);
+      const same = st && inputs.find(([, s]) => sameFile(s, st));
+      if (same) {
+        throw new InputError(`${target} is the input ${same[0]}; writing it would destroy it ` +
+          '(choose another --out-dir)');
+      }
+    }
+    return;
+  }
+  const out = statOrNull(1);
+  const same = out?.isFile() && inputs.find(([, s]) => sameFile(s, out));
+  if (same) throw new InputError(`${same[0]}: input file is output file`);
+}
+
+function statQuietly(file: string): Stats | null {
+  try { return statSync(file); } catch { return null; }
 }

@@ -6,12 +6,12 @@ import { fileURLToPath } from 'node:url';
 export type Encoding = 's16le' | 's24le' | 's32le' | 'f32le' | 'u8' | 's16be';
 export type OutputFormat = 'jsonl' | 'midi' | 'csv' | 'svg';
 export type Backend = 'auto' | 'node' | 'wasm' | 'cpu';
-export type Kernel = 'fast' | 'tfjs';
+export type Kernel = 'wasm' | 'fast' | 'tfjs';
 
 export const ENCODINGS: readonly Encoding[] = ['s16le', 's24le', 's32le', 'f32le', 'u8', 's16be'];
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['jsonl', 'midi', 'csv', 'svg'];
 export const BACKENDS: readonly Backend[] = ['auto', 'node', 'wasm', 'cpu'];
-export const KERNELS: readonly Kernel[] = ['fast', 'tfjs'];
+export const KERNELS: readonly Kernel[] = ['wasm', 'fast', 'tfjs'];
 
 export interface Config {
   /** Input sample rate in Hz (sox/ffmpeg `-r`); a WAV header's overrides it. Not the model's rate. */
@@ -28,7 +28,8 @@ export interface Config {
   modelDir: string;
   /** TensorFlow.js backend used to load (and with kernel 'tfjs', run) the model. */
   backend: Backend;
-  /** Who runs the network per window: 'fast' (Float32Array kernel fed the tfjs weights) or 'tfjs'. */
+  /** Who runs the network per window: 'wasm' (SIMD WebAssembly, lib/wasm/kernel.ts), 'fast' (the
+   *  plain-TypeScript reference, lib/kernel.ts), both fed the tfjs weights; or 'tfjs' itself. */
   kernel: Kernel;
   /** Notes shorter than this are dropped, in milliseconds. */
   minNoteMs: number;
@@ -56,7 +57,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   events: false,
   modelDir: '', // filled in by resolveConfig: the shipped model
   backend: 'auto' as Backend,
-  kernel: 'fast' as Kernel,
+  kernel: 'wasm' as Kernel,
   minNoteMs: 40, // shorter than any note a player means (a 1/32 at 200 bpm is 37 ms)
   lowMidi: 21, // A0, the lowest piano key
   highMidi: 108, // C8, the highest
@@ -71,25 +72,33 @@ export class UsageError extends Error {}
 /** Thrown for input that cannot be read: exit code 1. */
 export class InputError extends Error {}
 
+/** A Config field out of range, in the library's words (`sampleRate must be …`); the CLI rewords it
+ *  in its flags' (`--rate must be …`). */
+export class ConfigError extends UsageError {
+  constructor(readonly field: keyof Config, readonly problem: string) {
+    super(`${field} ${problem}`);
+  }
+}
+
 const MAX_RATE = 768000; // the highest rate sox and ffmpeg write
 
 export function resolveConfig(partial: Partial<Config> = {}, defaults: Readonly<Config> = DEFAULTS): Config {
   const cfg: Config = { ...defaults, ...stripUndefined(partial) };
   if (!cfg.modelDir) cfg.modelDir = defaultModelDir();
-  checkInt('rate', cfg.sampleRate, 1000, MAX_RATE);
+  checkInt('sampleRate', cfg.sampleRate, 1000, MAX_RATE);
   checkInt('channels', cfg.channels, 1, 64);
   oneOf('encoding', cfg.encoding, ENCODINGS);
   oneOf('output', cfg.output, OUTPUT_FORMATS);
   oneOf('backend', cfg.backend, BACKENDS);
   oneOf('kernel', cfg.kernel, KERNELS);
-  checkNumber('min-note', cfg.minNoteMs, 0, 60000);
+  checkNumber('minNoteMs', cfg.minNoteMs, 0, 60000);
   if (cfg.threshold !== undefined) checkNumber('threshold', cfg.threshold, 0.01, 0.99);
-  if (cfg.onsetThreshold !== undefined) checkNumber('onset-threshold', cfg.onsetThreshold, 0.01, 0.99);
-  checkInt('range low', cfg.lowMidi, 21, 108);
-  checkInt('range high', cfg.highMidi, cfg.lowMidi, 108);
+  if (cfg.onsetThreshold !== undefined) checkNumber('onsetThreshold', cfg.onsetThreshold, 0.01, 0.99);
+  checkInt('lowMidi', cfg.lowMidi, 21, 108);
+  checkInt('highMidi', cfg.highMidi, cfg.lowMidi, 108);
   checkNumber('tempo', cfg.tempo, 1, 1000);
   checkInt('program', cfg.program, 0, 127);
-  checkInt('midi-channel', cfg.midiChannel, 1, 16);
+  checkInt('midiChannel', cfg.midiChannel, 1, 16);
   return cfg;
 }
 
@@ -108,20 +117,18 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return out;
 }
 
-function checkInt(name: string, v: number, lo: number, hi: number): void {
+function checkInt(name: keyof Config, v: number, lo: number, hi: number): void {
   if (!Number.isInteger(v) || v < lo || v > hi) {
-    throw new UsageError(`--${name} must be an integer from ${lo} to ${hi}, got ${v}`);
+    throw new ConfigError(name, `must be an integer from ${lo} to ${hi}, got ${v}`);
   }
 }
 
-function checkNumber(name: string, v: number, lo: number, hi: number): void {
+function checkNumber(name: keyof Config, v: number, lo: number, hi: number): void {
   if (!Number.isFinite(v) || v < lo || v > hi) {
-    throw new UsageError(`--${name} must be a number from ${lo} to ${hi}, got ${v}`);
+    throw new ConfigError(name, `must be a number from ${lo} to ${hi}, got ${v}`);
   }
 }
 
-function oneOf<T extends string>(name: string, v: T, allowed: readonly T[]): void {
-  if (!allowed.includes(v)) {
-    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got ${v}`);
-  }
+function oneOf<T extends string>(name: keyof Config, v: T, allowed: readonly T[]): void {
+  if (!allowed.includes(v)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got ${v}`);
 }

@@ -4,7 +4,8 @@
 // let the network see a note's fundamental and its (stretched) partials at fixed offsets whatever
 // the key. Subtracting a running peak makes the features the same at any input gain, and the
 // per-semitone rise since the previous frame marks a re-struck key even when its pitch is unchanged.
-import FFT from 'fft.js';
+import { realFft, type RealFft } from './wasm/fft.js';
+import { FeatureCore } from './wasm/features.js';
 
 /** Rate the features and the model work at: 16 kHz keeps every piano fundamental (C8 = 4186 Hz)
  *  and its second partial while costing a third of 44.1 kHz. A model card must say this rate. */
@@ -19,26 +20,26 @@ export const SPECTRUM_BINS = SEMITONES * BINS_PER_SEMITONE; // 294
 export const FEATURE_SIZE = SPECTRUM_BINS + SEMITONES + 1; // 393
 export const LEVEL_FEATURE = SPECTRUM_BINS + SEMITONES;
 /** dB span mapped onto 0..1 below the running peak: quieter than this is silence to the model. */
-const RANGE_DB = 80;
+export const RANGE_DB = 80;
 /** Peak follower release, dB per frame (at 16 ms hops ≈ 9 dB/s): slower than most piano decays, so a
  *  long note's fading is visible, fast enough to forget a loud chord within ten seconds.
  *  The raw front end (raw.ts) releases its peak as fast. */
 export const RELEASE_DB_PER_FRAME = 0.15;
 /** Rise in dB over one hop that counts as a full onset (1.0). */
 export const ONSET_RISE_DB = 20;
-const FLOOR_DB = -110; // power of one LSB of 16-bit audio is about -100 dB here: below is digital silence
+export const FLOOR_DB = -110; // power of one LSB of 16-bit audio is about -100 dB here: below is digital silence
 
 export function midiToHz(midi: number): number {
   return 440 * Math.pow(2, (midi - 69) / 12);
 }
 
 /** Sparse triangular filterbank from FFT bins to log-frequency bins. */
-interface Filterbank {
+export interface Filterbank {
   start: Int32Array; // first FFT bin of each log bin
   weights: Float32Array[]; // weights from `start` on, summing to 1
 }
 
-function buildFilterbank(windowSamples: number): Filterbank {
+export function buildFilterbank(windowSamples: number): Filterbank {
   const binHz = MODEL_RATE / windowSamples;
   const start = new Int32Array(SPECTRUM_BINS);
   const weights: Float32Array[] = [];
@@ -67,84 +68,40 @@ function buildFilterbank(windowSamples: number): Filterbank {
 
 /**
  * Stateful feature extractor: one per stream. `compute` writes FEATURE_SIZE values for one window.
- * Also reports the window's RMS level in dBFS (for note velocity).
+ * Also reports the window's RMS level in dBFS (for note velocity). The FFT runs in PFFFT, the Hann
+ * window and everything after the FFT in assembly/features.ts (the same maths as the
+ * plain-TypeScript reference in test/fixtures/reference-features.ts, which the tests compare).
  */
 export class FeatureExtractor {
-  private readonly fft: FFT;
-  private readonly hann: Float32Array;
-  private readonly frame: Float32Array;
-  private readonly spectrum: Float32Array;
-  private readonly bank: Filterbank;
-  private readonly db: Float32Array;
-  private readonly prevSemitoneDb: Float32Array;
-  private peakDb = FLOOR_DB;
-  private first = true;
+  private readonly fft: RealFft;
+  private readonly core: FeatureCore;
   /** RMS of the last window, dBFS. */
   levelDb = -Infinity;
 
   constructor(readonly windowSamples: number) {
-    this.fft = new FFT(windowSamples);
-    this.hann = new Float32Array(windowSamples);
-    for (let i = 0; i < windowSamples; i++) this.hann[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / windowSamples);
-    this.frame = new Float32Array(windowSamples);
-    this.spectrum = new Float32Array(2 * windowSamples);
-    this.bank = buildFilterbank(windowSamples);
-    this.db = new Float32Array(SPECTRUM_BINS);
-    this.prevSemitoneDb = new Float32Array(SEMITONES);
+    this.fft = realFft(windowSamples);
+    this.core = new FeatureCore(buildFilterbank(windowSamples), hannWindow(windowSamples), {
+      fftSize: windowSamples, binsPerSemitone: BINS_PER_SEMITONE, featureSize: FEATURE_SIZE, norm: powerNorm(windowSamples),
+      rangeDb: RANGE_DB, releaseDbPerFrame: RELEASE_DB_PER_FRAME, onsetRiseDb: ONSET_RISE_DB, floorDb: FLOOR_DB,
+    });
   }
 
   compute(samples: Float32Array, out: Float32Array, outOffset = 0): void {
-    const n = this.windowSamples;
-    const { frame, hann, spectrum, db } = this;
-    let energy = 0;
-    for (let i = 0; i < n; i++) {
-      const s = samples[i];
-      energy += s * s;
-      frame[i] = s * hann[i];
-    }
-    this.levelDb = 10 * Math.log10(energy / n + 1e-12);
-    this.fft.realTransform(spectrum, frame);
-    // Power normalised so that a full-scale sine peaks near 0 dB.
-    const norm = 4 / (n * n * 0.25);
-    const { start, weights } = this.bank;
-    let frameMax = FLOOR_DB;
-    for (let j = 0; j < SPECTRUM_BINS; j++) {
-      const w = weights[j];
-      let p = 0;
-      for (let i = 0, k = start[j]; i < w.length; i++, k++) {
-        const re = spectrum[2 * k], im = spectrum[2 * k + 1];
-        p += w[i] * (re * re + im * im);
-      }
-      const v = 10 * Math.log10(p * norm + 1e-11);
-      db[j] = v;
-      if (v > frameMax) frameMax = v;
-    }
-    this.peakDb = Math.max(frameMax, this.peakDb - RELEASE_DB_PER_FRAME);
-    const floor = this.peakDb - RANGE_DB;
-    // Centred per frame: what matters is a bin's height above its neighbours, not the noise floor's
-    // level; inputs with a large common offset also train much more slowly (measured with
-    // scripts/exp-mlp.ts at commit 31d6393: an MLP's loss after 150 steps fell from 2.7 to 1.0).
-    // The mean itself is kept as one feature.
-    let mean = 0;
-    for (let j = 0; j < SPECTRUM_BINS; j++) {
-      const x = (db[j] - floor) / RANGE_DB;
-      const v = x < 0 ? 0 : x;
-      out[outOffset + j] = v;
-      mean += v;
-    }
-    mean /= SPECTRUM_BINS;
-    for (let j = 0; j < SPECTRUM_BINS; j++) out[outOffset + j] = 2 * (out[outOffset + j] - mean);
-    out[outOffset + LEVEL_FEATURE] = mean;
-    // Onset evidence: per-semitone rise since the last frame, ignoring what sits below the floor.
-    const prev = this.prevSemitoneDb;
-    for (let s = 0; s < SEMITONES; s++) {
-      const j = s * BINS_PER_SEMITONE;
-      let v = Math.max(db[j], db[j + 1], db[j + 2]);
-      if (v < floor) v = floor;
-      const rise = this.first ? 0 : (v - Math.max(prev[s], floor)) / ONSET_RISE_DB;
-      out[outOffset + SPECTRUM_BINS + s] = rise <= 0 ? 0 : rise > 1 ? 1 : rise;
-      prev[s] = v;
-    }
-    this.first = false;
+    const energy = this.core.prepare(samples.subarray(0, this.windowSamples));
+    this.levelDb = 10 * Math.log10(energy / this.windowSamples + 1e-12);
+    this.fft.input().set(this.core.frame);
+    this.fft.forward();
+    this.core.compute(this.fft.output(), out, outOffset);
   }
+}
+
+export function hannWindow(n: number): Float32Array {
+  const w = new Float32Array(n);
+  for (let i = 0; i < n; i++) w[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / n);
+  return w;
+}
+
+/** Power normalised so that a full-scale sine peaks near 0 dB. */
+export function powerNorm(n: number): number {
+  return 4 / (n * n * 0.25);
 }

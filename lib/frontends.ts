@@ -56,7 +56,7 @@ export function features(card: { windowSamples: number; frontEnd: FrontEndName }
       const feats = new Float32Array(b.count * size);
       const levels = new Float32Array(b.count);
       for (let i = 0; i < b.count; i++) {
-        fx.compute(b.samples.subarray(i * n, (i + 1) * n), feats, i * size);
+        fx.compute(b.samples.subarray(i * b.stride, i * b.stride + n), feats, i * size);
         levels[i] = fx.levelDb;
       }
       yield {

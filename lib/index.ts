@@ -1,9 +1,9 @@
 // Public API of melodyfilter.
 export {
-  createTranscriber, transcribe, loadEngine, noteStages, type TranscriberOptions, type Engine,
+  createTranscriber, transcribe, loadEngine, noteStages, type TranscriberOptions, type Engine, type Transcriber,
 } from './transcriber.js';
 export {
-  DEFAULTS, resolveConfig, UsageError, InputError, type Config, type Encoding, type OutputFormat,
+  DEFAULTS, resolveConfig, UsageError, InputError, ConfigError, type Config, type Encoding, type OutputFormat,
 } from './config.js';
 export { MODEL_RATE } from './features.js';
 export { DECODER_DEFAULTS, type ModelCard, type DecoderSettings } from './card.js';

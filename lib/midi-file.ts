@@ -1,6 +1,7 @@
 // Notes → Standard MIDI File bytes via midi-writer-js: the MIDI writer's core, and what the FluidR3
 // renders (synth/fluid.ts) feed to fluidsynth.
-import MidiWriter from 'midi-writer-js';
+import { createRequire } from 'node:module';
+import type MidiWriterType from 'midi-writer-js';
 import type { Config } from './config.js';
 import type { Note } from './notes.js';
 
@@ -13,7 +14,11 @@ export function secondsToTicks(seconds: number, tempo: number): number {
   return Math.round((seconds * tempo * TICKS_PER_BEAT) / 60);
 }
 
+/** Loaded on first use: most runs write no MIDI, and loading it is a sixth of a run's start-up. */
+let midiWriterLib: typeof MidiWriterType | null = null;
+
 export function buildMidi(notes: readonly Note[], cfg: MidiConfig): Uint8Array {
+  const MidiWriter = midiWriterLib ??= createRequire(import.meta.url)('midi-writer-js') as typeof MidiWriterType;
   const track = new MidiWriter.Track();
   track.setTempo(cfg.tempo, 0);
   track.addTrackName('melodyfilter');

@@ -3,11 +3,11 @@
 // tfjs, reading the files written here.
 import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.js';
 import { InputError } from './config.js';
 import { NUM_CLASSES, storedCard, type ModelCard } from './card.js';
 import { NETWORKS, type ModelShape, type NetworkName } from './networks.js';
-import { readWeightFile, type FrameClassifier, type NamedWeights, type WeightFile } from './kernel.js';
+import { firstUnusable, readWeightFile, type FrameClassifier, type NamedWeights, type WeightFile } from './kernel.js';
 
 /** The network's body (networks.ts) between the input and the two heads every network shares: a
  *  softmax over silence and the keys, and a sigmoid onset that marks re-struck keys the class head
@@ -49,9 +49,15 @@ export async function saveModel(model: tf.LayersModel, dir: string, card: ModelC
   model.setUserDefinedMetadata(storedCard(card) as unknown as object);
   await model.save(tf.io.withSaveHandler(async (artifacts) => {
     const weightData = artifacts.weightData as ArrayBuffer;
+    // A diverged run (a learning rate of 1e308) must not leave a model that loads and hears nothing.
+    const bad = firstUnusable(new Float32Array(weightData));
+    if (bad >= 0) {
+      const w = new Float32Array(weightData)[bad];
+      throw new InputError(`not saving ${dir}: weight ${bad} is ${w} (training diverged)`);
+    }
     const json = {
       format: 'layers-model',
-      generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+      generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
       convertedBy: null,
       modelTopology: artifacts.modelTopology,
       weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],

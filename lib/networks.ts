@@ -4,7 +4,7 @@
 //
 // Every network ends in the same two heads (an 89-way softmax over silence and the keys, a sigmoid
 // onset); the entries build only the body between the input and the heads.
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from './tf.js';
 import type { FrontEndName } from './frontends.js';
 
 /** Layer sizes. What the widths mean is the network's own (see each entry's `widths`). */

@@ -61,13 +61,20 @@ export function parseOptions(table: OptionTable, argv: string[]): Parsed {
   const shorts = shortToLong(table);
   const options = Object.fromEntries(Object.entries(table).map(([long, o]) =>
     [long, o.short ? { type: o.type, short: o.short } : { type: o.type }]));
+  let parsed;
   try {
     const args = joinNegativeValues(argv, table, shorts);
-    const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-    return { values: parsed.values as ParsedValues, positionals: parsed.positionals };
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (err) {
     throw new UsageError(parseArgsMessage(err as NodeJS.ErrnoException, shorts));
   }
+  // `-d ""` or `--model=` is a value forgotten, not a request for the default: say so.
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (typeof value === 'string' && value.trim() === '') {
+      throw new UsageError(`--${name} needs a value, got an empty one`);
+    }
+  }
+  return { values: parsed.values as ParsedValues, positionals: parsed.positionals };
 }
 
 /** A number from a flag's text, or undefined when the flag was not given. */

@@ -1,6 +1,6 @@
 // Decoder: bytes on stdin → mono Float32Array chunks. The only stage that sees Buffers.
 import { InputError, UsageError, type Config, type Encoding } from './config.js';
-
+import { s16ToMono } from './wasm/pcm.js';
 
 const BYTES_PER_SAMPLE: Record<Encoding, number> = { s16le: 2, s24le: 3, s32le: 4, f32le: 4, u8: 1, s16be: 2 };
 /** A RIFF header is at most a few hundred bytes; refuse to buffer more than this looking for 'data'. */
@@ -53,6 +53,8 @@ export function bytesPerSample(encoding: Encoding): number {
  */
 export function decodeFrames(bytes: Uint8Array, frames: number, format: PcmFormat, out: Float32Array): number {
   const ch = format.channels;
+  // The default input (and sox's): SIMD wasm, same values.
+  if (format.encoding === 's16le' && (ch === 1 || ch === 2)) { s16ToMono(bytes, frames, ch, out); return 0; }
   const bps = BYTES_PER_SAMPLE[format.encoding];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const scale = 1 / ch;
@@ -88,6 +90,17 @@ interface WavHeader extends PcmFormat {
   dataBytes: number | null;
 }
 
+/**
+ * Whether a data chunk's size is a placeholder from a writer that could not seek back to fix it,
+ * meaning "read to end of input": 0 and 0xFFFFFFFF (ffmpeg, and the RIFF convention), and sox's
+ * and espeak-ng's 0x7FFFF000, which sox rounds down to whole frames (0x7FFFEFFF for 24-bit 3 ch):
+ * anything within 64 KiB under 2 GiB. Taken as exact, sox's value cut a long live session at
+ * 3 h 23 min of 44.1 kHz stereo without a word.
+ */
+export function isStreamedDataSize(size: number): boolean {
+  return size === 0 || size === 0xffffffff || (size >= 0x7fff0000 && size <= 0x7fffffff);
+}
+
 /** Parse a RIFF/WAVE header. Returns null if more bytes are needed; throws if it is not usable. */
 export function parseWavHeader(buf: Uint8Array): WavHeader | null {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -100,16 +113,17 @@ export function parseWavHeader(buf: Uint8Array): WavHeader | null {
     const size = view.getUint32(p + 4, true);
     if (id === 'data') {
       if (!fmt) throw new InputError('WAV header has a data chunk before its fmt chunk');
-      // Streamed WAVs (sox/ffmpeg to a pipe) write 0 or 0xFFFFFFFF: read to end of input.
-      const dataBytes = size === 0 || size === 0xffffffff ? null : size;
-      return { ...fmt, headerBytes: p + 8, dataBytes };
+      return { ...fmt, headerBytes: p + 8, dataBytes: isStreamedDataSize(size) ? null : size };
     }
+    if (p + 8 + size > MAX_WAV_HEADER_BYTES) throw new InputError('WAV header has no data chunk in its first 1 MiB');
     if (id === 'fmt ') {
-      if (p + 8 + 16 > buf.length) return null;
+      if (fmt) throw new InputError('WAV header has two fmt chunks: which format holds is ambiguous');
+      if (size < 16) throw new InputError(`WAV fmt chunk is ${size} bytes, shorter than the 16 of any format`);
+      // The whole chunk, not just its first 16 bytes: an EXTENSIBLE one keeps its sub-format at 24.
+      if (p + 8 + size > buf.length) return null;
       fmt = parseFmtChunk(view, p + 8, size);
     }
     p += 8 + size + (size & 1);
-    if (p > MAX_WAV_HEADER_BYTES) throw new InputError('WAV header has no data chunk in its first 1 MiB');
   }
 }
 
@@ -121,8 +135,13 @@ function parseFmtChunk(view: DataView, p: number, size: number): PcmFormat {
   let tag = view.getUint16(p, true);
   const channels = view.getUint16(p + 2, true);
   const sampleRate = view.getUint32(p + 4, true);
+  const blockAlign = view.getUint16(p + 12, true);
   const bits = view.getUint16(p + 14, true);
   if (tag === WAVE_FORMAT_EXTENSIBLE && size >= 40) tag = view.getUint16(p + 24, true); // sub-format GUID
+  // A sample size no writer uses is a damaged header, not a format to ask for.
+  if (bits === 0 || bits > 64 || bits % 8 !== 0) {
+    throw new InputError(`WAV header is corrupt: it says ${bits} bits per sample`);
+  }
   let encoding: Encoding | null = null;
   if (tag === WAVE_FORMAT_PCM) {
     encoding = bits === 8 ? 'u8' : bits === 16 ? 's16le' : bits === 24 ? 's24le' : bits === 32 ? 's32le' : null;
@@ -138,26 +157,97 @@ function parseFmtChunk(view: DataView, p: number, size: number): PcmFormat {
   if (sampleRate < 1000 || sampleRate > 768000) {
     throw new InputError(`WAV header has an unusable sample rate: ${sampleRate} Hz`);
   }
+  // Frames are read by the format's own size; a header that disagrees would mis-frame every sample.
+  const frameBytes = channels * BYTES_PER_SAMPLE[encoding];
+  if (blockAlign !== frameBytes) {
+    throw new InputError(`WAV header is inconsistent: block align ${blockAlign} bytes, ` +
+      `but ${channels} channel(s) of ${bits}-bit samples make ${frameBytes}`);
+  }
   return { sampleRate, channels, encoding };
 }
 
-/** Containers people pipe in by mistake, by their magic bytes (checked on the first chunk). */
-function otherContainer(buf: Uint8Array): string | null {
-  const tag = String.fromCharCode(...buf.subarray(0, 4));
-  if (tag === 'fLaC') return 'FLAC';
-  if (tag === 'OggS') return 'Ogg';
-  if (tag === 'RF64') return 'RF64 (64-bit WAV)';
-  const form = buf.length >= 12 ? String.fromCharCode(...buf.subarray(8, 12)) : '';
-  if (tag === 'FORM' && /^AIF[FC]$/.test(form)) return 'AIFF';
-  if (tag.startsWith('ID3')) return 'MP3';
-  return null; // bare MP3 frames look too much like PCM noise to refuse
+/** What the converting command line is for inputs ffmpeg can decode. */
+const FFMPEG_HINT = 'convert it first: ffmpeg -i FILE -f wav - | melodyfilter';
 
+const ascii = (buf: Uint8Array, from: number, to: number) =>
+  String.fromCharCode(...buf.subarray(from, Math.min(to, buf.length)));
+
+/**
+ * What an input that is neither WAV nor raw PCM is, by its magic bytes, or null. `ended`: these are
+ * all the bytes there are. Audio and video containers get the ffmpeg line; other files are named.
+ * Bare MP3 frames look too much like PCM noise to refuse.
+ */
+export function identifyNonPcm(buf: Uint8Array, ended: boolean): string | null {
+  const tag = ascii(buf, 0, 4);
+  const media = (what: string) => `input is ${what}, not PCM or WAV; ${FFMPEG_HINT}`;
+  const other = (what: string) => `input is ${what}, not audio`;
+  if (tag === 'fLaC') return media('FLAC audio');
+  if (tag === 'OggS') return media('Ogg audio (Vorbis, Opus or FLAC)');
+  if (tag === 'RF64' || tag === 'BW64') return media(`${tag} (a 64-bit WAV)`);
+  if (tag === 'RIFX') return media('RIFX (a big-endian WAV)');
+  const form = ascii(buf, 8, 12);
+  if (tag === 'RIFF' && buf.length >= 12 && form !== 'WAVE') return media(`a RIFF '${printable(form)}' file`);
+  if (tag === 'FORM' && buf.length >= 12 && /^AIF[FC]$/.test(ascii(buf, 8, 12))) return media('AIFF audio');
+  if (tag.startsWith('ID3')) return media('MP3 audio');
+  if (ascii(buf, 4, 8) === 'ftyp') return media('MP4/M4A (AAC, ALAC) or QuickTime');
+  if (buf[0] === 0x1a && buf[1] === 0x45 && buf[2] === 0xdf && buf[3] === 0xa3) return media('WebM/Matroska');
+  if (tag === '.snd') return media('Sun/NeXT AU audio');
+  if (tag === 'caff') return media('Apple CAF audio');
+  if (tag === 'wvpk') return media('WavPack audio');
+  if (tag === 'MAC ') return media("Monkey's Audio");
+  if (ascii(buf, 0, 5) === '#!AMR') return media('AMR audio');
+  if (tag === 'MThd') return other('a MIDI file (notes already)');
+  if (buf[0] === 0x89 && ascii(buf, 1, 4) === 'PNG') return other('a PNG image');
+  if (buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return other('a JPEG image');
+  if (tag === 'GIF8') return other('a GIF image');
+  if (tag === '%PDF') return other('a PDF document');
+  if (buf[0] === 0x7f && ascii(buf, 1, 4) === 'ELF') return other('an ELF executable');
+  if (tag === 'PK\x03\x04') return other('a ZIP archive');
+  if (buf[0] === 0x1f && buf[1] === 0x8b) return other('gzip-compressed');
+  if (buf[0] === 0xfd && ascii(buf, 1, 6) === '7zXZ\x00') return other('xz-compressed');
+  if (buf[0] === 0x28 && buf[1] === 0xb5 && buf[2] === 0x2f && buf[3] === 0xfd) return other('zstd-compressed');
+  if (looksLikeText(buf, ended)) return other(`text ("${printable(ascii(buf, 0, 24))}…")`);
+  return null;
+}
+
+/** Bytes that must all be printable before input counts as text: audio samples that happen to all
+ *  fall in printable ASCII this long are vanishingly rare ((95/256)^64 ≈ 1e-28), silence never does. */
+const MIN_TEXT_BYTES = 64;
+
+/** Printable ASCII or UTF-8 text, with tabs and line ends, at least MIN_TEXT_BYTES long (or all of a
+ *  shorter input with a line end in it: `echo hello |`). */
+function looksLikeText(buf: Uint8Array, ended: boolean): boolean {
+  const n = Math.min(buf.length, SNIFF_BYTES);
+  if (n < MIN_TEXT_BYTES && !(ended && n >= 2 && buf.includes(0x0a))) return false;
+  let i = 0;
+  while (i < n) {
+    const b = buf[i];
+    if (b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b < 0x7f)) { i++; continue; }
+    // A UTF-8 sequence: a lead byte and its continuation bytes (one cut off at the sniff's end is fine).
+    const len = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (!len) return false;
+    for (let k = 1; k < len; k++) {
+      if (i + k >= n) return true;
+      if ((buf[i + k] & 0xc0) !== 0x80) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+/** A name from the input, safe to print on a terminal. */
+function printable(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, '?');
 }
 
 function isRiff(buf: Uint8Array): boolean {
   return buf.length >= 12 && buf[0] === 0x52 && buf[1] === 0x49 && buf[2] === 0x46 && buf[3] === 0x46 &&
     buf[8] === 0x57 && buf[9] === 0x41 && buf[10] === 0x56 && buf[11] === 0x45;
 }
+
+/** Bytes held back at the start of input to tell what it is: every magic number above, and enough
+ *  to call it text. 512 bytes is 3 ms of 44.1 kHz stereo: no delay anyone hears. */
+const SNIFF_BYTES = 512;
 
 export type DecodeOptions = Pick<Config, 'sampleRate' | 'channels' | 'encoding'> & {
   /** Which of sampleRate/channels/encoding the user gave explicitly: a WAV header must agree with them. */
@@ -166,89 +256,140 @@ export type DecodeOptions = Pick<Config, 'sampleRate' | 'channels' | 'encoding'>
 
 /**
  * Stream stage: Buffers → mono Float32Array chunks at the input rate. A RIFF/WAVE header at the start
- * is detected and its format used. A trailing partial frame is dropped and counted in `report`.
+ * is detected and its format used; chunks after its data are skipped, and a second WAV right after
+ * them (`cat a.wav b.wav`) is read on, at the same rate. Other containers, images, executables and
+ * text are refused by their magic bytes. A trailing partial frame is dropped and counted in `report`.
  */
 export function decodePcm(opts: DecodeOptions, report: DecodeReport = newDecodeReport()) {
   return async function* decode(src: AsyncIterable<Uint8Array | string>): AsyncGenerator<DecodedChunk> {
     let format: PcmFormat | null = null;
     let frameBytes = 0;
-    let pending: Uint8Array = new Uint8Array(0); // bytes not yet decoded: a header being read, or a partial frame
-    let remaining: number | null = null; // data bytes left per the WAV header
+    // 'sniff': deciding what the input is; 'header': reading a WAV header; 'audio': samples;
+    // 'after': past a WAV's data chunk, reading chunk headers; 'ignore': not chunks any more.
+    let state = 'sniff' as 'sniff' | 'header' | 'audio' | 'after' | 'ignore';
+    let held: Uint8Array = EMPTY; // bytes not yet used: sniffed, a header, a chunk header, a partial frame
+    let remaining: number | null = null; // data bytes left in the WAV's data chunk; null: to end of input
+    let skip = 0; // bytes of a chunk after the data still to pass over
+    let consumed = 0; // input bytes before `held` (for messages)
+    let streamed = false; // some WAV had a placeholder data size
+    let oddData = false, padByte = false; // the data chunk's size is odd: a pad byte may follow it
     let out = new Float32Array(0);
     const decided = (f: PcmFormat, wav: boolean) => {
       format = f; frameBytes = f.channels * BYTES_PER_SAMPLE[f.encoding];
       report.format = f; report.wav = wav;
     };
-    let header: Uint8Array = new Uint8Array(0); // bytes seen while deciding whether a WAV header leads
-    for await (const piece of src) {
-      if (typeof piece === 'string') throw new InputError('expected bytes on stdin, got text');
-      let data: Uint8Array = piece;
-      if (!format) {
-        const start = header.length ? concat(header, piece) : piece;
-        if (start.length < 12 && looksLikeRiffPrefix(start)) { header = start; continue; }
-        const other = otherContainer(start);
-        if (other) {
-          throw new InputError(`input looks like ${other}, not PCM or WAV; decode it first, ` +
-            'e.g. ffmpeg -i FILE -f s16le -ac 1 -ar 44100 - | melodyfilter -c 1');
+    /** Decode whole frames of `data` after any held partial frame; keep the rest. */
+    const frames = (data: Uint8Array): Float32Array | null => {
+      const chunk = held.length ? concat(held, data) : data;
+      const n = Math.floor(chunk.length / frameBytes);
+      const used = n * frameBytes;
+      held = used < chunk.length ? chunk.slice(used) : EMPTY;
+      if (n === 0) return null;
+      if (out.length < n) out = new Float32Array(n);
+      report.nonFiniteSamples += decodeFrames(chunk, n, format!, out);
+      return out.slice(0, n); // downstream may hold it: copy
+    };
+    /** Run the state machine over `data` (empty at end of input); returns decoded samples. */
+    const step = (data: Uint8Array, ended: boolean): Float32Array[] => {
+      const got: Float32Array[] = [];
+      while (true) {
+        if (state === 'audio') {
+          let audio = data;
+          let rest = EMPTY;
+          if (remaining !== null) { // bytes after the data chunk (LIST chunks etc.) are not audio
+            if (audio.length > remaining) { rest = audio.subarray(remaining); audio = audio.subarray(0, remaining); }
+            remaining -= audio.length;
+            report.dataBytesRead += audio.length;
+          }
+          consumed += audio.length;
+          const mono = frames(audio);
+          if (mono) got.push(mono);
+          if (remaining !== 0) return got;
+          // The data chunk is done: a partial frame left now is the WAV's, not the next chunk's.
+          report.trailingBytes += held.length;
+          held = EMPTY;
+          state = 'after';
+          padByte = oddData;
+          data = rest;
+          continue;
         }
-        if (isRiff(start)) {
-          const wav = parseWavHeader(start);
+        if (skip) {
+          const n = Math.min(skip, data.length);
+          skip -= n; consumed += n; data = data.subarray(n);
+          if (skip) return got;
+        }
+        if (state === 'ignore') { consumed += data.length; return got; }
+        held = held.length ? concat(held, data) : data;
+        data = EMPTY;
+        if (state === 'sniff') {
+          if (isRiff(held)) { state = 'header'; continue; }
+          if (held.length < SNIFF_BYTES && !ended) return got;
+          // Fewer than 12 bytes that began like "RIFF" at the end: raw audio after all.
+          const other = identifyNonPcm(held, ended);
+          if (other) throw new InputError(other);
+          if (!held.length) return got;
+          decided({ sampleRate: opts.sampleRate, channels: opts.channels, encoding: opts.encoding }, false);
+          state = 'audio';
+          data = held; held = EMPTY;
+          continue;
+        }
+        if (state === 'header') {
+          const wav = parseWavHeader(held);
           if (!wav) {
-            if (start.length > MAX_WAV_HEADER_BYTES) {
+            const where = consumed ? ` at byte ${consumed}` : '';
+            if (ended) throw new InputError(`truncated WAV header${where}: input ended before its data chunk`);
+            if (held.length > MAX_WAV_HEADER_BYTES) {
               throw new InputError('WAV header has no data chunk in its first 1 MiB');
             }
-            header = start; continue;
+            return got;
           }
           checkAgainstFlags(wav, opts);
-          decided({ sampleRate: wav.sampleRate, channels: wav.channels, encoding: wav.encoding }, true);
+          const f: PcmFormat = { sampleRate: wav.sampleRate, channels: wav.channels, encoding: wav.encoding };
+          if (format && f.sampleRate !== format.sampleRate) {
+            throw new InputError(`a second WAV follows at byte ${consumed}, at ${f.sampleRate} Hz ` +
+              `where the first was ${format.sampleRate} Hz; transcribe them separately`);
+          }
+          decided(f, true);
           remaining = wav.dataBytes;
-          report.expectedDataBytes = wav.dataBytes;
-          data = start.subarray(wav.headerBytes);
-        } else {
-          decided({ sampleRate: opts.sampleRate, channels: opts.channels, encoding: opts.encoding }, false);
-          data = start;
+          oddData = (wav.dataBytes ?? 0) % 2 === 1;
+          if (wav.dataBytes === null) streamed = true;
+          else report.expectedDataBytes = (report.expectedDataBytes ?? 0) + wav.dataBytes;
+          if (streamed) report.expectedDataBytes = null;
+          consumed += wav.headerBytes;
+          data = held.subarray(wav.headerBytes); held = EMPTY;
+          state = 'audio';
+          continue;
         }
-        header = new Uint8Array(0);
+        // 'after': chunk headers after the data, or another WAV. An odd-sized data chunk is followed
+        // by a pad byte, which some writers leave out.
+        if (padByte && held.length) {
+          padByte = false;
+          if (held[0] === 0) { held = held.subarray(1); consumed++; }
+        }
+        if (held.length >= 12 && isRiff(held)) { state = 'header'; continue; }
+        if (held.length < 12 && !ended) return got;
+        if (held.length < 8) { consumed += held.length; held = EMPTY; return got; }
+        const id = ascii(held, 0, 4);
+        if (!/^[\x20-\x7e]{4}$/.test(id)) { state = 'ignore'; data = held; held = EMPTY; continue; }
+        const size = new DataView(held.buffer, held.byteOffset + 4, 4).getUint32(0, true);
+        skip = 8 + size + (size & 1);
+        data = held; held = EMPTY;
+        if (ended && skip >= data.length) { consumed += data.length; return got; }
       }
-      if (remaining !== null) { // bytes after the data chunk (LIST chunks etc.) are not audio
-        if (data.length > remaining) data = data.subarray(0, remaining);
-        remaining -= data.length;
-        report.dataBytesRead += data.length;
-      }
-      const chunk = pending.length ? concat(pending, data) : data;
-      const frames = Math.floor(chunk.length / frameBytes);
-      const used = frames * frameBytes;
-      pending = used < chunk.length ? chunk.slice(used) : new Uint8Array(0);
-      if (frames === 0) continue;
-      if (out.length < frames) out = new Float32Array(frames);
-      report.nonFiniteSamples += decodeFrames(chunk, frames, format!, out);
-      yield { samples: out.slice(0, frames), inputRate: format!.sampleRate }; // downstream may hold it: copy
+    };
+    for await (const piece of src) {
+      if (typeof piece === 'string') throw new InputError('expected bytes on stdin, got text');
+      for (const mono of step(piece, false)) yield { samples: mono, inputRate: format!.sampleRate };
     }
-    if (!format && header.length) pending = header;
-    if (!format && pending.length) {
-      if (isRiff(pending)) throw new InputError('truncated WAV header: input ended before its data chunk');
-      // Fewer than 12 bytes that began like "RIFF": that is raw audio after all.
-      decided({ sampleRate: opts.sampleRate, channels: opts.channels, encoding: opts.encoding }, false);
-      const frames = Math.floor(pending.length / frameBytes);
-      if (frames) {
-        const mono = new Float32Array(frames);
-        decodeFrames(pending, frames, format!, mono);
-        yield { samples: mono, inputRate: format!.sampleRate };
-        pending = pending.slice(frames * frameBytes);
-      }
-    }
-    report.trailingBytes = pending.length;
+    for (const mono of step(EMPTY, true)) yield { samples: mono, inputRate: format!.sampleRate };
+    if (state === 'audio') report.trailingBytes += held.length;
   };
 }
 
+const EMPTY: Uint8Array = new Uint8Array(0);
+
 export function newDecodeReport(): DecodeReport {
   return { wav: false, trailingBytes: 0, nonFiniteSamples: 0, expectedDataBytes: null, dataBytesRead: 0 };
-}
-
-function looksLikeRiffPrefix(chunk: Uint8Array): boolean {
-  const riff = [0x52, 0x49, 0x46, 0x46];
-  for (let i = 0; i < Math.min(4, chunk.length); i++) if (chunk[i] !== riff[i]) return false;
-  return true;
 }
 
 function checkAgainstFlags(h: PcmFormat, opts: DecodeOptions): void {

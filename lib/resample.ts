@@ -1,10 +1,13 @@
 // Streaming polyphase resampler: mono Float32Array at the input rate → the model's rate.
 // Windowed-sinc (Kaiser) low-pass at 0.45 of the lower rate, so nothing above the output's Nyquist
 // folds back onto the piano's partials. Positions are kept as integers so time never drifts.
-
+import { Arena, wasmModule } from './wasm/load.js';
 import type { DecodedChunk } from './pcm.js';
 
-const ZERO_CROSSINGS = 12; // per side, in units of the lower rate's period: ~80 dB stop band with Kaiser β=8
+/** Filter half-length, in periods of the lower rate: with Kaiser β=8 the stop band (≥ 79 dB from
+ *  44.1 kHz, measured by scripts/resampler-response.ts) starts at the output's Nyquist, so nothing
+ *  folds into the top feature semitones (7–8 kHz). 12 left 8–9 kHz folding in at only −23 to −32 dB. */
+const ZERO_CROSSINGS = 24;
 const KAISER_BETA = 8;
 const CUTOFF = 0.9; // of the lower Nyquist: 7.2 kHz at 16 kHz, above C8's second partial band we use
 const MAX_PHASES = 1024; // rates with no small common divisor share the nearest of 1024 phases
@@ -33,12 +36,26 @@ export class Resampler {
   private readonly taps: number;
   private readonly half: number;
   private readonly table: Float32Array; // phases × taps
-  private history: Float32Array; // input samples from `histStart` on
+  private readonly passthrough: boolean;
+  // The dot products run in wasm/resample.wasm (assembly/resample.ts): the table, the input history
+  // and the output live in its memory.
+  private readonly wasm: ResampleExports | null = null;
+  private readonly memory: WebAssembly.Memory | null = null;
+  private regionsAt = 0; // after the table: the output buffer, then the history
+  private outAt = 0;
+  private histAt = 0;
+  private histCap = 0;
   private histLen = 0;
   private histStart = 0; // absolute input index of history[0]
   private pos = 0; // absolute input index of the next output's centre (integer part)
   private frac = 0; // fractional part, in 1/exactPhases
-  private readonly passthrough: boolean;
+
+  /** The filter as designed: `table` holds `phases` rows of `taps` weights; output n is centred
+   *  between taps half − 1 and half; `step` input samples per `exactPhases` outputs. */
+  get design() {
+    const { table, taps, half, phases, exactPhases, step } = this;
+    return { table, taps, half, phases, exactPhases, step };
+  }
 
   constructor(inRate: number, outRate: number) {
     this.inRate = inRate;
@@ -69,17 +86,42 @@ export class Resampler {
       }
       for (let k = 0; k < this.taps; k++) this.table[ph * this.taps + k] /= sum; // unity gain at DC
     }
-    this.history = new Float32Array(4096 + this.taps);
+    if (this.passthrough) return;
+    const module = wasmModule('resample.wasm');
+    if (!module) throw new Error('this Node.js lacks WebAssembly SIMD, which wasm/resample.wasm needs');
+    this.memory = new WebAssembly.Memory({ initial: 1 });
+    this.wasm = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as ResampleExports;
+    // Rows padded to a multiple of 4 taps with zero weights, for the SIMD loop.
+    const taps4 = Math.ceil(this.taps / 4) * 4;
+    const arena = new Arena(this.memory, this.wasm.heapBase());
+    const tableAt = arena.floats(this.phases * taps4);
+    const padded = new Float32Array(this.memory.buffer, tableAt, this.phases * taps4);
+    for (let ph = 0; ph < this.phases; ph++) padded.set(this.table.subarray(ph * this.taps, (ph + 1) * this.taps), ph * taps4);
+    this.wasm.init(tableAt, taps4, this.half, this.phases, this.exactPhases, this.step);
+    this.regionsAt = arena.end;
+    this.layout(4096);
     // Pretend `half` zeros precede the stream so the first output is centred on input sample 0.
     this.histLen = this.half - 1;
     this.histStart = -(this.half - 1);
+  }
+
+  /** (Re)place the output and history buffers, keeping the history's samples. The output holds
+   *  what a full history can yield. */
+  private layout(histCap: number): void {
+    const outCap = Math.ceil((histCap * this.exactPhases) / this.step) + 64;
+    const arena = new Arena(this.memory!, this.regionsAt);
+    const outAt = arena.floats(outCap);
+    const histAt = arena.floats(histCap + 4); // + 4: the SIMD loop reads up to 3 floats past the end
+    const mem = new Float32Array(this.memory!.buffer);
+    if (this.histLen) mem.copyWithin(histAt >> 2, this.histAt >> 2, (this.histAt >> 2) + this.histLen);
+    this.outAt = outAt; this.histAt = histAt; this.histCap = histCap;
   }
 
   /** Resample one chunk; returns the output samples that are complete (a view valid until the next call). */
   push(input: Float32Array): Float32Array {
     if (this.passthrough) return input;
     this.append(input);
-    return this.drain(false);
+    return this.drain(Infinity);
   }
 
   /** End of input: pad with silence and return the remaining output samples. */
@@ -87,51 +129,45 @@ export class Resampler {
     if (this.passthrough) return new Float32Array(0);
     const end = this.histStart + this.histLen; // absolute input length
     this.append(new Float32Array(this.half + 1));
-    return this.drain(true, end);
+    return this.drain(end);
   }
 
   private append(input: Float32Array): void {
-    if (this.histLen + input.length > this.history.length) {
-      const grown = new Float32Array(Math.max(this.history.length * 2, this.histLen + input.length));
-      grown.set(this.history.subarray(0, this.histLen));
-      this.history = grown;
+    if (this.histLen + input.length > this.histCap) {
+      const cap = Math.max(this.histCap * 2, this.histLen + input.length);
+      this.layout(cap);
     }
-    this.history.set(input, this.histLen);
+    new Float32Array(this.memory!.buffer, this.histAt, this.histCap).set(input, this.histLen);
     this.histLen += input.length;
   }
 
-  private out = new Float32Array(0);
-
-  private drain(final: boolean, inputEnd = Infinity): Float32Array {
-    const { taps, half, table, history } = this;
-    // Output n needs input up to pos + half.
-    const available = this.histStart + this.histLen;
-    let maxOut = Math.floor(((available - half - this.pos) * this.exactPhases - this.frac) / this.step) + 1;
-    if (maxOut < 0) maxOut = 0;
-    if (this.out.length < maxOut) this.out = new Float32Array(maxOut + 64);
-    let n = 0;
-    const phaseScale = this.phases / this.exactPhases;
-    while (this.pos + half < available) {
-      if (final && this.pos >= inputEnd) break;
-      const ph = this.phases === this.exactPhases ? this.frac : Math.floor(this.frac * phaseScale);
-      const base = this.pos - (half - 1) - this.histStart;
-      const row = ph * taps;
-      let acc = 0;
-      for (let k = 0; k < taps; k++) acc += history[base + k] * table[row + k];
-      this.out[n++] = acc;
-      this.frac += this.step;
-      this.pos += Math.floor(this.frac / this.exactPhases);
-      this.frac %= this.exactPhases;
-    }
+  private drain(inputEnd: number): Float32Array {
+    const { half, histStart } = this;
+    // Every output needs input up to pos + half; positions are relative to history[0] in wasm.
+    const available = this.histLen;
+    const end = Number.isFinite(inputEnd) ? inputEnd - histStart : 0x7fffffff;
+    const n = this.wasm!.drain(this.histAt, available, end, this.pos - histStart, this.frac, this.outAt);
+    this.pos = histStart + this.wasm!.lastPos();
+    this.frac = this.wasm!.lastFrac();
     // Drop input no longer needed.
-    const keepFrom = this.pos - (half - 1) - this.histStart;
+    const keepFrom = this.pos - (half - 1) - histStart;
     if (keepFrom > 0) {
-      history.copyWithin(0, keepFrom, this.histLen);
+      const mem = new Float32Array(this.memory!.buffer);
+      const at = this.histAt >> 2;
+      mem.copyWithin(at, at + keepFrom, at + this.histLen);
       this.histLen -= keepFrom;
       this.histStart += keepFrom;
     }
-    return this.out.subarray(0, n);
+    return new Float32Array(this.memory!.buffer, this.outAt, n);
   }
+}
+
+interface ResampleExports {
+  heapBase(): number;
+  init(table: number, tapsPadded: number, half: number, phases: number, exactPhases: number, step: number): void;
+  drain(hist: number, available: number, end: number, pos: number, frac: number, out: number): number;
+  lastPos(): number;
+  lastFrac(): number;
 }
 
 /** Stream stage: the decoder's mono chunks at their input rate → mono chunks at `modelRate`. */

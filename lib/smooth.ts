@@ -20,8 +20,12 @@ const MERGE_FRAMES = 6;
 const BACKDATE_FRAMES = 8;
 /** Windows after a note's start in which its loudness sets its velocity: ~64 ms of attack. */
 const ATTACK_FRAMES = 4;
-/** dBFS mapped to velocity 1 and 127. */
-const QUIET_DB = -60, LOUD_DB = -6;
+/** Velocity from the attack's level (the loudest window power in dBFS of the first ATTACK_FRAMES):
+ *  MIDI's convention that amplitude goes as velocity squared, 40 dB per decade of velocity (FluidR3's
+ *  grand measured 40.7, the project's synthesizer 34.9), anchored at the level a velocity-127 strike
+ *  had, fitted over both at the gain training uses: -26 dB (scripts/velocity-calibration.ts, README).
+ *  The old linear map of -60…-6 dB onto 1…127 squeezed a struck 114 to 65–89, depending on source. */
+const FULL_VELOCITY_DB = -26, DB_PER_VELOCITY_DECADE = 40;
 
 export type TrackerConfig = DecoderSettings & Pick<Config, 'minNoteMs' | 'lowMidi' | 'highMidi'> & {
   /** The model card's hop and rate: frame k is at k · hopSamples / modelRate seconds. */
@@ -57,13 +61,9 @@ export class NoteTracker {
   private prevOwnRiseDb = 0; // the sounding key's semitone: its rise in the previous frame
   private strikeRiseDb = 0; // largest rise of that semitone from the frame before a pending strike on
   private strikeOnset = 0; // highest onset probability since a pending strike
-  private readonly lowClass: number;
-  private readonly highClass: number;
   private readonly minNoteFrames: number;
 
   constructor(private readonly cfg: TrackerConfig, private readonly sink: TrackerSink) {
-    this.lowClass = cfg.lowMidi - CLASS_MIDI_OFFSET;
-    this.highClass = cfg.highMidi - CLASS_MIDI_OFFSET;
     this.minNoteFrames = (cfg.minNoteMs / 1000) * cfg.modelRate / cfg.hopSamples;
   }
 
@@ -79,8 +79,10 @@ export class NoteTracker {
     frame: number, probs: Float32Array, pOff: number, onset: number, levelDb: number, rises?: Float32Array, rOff = 0,
   ): void {
     const thr = this.cfg.threshold;
+    // Every key competes, whatever --range says: a range only drops notes. Choosing among the keys
+    // inside it turned a C6 into the C5 an octave below, its strongest rival within C4-C5.
     let best = SILENCE, bestP = probs[pOff + SILENCE];
-    for (let k = this.lowClass; k <= this.highClass; k++) {
+    for (let k = 1; k < NUM_CLASSES; k++) {
       const p = probs[pOff + k];
       if (p > bestP) { best = k; bestP = p; }
     }
@@ -159,7 +161,7 @@ export class NoteTracker {
     };
     this.candidate = -1; this.candidateRun = 0;
     const s = this.sounding;
-    if (this.sink.event) {
+    if (this.sink.event && this.inRange(s.pitch)) {
       s.announced = true;
       const time = this.boundary(frame);
       this.sink.event({ event: 'on', pitch: s.pitch, name: midiName(s.pitch), time, velocity: velocityOf(levelDb) });
@@ -177,8 +179,13 @@ export class NoteTracker {
       velocity: velocityOf(s.peakDb), confidence: s.frames ? Math.round((s.probSum / s.frames) * 1000) / 1000 : 0,
     };
     if (s.announced) this.sink.event!({ event: 'off', pitch: s.pitch, name: note.name, time: note.end, velocity: 0 });
-    if (!s.announced && (frame - s.startFrame < this.minNoteFrames || note.end <= note.start)) return;
+    const tooShort = frame - s.startFrame < this.minNoteFrames || note.end <= note.start;
+    if (!s.announced && (tooShort || !this.inRange(s.pitch))) return;
     this.sink.note?.(note);
+  }
+
+  private inRange(pitch: number): boolean {
+    return pitch >= this.cfg.lowMidi && pitch <= this.cfg.highMidi;
   }
 
   /** End of input after frame `lastFrame`, at `endSeconds`: a note still sounding ends there; one
@@ -193,8 +200,13 @@ export class NoteTracker {
 }
 
 export function velocityOf(levelDb: number): number {
-  const v = Math.round(1 + ((levelDb - QUIET_DB) / (LOUD_DB - QUIET_DB)) * 126);
+  const v = Math.round(127 * 10 ** ((levelDb - FULL_VELOCITY_DB) / DB_PER_VELOCITY_DECADE));
   return v < 1 ? 1 : v > 127 ? 127 : v;
+}
+
+/** The attack level (dBFS) that velocityOf maps to `velocity`: its inverse, for calibration. */
+export function levelOfVelocity(velocity: number): number {
+  return FULL_VELOCITY_DB + DB_PER_VELOCITY_DECADE * Math.log10(velocity / 127);
 }
 
 /** Stream stage: scored batches → arrays of notes/events, as soon as each is known. */

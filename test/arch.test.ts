@@ -4,7 +4,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../lib/tf.js';
 import { buildModel, loadModel, TfjsClassifier } from '../lib/model.js';
 import { NUM_CLASSES } from '../lib/card.js';
 import { NETWORKS } from '../lib/networks.js';
@@ -106,7 +106,7 @@ t.test('train and eval refuse bad flags with one line and exit 2, not a stack tr
   t.match(a.stderr, /--arch must be one of lstm, gru, mlp, raw-lstm/);
   const b = await runCli(['train', '--fluid-share', '1.5', '--steps', '1'], null);
   t.equal(b.code, 2);
-  t.match(b.stderr, /--fluid-share is a share of examples, 0 to 1/);
+  t.match(b.stderr, /--fluid-share must be a number from 0 to 1, got 1.5/);
   const c = await runCli(['eval', '--set', 'huge'], null);
   t.equal(c.code, 2);
   t.match(c.stderr, /^melodyfilter: --set must be one of smoke, quick, full, got huge\n/);

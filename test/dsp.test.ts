@@ -104,3 +104,12 @@ t.test('features: onset evidence rises at a new note and not while it holds', as
   t.ok(onsetAt[onsetAt.length - 1] < 0.05, 'no onset evidence while the note holds');
 });
 
+
+t.test('resampling 44.1 → 16 kHz: tones just above the new Nyquist do not fold into the top semitones', async (t) => {
+  // 8.1–9 kHz would land on 7–7.9 kHz, where the features' top semitones sit (measured stop band: ≥ 79 dB).
+  for (const hz of [8100, 8300, 8600, 9000]) {
+    const y = resampleBuffer(sine(hz, 0.5, 44100, 1), 44100, 16000);
+    const alias = toneLevel(y, 16000 - hz, 16000);
+    t.ok(alias < 1e-3, `${hz} Hz → ${16000 - hz} Hz at ${(20 * Math.log10(alias)).toFixed(1)} dB (limit -60 dB)`);
+  }
+});

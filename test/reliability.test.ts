@@ -197,7 +197,7 @@ t.test('bad input gets one clear line on stderr and the documented exit code', a
     { name: 'truncated WAV header', args: M, input: wavFile(mono, 8000, 1).subarray(0, 30), code: 1, message: /truncated WAV header/ },
     { name: 'missing model dir', args: ['--model', '/nonexistent'], input: raw, code: 1, message: /no model at \/nonexistent/ },
     { name: 'model.json not JSON', args: ['--model', corruptJson], input: raw, code: 1, message: /model\.json is not valid JSON/ },
-    { name: 'weights.bin truncated', args: ['--model', truncatedWeights], input: raw, code: 1, message: /model weights are corrupt: 1000 bytes, expected \d+/ },
+    { name: 'weights.bin truncated', args: ['--model', truncatedWeights], input: raw, code: 1, message: /model weights .*weights.bin are 1000 bytes, but model.json lists \d+ bytes of weights/ },
     { name: '--out-dir under a regular file', args: [...M, '--out-dir', path.join(aFile, 'out')], input: raw, code: 1, message: /cannot create output directory .*a-file\/out: not a directory/ },
     // Node's own recursive mkdir spins forever here (ENOENT under an existing /proc).
     ...(process.platform === 'linux'

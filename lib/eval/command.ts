@@ -15,7 +15,10 @@ const OPTIONS: OptionTable = {
 
 async function run({ values: v }: Parsed): Promise<number> {
   const set = String(v.set ?? 'quick');
-  if (!(set in SCALES)) throw new UsageError(`--set must be one of ${Object.keys(SCALES).join(', ')}, got ${set}`);
+  // Own keys only: `--set toString` once scored 0 melodies as F1 1.000.
+  if (!Object.hasOwn(SCALES, set)) {
+    throw new UsageError(`--set must be one of ${Object.keys(SCALES).join(', ')}, got ${set}`);
+  }
   const seed = numberOption('seed', v.seed);
   if (seed !== undefined && !Number.isSafeInteger(seed)) {
     throw new UsageError(`--seed must be an integer, got ${v.seed}`);

@@ -2,8 +2,9 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.js';
 import cliProgress from 'cli-progress';
+import { InputError } from '../config.js';
 import { NUM_CLASSES, newCard, type ModelCard } from '../card.js';
 import { NETWORKS, type NetworkName } from '../networks.js';
 import { buildModel, loadModel, saveModel } from '../model.js';
@@ -54,7 +55,7 @@ export const TRAIN_DEFAULTS: TrainOptions = {
 };
 
 /** Examples each worker makes at the start to fill the pool; after that, one per example drawn. */
-const PREFETCH = 512;
+export const PREFETCH = 512;
 
 /** Where examples come from: a pool refreshed by workers, or made on demand. */
 class ExamplePool {
@@ -242,6 +243,10 @@ export async function train(
       tf.dispose([x, yNote, yOnset]);
       step++;
       const [loss, , , acc] = h;
+      if (!Number.isFinite(loss)) {
+        const at = startStep + step;
+        throw new InputError(`training diverged at step ${at} (loss ${loss}); try a smaller --learning-rate`);
+      }
       emaLoss = Number.isNaN(emaLoss) ? loss : 0.95 * emaLoss + 0.05 * loss;
       emaAcc = Number.isNaN(emaAcc) ? acc : 0.95 * emaAcc + 0.05 * acc;
       const loss4 = emaLoss.toFixed(4), acc4 = emaAcc.toFixed(4), at = startStep + step;

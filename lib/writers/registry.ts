@@ -15,6 +15,8 @@ export interface WriterContext {
   /** The input's file name when several inputs share stdout (JSON lines tag each note with it). */
   file?: string;
   csvHeader: boolean;
+  /** SVG width in px (default: fitted to the take). */
+  svgWidthPx?: number;
 }
 
 /** A stream stage: batches of notes (or events) → text or bytes for stdout. */
@@ -30,24 +32,30 @@ export interface Writer {
   streaming: boolean;
   /** Several inputs' outputs on stdout would not read as one (no per-note file tag): needs --out-dir. */
   onePerInput: boolean;
+  /** Bytes, not text: refused on a terminal unless forced. */
+  binary: boolean;
   make(ctx: WriterContext): WriterStage;
 }
 
 export const WRITERS: Readonly<Record<Config['output'], Writer>> = {
   jsonl: {
     name: 'jsonl', summary: 'one note per line as it ends', extension: '.jsonl', streaming: true, onePerInput: false,
+    binary: false,
     make: ({ file }) => jsonlWriter(file),
   },
   midi: {
     name: 'midi', summary: 'Standard MIDI File when input ends', extension: '.mid', streaming: false, onePerInput: true,
+    binary: true,
     make: ({ cfg }) => midiWriter(cfg),
   },
   csv: {
     name: 'csv', summary: 'onset,offset,pitch per line', extension: '.csv', streaming: true, onePerInput: true,
+    binary: false,
     make: ({ csvHeader }) => csvWriter({ header: csvHeader }),
   },
   svg: {
-    name: 'svg', summary: 'a piano-roll picture', extension: '.svg', streaming: false, onePerInput: true,
-    make: ({ file }) => svgWriter(file ? `melodyfilter: ${path.basename(file)}` : 'melodyfilter'),
+    name: 'svg', summary: 'a piano-roll picture', extension: '.svg', streaming: false, onePerInput: true, binary: false,
+    make: ({ file, svgWidthPx }) =>
+      svgWriter(file ? `melodyfilter: ${path.basename(file)}` : 'melodyfilter', { widthPx: svgWidthPx }),
   },
 };

@@ -1,0 +1,126 @@
+// The features after the FFT, as WebAssembly: power spectrum → log-frequency filterbank → dB below
+// the running peak → centred spectrum features, per-semitone onset evidence and the level feature.
+// lib/features.ts owns the constants and the layout and holds the plain-TypeScript original this
+// mirrors operation for operation: sums and logs in f64, every value the original keeps in a
+// Float32Array rounded to f32 at the same point, so both compute the same features from the same
+// spectrum. Built into wasm/features.wasm by scripts/build-wasm.ts.
+
+// Set once by init(): sizes, constants and where the loader put the filterbank.
+let nBins = 0; // log-frequency bins
+let semis = 0; // semitones, nBins / perSemi
+let perSemi = 0;
+let half = 0; // FFT size / 2: the Nyquist bin
+let bankStart: usize = 0; // i32 × nBins: first FFT bin of each log bin
+let bankLen: usize = 0; // i32 × nBins: how many weights
+let bankAt: usize = 0; // i32 × nBins: offset of its first weight in bankW, in floats
+let bankW: usize = 0; // f64 weights (the f32 weights, widened exactly), 16-byte aligned per bin
+let hann: usize = 0; // f32 × fftSize
+let frame: usize = 0; // f32 × fftSize: the windowed samples, the FFT's input
+let power: usize = 0; // f64 × (half + 1): |X[k]|² of the bins the filterbank reads
+let kLo = 0; // first and last FFT bin the filterbank reads
+let kHi = 0;
+let fftN = 0;
+let db: usize = 0; // f32 × nBins: this frame's dB per log bin
+let prev: usize = 0; // f32 × semis: last frame's dB per semitone
+let norm: f64 = 0;
+let rangeDb: f64 = 0;
+let releaseDb: f64 = 0;
+let onsetRiseDb: f64 = 0;
+// State carried from frame to frame.
+let peakDb: f64 = 0;
+let first = true;
+
+/** Where the static data ends: the loader places its arrays from here on. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+export function init(bins: i32, perSemitone: i32, fftSize: i32, start: usize, len: usize, at: usize, w: usize,
+  dbAt: usize, prevAt: usize, hannAt: usize, frameAt: usize, powerAt: usize, lo: i32, hi: i32,
+  normScale: f64, range: f64, release: f64, rise: f64, floorDb: f64): void {
+  nBins = bins; perSemi = perSemitone; semis = bins / perSemitone; half = fftSize >> 1; fftN = fftSize;
+  bankStart = start; bankLen = len; bankAt = at; bankW = w; db = dbAt; prev = prevAt;
+  hann = hannAt; frame = frameAt; power = powerAt; kLo = lo; kHi = hi;
+  norm = normScale; rangeDb = range; releaseDb = release; onsetRiseDb = rise;
+  peakDb = floorDb; first = true;
+}
+
+// @ts-ignore: decorator
+@inline function f32At(base: usize, i: i32): f32 {
+  return load<f32>(base + (<usize>i << 2));
+}
+
+/** The Hann-windowed frame of `samples` (fftSize floats) into the FFT input; returns Σ s², summed
+ *  in f64 in order, as the original does, for the window's level. */
+export function prepare(samples: usize): f64 {
+  let energy: f64 = 0;
+  for (let i = 0; i < fftN; i++) {
+    const s = f32At(samples, i);
+    energy += <f64>s * <f64>s;
+    store<f32>(frame + (<usize>i << 2), s * f32At(hann, i));
+  }
+  return energy;
+}
+
+// @ts-ignore: decorator
+@inline function i32At(base: usize, i: i32): i32 {
+  return load<i32>(base + (<usize>i << 2));
+}
+
+/**
+ * One frame. `spec`: the real FFT in PFFFT's ordered layout (bin 0's real part, the Nyquist bin's
+ * real part, then re, im of bins 1 … n/2 − 1). Writes the frame's features at `out`: nBins spectrum
+ * values, semis onset values, then the level feature. `floorDb`: the dB of silence.
+ */
+export function compute(spec: usize, out: usize, floorDb: f64): void {
+  // |X[k]|² once per FFT bin: neighbouring log bins' triangles overlap and read most bins twice.
+  let frameMax = floorDb;
+  for (let k = kLo; k <= kHi; k++) {
+    let re: f64, im: f64;
+    if (k < half) {
+      re = <f64>f32At(spec, 2 * k); im = <f64>f32At(spec, 2 * k + 1);
+    } else { // the Nyquist bin, packed into slot 1
+      re = <f64>f32At(spec, 1); im = 0;
+    }
+    store<f64>(power + (<usize>k << 3), re * re + im * im);
+  }
+  for (let j = 0; j < nBins; j++) {
+    const k0 = i32At(bankStart, j), len = i32At(bankLen, j), w = bankW + (<usize>i32At(bankAt, j) << 3);
+    const pk = power + (<usize>k0 << 3);
+    // Two lanes of f64: the sum's order differs from one running sum only in the last bits of f64.
+    let acc = f64x2.splat(0);
+    let i = 0;
+    for (; i + 2 <= len; i += 2) {
+      acc = f64x2.add(acc, f64x2.mul(v128.load(w + (<usize>i << 3)), v128.load(pk + (<usize>i << 3))));
+    }
+    let p: f64 = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+    if (i < len) p += load<f64>(w + (<usize>i << 3)) * load<f64>(pk + (<usize>i << 3));
+    const v = 10 * Math.log10(p * norm + 1e-11);
+    store<f32>(db + (<usize>j << 2), <f32>v);
+    if (v > frameMax) frameMax = v;
+  }
+  peakDb = Math.max(frameMax, peakDb - releaseDb);
+  const floor = peakDb - rangeDb;
+  let mean: f64 = 0;
+  for (let j = 0; j < nBins; j++) {
+    const x = (<f64>f32At(db, j) - floor) / rangeDb;
+    const v = x < 0 ? 0 : x;
+    store<f32>(out + (<usize>j << 2), <f32>v);
+    mean += v;
+  }
+  mean /= nBins;
+  for (let j = 0; j < nBins; j++) {
+    store<f32>(out + (<usize>j << 2), <f32>(2 * (<f64>f32At(out, j) - mean)));
+  }
+  store<f32>(out + (<usize>(nBins + semis) << 2), <f32>mean);
+  for (let s = 0; s < semis; s++) {
+    const j = s * perSemi;
+    let v = <f64>f32At(db, j);
+    for (let q = 1; q < perSemi; q++) v = Math.max(v, <f64>f32At(db, j + q));
+    if (v < floor) v = floor;
+    const rise = first ? 0 : (v - Math.max(<f64>f32At(prev, s), floor)) / onsetRiseDb;
+    store<f32>(out + (<usize>(nBins + s) << 2), <f32>(rise <= 0 ? 0 : rise > 1 ? 1 : rise));
+    store<f32>(prev + (<usize>s << 2), <f32>v);
+  }
+  first = false;
+}

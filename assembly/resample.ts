@@ -1,0 +1,66 @@
+// The resampler's inner loop as SIMD WebAssembly: each output sample is one dot product of a
+// polyphase filter row with the input around it. lib/resample.ts designs the filter, owns the stream
+// state and places the history and table in this module's memory; this walks output positions.
+// Built into wasm/resample.wasm by scripts/build-wasm.ts.
+
+let table: usize = 0; // phases × taps4 floats, each row zero-padded to taps4
+let taps4 = 0; // taps rounded up to 4
+let half = 0; // taps / 2: output n is centred between taps half − 1 and half
+let phases = 0; // rows in the table
+let exactPhases = 0; // output positions per `step` input samples
+let step = 0;
+let phaseScale: f64 = 1; // phases / exactPhases, when the table holds fewer rows than positions
+// Where drain() stopped, relative to the history it was given.
+let endPos = 0;
+let endFrac = 0;
+
+/** Where the static data ends: the loader places its arrays from here on. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+export function init(tableAt: usize, tapsPadded: i32, halfTaps: i32, rows: i32, exact: i32, inStep: i32): void {
+  table = tableAt; taps4 = tapsPadded; half = halfTaps; phases = rows; exactPhases = exact; step = inStep;
+  phaseScale = <f64>rows / <f64>exact;
+}
+
+/**
+ * Outputs from position `pos` (input index of the centre, relative to `hist`) and phase `frac`
+ * while pos + half < available and pos < end; returns how many it wrote to `out`. Reads up to
+ * taps4 − taps floats past the last tap, which the loader keeps finite (their weights are 0).
+ */
+export function drain(hist: usize, available: i32, end: i32, pos: i32, frac: i32, out: usize): i32 {
+  let n = 0;
+  const rowBytes = <usize>taps4 << 2;
+  while (pos + half < available && pos < end) {
+    const ph = phases === exactPhases ? frac : <i32>Math.floor(<f64>frac * phaseScale);
+    const x = hist + (<usize>(pos - (half - 1)) << 2);
+    const w = table + <usize>ph * rowBytes;
+    let a = f32x4.splat(0), b = f32x4.splat(0);
+    let k = 0;
+    for (; k + 8 <= taps4; k += 8) {
+      const kb = <usize>k << 2;
+      a = f32x4.add(a, f32x4.mul(v128.load(x + kb), v128.load(w + kb)));
+      b = f32x4.add(b, f32x4.mul(v128.load(x + kb, 16), v128.load(w + kb, 16)));
+    }
+    if (k < taps4) a = f32x4.add(a, f32x4.mul(v128.load(x + (<usize>k << 2)), v128.load(w + (<usize>k << 2))));
+    const s = f32x4.add(a, b);
+    store<f32>(out + (<usize>n << 2), f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) +
+      f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3));
+    n++;
+    frac += step;
+    pos += frac / exactPhases;
+    frac %= exactPhases;
+  }
+  endPos = pos;
+  endFrac = frac;
+  return n;
+}
+
+export function lastPos(): i32 {
+  return endPos;
+}
+
+export function lastFrac(): i32 {
+  return endFrac;
+}

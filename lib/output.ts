@@ -1,0 +1,69 @@
+// Where the notes go: stdout or a file, every byte written or the error reported.
+import { once } from 'node:events';
+import { fstatSync, writeSync } from 'node:fs';
+import { Writable } from 'node:stream';
+
+/**
+ * Writes every byte of each chunk to a file descriptor, or fails. Node's own stdout for a file or
+ * device writes with writeSync and ignores a short count: on a nearly full disk a 5,492-byte MIDI
+ * file kept its first 4,096 bytes and the run exited 0. A short write is retried, so the next
+ * attempt reports the error (ENOSPC, EFBIG, EIO).
+ */
+class FdSink extends Writable {
+  constructor(private readonly fd: number) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    try {
+      for (let off = 0; off < chunk.length;) {
+        const n = writeSync(this.fd, chunk, off, chunk.length - off);
+        if (n <= 0) throw Object.assign(new Error('EIO: write made no progress'), { code: 'EIO' });
+        off += n;
+      }
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+}
+
+let stdout: Writable | null = null;
+
+/** stdout as a Writable that reports every failed write: a pipe or terminal is Node's own stream
+ *  (which writes in full, asynchronously); a file or device is an FdSink. One per process. */
+export function stdoutSink(): Writable {
+  if (stdout) return stdout;
+  let st;
+  try { st = fstatSync(1); } catch { st = null; }
+  const direct = st !== null && !process.stdout.isTTY && (st.isFile() || st.isBlockDevice() || st.isCharacterDevice());
+  stdout = direct ? new FdSink(1) : process.stdout;
+  return stdout;
+}
+
+/**
+ * The last stage of a pipeline that writes into a sink it must not end (stdout, shared by every
+ * input): honours backpressure, and resolves only once the sink has taken every chunk, rejecting
+ * with its write error. Unlike handing `sink` to pipeline, it leaves no listeners on it, so a
+ * thousand inputs do not pile up a thousand (MaxListenersExceededWarning, and the stages they hold).
+ */
+export function writeTo(sink: Writable) {
+  return async function (src: AsyncIterable<string | Uint8Array>): Promise<void> {
+    let failed: Error | null = null;
+    const onWritten = (err?: Error | null) => { if (err) failed ??= err; };
+    for await (const chunk of src) {
+      if (failed) throw failed;
+      if (!sink.write(chunk, onWritten)) await once(sink, 'drain');
+    }
+    await flushed(sink);
+    if (failed) throw failed;
+  };
+}
+
+/** Resolves once everything written to `sink` so far is out of our hands; rejects with a write error. */
+export function flushed(sink: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (sink.destroyed) { reject(Object.assign(new Error('output closed'), { code: 'ERR_STREAM_DESTROYED' })); return; }
+    sink.write('', (err) => (err ? reject(err) : resolve()));
+  });
+}

@@ -1,0 +1,145 @@
+// The classifier in SIMD WebAssembly (assembly/kernel.ts): the same network as lib/kernel.ts'
+// FastClassifier, which stays as the reference the tests hold this to. Per read it runs three
+// batched passes and one sequential one: Dense for every frame (four frames per load of weights), the
+// recurrent layer's input projection for every frame, the recurrence itself frame by frame, and the
+// heads for every frame. No allocation per window: the batch buffers grow to the largest read seen.
+import { InputError } from '../config.js';
+import { NUM_CLASSES } from '../card.js';
+import { shapeOfWeights, type FrameClassifier, type KernelCell, type NamedWeights } from '../kernel.js';
+import type { ModelShape } from '../networks.js';
+import { Arena, pickModule } from './load.js';
+
+const PAD = 16; // output widths are padded to this many floats so the wasm loops need no remainder
+const pad = (n: number) => Math.ceil(n / PAD) * PAD;
+
+interface KernelExports {
+  heapBase(): number;
+  gemm(x: number, ldx: number, frames: number, nIn: number, w: number, b: number, nOut: number, y: number, relu: boolean): void;
+  recur(lstm: boolean, xg: number, frames: number, u: number, hp: number, h: number, c: number, z: number, hs: number): void;
+  heads(logits: number, frames: number, ld: number, classes: number, probs: number, onsets: number): void;
+}
+
+/** The weights rearranged for the wasm kernel, once per model; each classifier copies them in. */
+export interface PackedWeights {
+  shape: ModelShape;
+  lstm: boolean;
+  F: number; Ep: number; Hp: number; G: number; Cp: number;
+  embedW: Float32Array; embedB: Float32Array; // F × Ep, Ep
+  cellW: Float32Array; cellB: Float32Array; // Ep × G, G
+  cellU: Float32Array; // Hp × G
+  headW: Float32Array; headB: Float32Array; // Hp × Cp: columns 0…88 the note head, 89 the onset head
+}
+
+/** tfjs' layer weights (in × out, gates side by side) → padded widths, each gate's block padded. */
+export function packWeights(weights: NamedWeights, cell: KernelCell): PackedWeights {
+  const shape = shapeOfWeights(weights, cell);
+  const get = (name: string) => {
+    const t = weights.get(name);
+    if (!t) throw new InputError(`model has no weight ${name}: not a melodyfilter model`);
+    return t.data;
+  };
+  const lstm = cell === 'lstm';
+  const gates = lstm ? 4 : 3;
+  const F = shape.featureSize, E = shape.embedUnits, H = shape.hiddenUnits;
+  const Ep = pad(E), Hp = pad(H), G = gates * Hp, Cp = pad(NUM_CLASSES + 1);
+  const cellKernel = get(`${cell}/kernel`), noteKernel = get('note/kernel');
+  if (cellKernel.length !== E * gates * H || noteKernel.length !== H * NUM_CLASSES || get(`${cell}/bias`).length !== gates * H) {
+    throw new InputError('model weights have shapes this kernel does not know');
+  }
+  // Copy a rows × cols matrix into an outRows × outCols one, its columns in `blocks` blocks of
+  // cols / blocks, block g starting at column g · blockStride.
+  const place = (src: Float32Array, rows: number, cols: number, outRows: number, outCols: number, blocks = 1, blockStride = 0) => {
+    const out = new Float32Array(outRows * outCols);
+    const w = cols / blocks;
+    for (let r = 0; r < rows; r++) {
+      for (let g = 0; g < blocks; g++) out.set(src.subarray(r * cols + g * w, r * cols + (g + 1) * w), r * outCols + g * blockStride);
+    }
+    return out;
+  };
+  const headW = place(noteKernel, H, NUM_CLASSES, Hp, Cp);
+  const onsetW = get('onset/kernel');
+  for (let r = 0; r < H; r++) headW[r * Cp + NUM_CLASSES] = onsetW[r];
+  const headB = new Float32Array(Cp);
+  headB.set(get('note/bias')); headB[NUM_CLASSES] = get('onset/bias')[0];
+  return {
+    shape, lstm, F, Ep, Hp, G, Cp,
+    embedW: place(get('embed/kernel'), F, E, F, Ep), embedB: place(get('embed/bias'), 1, E, 1, Ep),
+    cellW: place(cellKernel, E, gates * H, Ep, G, gates, Hp), cellB: place(get(`${cell}/bias`), 1, gates * H, 1, G, gates, Hp),
+    cellU: place(get(`${cell}/recurrent_kernel`), H, gates * H, Hp, G, gates, Hp),
+    headW, headB,
+  };
+}
+
+/** Multiply-adds per window of a Dense → recurrent → heads network (the kernel pads widths to 16,
+ *  which this does not count). */
+export function macsPerWindow(s: ModelShape, cell: KernelCell): number {
+  const gates = cell === 'gru' ? 3 : 4;
+  return s.featureSize * s.embedUnits + gates * s.hiddenUnits * (s.embedUnits + s.hiddenUnits) +
+    s.hiddenUnits * (NUM_CLASSES + 1);
+}
+
+export class WasmClassifier implements FrameClassifier {
+  /** Whether this instance runs the relaxed-SIMD (fused multiply-add) build. */
+  readonly relaxed: boolean;
+  private readonly k: KernelExports;
+  private readonly memory: WebAssembly.Memory;
+  private readonly p: PackedWeights;
+  private readonly at: Record<'embedW' | 'embedB' | 'cellW' | 'cellB' | 'cellU' | 'headW' | 'headB' | 'h' | 'c' | 'z', number>;
+  private readonly batchBase: number;
+  private capacity = 0; // frames the batch buffers hold
+  private x = 0; private emb = 0; private xg = 0; private hs = 0; private logits = 0; private probs = 0; private onsets = 0;
+
+  constructor(packed: PackedWeights, opts: { relaxed?: boolean } = {}) {
+    const { module, relaxed } = pickModule('kernel', opts.relaxed ?? true);
+    this.relaxed = relaxed;
+    this.memory = new WebAssembly.Memory({ initial: 1 });
+    this.k = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as KernelExports;
+    this.p = packed;
+    const arena = new Arena(this.memory, this.k.heapBase());
+    const { Hp, G } = packed;
+    const place = (a: Float32Array) => {
+      const at = arena.floats(a.length);
+      new Float32Array(this.memory.buffer, at, a.length).set(a);
+      return at;
+    };
+    this.at = {
+      embedW: place(packed.embedW), embedB: place(packed.embedB), cellW: place(packed.cellW), cellB: place(packed.cellB),
+      cellU: place(packed.cellU), headW: place(packed.headW), headB: place(packed.headB),
+      h: arena.floats(Hp), c: arena.floats(Hp), z: arena.floats(G + Hp), // fresh memory is zeroed: a fresh state
+    };
+    this.batchBase = arena.end;
+  }
+
+  private ensure(frames: number): void {
+    if (frames <= this.capacity) return;
+    const cap = Math.max(frames, 2 * this.capacity, 16);
+    const { F, Ep, G, Hp, Cp } = this.p;
+    const arena = new Arena(this.memory, this.batchBase);
+    this.x = arena.floats(cap * F); this.emb = arena.floats(cap * Ep); this.xg = arena.floats(cap * G);
+    this.hs = arena.floats(cap * Hp); this.logits = arena.floats(cap * Cp);
+    this.probs = arena.floats(cap * NUM_CLASSES); this.onsets = arena.floats(cap);
+    this.capacity = cap;
+  }
+
+  async run(features: Float32Array, nFrames: number, probs: Float32Array, onsets: Float32Array): Promise<void> {
+    this.runSync(features, nFrames, probs, onsets);
+  }
+
+  /** `features`: nFrames × featureSize; writes nFrames × NUM_CLASSES probabilities and nFrames onsets. */
+  runSync(features: Float32Array, nFrames: number, probs: Float32Array, onsets: Float32Array): void {
+    if (nFrames === 0) return;
+    this.ensure(nFrames);
+    const { k, at, p } = this;
+    const buf = this.memory.buffer; // after ensure(): growing detaches the old buffer
+    new Float32Array(buf, this.x, nFrames * p.F).set(features.subarray(0, nFrames * p.F));
+    k.gemm(this.x, p.F, nFrames, p.F, at.embedW, at.embedB, p.Ep, this.emb, true);
+    k.gemm(this.emb, p.Ep, nFrames, p.Ep, at.cellW, at.cellB, p.G, this.xg, false);
+    k.recur(p.lstm, this.xg, nFrames, at.cellU, p.Hp, at.h, at.c, at.z, this.hs);
+    k.gemm(this.hs, p.Hp, nFrames, p.Hp, at.headW, at.headB, p.Cp, this.logits, false);
+    k.heads(this.logits, nFrames, p.Cp, NUM_CLASSES, this.probs, this.onsets);
+    probs.set(new Float32Array(buf, this.probs, nFrames * NUM_CLASSES));
+    onsets.set(new Float32Array(buf, this.onsets, nFrames));
+  }
+
+  dispose(): void {}
+}

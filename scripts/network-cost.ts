@@ -1,0 +1,64 @@
+// What each network costs per 16 ms window: multiply-adds, and CPU µs per window in the wasm kernel
+// (and, for the shipped shape, the plain-TypeScript reference), random weights, reads of 23 windows
+// (what one 64 KiB read of 44.1 kHz stereo yields). Prints one JSON line; `npm run bench` runs it
+// under each Node it measures, pinned to one core.
+//
+//   node dist/scripts/network-cost.js [--reference]
+import { FEATURE_SIZE } from '../lib/features.js';
+import { NUM_CLASSES } from '../lib/card.js';
+import { FastClassifier, type KernelCell, type NamedWeights } from '../lib/kernel.js';
+import { WasmClassifier, macsPerWindow, packWeights } from '../lib/wasm/kernel.js';
+import { makeRng } from '../lib/synth/random.js';
+
+/** The shipped network, the one before it, and a wider LSTM of the kind the accuracy work may train. */
+export const COSTED: { label: string; cell: KernelCell; embedUnits: number; hiddenUnits: number }[] = [
+  { label: 'Dense 128 → GRU 144 (shipped, melody-gru)', cell: 'gru', embedUnits: 128, hiddenUnits: 144 },
+  { label: 'Dense 128 → LSTM 128 (the first shipped network)', cell: 'lstm', embedUnits: 128, hiddenUnits: 128 },
+  { label: 'Dense 128 → LSTM 256 (a wider LSTM)', cell: 'lstm', embedUnits: 128, hiddenUnits: 256 },
+  { label: 'Dense 256 → LSTM 384', cell: 'lstm', embedUnits: 256, hiddenUnits: 384 },
+];
+
+const WINDOWS = 3000, READ = 23;
+
+function randomWeights(cell: KernelCell, E: number, H: number): NamedWeights {
+  const rng = makeRng(1);
+  const G = (cell === 'gru' ? 3 : 4) * H;
+  const m = (shape: number[]) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    return { shape, data: new Float32Array(n).map(() => (rng() - 0.5) * 0.2) };
+  };
+  return new Map([
+    ['embed/kernel', m([FEATURE_SIZE, E])], ['embed/bias', m([E])],
+    [`${cell}/kernel`, m([E, G])], [`${cell}/recurrent_kernel`, m([H, G])], [`${cell}/bias`, m([G])],
+    ['note/kernel', m([H, NUM_CLASSES])], ['note/bias', m([NUM_CLASSES])], ['onset/kernel', m([H, 1])], ['onset/bias', m([1])],
+  ]);
+}
+
+/** CPU µs per window, the best of three passes (the first warms the JIT). */
+async function microsPerWindow(c: { run: WasmClassifier['run'] }, windows = WINDOWS): Promise<number> {
+  const rng = makeRng(2);
+  const x = new Float32Array(READ * FEATURE_SIZE).map(() => (rng() < 0.3 ? rng() : 0));
+  const probs = new Float32Array(READ * NUM_CLASSES), onsets = new Float32Array(READ);
+  let best = Infinity;
+  for (let pass = 0; pass < 3; pass++) {
+    const t0 = process.cpuUsage();
+    for (let w = 0; w < windows; w += READ) await c.run(x, READ, probs, onsets);
+    const u = process.cpuUsage(t0);
+    best = Math.min(best, (u.user + u.system) / (Math.ceil(windows / READ) * READ));
+  }
+  return best;
+}
+
+const withReference = process.argv.includes('--reference');
+const rows = [];
+for (const n of COSTED) {
+  const weights = randomWeights(n.cell, n.embedUnits, n.hiddenUnits);
+  const shape = { network: n.cell, featureSize: FEATURE_SIZE, embedUnits: n.embedUnits, hiddenUnits: n.hiddenUnits };
+  const wasm = new WasmClassifier(packWeights(weights, n.cell));
+  rows.push({
+    label: n.label, macs: macsPerWindow(shape, n.cell), relaxed: wasm.relaxed,
+    wasmMicros: await microsPerWindow(wasm),
+    tsMicros: withReference && n === COSTED[0] ? await microsPerWindow(new FastClassifier(weights, n.cell), 600) : null,
+  });
+}
+process.stdout.write(JSON.stringify({ node: process.version, rows }) + '\n');

@@ -1,0 +1,56 @@
+// The README's generated parts, so that it agrees with the tool: the flags table comes from the
+// transcribe command's option table (whose help lines carry the code's defaults), and the tour's
+// output from running the tour. `node dist/scripts/readme.js` checks (exit 1 and a diff line when
+// stale); `--write` rewrites the blocks between their markers. test/readme.test.ts checks too.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { TRANSCRIBE_OPTIONS } from '../lib/args.js';
+
+export const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../' : '../', import.meta.url));
+const README = `${ROOT}README.md`;
+
+/** The flags table, one row per option, in the option table's order. */
+export function flagsTable(): string {
+  const rows = Object.entries(TRANSCRIBE_OPTIONS).map(([long, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : ''}--${long}${o.value ? ` ${o.value}` : ''}`;
+    const help = o.help.replace(/\n/g, ' ').replace(/\|/g, '\\|');
+    return `| \`${flag}\` | ${help} |`;
+  });
+  return ['| flag | meaning |', '|---|---|', ...rows].join('\n');
+}
+
+/** The tour: its commands and what they print with the shipped model. */
+export function tour(): string {
+  const bin = `${ROOT}bin/melodyfilter`;
+  const env = { ...process.env, NODE_OPTIONS: '' };
+  const lines = execFileSync(bin, ['examples/melody.wav'], { cwd: ROOT, env }).toString().trim().split('\n');
+  const names = lines.map((l) => (JSON.parse(l) as { name: string }).name).join(' ');
+  return ['```sh', '$ bin/melodyfilter examples/melody.wav | head -3', ...lines.slice(0, 3),
+    "$ bin/melodyfilter examples/melody.wav | jq -r .name | paste -sd' '", names, '```'].join('\n');
+}
+
+const BLOCKS: Record<string, () => string> = { flags: flagsTable, tour };
+
+/** README with every generated block replaced by what the code makes now. */
+export function regenerated(text: string): string {
+  return text.replace(/(<!-- generated: (\w+) \(scripts\/readme\.ts\) -->\n)[\s\S]*?(\n<!-- end generated -->)/g,
+    (_, open: string, name: string, close: string) => {
+      const make = BLOCKS[name];
+      if (!make) throw new Error(`README names an unknown generated block: ${name}`);
+      return open + make() + close;
+    });
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const text = readFileSync(README, 'utf8');
+  const fresh = regenerated(text);
+  if (process.argv.includes('--write')) writeFileSync(README, fresh);
+  else if (fresh !== text) {
+    const a = text.split('\n'), b = fresh.split('\n');
+    const at = a.findIndex((l, i) => l !== b[i]);
+    process.stderr.write(`README.md is stale from line ${at + 1}: ${JSON.stringify(a[at])} should be ${JSON.stringify(b[at])}` +
+      '\n(node dist/scripts/readme.js --write)\n');
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,165 @@
+// Issue 13 through bin/melodyfilter: output that does not fit, inputs that are outputs, many inputs,
+// things that are not audio, messages, and the progress bar on a shared terminal.
+import t from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { BIN, jsonLines, makeToneModel, runCli, tones, wavFile } from './helpers.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'melodyfilter-edges-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const TONE_MODEL = path.join(dir, 'tone-model');
+await makeToneModel(TONE_MODEL);
+const M = ['-m', TONE_MODEL];
+const RATE = 16000;
+
+/** `n` 0.1 s tones a semitone apart from C4, 0.05 s gaps: a MIDI file of a few hundred bytes. */
+function scale(n: number) {
+  const spec = Array.from({ length: n }, (_, i) => [261.63 * 2 ** ((i % 12) / 12), 0.05 + i * 0.15, 0.15 + i * 0.15] as [number, number, number]);
+  return wavFile(tones(spec, 0.3 + n * 0.15, RATE), RATE, 1);
+}
+const scaleWav = path.join(dir, 'scale.wav');
+writeFileSync(scaleWav, scale(150));
+
+/** Run a shell command line (the CLI as $BIN, node's test loaders dropped); collect what it writes. */
+function sh(script: string, env: NodeJS.ProcessEnv = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    // tap re-adds its loaders to NODE_OPTIONS on every spawn: unset them for the CLI.
+    const child = spawn('sh', ['-c', `unset NODE_OPTIONS; ${script}`], { cwd: dir, env: { ...process.env, NODE_OPTIONS: '', BIN, ...env } });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+t.test('1: output that does not fit is exit 1 and a message, for every format', async (t) => {
+  // A file size limit of 512 bytes (sh's ulimit counts 512-byte blocks) with SIGXFSZ ignored: the
+  // write that crosses it is short, the next fails with EFBIG, as on a nearly full disk.
+  for (const fmt of ['midi', 'svg', 'csv', 'jsonl']) {
+    const r = await sh(`ulimit -f 1; trap '' XFSZ; exec "$BIN" -m tone-model -o ${fmt} scale.wav > out.${fmt}`);
+    const size = statSync(path.join(dir, `out.${fmt}`)).size;
+    const full = await sh(`exec "$BIN" -m tone-model -o ${fmt} scale.wav`);
+    t.ok(full.stdout.length > 512, `${fmt}: the whole output (${full.stdout.length} bytes) is over the limit`);
+    t.equal(r.code, 1, `${fmt}: exit 1 with ${size} of ${full.stdout.length} bytes written ${r.stderr}`);
+    t.match(r.stderr, /^melodyfilter: cannot write the output: file too large\n$/, `${fmt}: one line`);
+  }
+  const full = await sh(`exec "$BIN" -m tone-model -o midi scale.wav > /dev/full`);
+  t.equal(full.code, 1);
+  t.match(full.stderr, /no space left on device/);
+});
+
+t.test('3: an output that is an input is never opened', async (t) => {
+  const take = path.join(dir, 'take.jsonl');
+  copyFileSync(scaleWav, take);
+  const before = readFileSync(take);
+  const r = await sh(`exec "$BIN" -m tone-model -d . take.jsonl`);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /take.jsonl is the input take.jsonl; writing it would destroy it/);
+  t.same(readFileSync(take), before, 'the input is intact');
+  const append = await sh(`exec "$BIN" -m tone-model take.jsonl >> take.jsonl`);
+  t.equal(append.code, 1);
+  t.match(append.stderr, /take.jsonl: input file is output file/);
+  t.same(readFileSync(take), before, 'nothing appended');
+  const viaStdin = await sh(`exec "$BIN" -m tone-model < take.jsonl >> take.jsonl`);
+  t.equal(viaStdin.code, 1);
+  t.same(readFileSync(take), before);
+});
+
+/** Peak resident memory of a process, sampled from /proc while it runs. */
+async function peakRssMb(args: string[]): Promise<{ mb: number; stderr: string; code: number | null }> {
+  const child = spawn('env', ['-u', 'NODE_OPTIONS', BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  let peak = 0;
+  const timer = setInterval(() => {
+    try {
+      const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
+      peak = Math.max(peak, kb);
+    } catch { /* exited */ }
+  }, 50);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearInterval(timer);
+  return { mb: peak / 1024, stderr, code };
+}
+
+t.test('9: many inputs to stdout: no listener warning, memory does not grow with their number', { skip: process.platform !== 'linux' && 'reads /proc' }, async (t) => {
+  const many = path.join(dir, 'many');
+  mkdirSync(many);
+  const one = wavFile(tones([[440, 0.02, 0.15]], 0.2, RATE), RATE, 1);
+  const files = Array.from({ length: 400 }, (_, i) => path.join(many, `f${i}.wav`));
+  for (const f of files) writeFileSync(f, one);
+  const few = await peakRssMb([...M, ...files.slice(0, 40)]);
+  const all = await peakRssMb([...M, ...files]);
+  t.equal(all.code, 0);
+  t.notMatch(all.stderr, /MaxListenersExceededWarning/);
+  t.equal(all.stderr, '', 'nothing on stderr');
+  // Before the fix each input kept ~0.75 MB alive (its classifier, held by listeners on stdout):
+  // 360 more inputs were ~270 MB more. GC slack allows some growth, not that.
+  t.ok(all.mb - few.mb < 80, `peak RSS ${few.mb.toFixed(0)} MB for 40 inputs, ${all.mb.toFixed(0)} MB for 400`);
+});
+
+t.test('12: not audio, as a file argument or on stdin, is exit 1 and names what it is', async (t) => {
+  const m4a = path.join(dir, "my take.m4a");
+  writeFileSync(m4a, Buffer.concat([Buffer.from('\x00\x00\x00\x20ftypM4A \x00\x00\x02\x00', 'latin1'), Buffer.alloc(2000, 7)]));
+  const asFile = await runCli([...M, m4a], null);
+  t.equal(asFile.code, 1);
+  t.equal(asFile.stderr, `melodyfilter: ${m4a}: input is MP4/M4A (AAC, ALAC) or QuickTime, not PCM or WAV; convert it first: ffmpeg -i '${m4a}' -f wav - | melodyfilter\n`);
+  const onStdin = await runCli(M, readFileSync(m4a));
+  t.equal(onStdin.code, 1);
+  t.match(onStdin.stderr, /^melodyfilter: input is MP4\/M4A .*ffmpeg -i FILE -f wav - \| melodyfilter\n$/);
+  const text = await runCli(M, Buffer.from('{"pitch":60,"name":"C4","start":0.1,"end":0.5}\n'.repeat(4)));
+  t.equal(text.code, 1);
+  t.match(text.stderr, /input is text \("\{"pitch":60/);
+  const folder = await sh(`exec "$BIN" -m tone-model < many`);
+  t.equal(folder.code, 1);
+  t.equal(folder.stderr, 'melodyfilter: stdin is a directory, not audio\n');
+  const elf = await runCli(M, readFileSync(process.execPath).subarray(0, 4096));
+  t.equal(elf.code, 1);
+  t.match(elf.stderr, /input is an ELF executable, not audio/);
+});
+
+t.test('15: names with control characters cannot cut a message or drive the terminal', async (t) => {
+  const odd = path.join(dir, 'a\nb\x1b[31mred.wav');
+  const r = await runCli([...M, odd], null);
+  t.equal(r.code, 1);
+  t.equal(r.stderr, `melodyfilter: cannot read ${path.join(dir, 'a\\nb\\u001b[31mred.wav')}: no such file\n`);
+});
+
+/** Run a shell line with stdin, stdout and stderr on one pseudo-terminal, as typed; returns all the
+ *  terminal received. */
+function onTerminal(line: string): string {
+  const r = spawnSync('script', ['-qec', `unset NODE_OPTIONS; ${line}`, '/dev/null'], { cwd: dir, env: { ...process.env, NODE_OPTIONS: '', BIN, COLUMNS: '100' }, timeout: 60_000 });
+  return r.stdout.toString();
+}
+
+const hasScript = spawnSync('script', ['--version']).status === 0;
+
+t.test('16: the progress bar never draws over another program\'s output', { skip: !hasScript && 'needs util-linux script' }, async (t) => {
+  // Long enough that the bar draws at all (it starts at once).
+  const long = path.join(dir, 'long.wav');
+  writeFileSync(long, wavFile(tones([[440, 0.1, 9.9]], 20, RATE), RATE, 1));
+  for (const pipe of ['| head -3', '| cat', '| jq -c .']) {
+    const screen = onTerminal(`"$BIN" -m tone-model long.wav ${pipe}`);
+    t.notMatch(screen, /ETA|%|\r(?!\n)/, `stdout ${pipe}: no bar on the terminal the reader shares: ${JSON.stringify(screen.slice(0, 200))}`);
+  }
+  const tty = onTerminal(`"$BIN" -m tone-model long.wav`);
+  t.notMatch(tty, /ETA|%/, 'stdout on the terminal: no bar between the notes');
+  const toFile = onTerminal(`"$BIN" -m tone-model long.wav > notes.jsonl`);
+  t.match(toFile, /long\.wav \|.*\| \d+% \| \d+s elapsed, ETA \d+s/, 'to a file: a bar with time and ETA');
+  t.notMatch(toFile, /bytes/, 'not bytes');
+  t.equal(jsonLines(readFileSync(path.join(dir, 'notes.jsonl'))).length, 1);
+  const toDir = onTerminal(`"$BIN" -m tone-model -d out long.wav`);
+  t.match(toDir, /ETA/, 'with --out-dir: a bar');
+});
+
+t.test('14: stdout closed (>&-) is exit 1, not notes thrown away; /dev/null and DEVNULL still work', async (t) => {
+  const closed = await sh(`exec "$BIN" -m tone-model scale.wav >&-`);
+  t.equal(closed.code, 1);
+  t.equal(closed.stderr, 'melodyfilter: stdout is closed; nowhere to write the notes\n');
+  const devnull = await sh(`exec "$BIN" -m tone-model scale.wav > /dev/null`);
+  t.equal(devnull.code, 0);
+  const ignored = spawnSync('env', ['-u', 'NODE_OPTIONS', BIN, '-m', TONE_MODEL, scaleWav], { stdio: ['ignore', 'ignore', 'pipe'] });
+  t.equal(ignored.status, 0, 'a read-write /dev/null from the caller is not a closed stdout');
+});

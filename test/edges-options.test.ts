@@ -1,0 +1,139 @@
+// Issue 13, the option-related items: -d never overwrites unasked and never loses a good output (4),
+// train never writes over a model unasked (5) and validates its flags (10), eval and empty values
+// (14), binary MIDI and the terminal (17), the library's types, words and format checks (20), and
+// the SVG width flag (22).
+import t from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { BIN, ROOT, jsonLines, makeToneModel, runCli, tones, wavFile } from './helpers.js';
+import { resolveConfig, transcribe, type Note, type Transcriber } from '../lib/index.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'melodyfilter-edges-options-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const TONE_MODEL = path.join(dir, 'tone-model');
+await makeToneModel(TONE_MODEL);
+const M = ['-m', TONE_MODEL];
+const RATE = 16000;
+const take = path.join(dir, 'take.wav');
+writeFileSync(take, wavFile(tones([[440, 0.05, 0.4], [523.25, 0.5, 0.9]], 1, RATE), RATE, 1));
+
+function sh(script: string) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn('sh', ['-c', `unset NODE_OPTIONS; ${script}`], { cwd: dir, env: { ...process.env, BIN } });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+t.test('4: -d refuses to overwrite unless -y; a failed re-run keeps the good output', async (t) => {
+  const out = path.join(dir, 'out');
+  const first = await runCli([...M, '-d', out, take], null);
+  t.equal(first.code, 0);
+  const good = readFileSync(path.join(out, 'take.jsonl'), 'utf8');
+  t.equal(jsonLines(good).length, 2);
+  const again = await runCli([...M, '-d', out, take], null);
+  t.equal(again.code, 1);
+  t.equal(again.stderr, `melodyfilter: ${path.join(out, 'take.jsonl')} exists; not overwriting it (-y/--overwrite replaces it)\n`);
+  writeFileSync(path.join(out, 'take.jsonl'), 'edited by hand\n');
+  t.equal((await runCli([...M, '-d', out, '-y', take], null)).code, 0, '-y replaces it');
+  t.equal(readFileSync(path.join(out, 'take.jsonl'), 'utf8'), good);
+  // The same name, now a broken file: the re-run fails and the previous output stays.
+  const broken = path.join(dir, 'broken');
+  mkdirSync(broken);
+  writeFileSync(path.join(broken, 'take.wav'), readFileSync(take).subarray(0, 30));
+  const failed = await runCli([...M, '-d', out, '--overwrite', path.join(broken, 'take.wav')], null);
+  t.equal(failed.code, 1);
+  t.match(failed.stderr, /truncated WAV header/);
+  t.equal(readFileSync(path.join(out, 'take.jsonl'), 'utf8'), good, 'the good output survives');
+  t.same(readdirSync(out), ['take.jsonl'], 'no temporary file left');
+});
+
+t.test('5, 10: train never writes over a model unasked, and refuses flags it cannot honour', async (t) => {
+  const existing = path.join(dir, 'models', 'mine');
+  mkdirSync(existing, { recursive: true });
+  for (const f of ['model.json', 'weights.bin']) copyFileSync(path.join(TONE_MODEL, f), path.join(existing, f));
+  const before = readFileSync(path.join(existing, 'weights.bin'));
+  for (const args of [['--name', 'mine'], ['--model', existing]]) {
+    const r = await sh(`exec "$BIN" train ${args.join(' ')} --seconds 0 --workers 0`);
+    t.equal(r.code, 2, `${args.join(' ')}: exit 2`);
+    t.match(r.stderr, /already holds a model; --resume continues it, --overwrite starts afresh over it/);
+  }
+  t.same(readFileSync(path.join(existing, 'weights.bin')), before, 'the model is untouched');
+  const fresh = path.join(dir, 'fresh');
+  const bad: [string, RegExp][] = [
+    ['--batch 129', /--batch must be a whole number from 1 to 128, got 129/],
+    ['--workers 1e9', /--workers must be a whole number from 0 to 16, got 1e9/],
+    ['--workers 1.5', /--workers must be a whole number/],
+    ['--steps 0', /--steps must be a whole number from 1/],
+    ['--learning-rate 1e308', /--learning-rate must be a number from 1e-7 to 1, got 1e308/],
+    ['--frames 3', /--frames must be a whole number from 8/],
+    ['--seed -1', /--seed must be a whole number from 0/],
+    ['--fluid-share 2', /--fluid-share must be a number from 0 to 1/],
+    ['--name ../../etc', /--name must be a plain name/],
+    ['--resume --overwrite', /contradict/],
+  ];
+  for (const [flags, message] of bad) {
+    const started = Date.now();
+    const r = await sh(`exec "$BIN" train --model ${fresh} ${flags}`);
+    t.equal(r.code, 2, `${flags}: exit 2 in ${Date.now() - started} ms`);
+    t.match(r.stderr, message);
+  }
+});
+
+t.test('14: eval --set and --seed, empty values, "- -": usage errors (exit 2)', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['eval', '--set', 'toString'], /--set must be one of smoke, quick, full, got toString/],
+    [['eval', '--set', '__proto__'], /--set must be one of/],
+    [['eval', '--seed', 'abc'], /--seed must be a number, got "abc"/],
+    [['eval', '--set='], /--set needs a value, got an empty one/],
+    [['-d', '', take], /--out-dir needs a value, got an empty one/],
+    [['--model=', take], /--model needs a value/],
+    [['-', '-'], /stdin \('-'\) can be read only once/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runCli(args, Buffer.alloc(0));
+    t.equal(r.code, 2, `${args.join(' ')}: exit 2`);
+    t.match(r.stderr, message);
+  }
+});
+
+const hasScript = spawnSync('script', ['--version']).status === 0;
+
+t.test('17: MIDI is not written to a terminal unless forced', { skip: !hasScript && 'needs util-linux script' }, async (t) => {
+  const tty = (line: string) => spawnSync('script', ['-qec', `unset NODE_OPTIONS; ${line}`, '/dev/null'], { cwd: dir, env: { ...process.env, BIN } }).stdout.toString('latin1');
+  const refused = tty(`"$BIN" -m tone-model -o midi take.wav; echo "exit $?"`);
+  t.match(refused, /--output midi writes binary data; not writing it to a terminal/);
+  t.match(refused, /exit 2/);
+  t.notMatch(refused, /MThd/);
+  t.match(tty(`"$BIN" -m tone-model -o midi -f take.wav`), /MThd/, '-f writes it');
+  t.match(tty(`"$BIN" -m tone-model -o midi take.wav > take.mid; echo "exit $?"`), /exit 0/, 'to a file: fine');
+});
+
+t.test('20: the library: typed stream, its own words, WAV header checks, CommonJS', async (t) => {
+  // Compile-time: a Transcriber's notes are Notes, not `any` (npm test type-checks this file).
+  type IsAny<T> = 0 extends 1 & T ? true : false;
+  const notAny: IsAny<ReturnType<Transcriber['read']>> = false;
+  const isNote: ReturnType<Transcriber['read']> extends Note | null ? true : false = true;
+  t.ok(!notAny && isNote);
+  t.throws(() => resolveConfig({ sampleRate: 5 }), /^sampleRate must be an integer from 1000 to 768000, got 5$/);
+  t.throws(() => resolveConfig({ channels: 0 }), { message: /^channels must be/ });
+  const wav = readFileSync(take);
+  await t.rejects(transcribe(wav, { modelDir: TONE_MODEL, sampleRate: 22050 }), /sampleRate 22050 contradicts the WAV header's 16000 Hz/);
+  t.equal((await transcribe(wav, { modelDir: TONE_MODEL })).length, 2, 'without a rate, the header decides');
+  t.equal((await transcribe(wav, { modelDir: TONE_MODEL, sampleRate: 16000 })).length, 2, 'an agreeing rate is fine');
+  const cjs = spawnSync(process.execPath, ['-e', "const m = require('melodyfilter'); process.stdout.write(typeof m.transcribe)"], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' } });
+  t.equal(cjs.stdout.toString(), 'function', `require('melodyfilter') works: ${cjs.stderr}`);
+});
+
+t.test('22: --svg-width sets the picture\'s width', async (t) => {
+  const r = await runCli([...M, '-o', 'svg', '--svg-width', '900', take], null);
+  t.equal(r.code, 0);
+  t.match(r.stdout.toString(), /^<svg [^>]*width="900"/);
+  const bad = await runCli([...M, '-o', 'svg', '--svg-width', '5', take], null);
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /--svg-width must be a whole number of pixels from 100 to 100000, got 5/);
+});

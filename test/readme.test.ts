@@ -1,0 +1,26 @@
+// Issue 13, item 18: the README agrees with the tool. Its flags table is the option table (with the
+// code's defaults) and its tour is what the tour's commands print; scripts/readme.ts makes both.
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT } from './helpers.js';
+import { flagsTable, regenerated } from '../scripts/readme.js';
+import { DEFAULTS } from '../lib/config.js';
+import { DECODER_DEFAULTS } from '../lib/card.js';
+
+const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+
+t.test('the flags table is generated from the option table, defaults included', async (t) => {
+  t.ok(readme.includes(flagsTable()), 'README has the current table (node dist/scripts/readme.js --write)');
+  for (const [flag, value] of [['threshold', DECODER_DEFAULTS.threshold], ['min-note', DEFAULTS.minNoteMs], ['tempo', DEFAULTS.tempo]] as const) {
+    const row = readme.split('\n').find((l) => l.includes(`--${flag} `));
+    t.match(row, new RegExp(`default[^|]*\\b${value}\\b`), `--${flag}'s default ${value} as the code has it`);
+  }
+});
+
+t.test('every generated block, the tour included, is what the code prints now', async (t) => {
+  const fresh = regenerated(readme);
+  const a = readme.split('\n'), b = fresh.split('\n');
+  const at = a.findIndex((l, i) => l !== b[i]);
+  t.equal(at, -1, at < 0 ? 'README up to date' : `line ${at + 1}: ${a[at]} → ${b[at]}`);
+});
