@@ -5,12 +5,17 @@ import { UsageError } from './config.js';
 import { optionHelp, parseOptions, type OptionTable, type Parsed } from './options.js';
 import { trainCommand } from './train/command.js';
 import { evalCommand } from './eval/command.js';
+import { matchCommand } from './match/command.js';
 
 export interface Subcommand {
   name: string;
   /** One line for the top-level --help. */
   summary: string;
   options: OptionTable;
+  /** What it takes besides options (`REF...`), for commands that take any. */
+  operands?: string;
+  /** More --help after the options: output, exit status, examples. */
+  epilogue?: string;
   /** Runs it and returns the exit code; `parsed` holds only this table's options. */
   run(parsed: Parsed): Promise<number>;
 }
@@ -21,7 +26,7 @@ export const COMMON_OPTIONS: OptionTable = {
   help: { type: 'boolean', short: 'h', help: 'this text', section: 'Other' },
 };
 
-export const SUBCOMMANDS: readonly Subcommand[] = [trainCommand, evalCommand];
+export const SUBCOMMANDS: readonly Subcommand[] = [trainCommand, evalCommand, matchCommand];
 
 export function subcommandNamed(name: string | undefined): Subcommand | undefined {
   return SUBCOMMANDS.find((c) => c.name === name);
@@ -44,18 +49,21 @@ export function synopsisOf(cmd: Subcommand, width = 100): string {
     }
     line += word + ' ';
   }
+  if (cmd.operands) line += cmd.operands;
   lines.push(line.trimEnd());
   return lines.join('\n');
 }
 
 export function subcommandHelp(cmd: Subcommand): string {
-  return `melodyfilter ${cmd.name}: ${cmd.summary}\n\nUsage:\n${synopsisOf(cmd)}\n\n${optionHelp(tableOf(cmd))}\n`;
+  const more = cmd.epilogue ? `\n${cmd.epilogue}` : '';
+  const usage = `Usage:\n${synopsisOf(cmd)}\n\n${optionHelp(tableOf(cmd))}\n`;
+  return `melodyfilter ${cmd.name}: ${cmd.summary}\n\n${usage}${more}`;
 }
 
 /** Parse a subcommand's arguments; it takes no file arguments. */
 export function parseSubcommand(cmd: Subcommand, argv: string[]): Parsed {
   const parsed = parseOptions(tableOf(cmd), argv);
-  if (parsed.positionals.length && !parsed.values.help) {
+  if (parsed.positionals.length && !parsed.values.help && !cmd.operands) {
     throw new UsageError(`${cmd.name} takes no file arguments, got ${parsed.positionals[0]}`);
   }
   return parsed;

@@ -1,0 +1,186 @@
+// `melodyfilter match`: which reference is being played (JSON lines of notes on stdin), or with
+// --follow, how well one reference is being played. Exit status as grep's: 0 matched, 1 nothing
+// matched, 2 trouble (usage, unreadable reference).
+import { createInterface } from 'node:readline';
+import { UsageError } from '../config.js';
+import type { OptionTable, Parsed } from '../options.js';
+import type { Subcommand } from '../commands.js';
+import { createMatcher, MATCHER_DEFAULTS, type MatchResult } from './identify.js';
+import { createFollower, FOLLOWER_DEFAULTS, type FollowEvent } from './follow.js';
+import { loadReference, loadReferences, ReferenceError, type MelodySelection } from './reference.js';
+import { parseNoteLine } from './input.js';
+
+export const EXIT_MATCHED = 0, EXIT_NO_MATCH = 1, EXIT_TROUBLE = 2;
+/** Score a ranking or a practice run needs to count as a match. Half the played window right is
+ *  far above what another tune scores by chance (see README-match.md's distractor figures). */
+export const DEFAULT_MIN_SCORE = 0.5;
+
+const MATCHING = 'Matching', PRACTICE = 'Practice (--follow)', REFERENCES = 'MIDI references';
+
+/** Every flag of the subcommand, once: parsing and --help both come from here (lib/options.ts). */
+export const MATCH_OPTIONS: OptionTable = {
+  follow: { type: 'string', value: 'REF', section: PRACTICE, help: 'follow one reference and judge every played note' },
+  lag: {
+    type: 'string', value: 'N', section: PRACTICE,
+    help: `notes a verdict waits for, to tell wrong from extra (default ${FOLLOWER_DEFAULTS.lag})`,
+  },
+  'timing-tolerance': {
+    type: 'string', value: 'MS', section: PRACTICE,
+    help: `onset error that makes a note early or late (default ${FOLLOWER_DEFAULTS.timingToleranceMs})`,
+  },
+  'min-score': {
+    type: 'string', value: 'X', section: MATCHING,
+    help: `score 0-1 that counts as a match, for the exit status (default ${DEFAULT_MIN_SCORE})`,
+  },
+  top: {
+    type: 'string', value: 'N', section: MATCHING, help: `references in each ranking (default ${MATCHER_DEFAULTS.top})`,
+  },
+  'min-notes': {
+    type: 'string', value: 'N', section: MATCHING,
+    help: `notes before the first ranking (default ${MATCHER_DEFAULTS.minNotes})`,
+  },
+  window: {
+    type: 'string', value: 'N', section: MATCHING,
+    help: `played notes a ranking looks back over (default ${MATCHER_DEFAULTS.window})`,
+  },
+  final: { type: 'boolean', section: MATCHING, help: 'only the final ranking, no live match lines' },
+  track: {
+    type: 'string', value: 'N', section: REFERENCES, help: 'the melody is in track N (0-based; default: all tracks)',
+  },
+  channel: {
+    type: 'string', value: 'N', section: REFERENCES, help: 'the melody is on channel N (1-16; default: all but drums)',
+  },
+};
+
+const EPILOGUE = `REFs are Standard MIDI Files (the melody: by default the highest voice), melodyfilter's JSON
+lines, or folders of them (searched recursively). Input: melodyfilter's JSON lines on stdin
+(notes, or --events lines).
+
+Output (JSON lines): identification writes {"event":"match","rank":1,...} lines for the best
+references after each note and {"event":"result","rank":1,...} lines at the end; --follow writes
+{"event":"note","verdict":"ok|wrong|extra|missed|early|late",...} per note and a summary.
+Exit status: 0 matched (score >= --min-score), 1 nothing matched, 2 usage error or bad reference.
+
+Examples:
+  melodyfilter take.wav | melodyfilter match tunes/
+  sox -d -t raw -r 44100 -c 2 -e signed -b 16 - | melodyfilter | melodyfilter match tunes/
+  sox -d -t raw -r 44100 -c 2 -e signed -b 16 - | melodyfilter | melodyfilter match --follow tunes/ode.mid
+`;
+
+function intOption(v: string | boolean | undefined, name: string, lo: number, hi: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isInteger(n) || n < lo || n > hi) {
+    throw new UsageError(`--${name} must be an integer ${lo}-${hi}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+export interface MatchInvocation {
+  refs: string[];
+  follow: string | null;
+  minScore: number;
+  top?: number; minNotes?: number; window?: number; lag?: number; timingToleranceMs?: number;
+  final: boolean;
+  selection: MelodySelection;
+  verbose: boolean;
+}
+
+/** Parsed flags → what to do; every mistake is a UsageError. */
+export function matchInvocation({ values: v, positionals }: Parsed): MatchInvocation {
+  const minScore = v['min-score'] === undefined ? DEFAULT_MIN_SCORE : Number(v['min-score']);
+  if (!(minScore >= 0 && minScore <= 1)) {
+    throw new UsageError(`--min-score must be a number 0-1, got ${JSON.stringify(v['min-score'])}`);
+  }
+  const tol = v['timing-tolerance'] === undefined ? undefined : Number(v['timing-tolerance']);
+  if (tol !== undefined && !(tol > 0)) {
+    throw new UsageError(`--timing-tolerance must be milliseconds > 0, got ${JSON.stringify(v['timing-tolerance'])}`);
+  }
+  const inv: MatchInvocation = {
+    refs: positionals, follow: (v.follow as string | undefined) ?? null, minScore,
+    top: intOption(v.top, 'top', 1, 1000), minNotes: intOption(v['min-notes'], 'min-notes', 2, 1000),
+    window: intOption(v.window, 'window', 4, 10000), lag: intOption(v.lag, 'lag', 0, 16), timingToleranceMs: tol,
+    final: Boolean(v.final),
+    selection: { track: intOption(v.track, 'track', 0, 65535), channel: intOption(v.channel, 'channel', 1, 16) },
+    verbose: Boolean(v.verbose),
+  };
+  if (inv.follow !== null && inv.refs.length) {
+    throw new UsageError(`match --follow takes one reference and reads notes from stdin; got also ${inv.refs[0]}`);
+  }
+  if (inv.follow === null && !inv.refs.length) {
+    throw new UsageError('match needs references: MIDI or JSON-lines files or folders (or --follow REF)');
+  }
+  return inv;
+}
+
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+const line = (o: object) =>
+  JSON.stringify(o, (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? r3(v) : v)) + '\n';
+
+function matchLine(event: 'match' | 'result', r: MatchResult, rank: number): string {
+  return line({ event, rank, ref: r.ref, score: r.score, transpose: r.transpose, tempo: r.tempo,
+    position: r.position, ...(event === 'result' ? { notes: r.notes } : {}) });
+}
+
+/** Lines of stdin as played notes; a line that is not one is reported and skipped. */
+async function* notesFrom(input: NodeJS.ReadableStream, warn: (s: string) => void) {
+  let n = 0;
+  for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+    n++;
+    if (!text.trim()) continue;
+    const r = parseNoteLine(text);
+    if ('error' in r) { warn(`stdin line ${n}: ${r.error}; skipped`); continue; }
+    if (r.note) yield r.note;
+  }
+}
+
+async function run(parsed: Parsed): Promise<number> {
+  const inv = matchInvocation(parsed);
+  const out = (s: string) => { process.stdout.write(s); };
+  const warn = (s: string) => process.stderr.write(`melodyfilter: warning: ${s}\n`);
+  // A producer upstream gets Ctrl-C too and ends its output: finish then, with the summary.
+  if (!process.stdin.isTTY) process.on('SIGINT', () => {});
+  try {
+    const started = performance.now();
+    if (inv.follow !== null) {
+      const ref = loadReference(inv.follow, inv.selection);
+      if (inv.verbose) process.stderr.write(`melodyfilter: ${ref.name}: ${ref.pitches.length} notes\n`);
+      const follower = createFollower(ref, { lag: inv.lag, timingToleranceMs: inv.timingToleranceMs });
+      const write = (evs: FollowEvent[]) => { for (const e of evs) out(line(e)); };
+      for await (const note of notesFrom(process.stdin, warn)) write(follower.push(note));
+      write(follower.end());
+      const summary = follower.summary();
+      out(line(summary));
+      return summary.played > 0 && summary.right >= inv.minScore ? EXIT_MATCHED : EXIT_NO_MATCH;
+    }
+    const refs = loadReferences(inv.refs, inv.selection);
+    const matcher = createMatcher(refs, { top: inv.top, minNotes: inv.minNotes, window: inv.window });
+    if (inv.verbose) {
+      const ms = performance.now() - started;
+      process.stderr.write(`melodyfilter: ${refs.length} references indexed in ${ms.toFixed(0)} ms\n`);
+    }
+    let notes = 0, matchMs = 0;
+    for await (const note of notesFrom(process.stdin, warn)) {
+      const t0 = performance.now();
+      const ranking = matcher.push(note);
+      matchMs += performance.now() - t0; notes++;
+      if (!inv.final) ranking.forEach((r, i) => out(matchLine('match', r, i + 1)));
+    }
+    const results = matcher.results();
+    results.forEach((r, i) => out(matchLine('result', r, i + 1)));
+    if (inv.verbose) {
+      process.stderr.write(`melodyfilter: ${notes} notes, ${(matchMs / Math.max(1, notes)).toFixed(2)} ms per note\n`);
+    }
+    return results.length && results[0].score >= inv.minScore ? EXIT_MATCHED : EXIT_NO_MATCH;
+  } catch (err) {
+    // grep's convention: 1 is "nothing matched", so a reference that cannot be read is 2, as usage.
+    if (!(err instanceof ReferenceError)) throw err;
+    process.stderr.write(`melodyfilter: ${err.message}\n`);
+    return EXIT_TROUBLE;
+  }
+}
+
+export const matchCommand: Subcommand = {
+  name: 'match', summary: 'which tune the notes on stdin are, or (--follow) how well one is played',
+  options: MATCH_OPTIONS, operands: 'REF...', epilogue: EPILOGUE, run,
+};

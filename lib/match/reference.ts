@@ -1,0 +1,182 @@
+// Reference melodies from files: Standard MIDI Files (the melody line of one track/channel, by
+// default the highest voice) and JSON lines of notes (melodyfilter's own output). A folder is
+// searched recursively. A file that cannot be a reference is an error naming the file.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parseMidi, type MidiData } from 'midi-file';
+import { InputError } from '../config.js';
+import { melodyOf, type Melody } from './melody.js';
+import { parseNoteLine } from './input.js';
+
+/** File names a folder search picks up; anything else in a folder (READMEs, audio) is left alone. */
+export const REFERENCE_EXTENSIONS = ['.mid', '.midi', '.smf', '.jsonl', '.ndjson', '.json'];
+/** General MIDI's percussion channel (10, 0-based 9): drums are never the melody. */
+const DRUM_CHANNEL = 9;
+/** The MIDI default before any setTempo: 120 beats per minute. */
+const DEFAULT_US_PER_BEAT = 500_000;
+/** A lower note that starts while a higher one has sounded at least this long is accompaniment. */
+const SKYLINE_OVERLAP_SECONDS = 0.05;
+
+export interface MelodySelection {
+  /** Track index (0-based, as in the file); undefined: all tracks. */
+  track?: number;
+  /** MIDI channel 1–16; undefined: every channel but drums. */
+  channel?: number;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** A reference that cannot be read: the message starts with the file name. */
+export class ReferenceError extends InputError {}
+
+interface TimedNote { pitch: number; start: number; end: number }
+
+/** The melody of a parsed MIDI file: notes of the chosen track/channel, then the highest voice. */
+export function midiMelody(midi: MidiData, sel: MelodySelection = {}): TimedNote[] {
+  const ticksPerBeat = midi.header.ticksPerBeat;
+  const { framesPerSecond = 25, ticksPerFrame = 40 } = midi.header; // SMPTE time, when not in beats
+  const smpteSecondsPerTick = ticksPerBeat ? 0 : 1 / (framesPerSecond * ticksPerFrame);
+  // Tempo map from every track (format 1 keeps it in track 0), as [tick, µs per beat].
+  const tempos: [number, number][] = [];
+  for (const track of midi.tracks) {
+    let tick = 0;
+    for (const e of track) {
+      tick += e.deltaTime;
+      if (e.type === 'setTempo') tempos.push([tick, e.microsecondsPerBeat]);
+    }
+  }
+  tempos.sort((a, b) => a[0] - b[0]);
+  const seconds = (tick: number): number => {
+    if (!ticksPerBeat) return tick * smpteSecondsPerTick;
+    let s = 0, lastTick = 0, us = DEFAULT_US_PER_BEAT;
+    for (const [t, u] of tempos) {
+      if (t >= tick) break;
+      s += ((t - lastTick) * us) / 1e6 / ticksPerBeat; lastTick = t; us = u;
+    }
+    return s + ((tick - lastTick) * us) / 1e6 / ticksPerBeat;
+  };
+  const notes: TimedNote[] = [];
+  midi.tracks.forEach((track, t) => {
+    if (sel.track !== undefined && t !== sel.track) return;
+    let tick = 0;
+    const open = new Map<number, number>(); // channel*128 + pitch → start tick
+    const close = (key: number, end: number) => {
+      const start = open.get(key);
+      if (start === undefined) return;
+      open.delete(key);
+      notes.push({ pitch: key % 128, start: seconds(start), end: seconds(Math.max(end, start + 1)) });
+    };
+    for (const e of track) {
+      tick += e.deltaTime;
+      if (e.type !== 'noteOn' && e.type !== 'noteOff') continue;
+      if (sel.channel !== undefined ? e.channel !== sel.channel - 1 : e.channel === DRUM_CHANNEL) continue;
+      const key = e.channel * 128 + e.noteNumber;
+      if (e.type === 'noteOn' && e.velocity > 0) { close(key, tick); open.set(key, tick); } else close(key, tick);
+    }
+    for (const key of [...open.keys()]) close(key, tick);
+  });
+  return skyline(notes);
+}
+
+/** The highest voice: the top note of each chord, and no note that starts under a held higher one. */
+export function skyline(notes: TimedNote[]): TimedNote[] {
+  const sorted = [...notes].sort((a, b) => a.start - b.start || b.pitch - a.pitch);
+  const out: TimedNote[] = [];
+  for (const n of sorted) {
+    const last = out[out.length - 1];
+    if (last && n.start - last.start < 0.001) continue; // same onset, lower pitch: chord below the tune
+    if (last && last.pitch > n.pitch && last.end - n.start > SKYLINE_OVERLAP_SECONDS) continue;
+    out.push(n);
+  }
+  return out;
+}
+
+function checkMidi(bytes: Uint8Array, file: string): MidiData {
+  if (bytes.length < 14 || String.fromCharCode(...bytes.subarray(0, 4)) !== 'MThd') {
+    throw new ReferenceError(`${file}: not a Standard MIDI File (no MThd header)`);
+  }
+  try {
+    return parseMidi(bytes);
+  } catch (err) {
+    // midi-file throws strings and RangeErrors for truncated or garbled chunks.
+    const why = typeof err === 'string' ? err : (err as Error).message;
+    throw new ReferenceError(`${file}: corrupt MIDI file (${why.replace(/\s+/g, ' ').trim()})`);
+  }
+}
+
+/** Read one reference file. JSON lines are notes ({pitch,start,...}) or note-on events. */
+export function loadReference(file: string, sel: MelodySelection = {}): Melody {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ReferenceError(`${file}: cannot read (${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message})`);
+  }
+  if (bytes.length === 0) throw new ReferenceError(`${file}: empty file, not a reference`);
+  const ext = path.extname(file).toLowerCase();
+  const looksMidi = bytes.length >= 4 && bytes.toString('latin1', 0, 4) === 'MThd';
+  if (looksMidi || ['.mid', '.midi', '.smf'].includes(ext)) {
+    const midi = checkMidi(bytes, file);
+    if (sel.track !== undefined && sel.track >= midi.tracks.length) {
+      const n = midi.tracks.length;
+      throw new ReferenceError(`${file}: no track ${sel.track} (the file has ${n}: 0-${n - 1})`);
+    }
+    const notes = midiMelody(midi, sel);
+    if (notes.length < 2) {
+      const chosen = [sel.track !== undefined ? `track ${sel.track}` : '',
+        sel.channel !== undefined ? `channel ${sel.channel}` : ''];
+      const where = chosen.some(Boolean) ? `in ${chosen.filter(Boolean).join(', ')}` : 'outside the drum channel';
+      throw new ReferenceError(`${file}: no melody track (${plural(notes.length, 'note')} ${where})`);
+    }
+    return melodyOf(file, notes);
+  }
+  const text = bytes.toString('utf8');
+  const notes: { pitch: number; start: number }[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (!lines[i].trim()) continue;
+    const r = parseNoteLine(lines[i]);
+    if ('error' in r) {
+      const why = `${r.error} (a reference is a MIDI file or melodyfilter's JSON lines)`;
+      throw new ReferenceError(`${file}: line ${i + 1}: ${why}`);
+    }
+    if (r.note) notes.push(r.note);
+  }
+  if (notes.length < 2) throw new ReferenceError(`${file}: no melody (${plural(notes.length, 'note')})`);
+  return melodyOf(file, notes);
+}
+
+/** Files a list of paths stands for: files as given, folders searched recursively (sorted). */
+export function referenceFiles(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (entry.name.startsWith('.')) continue;
+      const p = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (REFERENCE_EXTENSIONS.includes(path.extname(entry.name).toLowerCase())) out.push(p);
+    }
+  };
+  for (const p of paths) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      throw new ReferenceError(`${p}: cannot read (no such file or folder)`);
+    }
+    if (st.isDirectory()) {
+      const before = out.length;
+      walk(p);
+      if (out.length === before) {
+        throw new ReferenceError(`${p}: no reference files in this folder (${REFERENCE_EXTENSIONS.join(' ')})`);
+      }
+    } else out.push(p);
+  }
+  return out;
+}
+
+/** Every reference the paths stand for. */
+export function loadReferences(paths: readonly string[], sel: MelodySelection = {}): Melody[] {
+  return referenceFiles(paths).map((f) => loadReference(f, sel));
+}
