@@ -1,19 +1,13 @@
 // Issue 13, the decoder's rough edges: streamed WAV sizes, headers split at every byte, things that
 // are not PCM, concatenated WAVs, inconsistent headers. Each test failed before its fix.
 import t from 'tap';
-import { decodePcm, identifyNonPcm, isStreamedDataSize, newDecodeReport, type DecodeOptions } from '../lib/pcm.js';
-import { encodePcm, sine } from './helpers.js';
+import { identifyNonPcm, isStreamedDataSize, newDecodeReport, type DecodeOptions } from '../lib/pcm.js';
+import { decodePieces, encodePcm, sine } from './helpers.js';
 
 const RAW: DecodeOptions = { sampleRate: 44100, channels: 2, encoding: 's16le' };
 
-async function decodeAll(pieces: Uint8Array[], opts: DecodeOptions = RAW, report = newDecodeReport()) {
-  async function* src() { for (const p of pieces) yield p; }
-  const parts: Float32Array[] = [];
-  for await (const p of decodePcm(opts, report)(src())) parts.push(p.samples);
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return { out, report };
+function decodeAll(pieces: Uint8Array[], opts: DecodeOptions = RAW, report = newDecodeReport()) {
+  return decodePieces(pieces, opts, report);
 }
 
 interface WavSpec {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Encoding } from '../lib/config.js';
+import { decodePcm, newDecodeReport, type DecodeOptions } from '../lib/pcm.js';
 import { wavHeader } from '../lib/wav-header.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -135,4 +136,15 @@ export async function makeToneModel(dir: string): Promise<void> {
 /** JSON lines of stdout, parsed. */
 export function jsonLines<T = Record<string, unknown>>(stdout: Buffer | string): T[] {
   return stdout.toString().split('\n').filter((l) => l).map((l) => JSON.parse(l) as T);
+}
+
+/** Decodes the byte pieces as one stream (each piece one read); all samples, and the decoder's report. */
+export async function decodePieces(pieces: Iterable<Uint8Array>, opts: DecodeOptions, report = newDecodeReport()) {
+  async function* src() { for (const p of pieces) yield p; }
+  const parts: Float32Array[] = [];
+  for await (const p of decodePcm(opts, report)(src())) parts.push(p.samples);
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return { out, report };
 }

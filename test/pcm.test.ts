@@ -1,19 +1,13 @@
 import t from 'tap';
 import { decodePcm, newDecodeReport } from '../lib/pcm.js';
 import type { Encoding } from '../lib/config.js';
-import { encodePcm, sine, wavFile } from './helpers.js';
+import { decodePieces, encodePcm, sine, wavFile } from './helpers.js';
 
-async function decodeAll(bytes: Buffer, opts: Parameters<typeof decodePcm>[0], chunk = 0, report = newDecodeReport()) {
-  async function* src() {
-    if (!chunk) { yield bytes; return; }
-    for (let i = 0; i < bytes.length; i += chunk) yield bytes.subarray(i, i + chunk);
-  }
-  const parts: Float32Array[] = [];
-  for await (const p of decodePcm(opts, report)(src())) parts.push(p.samples);
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return { out, report };
+function decodeAll(bytes: Buffer, opts: Parameters<typeof decodePcm>[0], chunk = 0, report = newDecodeReport()) {
+  const pieces: Uint8Array[] = [];
+  if (!chunk) pieces.push(bytes);
+  else for (let i = 0; i < bytes.length; i += chunk) pieces.push(bytes.subarray(i, i + chunk));
+  return decodePieces(pieces, opts, report);
 }
 
 const ENCODINGS: [Encoding, number][] = [['s16le', 1 / 32767], ['s16be', 1 / 32767], ['s24le', 1e-6], ['s32le', 1e-6], ['f32le', 1e-7], ['u8', 1 / 127]];
