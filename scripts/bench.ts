@@ -33,6 +33,8 @@ import { makeRng } from '../lib/synth/random.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url)); // dist/scripts/ → repository root
 const BIN = path.join(ROOT, 'bin/melodyfilter');
+/** What bin/melodyfilter (a sh script: the closed-stdout check) execs: timed under each Node directly. */
+const MAIN_JS = path.join(ROOT, 'dist/bin/melodyfilter.js');
 
 /** The CLI's default input format (sox's and CD audio's), so every run uses default settings. */
 const RATE_HZ = 44100;
@@ -560,7 +562,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < opt.runs; r++) {
       log(`throughput run ${r + 1}/${opt.runs}…`);
       for (const [i, node] of nodes.entries()) {
-        mfRunsByNode[i].push(await runProcess(node, [BIN, ...mfArgs],
+        mfRunsByNode[i].push(await runProcess(node, [MAIN_JS, ...mfArgs],
           { file: rawPath, checkpointBytes: checkpointMinutes * 60 * RATE_HZ * FRAME_BYTES }));
       }
       if (aubioMissing) continue;
@@ -589,7 +591,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < opt.runs; r++) {
       for (const [f, file] of files.entries()) {
         for (const [i, node] of nodes.entries()) {
-          fileCpuByNode[i][f].push((await runProcess(node, [BIN, ...flags, file], null)).cpuMs ?? NaN);
+          fileCpuByNode[i][f].push((await runProcess(node, [MAIN_JS, ...flags, file], null)).cpuMs ?? NaN);
         }
         if (!aubioMissing) aubioFileCpu[f].push((await runProcess('aubionotes', ['-i', file], null)).cpuMs ?? NaN);
       }
@@ -615,7 +617,7 @@ async function main(): Promise<void> {
     const oneNote = synthesize(1, SEED, Infinity, [{ pitch: 60, start: 0.1, end: 0.8, velocity: 90 }]);
     const startupRuns: ProcessRun[] = [];
     for (let r = 0; r < STARTUP_RUNS; r++) {
-      startupRuns.push(await runProcess(process.execPath, [BIN, ...mfArgs], { bytes: oneNote.pcm }));
+      startupRuns.push(await runProcess(process.execPath, [MAIN_JS, ...mfArgs], { bytes: oneNote.pcm }));
     }
 
     // 3: latency at real time.
@@ -784,13 +786,13 @@ function formatReport(r: ReportInput): string {
     '',
     '```sh',
     `${bench}   # this report`,
-    `cat ${r.rawName} | ${pin}node bin/melodyfilter ${r.mfArgs.join(' ')} > /dev/null   # throughput, memory; x${opt.runs} per Node`,
+    `cat ${r.rawName} | ${pin}node dist/bin/melodyfilter.js ${r.mfArgs.join(' ')} > /dev/null   # throughput, memory; x${opt.runs} per Node`,
     ...(r.aubioMissing ? [] : [`${pin}aubionotes -i ${r.wavName} > /dev/null   # same samples with a WAV header; x${opt.runs}`]),
-    `${pin}node bin/melodyfilter take-Ns.wav > /dev/null   # per file, N in ${FILE_SECONDS.join(' ')}; x${opt.runs}` +
+    `${pin}node dist/bin/melodyfilter.js take-Ns.wav > /dev/null   # per file, N in ${FILE_SECONDS.join(' ')}; x${opt.runs}` +
       (r.aubioMissing ? '' : '; also aubionotes -i take-Ns.wav'),
     `${pin}node dist/scripts/network-cost.js --reference   # network costs, per Node`,
     `bin/melodyfilter ${r.latencyArgs.join(' ')}   # stdin fed ${LATENCY_CHUNK_MS} ms chunks on a timer after the model loads`,
-    `bin/melodyfilter ${r.mfArgs.join(' ')} < note-1s.raw   # start-up; x${STARTUP_RUNS}`,
+    `node dist/bin/melodyfilter.js ${r.mfArgs.join(' ')} < note-1s.raw   # start-up; x${STARTUP_RUNS}`,
     '```',
     '',
   ].join('\n');
