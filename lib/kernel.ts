@@ -178,7 +178,9 @@ function checkTopology(topology: unknown, specs: WeightSpec[], jsonPath: string)
         throw bad(`layer ${name}'s recurrent kernel does not match its ${units} units`);
       }
       const biased = cfg.use_bias !== false && cfg.useBias !== false;
-      if (biased && !same(shapeOf(name, 'bias'), [g * units])) {
+      // A reset-after GRU (PyTorch's, Keras' reset_after: true) keeps the recurrent bias apart: [2, 3H].
+      const resetAfter = cls === 'GRU' && (cfg.reset_after === true || cfg.resetAfter === true);
+      if (biased && !same(shapeOf(name, 'bias'), resetAfter ? [2, g * units] : [g * units])) {
         throw bad(`layer ${name}'s bias does not match its ${units} units`);
       }
       widthOf.set(name, units);

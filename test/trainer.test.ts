@@ -69,7 +69,7 @@ t.test('shards: what is written reads back (features to float16 precision)', asy
 });
 
 t.test('melodyfilter train without PyTorch: one clear line, exit 1', async (t) => {
-  const r = await runCli(['train', '--steps', '1', '--run', path.join(dir, 'nope')], null, { env: { ...process.env, MELODYFILTER_PYTHON: '/bin/false' } });
+  const r = await runCli(['train', '--steps', '1', '--run', path.join(dir, 'nope'), '--model', path.join(dir, 'nope-model')], null, { env: { ...process.env, MELODYFILTER_PYTHON: '/bin/false' } });
   t.equal(r.code, 1);
   t.match(r.stderr, /^melodyfilter: melodyfilter train needs Python 3 with PyTorch and numpy .*apt-get install python3-torch/);
   t.equal(r.stderr.trim().split('\n').length, 1);
