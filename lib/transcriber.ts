@@ -32,12 +32,15 @@ export async function loadEngine(cfg: Pick<Config, 'backend' | 'modelDir' | 'ker
   const { card } = file;
   const cell = NETWORKS[card.network].fastKernel;
   // The wasm and fast kernels know the recurrent networks; the window models (comparison only) run in tfjs.
-  if (cfg.kernel === 'wasm' && cell) {
+  // The wasm kernel has tfjs' GRU cell only; PyTorch's reset-after GRU (bias [2, 3H], comparison
+  // models) runs in the plain-TS kernel, which has both.
+  const resetAfterGru = cell === 'gru' && file.weights.get('gru/bias')?.shape.length === 2;
+  if (cfg.kernel === 'wasm' && cell && !resetAfterGru) {
     const packed = packWeights(file.weights, cell); // once per model; each stream's classifier copies it
     checkFeatureSize(card, packed.shape);
     return { card, shape: packed.shape, backend: 'none', newClassifier: () => new WasmClassifier(packed) };
   }
-  if (cfg.kernel === 'fast' && cell) {
+  if ((cfg.kernel === 'fast' || cfg.kernel === 'wasm') && cell) {
     const shape = shapeOfWeights(file.weights, cell);
     checkFeatureSize(card, shape);
     return { card, shape, backend: 'none', newClassifier: () => new FastClassifier(file.weights, cell) };

@@ -13,6 +13,7 @@ import { readWeightFile, FastClassifier } from '../lib/kernel.js';
 import { NUM_CLASSES, SILENCE, NEW_MODEL_WINDOW } from '../lib/card.js';
 import { loadModel, TfjsClassifier } from '../lib/model.js';
 import { useBackend } from '../lib/backend.js';
+import { loadEngine } from '../lib/transcriber.js';
 import { MODEL_RATE } from '../lib/features.js';
 import { FRONT_ENDS, type FrontEndName } from '../lib/frontends.js';
 import { ROOT, runCli } from './helpers.js';
@@ -131,6 +132,19 @@ t.test('PyTorch trainer', { skip: python ? false : 'no Python with torch here (a
       t.ok(maxDiff(probs, ref.probs) < 1e-5, `${arch}: class probabilities agree (max difference ${maxDiff(probs, ref.probs)})`);
       t.ok(maxDiff(onsets, ref.onsets) < 1e-5, `${arch}: onset probabilities agree (max difference ${maxDiff(onsets, ref.onsets)})`);
       t.ok(maxDiff(ref.probs, new Float32Array(ref.probs.length).fill(1 / NUM_CLASSES)) > 0.01, `${arch}: the outputs are not uniform`);
+    }
+  });
+
+  await t.test('the default (wasm) kernel runs both exports as PyTorch computes them', async (t) => {
+    const x = example('plain', 78, frames).features;
+    for (const arch of ['lstm', 'gru'] as const) {
+      const ref = await probe(path.join(dir, arch, 'checkpoint.pt'), x);
+      const engine = await loadEngine({ modelDir: path.join(dir, arch, 'model'), kernel: 'wasm', backend: 'auto' });
+      const k = engine.newClassifier();
+      const probs = new Float32Array(frames * NUM_CLASSES), onsets = new Float32Array(frames);
+      await k.run(x, frames, probs, onsets);
+      k.dispose();
+      t.ok(maxDiff(probs, ref.probs) < 1e-5, `${arch}: class probabilities agree (max difference ${maxDiff(probs, ref.probs)})`);
     }
   });
 
