@@ -2,15 +2,11 @@
 // things that are not audio, messages, and the progress bar on a shared terminal.
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BIN, jsonLines, makeToneModel, runCli, tones, wavFile } from './helpers.js';
+import { BIN, jsonLines, runCli, runShell, toneModelWorkspace, tones, wavFile } from './helpers.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'melodyfilter-edges-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const TONE_MODEL = path.join(dir, 'tone-model');
-await makeToneModel(TONE_MODEL);
+const { dir, model: TONE_MODEL } = await toneModelWorkspace(t, 'melodyfilter-edges-');
 const M = ['-m', TONE_MODEL];
 const RATE = 16000;
 
@@ -22,17 +18,7 @@ function scale(n: number) {
 const scaleWav = path.join(dir, 'scale.wav');
 writeFileSync(scaleWav, scale(150));
 
-/** Run a shell command line (the CLI as $BIN, node's test loaders dropped); collect what it writes. */
-function sh(script: string, env: NodeJS.ProcessEnv = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    // tap re-adds its loaders to NODE_OPTIONS on every spawn: unset them for the CLI.
-    const child = spawn('sh', ['-c', `unset NODE_OPTIONS; ${script}`], { cwd: dir, env: { ...process.env, NODE_OPTIONS: '', BIN, ...env } });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const sh = (script: string, env: NodeJS.ProcessEnv = {}) => runShell(script, dir, env);
 
 t.test('1: output that does not fit is exit 1 and a message, for every format', async (t) => {
   // A file size limit of 512 bytes (sh's ulimit counts 512-byte blocks) with SIGXFSZ ignored: the

@@ -3,31 +3,19 @@
 // (14), binary MIDI and the terminal (17), the library's types, words and format checks (20), and
 // the SVG width flag (22).
 import t from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BIN, ROOT, jsonLines, makeToneModel, runCli, tones, wavFile } from './helpers.js';
+import { BIN, ROOT, jsonLines, runCli, runShell, toneModelWorkspace, tones, wavFile } from './helpers.js';
 import { resolveConfig, transcribe, type Note, type Transcriber } from '../lib/index.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'melodyfilter-edges-options-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const TONE_MODEL = path.join(dir, 'tone-model');
-await makeToneModel(TONE_MODEL);
+const { dir, model: TONE_MODEL } = await toneModelWorkspace(t, 'melodyfilter-edges-options-');
 const M = ['-m', TONE_MODEL];
 const RATE = 16000;
 const take = path.join(dir, 'take.wav');
 writeFileSync(take, wavFile(tones([[440, 0.05, 0.4], [523.25, 0.5, 0.9]], 1, RATE), RATE, 1));
 
-function sh(script: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn('sh', ['-c', `unset NODE_OPTIONS; ${script}`], { cwd: dir, env: { ...process.env, BIN } });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const sh = (script: string, env: NodeJS.ProcessEnv = {}) => runShell(script, dir, env);
 
 t.test('4: -d refuses to overwrite unless -y; a failed re-run keeps the good output', async (t) => {
   const out = path.join(dir, 'out');

@@ -1,5 +1,7 @@
 // Fixtures made here, not stored: sines, melodies, PCM encodings, and a tiny model trained in-process.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -147,4 +149,27 @@ export async function decodePieces(pieces: Iterable<Uint8Array>, opts: DecodeOpt
   let o = 0;
   for (const p of parts) { out.set(p, o); o += p.length; }
   return { out, report };
+}
+
+/** A temporary folder (removed when `t` ends) holding the hand-set tone model in `tone-model/`. */
+export async function toneModelWorkspace(t: { teardown(fn: () => void): void }, prefix: string) {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const model = path.join(dir, 'tone-model');
+  await makeToneModel(model);
+  return { dir, model };
+}
+
+export interface ShellResult { code: number | null; stdout: string; stderr: string }
+
+/** Runs a shell command line in `cwd` with the CLI as $BIN, as a user's shell would (tap re-adds its
+ *  loaders to NODE_OPTIONS on every spawn: they are dropped); collects what it writes. */
+export function runShell(script: string, cwd: string, env: NodeJS.ProcessEnv = {}): Promise<ShellResult> {
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', `unset NODE_OPTIONS; ${script}`], { cwd, env: { ...process.env, NODE_OPTIONS: '', BIN, ...env } });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }

@@ -7,14 +7,13 @@
 // (or was trained on another version's features).
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseMidi } from 'midi-file';
 import { makeRng } from '../lib/synth/random.js';
 import {
-  BIN, encodePcm, feed, jsonLines, makeToneModel, runCli, sine, spawnCli, tones, wavFile,
+  BIN, encodePcm, feed, jsonLines, runCli, toneModelWorkspace, sine, spawnCli, tones, wavFile,
   type CliRun, type RunOptions, type RunResult,
 } from './helpers.js';
 
@@ -28,10 +27,7 @@ const RUN_TIMEOUT_MS = 60_000;
 const TRY_HELP = "Try 'melodyfilter --help' for more information.";
 const MIB = 1 << 20;
 
-const dir = mkdtempSync(path.join(tmpdir(), 'melodyfilter-reliability-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const TONE_MODEL = path.join(dir, 'tone-model');
-await makeToneModel(TONE_MODEL);
+const { dir, model: TONE_MODEL } = await toneModelWorkspace(t, 'melodyfilter-reliability-');
 const M = ['-m', TONE_MODEL];
 
 /** Two seconds of four tones with gaps: C4, G4, E4, C5. */
