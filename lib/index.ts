@@ -10,7 +10,12 @@ export { DECODER_DEFAULTS, type ModelCard, type DecoderSettings } from './card.j
 export { midiName, parseNoteName, type Note, type NoteEvent, type NoteOutput } from './notes.js';
 export { buildMidi } from './midi-file.js';
 export { renderSvg } from './writers/svg.js';
-export { createMatcher, MATCHER_DEFAULTS, type Matcher, type MatcherOptions, type MatchResult } from './match/identify.js';
-export { createFollower, FOLLOWER_DEFAULTS, type Follower, type FollowerOptions, type FollowEvent, type NoteVerdict, type JumpEvent, type FollowSummary, type Verdict } from './match/follow.js';
+export {
+  createMatcher, MATCHER_DEFAULTS, type Matcher, type MatcherOptions, type MatchResult,
+} from './match/identify.js';
+export {
+  createFollower, FOLLOWER_DEFAULTS, type Follower, type FollowerOptions, type FollowEvent, type NoteVerdict,
+  type JumpEvent, type FollowSummary, type Verdict,
+} from './match/follow.js';
 export { loadReference, loadReferences, ReferenceError, type MelodySelection } from './match/reference.js';
 export { melodyOf, type Melody, type PlayedNote } from './match/melody.js';

@@ -32,13 +32,17 @@ export interface Condition {
 
 export function conditions(scale: number): Condition[] {
   const m = (k: number) => Math.max(2, Math.round(k * scale));
+  // The write-up's task, then every key at 80 ms – 1.5 s notes in several noise levels, then repeats.
+  const allKeys = { registerOctaves: 2, minNoteSeconds: 0.08, maxNoteSeconds: 1.5 };
+  const writeUp = { notes: 8, lowMidi: 60, highMidi: 83, minNoteSeconds: 0.3, maxNoteSeconds: 0.6, restProbability: 0 };
+  const repeats = { repeatProbability: 0.5, lowMidi: 48, highMidi: 84, minNoteSeconds: 0.1, maxNoteSeconds: 0.6 };
   return [
-    { name: '8-note C4–B5, 0.3–0.6 s, 10 dB', melodies: m(100), melody: { notes: 8, lowMidi: 60, highMidi: 83, minNoteSeconds: 0.3, maxNoteSeconds: 0.6, restProbability: 0 }, snrDb: 10, fluidShare: 0.5 },
-    { name: 'all keys, 80 ms–1.5 s, clean', melodies: m(40), melody: { registerOctaves: 2, minNoteSeconds: 0.08, maxNoteSeconds: 1.5 }, snrDb: null, fluidShare: 0.5 },
-    { name: 'all keys, 80 ms–1.5 s, 5–30 dB', melodies: m(60), melody: { registerOctaves: 2, minNoteSeconds: 0.08, maxNoteSeconds: 1.5 }, snrDb: 'range', fluidShare: 0.5 },
-    { name: 'all keys, 80 ms–1.5 s, 10 dB', melodies: m(40), melody: { registerOctaves: 2, minNoteSeconds: 0.08, maxNoteSeconds: 1.5 }, snrDb: 10, fluidShare: 0.5 },
-    { name: 'all keys, 80 ms–1.5 s, 0 dB', melodies: m(40), melody: { registerOctaves: 2, minNoteSeconds: 0.08, maxNoteSeconds: 1.5 }, snrDb: 0, fluidShare: 0.5 },
-    { name: 'repeated notes (50%), 10 dB', melodies: m(40), melody: { repeatProbability: 0.5, lowMidi: 48, highMidi: 84, minNoteSeconds: 0.1, maxNoteSeconds: 0.6 }, snrDb: 10, fluidShare: 0.5 },
+    { name: '8-note C4–B5, 0.3–0.6 s, 10 dB', melodies: m(100), melody: writeUp, snrDb: 10, fluidShare: 0.5 },
+    { name: 'all keys, 80 ms–1.5 s, clean', melodies: m(40), melody: allKeys, snrDb: null, fluidShare: 0.5 },
+    { name: 'all keys, 80 ms–1.5 s, 5–30 dB', melodies: m(60), melody: allKeys, snrDb: 'range', fluidShare: 0.5 },
+    { name: 'all keys, 80 ms–1.5 s, 10 dB', melodies: m(40), melody: allKeys, snrDb: 10, fluidShare: 0.5 },
+    { name: 'all keys, 80 ms–1.5 s, 0 dB', melodies: m(40), melody: allKeys, snrDb: 0, fluidShare: 0.5 },
+    { name: 'repeated notes (50%), 10 dB', melodies: m(40), melody: repeats, snrDb: 10, fluidShare: 0.5 },
   ];
 }
 
@@ -124,7 +128,9 @@ function asInput(audio: Float32Array, rate: number, channels: number): Buffer {
   return buf;
 }
 
-const REGISTERS: [string, number, number][] = [['register A0–B2', 21, 47], ['register C3–B5', 48, 83], ['register C6–C8', 84, 108]];
+const REGISTERS: [string, number, number][] = [
+  ['register A0–B2', 21, 47], ['register C3–B5', 48, 83], ['register C6–C8', 84, 108],
+];
 
 /** One transcribed melody, for error analysis (scripts/error-analysis.ts). */
 export interface MelodyResult {
@@ -163,27 +169,39 @@ export async function evaluateDecoders(
     const perRun = runs.map(() => ({ counts: emptyCounts(), rep: { repeated: 0, found: 0 } }));
     for (let i = 0; i < melodies.length; i++) {
       const snr = c.snrDb === 'range' ? uniform(rng, 5, 30) : c.snrDb;
-      const scene = applyConditions(rng, rendered[i].audio, melodies[i].notes, rendered[i].source, { snrDb: snr, reverbProbability: 0.2 }, speech);
+      const room = { snrDb: snr, reverbProbability: 0.2 };
+      const scene = applyConditions(rng, rendered[i].audio, melodies[i].notes, rendered[i].source, room, speech);
       const rate = pick(rng, INPUT_RATES), channels = rng() < 0.5 ? 1 : 2;
       const input = asInput(scene.audio, rate, channels);
       const ref = melodies[i].notes;
       for (let k = 0; k < runs.length; k++) {
         const { decoder, by } = runs[k];
         const { counts, rep } = perRun[k];
-        const bucket = (name: string) => { if (!by.has(name)) by.set(name, emptyCounts()); return by.get(name)!; };
-        const est = (await transcribe(input, { ...decoder, engine, sampleRate: rate, channels, encoding: 's16le' })) as Note[];
+        const bucket = (name: string) => {
+          if (!by.has(name)) by.set(name, emptyCounts());
+          return by.get(name)!;
+        };
+        const format = { sampleRate: rate, channels, encoding: 's16le' } as const;
+        const est = (await transcribe(input, { ...decoder, engine, ...format })) as Note[];
         if (k === 0) opts.onMelody?.({ condition: c.name, source: rendered[i].source, ref, est });
         addMelody(counts, ref, est);
-        addMelody(bucket(`source ${rendered[i].source === 'fluid' ? 'FluidR3 GM' : 'synth, held-out voices'}`), ref, est);
+        const source = rendered[i].source === 'fluid' ? 'FluidR3 GM' : 'synth, held-out voices';
+        addMelody(bucket(`source ${source}`), ref, est);
         for (const [name, lo, hi] of REGISTERS) {
-          addMelody(bucket(name), ref.filter((n) => n.pitch >= lo && n.pitch <= hi), est.filter((n) => n.pitch >= lo && n.pitch <= hi));
+          const inside = (n: { pitch: number }) => n.pitch >= lo && n.pitch <= hi;
+          addMelody(bucket(name), ref.filter(inside), est.filter(inside));
         }
         const r = repeatedFound(ref, est);
         rep.repeated += r.repeated; rep.found += r.found;
       }
     }
-    runs.forEach((run, k) => run.results.push({ name: c.name, scores: scores(perRun[k].counts), counts: perRun[k].counts, repeated: perRun[k].rep }));
-    opts.log?.(`${c.name}: F1 ${scores(perRun[0].counts).f1.toFixed(3)} (${perRun[0].counts.melodies} melodies, ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    runs.forEach((run, k) => {
+      const { counts, rep } = perRun[k];
+      run.results.push({ name: c.name, scores: scores(counts), counts, repeated: rep });
+    });
+    const { counts } = perRun[0];
+    const seconds = ((Date.now() - started) / 1000).toFixed(0);
+    opts.log?.(`${c.name}: F1 ${scores(counts).f1.toFixed(3)} (${counts.melodies} melodies, ${seconds} s)`);
   }
   return runs.map(({ results, by }) => ({
     conditions: results, seconds: (Date.now() - started) / 1000,
@@ -193,20 +211,26 @@ export async function evaluateDecoders(
 
 const pct = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(3));
 
+const row = (cells: readonly (string | number)[]) => `| ${cells.join(' | ')} |`;
+
 export function formatReport(r: EvalReport): string {
   const lines = [
-    '| condition | melodies | notes | precision | recall | F1 | F1 (offsets) | melodies exact | onset error ms | repeats found |',
+    row(['condition', 'melodies', 'notes', 'precision', 'recall', 'F1', 'F1 (offsets)', 'melodies exact',
+      'onset error ms', 'repeats found']),
     '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const c of r.conditions) {
     const s = c.scores;
     const rep = c.repeated.repeated ? `${pct(c.repeated.found / c.repeated.repeated)} (${c.repeated.repeated})` : '–';
-    lines.push(`| ${c.name} | ${c.counts.melodies} | ${c.counts.ref} | ${pct(s.precision)} | ${pct(s.recall)} | ${pct(s.f1)} | ${pct(s.f1WithOffsets)} | ${pct(s.exactShare)} | ${s.meanOnsetErrorMs.toFixed(1)} | ${rep} |`);
+    lines.push(row([c.name, c.counts.melodies, c.counts.ref, pct(s.precision), pct(s.recall), pct(s.f1),
+      pct(s.f1WithOffsets), pct(s.exactShare), s.meanOnsetErrorMs.toFixed(1), rep]));
   }
-  lines.push('', '| all conditions, by | notes | precision | recall | F1 | F1 (offsets) | onset error ms |', '|---|---|---|---|---|---|---|');
+  lines.push('', row(['all conditions, by', 'notes', 'precision', 'recall', 'F1', 'F1 (offsets)', 'onset error ms']),
+    '|---|---|---|---|---|---|---|');
   for (const b of r.breakdowns) {
     const s = b.scores;
-    lines.push(`| ${b.name} | ${b.counts.ref} | ${pct(s.precision)} | ${pct(s.recall)} | ${pct(s.f1)} | ${pct(s.f1WithOffsets)} | ${s.meanOnsetErrorMs.toFixed(1)} |`);
+    lines.push(row([b.name, b.counts.ref, pct(s.precision), pct(s.recall), pct(s.f1), pct(s.f1WithOffsets),
+      s.meanOnsetErrorMs.toFixed(1)]));
   }
   return lines.join('\n') + '\n';
 }

@@ -33,28 +33,61 @@ const TRAINING = 'Training';
 const DATA = 'Data';
 const D = TRAIN_DEFAULTS;
 const OPTIONS: OptionTable = {
-  seconds: { type: 'string', value: 'N', help: `stop after N seconds of wall time (default ${D.seconds})`, section: TRAINING },
+  seconds: {
+    type: 'string', value: 'N', section: TRAINING,
+    help: `stop after N seconds of wall time (default ${D.seconds})`,
+  },
   steps: { type: 'string', value: 'N', help: 'stop after N batches (default: none)', section: TRAINING },
-  name: { type: 'string', value: 'NAME', help: `model name; written to models/NAME (default ${D.name})`, section: TRAINING },
-  model: { type: 'string', short: 'm', value: 'DIR', help: 'write the model here instead of models/NAME', section: TRAINING },
+  name: {
+    type: 'string', value: 'NAME', section: TRAINING,
+    help: `model name; written to models/NAME (default ${D.name})`,
+  },
+  model: {
+    type: 'string', short: 'm', value: 'DIR', section: TRAINING,
+    help: 'write the model here instead of models/NAME',
+  },
   run: {
     type: 'string', value: 'DIR', section: TRAINING,
     help: 'run directory: checkpoint, latest export, shards (default runs/NAME)',
   },
   resume: { type: 'boolean', help: 'continue from the run directory\'s checkpoint', section: TRAINING },
   overwrite: { type: 'boolean', help: 'start afresh over a model already there (default: refuse)', section: TRAINING },
-  arch: { type: 'string', value: 'NET', help: `network: ${NETWORK_NAMES.join(' ')} (default ${D.network})`, section: TRAINING },
-  units: { type: 'string', value: 'N', help: 'width of the recurrent (or second) layer (default: the network\'s)', section: TRAINING },
+  arch: {
+    type: 'string', value: 'NET', section: TRAINING,
+    help: `network: ${NETWORK_NAMES.join(' ')} (default ${D.network})`,
+  },
+  units: {
+    type: 'string', value: 'N', section: TRAINING,
+    help: 'width of the recurrent (or second) layer (default: the network\'s)',
+  },
   batch: { type: 'string', value: 'N', help: `sequences per batch (default ${D.batch})`, section: TRAINING },
   frames: { type: 'string', value: 'N', help: `frames per sequence (default ${D.frames})`, section: TRAINING },
-  'learning-rate': { type: 'string', value: 'X', help: `Adam learning rate (default ${D.learningRate})`, section: TRAINING },
-  pool: { type: 'string', value: 'N', help: `examples the trainer keeps in memory (default ${D.pool})`, section: TRAINING },
-  seed: { type: 'string', value: 'N', help: `random seed of the data and the weights (default ${D.seed})`, section: DATA },
+  'learning-rate': {
+    type: 'string', value: 'X', section: TRAINING,
+    help: `Adam learning rate (default ${D.learningRate})`,
+  },
+  pool: {
+    type: 'string', value: 'N', section: TRAINING,
+    help: `examples the trainer keeps in memory (default ${D.pool})`,
+  },
+  seed: {
+    type: 'string', value: 'N', section: DATA,
+    help: `random seed of the data and the weights (default ${D.seed})`,
+  },
   workers: { type: 'string', value: 'N', help: 'data worker threads (default: one per core but one)', section: DATA },
   renders: { type: 'string', value: 'N', help: `FluidR3 renders per worker (default ${D.renders})`, section: DATA },
-  'fluid-share': { type: 'string', value: 'X', help: `share of FluidR3 examples, 0 to 1 (default ${D.fluidShare})`, section: DATA },
-  data: { type: 'string', value: 'DIR', help: 'train on shards made ahead (scripts/make-shards.ts) instead', section: DATA },
-  'val-shards': { type: 'string', value: 'N', help: `validation shards of 64 examples (default ${D.valShards})`, section: DATA },
+  'fluid-share': {
+    type: 'string', value: 'X', section: DATA,
+    help: `share of FluidR3 examples, 0 to 1 (default ${D.fluidShare})`,
+  },
+  data: {
+    type: 'string', value: 'DIR', section: DATA,
+    help: 'train on shards made ahead (scripts/make-shards.ts) instead',
+  },
+  'val-shards': {
+    type: 'string', value: 'N', section: DATA,
+    help: `validation shards of 64 examples (default ${D.valShards})`,
+  },
 };
 
 /** The Python that has torch: MELODYFILTER_PYTHON if set, else Debian's /usr/bin/python3, else python3. */
@@ -89,7 +122,9 @@ async function run({ values: v }: Parsed): Promise<number> {
   };
   const name = (v.name as string | undefined) ?? D.name;
   const network = (v.arch as string | undefined) ?? D.network;
-  if (!isNetworkName(network)) throw new UsageError(`--arch must be one of ${NETWORK_NAMES.join(', ')}, got ${network}`);
+  if (!isNetworkName(network)) {
+    throw new UsageError(`--arch must be one of ${NETWORK_NAMES.join(', ')}, got ${network}`);
+  }
   if (!/^[\w.-]+$/.test(name) || name === '.' || name === '..') {
     throw new UsageError(`--name must be a plain name (letters, digits, . _ -), got ${JSON.stringify(name)}`);
   }
@@ -126,7 +161,8 @@ async function run({ values: v }: Parsed): Promise<number> {
   if (!existsSync(valDir) || readdirSync(valDir).filter((f) => f.endsWith('.shard')).length < valShards) {
     log(`making the validation set in ${valDir}`);
     await generateShards({
-      ...common, renders: Math.min(common.renders, 10), outDir: valDir, seed: VAL_SEED, workers: 1, shards: valShards, keep: 0,
+      ...common, renders: Math.min(common.renders, 10), outDir: valDir, seed: VAL_SEED, workers: 1,
+      shards: valShards, keep: 0,
     }).done;
   }
   // Given --data, the shards are made elsewhere (scripts/make-shards.ts): train on those alone.

@@ -17,7 +17,8 @@ const rng = makeRng(s.seed * 7919 + s.index * 104729 + 17);
 const started = Date.now();
 const speech = makeSpeech(rng, 40);
 const renders = makeKindRenders(rng, s.renders, s.renderSeconds);
-log(`${speech.length} speech clips, ${renders.length} FluidR3 renders in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+const loadSeconds = ((Date.now() - started) / 1000).toFixed(0);
+log(`${speech.length} speech clips, ${renders.length} FluidR3 renders in ${loadSeconds} s`);
 // New models' framing (card.ts): shards are for training new models.
 const card = { frontEnd: s.frontEnd, modelRate: MODEL_RATE, ...NEW_MODEL_WINDOW };
 const prefix = `s${s.seed}-w${s.index}-`;
@@ -29,7 +30,8 @@ for (let n = 0; n < s.shards; n++) {
   while (batch.length < s.shardSize) {
     try {
       const kind = drawKind(rng);
-      batch.push(makeKindExample(rng, kind, s.frames, s.warmupFrames, { fluidShare: s.fluidShare }, renders, speech, card));
+      const options = { fluidShare: s.fluidShare };
+      batch.push(makeKindExample(rng, kind, s.frames, s.warmupFrames, options, renders, speech, card));
     } catch (err) {
       // One bad draw must not stop the data: say so and make the next one.
       log(`example failed, skipped: ${(err as Error).message}`);

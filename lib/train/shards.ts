@@ -69,7 +69,8 @@ export function encodeShard(examples: readonly KindExample[], header: Omit<Shard
   head.write(SHARD_MAGIC, 0, 'latin1');
   head.writeUInt32LE(Buffer.byteLength(json), SHARD_MAGIC.length);
   const feats = new Uint16Array(count * frames * featureSize);
-  const classes = new Uint8Array(count * frames), onsets = new Uint8Array(count * frames), kinds = new Uint8Array(count);
+  const classes = new Uint8Array(count * frames), onsets = new Uint8Array(count * frames);
+  const kinds = new Uint8Array(count);
   examples.forEach((ex, i) => {
     toFloat16(ex.features, feats, i * frames * featureSize);
     classes.set(ex.classes, i * frames);
