@@ -35,6 +35,12 @@ export interface WeightFile {
 
 export type KernelCell = 'lstm' | 'gru';
 
+/** A GRU written by PyTorch (Keras' reset_after: true): its recurrent bias kept apart, bias [2, 3H].
+ *  The plain-TS kernel runs it; tfjs and the wasm kernel have only the reset-after=false cell. */
+export function isResetAfterGru(weights: NamedWeights, cell: KernelCell): boolean {
+  return cell === 'gru' && weights.get('gru/bias')?.shape.length === 2;
+}
+
 /** Layer sizes of a Dense → `cell` network, from the weight shapes. */
 export function shapeOfWeights(weights: NamedWeights, cell: KernelCell): ModelShape {
   const embed = weights.get('embed/kernel');
@@ -296,7 +302,7 @@ export class FastClassifier implements FrameClassifier {
     this.cellWt = transpose(cellW, this.E, this.G);
     this.cellUt = transpose(w(`${this.cell}/recurrent_kernel`), this.H, this.G);
     const bias = w(`${this.cell}/bias`);
-    if (this.cell === 'gru' && bias.length === 2 * this.G) {
+    if (isResetAfterGru(weights, this.cell)) {
       this.cellB = bias.slice(0, this.G); this.cellRecB = bias.slice(this.G);
     } else this.cellB = bias;
     this.noteWt = transpose(noteW, this.H, NUM_CLASSES); this.noteB = w('note/bias');

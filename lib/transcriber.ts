@@ -10,7 +10,7 @@ import { windows } from './window.js';
 import { features } from './frontends.js';
 import { classify } from './classify.js';
 import { smoothNotes } from './smooth.js';
-import { readWeightFile, shapeOfWeights, FastClassifier, type FrameClassifier } from './kernel.js';
+import { readWeightFile, shapeOfWeights, isResetAfterGru, FastClassifier, type FrameClassifier } from './kernel.js';
 import { WasmClassifier, packWeights } from './wasm/kernel.js';
 import type { Note, NoteEvent, NoteOutput } from './notes.js';
 
@@ -32,10 +32,8 @@ export async function loadEngine(cfg: Pick<Config, 'backend' | 'modelDir' | 'ker
   const { card } = file;
   const cell = NETWORKS[card.network].fastKernel;
   // The wasm and fast kernels know the recurrent networks; the window models (comparison only) run in tfjs.
-  // The wasm kernel has tfjs' GRU cell only; PyTorch's reset-after GRU (bias [2, 3H], comparison
-  // models) runs in the plain-TS kernel, which has both.
-  const resetAfterGru = cell === 'gru' && file.weights.get('gru/bias')?.shape.length === 2;
-  if (cfg.kernel === 'wasm' && cell && !resetAfterGru) {
+  // A cell the wasm kernel lacks (PyTorch's reset-after GRU, comparison models only) runs in plain TS.
+  if (cfg.kernel === 'wasm' && cell && !isResetAfterGru(file.weights, cell)) {
     const packed = packWeights(file.weights, cell); // once per model; each stream's classifier copies it
     checkFeatureSize(card, packed.shape);
     return { card, shape: packed.shape, backend: 'none', newClassifier: () => new WasmClassifier(packed) };
