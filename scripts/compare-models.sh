@@ -3,8 +3,9 @@
 # network trains for the same number of steps on the same shards (one pool, seed 11), then
 # `melodyfilter eval --set quick --json` scores it on the held-out set.
 #   scripts/compare-models.sh OUT_DIR STEPS [RUN ...]
-# RUN is one of lstm gru mlp raw-lstm (default: all). Shards come from scripts/make-shards.ts:
-#   DATA (spectrum shards), VAL (validation shards), RAW_DATA and RAW_VAL (raw front end, raw-lstm).
+# RUN is one of lstm gru mlp raw-lstm (default: all), or synth-only / fluid-only: the hold-one-source-out
+# GRUs. Shards come from scripts/make-shards.ts: DATA (spectrum shards), VAL (validation shards), RAW_DATA
+# and RAW_VAL (raw front end, raw-lstm), SYNTH_DATA (--fluid-share 0) and FLUID_DATA (--fluid-share 1).
 # The write-up's raw-sample LSTM costs 128 recurrent steps per window, so it trains on RAW_BATCH
 # (default 4) sequences per step instead of 16. Run it in the background (nohup) and read OUT_DIR/*.log.
 set -euo pipefail
@@ -17,11 +18,15 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 py=${MELODYFILTER_PYTHON:-/usr/bin/python3}
 mkdir -p "$out"
 for run in "${runs[@]}"; do
-  data=${DATA:?set DATA to a shard directory} val=${VAL:-} batch=16
-  if [ "$run" = raw-lstm ]; then data=${RAW_DATA:?set RAW_DATA for raw-lstm} val=${RAW_VAL:-} batch=${RAW_BATCH:-4}; fi
+  data=${DATA:?set DATA to a shard directory} val=${VAL:-} batch=16 arch=$run
+  case $run in
+    raw-lstm) data=${RAW_DATA:?set RAW_DATA for raw-lstm} val=${RAW_VAL:-} batch=${RAW_BATCH:-4} ;;
+    synth-only) data=${SYNTH_DATA:?set SYNTH_DATA for synth-only} arch=gru ;;
+    fluid-only) data=${FLUID_DATA:?set FLUID_DATA for fluid-only} arch=gru ;;
+  esac
   echo "== $run: train ${steps} steps of ${batch} $(date -u +%T)" >&2
   start=$(date +%s)
-  "$py" "$here/trainer/train.py" --arch "$run" --name "cmp-$run" --data "$data" ${val:+--val "$val"} \
+  "$py" "$here/trainer/train.py" --arch "$arch" --name "cmp-$run" --data "$data" ${val:+--val "$val"} \
     --run "$out/$run" --out "$out/$run/model" --steps "$steps" --seconds 1e9 --batch "$batch" --pool 4096 \
     --seed 11 --log-every 100 >"$out/$run.train.log" 2>&1
   echo "$(( $(date +%s) - start ))" >"$out/$run.train-seconds"

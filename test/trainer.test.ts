@@ -100,12 +100,18 @@ t.test('PyTorch trainer', { skip: python ? false : 'no Python with torch here (a
   await t.test('a tiny run trains, checkpoints, resumes; loss falls', async (t) => {
     const runDir = path.join(dir, 'lstm');
     const first = run([...tiny, '--run', runDir, '--steps', '1', '--arch', 'lstm']);
+    const loadedFirst = ((await readWeightFile(path.join(runDir, 'model'))).card.training as { examplesLoaded: number })
+      .examplesLoaded;
     const more = run([...tiny, '--run', runDir, '--steps', '40', '--arch', 'lstm', '--resume']);
     t.match(more, /resuming .* at step 1/);
     t.ok(valLoss(more) < valLoss(first) - 0.5, `validation loss ${valLoss(first)} → ${valLoss(more)}`);
     const { card } = await readWeightFile(path.join(runDir, 'model'));
-    t.equal((card.training as { steps: number }).steps, 40);
+    const training = card.training as { steps: number; examplesLoaded: number; stages: { fromStep: number }[] };
+    t.equal(training.steps, 40);
     t.equal(card.network, 'lstm');
+    // The record covers both stages: where each began, and the examples the first one loaded too.
+    t.same(training.stages.map((s) => s.fromStep), [0, 1]);
+    t.ok(training.examplesLoaded > loadedFirst, `examples loaded ${loadedFirst} → ${training.examplesLoaded}`);
   });
 
   // Features of a scene the networks never saw, run from the stream's first frame.

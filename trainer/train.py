@@ -223,12 +223,18 @@ def main(argv=None):
         opt.load_state_dict(ck['opt'])
         state = ck['state']
         seen_before = set(state.get('seen', []))
+        # The record of the run covers every stage: examples loaded before, and where each stage began.
+        done = ck.get('info', {}).get('training', {})
+        state['loaded_before'] = done.get('examplesLoaded', 0)
+        state.setdefault('stages', [{'fromStep': 0, 'data': done.get('data'), 'learningRate': done.get('learningRate')}])
         rng = np.random.default_rng(a.seed + state['step'])
         log(f'resuming {ckpt_path} at step {state["step"]}, {state["seconds"]:.0f} s')
     elif a.init:
         init, _ = load_tfjs(a.init)
         net.load_state_dict(init.state_dict())
         log(f'initialised from {a.init}')
+    if 'stages' in state:
+        state['stages'].append({'fromStep': state['step'], 'data': a.data_info or a.data, 'learningRate': a.lr})
     params = sum(p.numel() for p in net.parameters())
     log(f'training {a.name} ({a.arch} {embed}→{units}, {params} parameters) batch {a.batch}×{a.frames}, '
         f'lr {a.lr}, {a.seconds:.0f} s budget, {a.threads} thread(s), data {a.data}')
@@ -261,7 +267,8 @@ def main(argv=None):
             'schedule': '1× to 60% of the run, 0.3× to 85%, then 0.1×', 'gradientClip': a.clip,
             'loss': round(ema_loss, 4), 'noteAccuracy': round(ema_acc, 4), 'examplesDrawn': state['examples_drawn'],
             'examplesLoaded': pool.loaded_examples + state.get('loaded_before', 0), 'pool': a.pool, 'seed': a.seed,
-            'data': a.data_info or a.data, **({'validation': v} if v else {})})
+            'data': a.data_info or a.data, **({'stages': state['stages']} if 'stages' in state else {}),
+            **({'validation': v} if v else {})})
         state['seen'] = sorted(pool.seen)
         tmp = ckpt_path + '.tmp'
         torch.save({'net': net.state_dict(), 'opt': opt.state_dict(), 'state': state, 'arch': a.arch,
