@@ -27,7 +27,7 @@ for run in "${runs[@]}"; do
   echo "== $run: train ${steps} steps of ${batch} $(date -u +%T)" >&2
   start=$(date +%s)
   "$py" "$here/trainer/train.py" --arch "$arch" --name "cmp-$run" --data "$data" ${val:+--val "$val"} \
-    --run "$out/$run" --out "$out/$run/model" --steps "$steps" --seconds 1e9 --batch "$batch" --pool 4096 \
+    --run "$out/$run" --steps "$steps" --seconds 1e9 --batch "$batch" --pool 4096 \
     --seed 11 --log-every 100 >"$out/$run.train.log" 2>&1
   echo "$(( $(date +%s) - start ))" >"$out/$run.train-seconds"
   echo "== $run: eval $(date -u +%T)" >&2

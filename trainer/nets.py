@@ -92,6 +92,11 @@ class Net(nn.Module):
 
 # ---------------------------------------------------------------- export to the tfjs layers format
 
+def _swap_first_two_gates(m, h):
+    """PyTorch's GRU gate blocks r, z, n ↔ Keras' z, r, h: the same swap both ways."""
+    return np.concatenate([m[h:2 * h], m[:h], m[2 * h:]], axis=0)
+
+
 def _np(t):
     return t.detach().cpu().numpy().astype(np.float32)
 
@@ -109,7 +114,7 @@ def tfjs_weights(net):
         r, h = net.rnn, net.lstm_units
 
         def zrh(m):  # PyTorch's r, z, n blocks → Keras' z, r, h
-            return np.concatenate([m[h:2 * h], m[:h], m[2 * h:]], axis=0)
+            return _swap_first_two_gates(m, h)
         out += [('gru/kernel', zrh(_np(r.weight_ih_l0)).T), ('gru/recurrent_kernel', zrh(_np(r.weight_hh_l0)).T),
                 ('gru/bias', np.stack([zrh(_np(r.bias_ih_l0)), zrh(_np(r.bias_hh_l0))]))]
     else:
@@ -136,7 +141,7 @@ def load_tfjs_weights(net, weights):
         r, h = net.rnn, net.lstm_units
 
         def rzn(m):  # Keras' z, r, h → PyTorch's r, z, n
-            return np.concatenate([m[h:2 * h], m[:h], m[2 * h:]], axis=0)
+            return _swap_first_two_gates(m, h)
         b = weights['gru/bias']
         if b.ndim != 2:
             raise ValueError('a reset-before GRU (tfjs-trained) has no nn.GRU equivalent')

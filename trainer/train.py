@@ -33,7 +33,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nets import ARCH_UNITS, ARCHS, Net, export_tfjs, front_end_of, is_window_model, load_tfjs  # noqa: E402
+from nets import (ARCH_UNITS, ARCHS, FEATURE_SIZE, RAW_SAMPLES, Net, export_tfjs, front_end_of,  # noqa: E402
+                  is_window_model, load_tfjs)
 from shards import read_shard  # noqa: E402
 
 WINDOW_SAMPLES, HOP_SAMPLES, MODEL_RATE = 2048, 256, 16000  # lib/config.ts DEFAULTS, MODEL_RATE
@@ -210,7 +211,8 @@ def main(argv=None):
     ckpt_path = os.path.join(a.run, 'checkpoint.pt')
     embed, units = ARCH_UNITS[a.arch]
     embed, units = a.embed_units or embed, a.units or units
-    fs = 1024 if a.arch == 'raw-lstm' else 393
+    fs = RAW_SAMPLES if front_end_of(a.arch) == 'raw' else FEATURE_SIZE
+    data_description = a.data_info or a.data
     state = {'step': 0, 'seconds': 0.0, 'examples_drawn': 0}
     seen_before = set()
     net = Net(a.arch, fs, embed, units)
@@ -234,7 +236,7 @@ def main(argv=None):
         net.load_state_dict(init.state_dict())
         log(f'initialised from {a.init}')
     if 'stages' in state:
-        state['stages'].append({'fromStep': state['step'], 'data': a.data_info or a.data, 'learningRate': a.lr})
+        state['stages'].append({'fromStep': state['step'], 'data': data_description, 'learningRate': a.lr})
     params = sum(p.numel() for p in net.parameters())
     log(f'training {a.name} ({a.arch} {embed}→{units}, {params} parameters) batch {a.batch}×{a.frames}, '
         f'lr {a.lr}, {a.seconds:.0f} s budget, {a.threads} thread(s), data {a.data}')
@@ -267,7 +269,7 @@ def main(argv=None):
             'schedule': '1× to 60% of the run, 0.3× to 85%, then 0.1×', 'gradientClip': a.clip,
             'loss': round(ema_loss, 4), 'noteAccuracy': round(ema_acc, 4), 'examplesDrawn': state['examples_drawn'],
             'examplesLoaded': pool.loaded_examples + state.get('loaded_before', 0), 'pool': a.pool, 'seed': a.seed,
-            'data': a.data_info or a.data, **({'stages': state['stages']} if 'stages' in state else {}),
+            'data': data_description, **({'stages': state['stages']} if 'stages' in state else {}),
             **({'validation': v} if v else {})})
         state['seen'] = sorted(pool.seen)
         tmp = ckpt_path + '.tmp'
