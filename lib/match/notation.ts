@@ -31,7 +31,7 @@ export function parseTunes(text: string): Tune[] {
       }
       const seconds = beats * secondsPerBeat;
       if (name !== 'r') {
-        const pitch = parseNoteName(name.replace(/^([a-g])/, (c) => c.toUpperCase()));
+        const pitch = parseNoteName(name);
         if (!Number.isInteger(pitch)) throw new Error(`${where}: bad note ${token}`);
         notes.push({ pitch, start: t, end: t + seconds * ARTICULATION });
       }

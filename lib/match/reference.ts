@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseMidi, type MidiData } from 'midi-file';
 import { InputError } from '../config.js';
+import type { TimedNote } from '../eval/metrics.js';
 import { melodyOf, type Melody } from './melody.js';
 import { parseNoteLine } from './input.js';
 
@@ -28,8 +29,6 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** A reference that cannot be read: the message starts with the file name. */
 export class ReferenceError extends InputError {}
-
-interface TimedNote { pitch: number; start: number; end: number }
 
 /** The melody of a parsed MIDI file: notes of the chosen track/channel, then the highest voice. */
 export function midiMelody(midi: MidiData, sel: MelodySelection = {}): TimedNote[] {

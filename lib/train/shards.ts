@@ -7,7 +7,7 @@
 // (count × frames uint8), onsets (count × frames uint8: target × 2, so 0, 1, 2 for 0, 0.5, 1) and
 // kinds (count uint8, index into SCENE_KINDS).
 import { Worker } from 'node:worker_threads';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FrontEndName } from '../frontends.js';
 import { SCENE_KINDS, type KindExample } from './scenes.js';
@@ -169,10 +169,4 @@ export function generateShards(o: GenerateOptions): { done: Promise<void>; stop:
   }
   const stop = () => { for (const w of workers) void w.terminate(); };
   return { done: Promise.all(finished).then(() => undefined), stop };
-}
-
-export function readHeader(file: string): ShardHeader {
-  const bytes = readFileSync(file);
-  const len = bytes.readUInt32LE(SHARD_MAGIC.length);
-  return JSON.parse(bytes.toString('utf8', SHARD_MAGIC.length + 4, SHARD_MAGIC.length + 4 + len)) as ShardHeader;
 }
