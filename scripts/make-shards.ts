@@ -1,6 +1,6 @@
 // Writes training shards for trainer/train.py without training:
 //   node dist/scripts/make-shards.js OUT_DIR [--seed N] [--workers N] [--shards N] [--shard-size N]
-//     [--keep N] [--front-end spectrum|raw] [--fluid-share X] [--renders N]
+//     [--keep N] [--front-end spectrum|raw] [--fluid-share X] [--noise-share X] [--renders N]
 // `melodyfilter train` runs the same generator beside the trainer; this is for making data ahead.
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
@@ -12,7 +12,7 @@ const { values, positionals } = parseArgs({
     seed: { type: 'string', default: '1' }, workers: { type: 'string', default: String(availableParallelism()) },
     shards: { type: 'string', default: 'Infinity' }, 'shard-size': { type: 'string', default: '64' },
     keep: { type: 'string', default: '0' }, 'front-end': { type: 'string', default: 'spectrum' },
-    'fluid-share': { type: 'string', default: '0.4' }, renders: { type: 'string', default: '20' },
+    'fluid-share': { type: 'string', default: '0.4' }, 'noise-share': { type: 'string', default: '0.15' }, renders: { type: 'string', default: '20' },
     frames: { type: 'string', default: '128' }, warmup: { type: 'string', default: '48' },
   },
 });
@@ -21,7 +21,8 @@ const frontEnd = values['front-end'] === 'raw' ? 'raw' : 'spectrum';
 const { done } = generateShards({
   outDir: positionals[0], seed: Number(values.seed), workers: Number(values.workers), shards: Number(values.shards),
   shardSize: Number(values['shard-size']), keep: Number(values.keep), frames: Number(values.frames),
-  warmupFrames: Number(values.warmup), frontEnd, fluidShare: Number(values['fluid-share']), renders: Number(values.renders),
+  warmupFrames: Number(values.warmup), frontEnd, fluidShare: Number(values['fluid-share']),
+  noiseShare: Number(values['noise-share']), renders: Number(values.renders),
   renderSeconds: 60, log: (l) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${l}\n`),
 });
 await done;

@@ -2,7 +2,7 @@
 // a tiny training run, resuming, and parity between PyTorch and the fast kernel / tfjs on the export.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeRng } from '../lib/synth/random.js';
@@ -15,6 +15,7 @@ import { loadModel, TfjsClassifier } from '../lib/model.js';
 import { useBackend } from '../lib/backend.js';
 import { loadEngine } from '../lib/transcriber.js';
 import { MODEL_RATE } from '../lib/features.js';
+import { noiseBed, randomNoiseBed, rms } from '../lib/synth/noise.js';
 import { FRONT_ENDS, type FrontEndName } from '../lib/frontends.js';
 import { ROOT, runCli } from './helpers.js';
 
@@ -54,6 +55,26 @@ t.test('scene kinds: noise alone before the first note, long pauses, close repea
   t.equal(pauseSilent, 4, 'every pause holds at least 30 frames (0.5 s) of noise alone');
   const lead = example('lead-in', 3);
   t.ok(lead.features.some((v) => v !== 0), 'the lead-in is not digital silence: noise is in it');
+  for (let s = 0; s < 6; s++) {
+    const noise = example('noise', 40 + s);
+    t.ok(noise.classes.every((c) => c === SILENCE) && noise.onsets.every((o) => o === 0), `noise ${s}: all silence`);
+    t.ok(noise.features.some((v) => v !== 0), `noise ${s}: something to hear`);
+  }
+});
+
+t.test('noise beds: the asked RMS level, steps that climb and fall back', async (t) => {
+  const x = new Float32Array(16000 * 8);
+  noiseBed({ kind: 'pink', levelDbfs: -30 }, x, 16000, makeRng(1));
+  t.ok(Math.abs(20 * Math.log10(rms(x)) + 30) < 0.05, `pink at ${(20 * Math.log10(rms(x))).toFixed(2)} dBFS`);
+  noiseBed({ kind: 'white', levelDbfs: -20, stepped: { stepDb: 10, stepSeconds: 2, steps: 3 } }, x, 16000, makeRng(2));
+  const db = [0, 1, 2, 3].map((k) => 20 * Math.log10(rms(x, k * 32000, (k + 1) * 32000)));
+  t.ok(Math.abs(db[1] - db[0] - 10) < 0.5 && Math.abs(db[2] - db[1] - 10) < 0.5, `steps up: ${db.map((d) => d.toFixed(1))}`);
+  t.ok(Math.abs(db[3] - db[1]) < 0.5, 'then down again');
+  t.ok(Math.abs(20 * Math.log10(rms(x)) + 20) < 0.05, 'the whole bed at the asked level');
+  for (let i = 0; i < 12; i++) {
+    const o = randomNoiseBed(makeRng(i));
+    t.ok(o.levelDbfs >= -70 && o.levelDbfs <= -5, `random bed ${i} at ${o.levelDbfs.toFixed(1)} dBFS`);
+  }
 });
 
 t.test('shards: what is written reads back (features to float16 precision)', async (t) => {
@@ -112,6 +133,28 @@ t.test('PyTorch trainer', { skip: python ? false : 'no Python with torch here (a
     // The record covers both stages: where each began, and the examples the first one loaded too.
     t.same(training.stages.map((s) => s.fromStep), [0, 1]);
     t.ok(training.examplesLoaded > loadedFirst, `examples loaded ${loadedFirst} → ${training.examplesLoaded}`);
+  });
+
+  await t.test('a resume never replaces a model it cannot continue (issue 22)', async (t) => {
+    const fail = (args: string[]) => spawnSync(py, [trainPy, ...args], { encoding: 'utf8' });
+    const runDir = path.join(dir, 'lstm');
+    const before = readFileSync(path.join(runDir, 'model', 'model.json'), 'utf8');
+    // Nothing left to do: the checkpoint is at step 40 already. It once wrote "loss": NaN.
+    const done = fail([...tiny, '--run', runDir, '--steps', '40', '--resume']);
+    t.not(done.status, 0);
+    t.match(done.stderr, /nothing to train: the checkpoint is at step 40/);
+    t.equal(readFileSync(path.join(runDir, 'model', 'model.json'), 'utf8'), before, 'the model is as it was');
+    // No checkpoint: an error, not a fresh start over the model.
+    const empty = path.join(dir, 'no-checkpoint');
+    const none = fail([...tiny, '--run', empty, '--steps', '2', '--resume']);
+    t.not(none.status, 0);
+    t.match(none.stderr, /nothing to resume: no .*checkpoint\.pt/);
+    t.notOk(existsSync(path.join(empty, 'model')), 'nothing written');
+    // Without --arch a resume keeps the checkpoint's network (it once became a 2-step LSTM).
+    const gruDir = path.join(dir, 'gru-resume');
+    run([...tiny, '--run', gruDir, '--steps', '1', '--arch', 'gru']);
+    t.match(run([...tiny, '--run', gruDir, '--steps', '2', '--resume']), /resuming/);
+    t.equal((await readWeightFile(path.join(gruDir, 'model'))).card.network, 'gru');
   });
 
   // Features of a scene the networks never saw, run from the stream's first frame.

@@ -129,3 +129,71 @@ export function reverb(x: Float32Array, sampleRate: number, rng: Rng, rt60Second
   }
   for (let i = 0; i < x.length; i++) x[i] = (1 - wet) * x[i] + wet * y[i];
 }
+
+/** What a microphone hears with no piano playing: one or two noises, sometimes coloured (a fan's
+ *  low-pass, a hiss's high-pass), sometimes stepping up and down mid-stream (a fan switched on, a
+ *  room tone starting), at an RMS level in dBFS. Training's noise-only scenes and eval's noise
+ *  condition are made here; neither has a note in it, so any note reported from it is a phantom. */
+export interface NoiseBedOptions {
+  kind: NoiseKind;
+  /** RMS of the whole bed, dB relative to full scale. */
+  levelDbfs: number;
+  /** Level steps of `stepDb` every `stepSeconds`: up, then down again, around the mean level. */
+  stepped?: { stepDb: number; stepSeconds: number; steps: number };
+  /** One-pole filter corner in Hz: positive a low-pass, negative a high-pass at |corner|. */
+  cornerHz?: number;
+  /** A second noise under the first, this many dB below it. */
+  under?: { kind: NoiseKind; belowDb: number };
+}
+
+export function noiseBed(
+  o: NoiseBedOptions, out: Float32Array, sampleRate: number, rng: Rng, speech: readonly Float32Array[] = [],
+): void {
+  makeNoise(o.kind, out, sampleRate, rng, speech);
+  normalise(out);
+  if (o.under) {
+    const second = new Float32Array(out.length);
+    makeNoise(o.under.kind, second, sampleRate, rng, speech);
+    normalise(second);
+    const g = Math.pow(10, -o.under.belowDb / 20);
+    for (let i = 0; i < out.length; i++) out[i] += g * second[i];
+  }
+  if (o.cornerHz) onePole(out, sampleRate, o.cornerHz);
+  if (o.stepped) {
+    // 0, 1, …, steps-1, steps-2, …: the level climbs, then falls back, and repeats.
+    const { stepDb, stepSeconds, steps } = o.stepped;
+    const block = Math.max(1, Math.round(stepSeconds * sampleRate));
+    const period = Math.max(1, 2 * steps - 2);
+    for (let i = 0; i < out.length; i++) {
+      const k = Math.floor(i / block) % period;
+      const step = k < steps ? k : period - k;
+      out[i] *= Math.pow(10, (step * stepDb) / 20);
+    }
+  }
+  normalise(out);
+  const g = Math.pow(10, o.levelDbfs / 20);
+  for (let i = 0; i < out.length; i++) out[i] = Math.max(-1, Math.min(1, out[i] * g));
+}
+
+/** A random bed for training: every kind, −70…−5 dBFS, a third of them stepped. */
+export function randomNoiseBed(rng: Rng): NoiseBedOptions {
+  const o: NoiseBedOptions = { kind: pick(rng, NOISE_KINDS), levelDbfs: uniform(rng, -70, -5) };
+  if (rng() < 0.35) o.stepped = { stepDb: uniform(rng, 3, 15), stepSeconds: uniform(rng, 0.3, 4), steps: intIn(rng, 2, 4) };
+  if (rng() < 0.3) o.cornerHz = rng() < 0.6 ? logUniform(rng, 80, 4000) : -logUniform(rng, 200, 4000);
+  if (rng() < 0.3) o.under = { kind: pick(rng, NOISE_KINDS), belowDb: uniform(rng, 0, 20) };
+  return o;
+}
+
+function normalise(x: Float32Array): void {
+  const r = rms(x);
+  if (r > 0) for (let i = 0; i < x.length; i++) x[i] /= r;
+}
+
+function onePole(x: Float32Array, sampleRate: number, cornerHz: number): void {
+  const a = Math.exp((-2 * Math.PI * Math.abs(cornerHz)) / sampleRate);
+  let y = 0;
+  for (let i = 0; i < x.length; i++) {
+    y = (1 - a) * x[i] + a * y;
+    x[i] = cornerHz > 0 ? y : x[i] - y;
+  }
+}

@@ -1,6 +1,7 @@
 // Scene kinds aimed at the errors the evaluation finds (issue 10): noise alone before the first note
 // and in long pauses (phantom notes: the running peak starts at, or decays down to, the noise), soft
-// notes right after loud ones, repeats after 10–50 ms gaps, the extreme registers, short notes.
+// notes right after loud ones, repeats after 10–50 ms gaps, the extreme registers, short notes; and
+// (issue 19) noise alone, with no note at all, at every level from −70 to −5 dBFS.
 // Each kind is a timeline of music segments and noise-only gaps, played by our synthesizer or cut
 // from a FluidR3 render, then through the same room, noise and gain as every other example.
 import { MODEL_RATE } from '../features.js';
@@ -10,16 +11,30 @@ import { randomVoice, renderPiano } from '../synth/piano.js';
 import { renderFluid, fluidAvailable, KEYBOARD_PROGRAMS } from '../synth/fluid.js';
 import { type Rng, uniform, logUniform, intIn, pick } from '../synth/random.js';
 import { applyConditions, type Render, type SceneOptions } from '../synth/scene.js';
+import { noiseBed, randomNoiseBed } from '../synth/noise.js';
 import { frameLabels, sceneFeatures, type Example, type ExampleCard } from './dataset.js';
 
-export const SCENE_KINDS = ['plain', 'lead-in', 'pause', 'soft-after-loud', 'repeats', 'extreme', 'short'] as const;
+// New kinds go at the end: a shard stores each example's kind as an index into this list.
+export const SCENE_KINDS = [
+  'plain', 'lead-in', 'pause', 'soft-after-loud', 'repeats', 'extreme', 'short', 'noise',
+] as const;
 export type SceneKind = (typeof SCENE_KINDS)[number];
 
 /** How often each kind is drawn. Plain scenes stay the largest share: the targeted kinds fix
  *  errors, they must not teach the model that every melody starts after a pause. */
-export const SCENE_MIX: Readonly<Record<SceneKind, number>> = {
-  plain: 0.4, 'lead-in': 0.15, pause: 0.1, 'soft-after-loud': 0.08, repeats: 0.1, extreme: 0.1, short: 0.07,
-};
+export const SCENE_MIX: Readonly<Record<SceneKind, number>> = withNoiseShare(0.15);
+
+/** Issue 10's mix (melody-lstm's stages 1 and 2) with `share` of noise-only scenes; the other kinds
+ *  keep their proportions. Share 0 draws exactly what issue 10's data workers drew. */
+export function withNoiseShare(share: number): Record<SceneKind, number> {
+  const melodic = { plain: 0.4, 'lead-in': 0.15, pause: 0.1, 'soft-after-loud': 0.08, repeats: 0.1, extreme: 0.1, short: 0.07 };
+  const scale = 1 - share;
+  return {
+    plain: melodic.plain * scale, 'lead-in': melodic['lead-in'] * scale, pause: melodic.pause * scale,
+    'soft-after-loud': melodic['soft-after-loud'] * scale, repeats: melodic.repeats * scale,
+    extreme: melodic.extreme * scale, short: melodic.short * scale, noise: share,
+  };
+}
 
 export function drawKind(rng: Rng, mix: Readonly<Record<SceneKind, number>> = SCENE_MIX): SceneKind {
   const total = SCENE_KINDS.reduce((s, k) => s + mix[k], 0);
@@ -144,6 +159,7 @@ export function makeKindExample(
   rng: Rng, kind: SceneKind, frames: number, warmupFrames: number, opts: Omit<SceneOptions, 'seconds'>,
   renders: readonly KindRender[], speech: readonly Float32Array[], card: ExampleCard,
 ): KindExample {
+  if (kind === 'noise') return noiseExample(rng, frames, warmupFrames, speech, card);
   const hop = card.hopSamples / card.modelRate;
   const tl = timeline(rng, kind, frames * hop, warmupFrames * hop);
   const audio = new Float32Array(Math.ceil(tl.seconds * MODEL_RATE));
@@ -183,4 +199,20 @@ export function makeKindExample(
   classes.set(labels.classes.subarray(first, first + frames));
   onsets.set(labels.onsets.subarray(first, first + frames));
   return { features: x, classes, onsets, kind };
+}
+
+/** Noise alone, every frame labelled silence. Half start at the stream's start (the running peak set by
+ *  the noise from the first window, as `sox -d` with a fan on), half after the warm-up. */
+function noiseExample(
+  rng: Rng, frames: number, warmupFrames: number, speech: readonly Float32Array[], card: ExampleCard,
+): KindExample {
+  const { size } = FRONT_ENDS[card.frontEnd];
+  const first = rng() < 0.5 ? 0 : warmupFrames;
+  const audio = new Float32Array((first + frames) * card.hopSamples);
+  noiseBed(randomNoiseBed(rng), audio, card.modelRate, rng, speech);
+  for (let i = 0; i < audio.length; i++) audio[i] = Math.round(audio[i] * 32767) / 32767;
+  const { features } = sceneFeatures(audio, card);
+  const x = features.slice(first * size, (first + frames) * size);
+  const classes = frameLabels([], frames, card).classes;
+  return { features: x, classes, onsets: new Float32Array(frames), kind: 'noise' };
 }

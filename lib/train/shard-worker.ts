@@ -7,7 +7,7 @@ import { makeRng } from '../synth/random.js';
 import { MODEL_RATE } from '../features.js';
 import { NEW_MODEL_WINDOW } from '../card.js';
 import { makeSpeech } from './sources.js';
-import { drawKind, makeKindExample, makeKindRenders, type KindExample } from './scenes.js';
+import { drawKind, makeKindExample, makeKindRenders, withNoiseShare, type KindExample } from './scenes.js';
 import { encodeShard, writeShard, type ShardWorkerSetup } from './shards.js';
 
 const s = workerData as ShardWorkerSetup;
@@ -22,6 +22,7 @@ log(`${speech.length} speech clips, ${renders.length} FluidR3 renders in ${loadS
 // New models' framing (card.ts): shards are for training new models.
 const card = { frontEnd: s.frontEnd, modelRate: MODEL_RATE, ...NEW_MODEL_WINDOW };
 const prefix = `s${s.seed}-w${s.index}-`;
+const mix = withNoiseShare(s.noiseShare);
 const written: string[] = [];
 let made = 0;
 for (let n = 0; n < s.shards; n++) {
@@ -29,7 +30,7 @@ for (let n = 0; n < s.shards; n++) {
   const batch: KindExample[] = [];
   while (batch.length < s.shardSize) {
     try {
-      const kind = drawKind(rng);
+      const kind = drawKind(rng, mix);
       const options = { fluidShare: s.fluidShare };
       batch.push(makeKindExample(rng, kind, s.frames, s.warmupFrames, options, renders, speech, card));
     } catch (err) {

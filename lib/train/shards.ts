@@ -138,6 +138,8 @@ export interface GenerateOptions {
   warmupFrames: number;
   frontEnd: FrontEndName;
   fluidShare: number;
+  /** Share of noise-only scenes (scenes.ts withNoiseShare; 0: issue 10's mix exactly). */
+  noiseShare: number;
   renders: number;
   renderSeconds: number;
   log: (line: string) => void;
