@@ -63,6 +63,11 @@ t.test('5, 10: train never writes over a model unasked, and refuses flags it can
     ['--fluid-share 2', /--fluid-share must be a number from 0 to 1/],
     ['--name ../../etc', /--name must be a plain name/],
     ['--resume --overwrite', /contradict/],
+    ['--noise-share -0.1', /--noise-share must be a number from 0 to 1/],
+    ['--init /nonexistent', /--init: no model.json in \/nonexistent/],
+    ['--init . --resume', /contradict/],
+    // Issue 22: with no checkpoint a resume once trained afresh and replaced the model.
+    [`--resume --run ${path.join(dir, 'no-run')}`, /nothing to resume: no checkpoint in/],
   ];
   for (const [flags, message] of bad) {
     const started = Date.now();

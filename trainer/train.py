@@ -182,7 +182,7 @@ def main(argv=None):
     p.add_argument('--run', required=True, help='run directory: checkpoint.pt, model/ (latest export)')
     p.add_argument('--out', help='model directory written at the end (default RUN/model)')
     p.add_argument('--name', default='melody-lstm')
-    p.add_argument('--arch', default='lstm', choices=ARCHS)
+    p.add_argument('--arch', choices=ARCHS, help='network (default lstm; a resumed run keeps its checkpoint\'s)')
     p.add_argument('--embed-units', type=int)
     p.add_argument('--units', type=int, help='recurrent (or second dense) layer width')
     p.add_argument('--batch', type=int, default=16, help='sequences per step')
@@ -209,7 +209,18 @@ def main(argv=None):
     rng = np.random.default_rng(a.seed)
     os.makedirs(a.run, exist_ok=True)
     ckpt_path = os.path.join(a.run, 'checkpoint.pt')
+    ck = None
+    if a.resume:
+        # Nothing to resume is an error, not a fresh start: a fresh start would replace the model
+        # the user meant to continue (issue 22).
+        if not os.path.exists(ckpt_path):
+            raise SystemExit(f'nothing to resume: no {ckpt_path}')
+        ck = torch.load(ckpt_path)
+        a.arch = a.arch or ck['arch']
+    a.arch = a.arch or 'lstm'
     embed, units = ARCH_UNITS[a.arch]
+    if ck is not None and not (a.embed_units or a.units):
+        embed, units = ck['units']
     embed, units = a.embed_units or embed, a.units or units
     fs = RAW_SAMPLES if front_end_of(a.arch) == 'raw' else FEATURE_SIZE
     data_description = a.data_info or a.data
@@ -217,8 +228,7 @@ def main(argv=None):
     seen_before = set()
     net = Net(a.arch, fs, embed, units)
     opt = torch.optim.Adam(net.parameters(), lr=a.lr)
-    if a.resume and os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path)
+    if ck is not None:
         if ck['arch'] != a.arch or ck['units'] != [embed, units]:
             raise SystemExit(f'{ckpt_path} is a {ck["arch"]} {ck["units"]}, not {a.arch} {[embed, units]}')
         net.load_state_dict(ck['net'])
@@ -262,6 +272,10 @@ def main(argv=None):
                  'hopSamples': HOP_SAMPLES, 'sampleRate': MODEL_RATE, 'featureSize': fs}
 
     def save(ema_loss, ema_acc, final=False):
+        # Only finite numbers reach model.json and weights.bin: NaN is not JSON, and a model that
+        # does not load is worse than the one it would replace.
+        if not math.isfinite(ema_loss) or not all(torch.isfinite(p).all() for p in net.parameters()):
+            raise SystemExit(f'loss or weights not finite at step {state["step"]}: nothing saved')
         v = validate(net, val, 64 if not is_window_model(a.arch) else 8)
         info = dict(info_base, training={
             'trainer': f'trainer/train.py (PyTorch {torch.__version__})', 'steps': state['step'],
@@ -281,6 +295,9 @@ def main(argv=None):
             export_tfjs(net, a.out, info)
         log(f'checkpoint at step {state["step"]}' + (f': validation loss {v["loss"]} accuracy {v["noteAccuracy"]}' if v else ''))
 
+    if state['step'] >= a.steps:
+        raise SystemExit(f'nothing to train: the checkpoint is at step {state["step"]} and --steps is '
+                         f'{a.steps:.0f}; give a larger --steps to go on')
     started = time.time() - state['seconds']
     last_ckpt = last_log = time.time()
     steps_at_log = state['step']
@@ -300,6 +317,8 @@ def main(argv=None):
         state['examples_drawn'] += a.batch
         state['seconds'] = time.time() - started
         lv, av = loss.item(), acc.item()
+        if not math.isfinite(lv):
+            raise SystemExit(f'loss is {lv} at step {state["step"]}: training stopped, nothing saved')
         ema_loss = lv if math.isnan(ema_loss) else 0.98 * ema_loss + 0.02 * lv
         ema_acc = av if math.isnan(ema_acc) else 0.98 * ema_acc + 0.02 * av
         if state['step'] % a.log_every == 0:

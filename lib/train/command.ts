@@ -2,19 +2,19 @@
 // trains on them and writes models/<name>/ in the tfjs layers format the CLI loads. Python is needed
 // only here: transcription, the library and the npm package never use it.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError, UsageError } from '../config.js';
-import { NETWORK_NAMES, NETWORKS, isNetworkName } from '../networks.js';
+import { NETWORK_NAMES, NETWORKS, isNetworkName, type NetworkName } from '../networks.js';
 import type { OptionTable, Parsed } from '../options.js';
 import type { Subcommand } from '../commands.js';
 
 /** The shipped model's recipe (models/melody-lstm/README.md). */
 export const TRAIN_DEFAULTS = {
   name: 'melody-lstm', network: 'lstm', seed: 1, seconds: 4700, batch: 16, frames: 128, warmupFrames: 48,
-  learningRate: 2e-3, renders: 20, fluidShare: 0.4, pool: 16384, reuse: 1.5, shardSize: 64,
+  learningRate: 2e-3, renders: 20, fluidShare: 0.4, noiseShare: 0.15, pool: 16384, reuse: 1.5, shardSize: 64,
   /** Shards each data worker keeps on disk (64 examples, 6.4 MB each): the trainer reads them long before. */
   keep: 400,
   valShards: 6,
@@ -51,6 +51,10 @@ const OPTIONS: OptionTable = {
     help: 'run directory: checkpoint, latest export, shards (default runs/NAME)',
   },
   resume: { type: 'boolean', help: 'continue from the run directory\'s checkpoint', section: TRAINING },
+  init: {
+    type: 'string', value: 'DIR', section: TRAINING,
+    help: 'start from this model\'s weights (same network): a fine-tune',
+  },
   overwrite: { type: 'boolean', help: 'start afresh over a model already there (default: refuse)', section: TRAINING },
   arch: {
     type: 'string', value: 'NET', section: TRAINING,
@@ -79,6 +83,10 @@ const OPTIONS: OptionTable = {
   'fluid-share': {
     type: 'string', value: 'X', section: DATA,
     help: `share of FluidR3 examples, 0 to 1 (default ${D.fluidShare})`,
+  },
+  'noise-share': {
+    type: 'string', value: 'X', section: DATA,
+    help: `share of noise-only scenes, 0 to 1 (default ${D.noiseShare})`,
   },
   data: {
     type: 'string', value: 'DIR', section: DATA,
@@ -109,6 +117,20 @@ export function trainerScript(): string {
   throw new InputError('trainer/train.py not found beside this melodyfilter');
 }
 
+/** The network of the run being resumed without --arch, from the run's latest export. */
+function resumedNetwork(runDir: string, v: Parsed['values']): NetworkName | undefined {
+  if (!v.resume || v.arch !== undefined) return undefined;
+  try {
+    const doc = JSON.parse(readFileSync(path.join(runDir, 'model', 'model.json'), 'utf8')) as {
+      userDefinedMetadata?: { arch?: string };
+    };
+    const arch = doc.userDefinedMetadata?.arch;
+    return arch && isNetworkName(arch) ? arch : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function run({ values: v }: Parsed): Promise<number> {
   /** A flag's number within [lo, hi] (whole if `int`), or its default. */
   const n = (name: string, fallback: number, lo: number, hi: number, int = false) => {
@@ -121,6 +143,7 @@ async function run({ values: v }: Parsed): Promise<number> {
     return y;
   };
   const name = (v.name as string | undefined) ?? D.name;
+  // A resumed run keeps its checkpoint's network (the trainer reads it) unless --arch says otherwise.
   const network = (v.arch as string | undefined) ?? D.network;
   if (!isNetworkName(network)) {
     throw new UsageError(`--arch must be one of ${NETWORK_NAMES.join(', ')}, got ${network}`);
@@ -129,6 +152,7 @@ async function run({ values: v }: Parsed): Promise<number> {
     throw new UsageError(`--name must be a plain name (letters, digits, . _ -), got ${JSON.stringify(name)}`);
   }
   const fluidShare = n('fluid-share', D.fluidShare, 0, 1);
+  const noiseShare = n('noise-share', D.noiseShare, 0, 1);
   const pool = n('pool', D.pool, 64, 1 << 20, true);
   const batch = n('batch', D.batch, 1, Math.floor(pool / 4), true);
   const seconds = n('seconds', D.seconds, 0, 7 * 86400);
@@ -143,17 +167,26 @@ async function run({ values: v }: Parsed): Promise<number> {
     throw new UsageError(`${outDir} already holds a model; --resume continues it, --overwrite starts afresh ` +
       'over it, --name NAME trains another');
   }
+  const init = v.init === undefined ? undefined : String(v.init);
+  if (init !== undefined && v.resume) throw new UsageError('--init and --resume contradict each other');
+  if (init !== undefined && !existsSync(path.join(init, 'model.json'))) {
+    throw new UsageError(`--init: no model.json in ${init}`);
+  }
   const runDir = v.run ? String(v.run) : path.resolve('runs', name);
+  if (v.resume && !existsSync(path.join(runDir, 'checkpoint.pt'))) {
+    throw new UsageError(`nothing to resume: no checkpoint in ${runDir} (train without --resume to start one)`);
+  }
   const seed = n('seed', D.seed, 0, 2 ** 31 - 1, true);
   const resume = Boolean(v.resume);
   const frames = n('frames', D.frames, 8, 4096, true);
   const python = findPython();
   if (!python) throw new InputError(PYTHON_HELP);
   const { generateShards } = await import('./shards.js');
-  const frontEnd = NETWORKS[network].frontEnd;
+  // The data workers must make what the checkpoint's network hears: its latest export says which.
+  const frontEnd = NETWORKS[resumedNetwork(runDir, v) ?? network].frontEnd;
   const log = (l: string) => process.stderr.write(`melodyfilter: train: ${l}\n`);
   const common = {
-    shardSize: D.shardSize, frames, warmupFrames: D.warmupFrames, frontEnd, fluidShare,
+    shardSize: D.shardSize, frames, warmupFrames: D.warmupFrames, frontEnd, fluidShare, noiseShare,
     renders: n('renders', D.renders, 1, 1000, true), renderSeconds: 60, log,
   };
   const valDir = path.join(runDir, `val-${frontEnd}`);
@@ -179,14 +212,15 @@ async function run({ values: v }: Parsed): Promise<number> {
   }
   const args = [
     trainerScript(), '--data', dataDir, '--val', valDir, '--run', runDir, '--out', outDir, '--name', name,
-    '--arch', network, '--seconds', String(seconds), '--batch', String(batch),
+    ...(v.arch !== undefined || !v.resume ? ['--arch', network] : []), '--seconds', String(seconds), '--batch', String(batch),
     '--frames', String(frames), '--lr', String(learningRate), '--seed', String(seed),
     '--pool', String(pool), '--reuse', String(D.reuse),
-    '--data-info', `lib/train/scenes.ts scene mix, data seed ${seed}, FluidR3 share ${fluidShare}`,
+    '--data-info', `lib/train/scenes.ts scene mix, data seed ${seed}, FluidR3 share ${fluidShare}, noise share ${noiseShare}`,
   ];
   if (steps !== undefined) args.push('--steps', String(steps));
   if (units !== undefined) args.push('--units', String(units));
   if (resume) args.push('--resume');
+  if (init !== undefined) args.push('--init', init);
   log(`${python} ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
   const code = await new Promise<number>((resolve) => {
     const child = spawn(python, args, { stdio: ['ignore', 'inherit', 'inherit'] });
