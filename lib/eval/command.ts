@@ -27,11 +27,17 @@ async function run({ values: v }: Parsed): Promise<number> {
   const { evaluate, formatReport } = await import('./evaluate.js');
   const engine = await loadEngine(engineOptions(v));
   const log = (s: string) => process.stderr.write(`melodyfilter: eval: ${s}\n`);
+  const { noiseCondition, formatNoiseReport } = await import('./noise.js');
+  const { EVAL_SEED } = await import('./evaluate.js');
   const report = await evaluate(engine, { scale: SCALES[set], seed, log });
-  if (v.json) process.stdout.write(JSON.stringify(report, null, 1) + '\n');
+  const started = Date.now();
+  const noise = await noiseCondition(engine, { seed: seed ?? EVAL_SEED, scale: SCALES[set] });
+  const phantoms = noise.alone.reduce((s, x) => s + x.notes, 0);
+  log(`noise alone: ${phantoms} notes (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  if (v.json) process.stdout.write(JSON.stringify({ ...report, noise }, null, 1) + '\n');
   else {
     const head = `Model ${engine.card.name}, set ${set}, ${report.seconds.toFixed(0)} s`;
-    process.stdout.write(`${head}\n\n${formatReport(report)}`);
+    process.stdout.write(`${head}\n\n${formatReport(report)}\n${formatNoiseReport(noise)}`);
   }
   return 0;
 }

@@ -14,7 +14,7 @@ import { applyConditions } from '../synth/scene.js';
 import { addMelody, emptyCounts, repeatedFound, scores, type Counts, type Scores } from './metrics.js';
 
 /** Babble voices never used in training (train uses en, en-us, de, fr, es, it, nl, pl). */
-const EVAL_VOICES = ['en-gb-scotland', 'pt', 'sv', 'ru', 'cs', 'fi'];
+export const EVAL_VOICES = ['en-gb-scotland', 'pt', 'sv', 'ru', 'cs', 'fi'];
 /** Input formats a user might pipe in: each melody goes through decode and resampling at one of them. */
 const INPUT_RATES = [16000, 22050, 32000, 44100, 48000];
 /** Training seeds are small integers; decoder settings are chosen on VALIDATION_SEED, never on this. */
@@ -146,6 +146,9 @@ export interface EvalOptions {
   log?: (s: string) => void;
   decoder?: Partial<Config>;
   onMelody?: (m: MelodyResult) => void;
+  /** Only the first N conditions (each condition's melodies are drawn after the ones before it, so a
+   *  prefix scores the same melodies as the whole set). */
+  firstConditions?: number;
 }
 
 export async function evaluate(engine: Engine, opts: EvalOptions): Promise<EvalReport> {
@@ -163,7 +166,7 @@ export async function evaluateDecoders(
   const runs = opts.decoders.map((decoder) => ({
     decoder, results: [] as ConditionResult[], by: new Map<string, Counts>(),
   }));
-  for (const c of conditions(opts.scale)) {
+  for (const c of conditions(opts.scale).slice(0, opts.firstConditions)) {
     const melodies = Array.from({ length: c.melodies }, () => makeMelody(rng, c));
     const rendered = renderMelodies(rng, melodies, c.fluidShare);
     const perRun = runs.map(() => ({ counts: emptyCounts(), rep: { repeated: 0, found: 0 } }));
