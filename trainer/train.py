@@ -125,6 +125,8 @@ class Pool:
 def losses(net, x, classes, onsets):
     """The TS trainer's loss: categorical cross-entropy of the class softmax plus binary cross-entropy
     of the onset sigmoid, each a mean over frames. Returns (loss, class loss, accuracy)."""
+    device = next(net.parameters()).device
+    x, classes, onsets = x.to(device), classes.to(device), onsets.to(device)
     if is_window_model(net.arch):
         x, classes, onsets = x.reshape(-1, x.shape[-1]), classes.reshape(-1), onsets.reshape(-1)
     logits, onset_logits, _ = net(x)
@@ -198,6 +200,7 @@ def main(argv=None):
     p.add_argument('--checkpoint-seconds', type=float, default=300)
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--device', default='cpu', help='torch device: cpu (default), or cuda where a GPU is at hand')
     p.add_argument('--init', help='start from this model directory\'s weights (same network)')
     p.add_argument('--resume', action='store_true', help='continue RUN/checkpoint.pt')
     p.add_argument('--data-info', default='', help='how the shards were made (recorded in model.json)')
@@ -215,7 +218,7 @@ def main(argv=None):
         # the user meant to continue (issue 22).
         if not os.path.exists(ckpt_path):
             raise SystemExit(f'nothing to resume: no {ckpt_path}')
-        ck = torch.load(ckpt_path)
+        ck = torch.load(ckpt_path, map_location='cpu')
         a.arch = a.arch or ck['arch']
     a.arch = a.arch or 'lstm'
     embed, units = ARCH_UNITS[a.arch]
@@ -226,7 +229,7 @@ def main(argv=None):
     data_description = a.data_info or a.data
     state = {'step': 0, 'seconds': 0.0, 'examples_drawn': 0}
     seen_before = set()
-    net = Net(a.arch, fs, embed, units)
+    net = Net(a.arch, fs, embed, units).to(a.device)
     opt = torch.optim.Adam(net.parameters(), lr=a.lr)
     if ck is not None:
         if ck['arch'] != a.arch or ck['units'] != [embed, units]:
@@ -242,8 +245,14 @@ def main(argv=None):
         rng = np.random.default_rng(a.seed + state['step'])
         log(f'resuming {ckpt_path} at step {state["step"]}, {state["seconds"]:.0f} s')
     elif a.init:
-        init, _ = load_tfjs(a.init)
-        net.load_state_dict(init.state_dict())
+        init, init_info = load_tfjs(a.init)
+        net.load_state_dict(init.to(a.device).state_dict())
+        # A fine-tune's record says what it started from, and keeps that model's decoder settings
+        # (chosen on validation for it) until they are chosen again.
+        done = init_info.get('training', {})
+        state['init'] = {'model': init_info.get('name'), 'steps': done.get('steps'), 'stages': done.get('stages')}
+        if 'decoder' in init_info:
+            state['decoder'] = init_info['decoder']
         log(f'initialised from {a.init}')
     if 'stages' in state:
         state['stages'].append({'fromStep': state['step'], 'data': data_description, 'learningRate': a.lr})
@@ -284,7 +293,8 @@ def main(argv=None):
             'loss': round(ema_loss, 4), 'noteAccuracy': round(ema_acc, 4), 'examplesDrawn': state['examples_drawn'],
             'examplesLoaded': pool.loaded_examples + state.get('loaded_before', 0), 'pool': a.pool, 'seed': a.seed,
             'data': data_description, **({'stages': state['stages']} if 'stages' in state else {}),
-            **({'validation': v} if v else {})})
+            **({'initialisedFrom': state['init']} if 'init' in state else {}),
+            **({'validation': v} if v else {})}, **({'decoder': state['decoder']} if 'decoder' in state else {}))
         state['seen'] = sorted(pool.seen)
         tmp = ckpt_path + '.tmp'
         torch.save({'net': net.state_dict(), 'opt': opt.state_dict(), 'state': state, 'arch': a.arch,
