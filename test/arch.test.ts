@@ -1,22 +1,19 @@
-// The model comparison's networks (GRU, MLP, the write-up's raw-sample LSTM) and the raw front end:
-// each trains, saves, loads, and runs through the real pipeline.
+// The model comparison's networks (GRU, MLP, the write-up's raw-sample LSTM) in tfjs, and the raw
+// front end. Trained ones (PyTorch) run through the pipeline in test/trainer.test.ts.
 import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '../lib/tf.js';
-import { buildModel, loadModel, TfjsClassifier } from '../lib/model.js';
+import { buildModel, TfjsClassifier } from '../lib/model.js';
 import { NUM_CLASSES } from '../lib/card.js';
 import { NETWORKS } from '../lib/networks.js';
 import { useBackend } from '../lib/backend.js';
 import { FEATURE_SIZE } from '../lib/features.js';
 import { RAW_SAMPLES, RawExtractor } from '../lib/raw.js';
 import { FRONT_ENDS } from '../lib/frontends.js';
-import { train } from '../lib/train/train.js';
-import { loadEngine, transcribe } from '../lib/transcriber.js';
-import { resolveConfig } from '../lib/config.js';
 import { makeRng } from '../lib/synth/random.js';
-import { encodePcm, sine, runCli } from './helpers.js';
+import { runCli } from './helpers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'melodyfilter-arch-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,33 +33,6 @@ t.test('raw front end: the window centred on its reference point, divided by a r
   t.ok(loud.levelDb - quiet.levelDb > 39.9 && loud.levelDb - quiet.levelDb < 40.1, 'level still reports the gain');
   t.equal(FRONT_ENDS.raw.size, RAW_SAMPLES);
   t.equal(FRONT_ENDS.spectrum.size, FEATURE_SIZE);
-});
-
-t.test('each architecture trains, reloads, and transcribes through the pipeline', async (t) => {
-  await useBackend('wasm');
-  const audio = encodePcm(sine(440, 1.5, 16000), 1, 's16le');
-  for (const arch of ['gru', 'mlp', 'raw-lstm'] as const) {
-    const out = path.join(dir, arch);
-    const widths = arch === 'raw-lstm' ? { embedUnits: 16, hiddenUnits: 8 } : { embedUnits: 24, hiddenUnits: 16 };
-    const opts = { outDir: out, network: arch, steps: 3, batchSize: 4, frames: 16, warmupFrames: 4, workers: 0 };
-    const r = await train({ ...opts, ...widths, log: () => {} });
-    t.ok(Number.isFinite(r.loss), `${arch}: trains (loss ${r.loss.toFixed(3)})`);
-    const loaded = await loadModel(out);
-    t.equal(loaded.card.network, arch, `${arch}: recorded in model.json`);
-    t.equal(loaded.card.frontEnd, arch === 'raw-lstm' ? 'raw' : 'spectrum');
-    const featureSize = FRONT_ENDS[loaded.card.frontEnd].size;
-    t.same(loaded.shape, { network: arch, featureSize, ...widths }, `${arch}: shape read back`);
-    // The default (fast) kernel knows the recurrent networks: window models go to tfjs by themselves.
-    const engine = await loadEngine({ ...resolveConfig({ modelDir: out }), backend: 'wasm' });
-    t.equal(engine.backend === 'none', arch === 'gru', `${arch}: ${arch === 'gru' ? 'fast kernel' : 'runs in tfjs'}`);
-    // A barely trained network hears anything; what must hold is that each stream starts from fresh
-    // state (the same input twice gives the same notes) and that what comes out is well formed.
-    const opts2 = { engine, sampleRate: 16000, channels: 1, encoding: 's16le' } as const;
-    const notes = await transcribe(audio, opts2);
-    t.same(await transcribe(audio, opts2), notes, `${arch}: a second stream starts from fresh state`);
-    t.ok(notes.every((n) => n.pitch >= 21 && n.pitch <= 108 && n.start >= 0 && n.end > n.start && n.end <= 1.6),
-      `${arch}: ${notes.length} well-formed notes inside the input`);
-  }
 });
 
 t.test('tfjs classifier: same answers whatever the batching (GRU carries its state; window models have none)', async (t) => {

@@ -8,7 +8,6 @@ import { FastClassifier } from '../lib/kernel.js';
 import { NUM_CLASSES, newCard } from '../lib/card.js';
 import { useBackend } from '../lib/backend.js';
 import { FEATURE_SIZE } from '../lib/features.js';
-import { train } from '../lib/train/train.js';
 import { randomFeatures, runAll, maxDiff } from './fixtures/classifier-runs.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'melodyfilter-model-'));
@@ -61,13 +60,3 @@ t.test('corrupt models are clear errors', async (t) => {
   await t.rejects(loadModel(bad), /model weights .*weights.bin are 100 bytes, but model.json lists \d+ bytes of weights/);
 });
 
-t.test('a tiny model trains: loss falls on synthesized melodies', async (t) => {
-  await useBackend('wasm');
-  const out = path.join(dir, 'tiny');
-  const first = await train({ outDir: out, steps: 1, batchSize: 8, frames: 32, warmupFrames: 8, workers: 0, embedUnits: 24, hiddenUnits: 16, learningRate: 0.01, log: () => {} });
-  const more = await train({ outDir: out, steps: 25, batchSize: 8, frames: 32, warmupFrames: 8, workers: 0, embedUnits: 24, hiddenUnits: 16, learningRate: 0.01, resume: true, log: () => {} });
-  t.equal(more.steps, 26, 'resumed from the checkpoint');
-  t.ok(more.loss < first.loss - 0.5, `loss ${first.loss.toFixed(3)} → ${more.loss.toFixed(3)}`);
-  const loaded = await loadModel(out);
-  t.equal((loaded.card.training as { steps: number }).steps, 26);
-});

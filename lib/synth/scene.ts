@@ -2,8 +2,7 @@
 // noise at an SNR, gain and 16-bit rounding. Training (train/dataset.ts) and evaluation
 // (eval/evaluate.ts) both build their audio here.
 import { MODEL_RATE } from '../features.js';
-import { randomMelody, type MelodyOptions, type ScoreNote } from './melody.js';
-import { randomVoice, heldOutVoice, renderPiano } from './piano.js';
+import type { MelodyOptions, ScoreNote } from './melody.js';
 import { makeNoise, mixAtSnr, reverb, NOISE_KINDS, type NoiseKind } from './noise.js';
 import { type Rng, uniform, pick } from './random.js';
 
@@ -34,33 +33,6 @@ export interface SceneOptions {
   detuneCents?: number; // maximum |detune| for the synthesizer
   /** Synthesizer voices drawn outside the training ranges (evaluation). */
   heldOutVoices?: boolean;
-}
-
-export function makeScene(
-  rng: Rng, opts: SceneOptions, renders: readonly Render[] = [], speech: readonly Float32Array[] = [],
-): Scene {
-  const n = Math.ceil(opts.seconds * MODEL_RATE);
-  let audio: Float32Array;
-  let notes: ScoreNote[];
-  let source: string;
-  if (renders.length && rng() < (opts.fluidShare ?? 0.5)) {
-    const r = pick(rng, renders);
-    const offset = Math.floor(rng() * Math.max(1, r.audio.length - n));
-    audio = r.audio.slice(offset, offset + n);
-    if (audio.length < n) { const a = new Float32Array(n); a.set(audio); audio = a; }
-    const t0 = offset / MODEL_RATE;
-    notes = r.notes.filter((x) => x.end > t0 && x.start < t0 + opts.seconds)
-      .map((x) => ({ ...x, start: x.start - t0, end: x.end - t0 }));
-    source = `fluid:${r.program}`;
-  } else {
-    notes = randomMelody(rng, { seconds: opts.seconds, ...opts.melody });
-    audio = new Float32Array(n);
-    const detune = opts.detuneCents ?? 30;
-    const voice = opts.heldOutVoices ? heldOutVoice(rng) : randomVoice(rng);
-    renderPiano(notes, voice, MODEL_RATE, audio, rng, uniform(rng, -detune, detune));
-    source = 'synth';
-  }
-  return applyConditions(rng, audio, notes, source, opts, speech);
 }
 
 /** The room and the microphone: reverb, noise at an SNR, gain (quiet to clipping), 16-bit rounding. */

@@ -4,8 +4,6 @@ import { CLASS_MIDI_OFFSET, SILENCE, type ModelCard } from '../card.js';
 import { FRONT_ENDS } from '../frontends.js';
 import { Windower } from '../window.js';
 import type { ScoreNote } from '../synth/melody.js';
-import { makeScene, type Render, type SceneOptions } from '../synth/scene.js';
-import type { Rng } from '../synth/random.js';
 
 /** What examples are cut and computed by: the model card's framing and front end. */
 export type ExampleCard = Pick<ModelCard, 'frontEnd' | 'windowSamples' | 'hopSamples' | 'modelRate'>;
@@ -50,22 +48,4 @@ export interface Example {
   features: Float32Array; // frames × the front end's feature size
   classes: Uint8Array;
   onsets: Float32Array;
-}
-
-/** One training sequence of `frames` frames, after `warmupFrames` the model does not see (so the
- *  running peak is settled, as it is mid-stream). */
-export function makeExample(
-  rng: Rng, frames: number, warmupFrames: number, opts: Omit<SceneOptions, 'seconds'>, renders: readonly Render[],
-  speech: readonly Float32Array[], card: ExampleCard,
-): Example {
-  const total = frames + warmupFrames;
-  const { size } = FRONT_ENDS[card.frontEnd];
-  const scene = makeScene(rng, { ...opts, seconds: (total * card.hopSamples) / card.modelRate }, renders, speech);
-  const { features } = sceneFeatures(scene.audio, card);
-  const labels = frameLabels(scene.notes, total, card);
-  return {
-    features: features.slice(warmupFrames * size, total * size),
-    classes: labels.classes.slice(warmupFrames, total),
-    onsets: labels.onsets.slice(warmupFrames, total),
-  };
 }
