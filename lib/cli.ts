@@ -1,5 +1,7 @@
 // Running the CLI's transcribe command: inputs → pipeline → writer → stdout or files.
-import { createReadStream, createWriteStream, fstatSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
+import {
+  createReadStream, createWriteStream, fstatSync, linkSync, renameSync, rmSync, statSync, unlinkSync, type Stats,
+} from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -230,12 +232,12 @@ export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopS
         });
         try {
           await transcribeInput(inv, engine, file, out, stop, false);
-          renameSync(temp, target);
         } catch (err) {
           out.destroy();
           rmSync(temp, { force: true });
           throw err;
         }
+        commitOutput(temp, target, inv.overwrite);
       } else {
         await transcribeInput(inv, engine, file, stdoutSink(), stop, files.length > 1);
       }
@@ -246,6 +248,37 @@ export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopS
     }
   }
   if (failed) throw new InputError(`some inputs could not be transcribed (see above)`);
+}
+
+/**
+ * Give a finished output its name. Without -y the name must still be free: the check at the start
+ * does not see a file another run makes meanwhile (`melodyfilter -d out a/take.wav & melodyfilter
+ * -d out b/take.wav`), so the commit itself refuses to replace one: link() fails where the name
+ * exists, rename() would not. Where a file appeared, the notes stay in the temporary file and the
+ * message names it; nothing is lost and nothing replaced.
+ */
+export function commitOutput(temp: string, target: string, overwrite: boolean): void {
+  if (overwrite) {
+    renameSync(temp, target);
+    return;
+  }
+  try {
+    linkSync(temp, target);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      throw new InputError(`${target} appeared while this run wrote it (another run?); not overwriting it ` +
+        `(-y/--overwrite replaces it); this transcription is in ${temp}`);
+    }
+    // File systems without hard links: the best a rename can do is look first.
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw err;
+    if (statQuietly(target) !== null) {
+      throw new InputError(`${target} appeared while this run wrote it; not overwriting it; this transcription is in ${temp}`);
+    }
+    renameSync(temp, target);
+    return;
+  }
+  unlinkSync(temp);
 }
 
 /** An input file's size in bytes, or an InputError saying why it cannot be read. */

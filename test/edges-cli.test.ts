@@ -149,3 +149,21 @@ t.test('14: stdout closed (>&-) is exit 1, not notes thrown away; /dev/null and 
   const ignored = spawnSync('env', ['-u', 'NODE_OPTIONS', BIN, '-m', TONE_MODEL, scaleWav], { stdio: ['ignore', 'ignore', 'pipe'] });
   t.equal(ignored.status, 0, 'a read-write /dev/null from the caller is not a closed stdout');
 });
+
+t.test('issue 22, 5: a -d output that appears while transcribing is not replaced without -y', async (t) => {
+  // The other run's file appears after this run's start-up check and before its commit: the input is
+  // a FIFO that this script holds open until the file is there.
+  const r = await sh(`rm -rf race && mkdir race && mkfifo race/take.s16
+    "$BIN" ${M.join(' ')} -r 16000 -c 1 -d race/out race/take.s16 2>race/err & pid=$!
+    exec 3>race/take.s16
+    head -c 64000 /dev/zero >&3
+    while [ ! -d race/out ]; do sleep 0.05; done
+    echo theirs > race/out/take.jsonl
+    exec 3>&-
+    wait $pid; echo "exit $?"; cat race/err`);
+  t.match(r.stdout, /exit 1/);
+  t.match(r.stdout, /race\/out\/take\.jsonl appeared while this run wrote it .*not overwriting it .*this transcription is in .*\.part/);
+  t.equal(readFileSync(path.join(dir, 'race', 'out', 'take.jsonl'), 'utf8'), 'theirs\n', 'the other run\'s file stands');
+  const r2 = await sh(`ls -a race/out | grep -c '\\.part$'`);
+  t.equal(r2.stdout.trim(), '1', 'the transcription is kept under its temporary name');
+});
