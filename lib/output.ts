@@ -67,3 +67,27 @@ export function flushed(sink: Writable): Promise<void> {
     sink.write('', (err) => (err ? reject(err) : resolve()));
   });
 }
+
+/**
+ * Lines of text to stdout for the subcommands that write as they go (match, eval): every write
+ * goes through stdoutSink, so a full disk or a closed pipe is an error rather than output lost with
+ * exit 0. `write` throws once a write has failed; `close` resolves when every line is out of our
+ * hands, or rejects with the first write error.
+ */
+export function checkedStdout(): { write(text: string): void; close(): Promise<void> } {
+  const sink = stdoutSink();
+  let failed: Error | null = null;
+  // A sink that fails is destroyed and emits 'error'; the callback below reports it, so the event
+  // itself must not crash the process as an unhandled one.
+  if (sink !== process.stdout && sink.listenerCount('error') === 0) sink.on('error', () => {});
+  return {
+    write(text: string) {
+      if (failed) throw failed;
+      sink.write(text, (err) => { if (err) failed ??= err; });
+    },
+    async close() {
+      if (!failed) await flushed(sink).catch((err: Error) => { failed ??= err; });
+      if (failed) throw failed;
+    },
+  };
+}

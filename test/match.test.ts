@@ -9,7 +9,8 @@ import {
   type FollowEvent, type Melody, type NoteVerdict, type PlayedNote,
 } from '../lib/index.js';
 import { parseTunes } from '../lib/match/notation.js';
-import { ROOT, jsonLines, runCli, spawnCli } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, ROOT, jsonLines, runCli, spawnCli } from './helpers.js';
 
 const TUNES = parseTunes(readFileSync(path.join(ROOT, 'examples/tunes.txt'), 'utf8'));
 const REFS: Melody[] = TUNES.map((tune) => melodyOf(tune.name, tune.notes));
@@ -260,6 +261,16 @@ t.test('CLI: identification lines, exit 0/1, bad input lines skipped with a warn
   const r2 = await runCli(['match', dir], Buffer.from(junk.join('\n')));
   t.equal(r2.code, 0);
   t.same(r2.stdout.toString(), r.stdout.toString(), 'nothing lost');
+  // Issue 22, 6: output that cannot be written is trouble (2), not a match (0) with the lines lost.
+  const full = spawnSync('sh', ['-c', `unset NODE_OPTIONS; "$BIN" match "$DIR" > /dev/full; echo "exit $?"`], {
+    input: clean.join('\n') + '\n', encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', BIN, DIR: dir },
+  });
+  t.match(full.stdout, /exit 2/);
+  t.match(full.stderr, /^melodyfilter: cannot write the output: no space left on device$/m);
+  const follow = spawnSync('sh', ['-c', `unset NODE_OPTIONS; "$BIN" match --follow "$DIR/silent-night.mid" > /dev/full; echo "exit $?"`], {
+    input: clean.join('\n') + '\n', encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', BIN, DIR: dir },
+  });
+  t.match(follow.stdout, /exit 2/, '--follow too');
   t.match(r2.stderr, /stdin line 2: not JSON/);
   t.match(r2.stderr, /stdin line 4: no "pitch" 0-127/);
   t.match(r2.stderr, /stdin line 6: not a JSON object/);

@@ -3,6 +3,7 @@ import { UsageError } from '../config.js';
 import { engineOptions, ENGINE_OPTIONS } from '../args.js';
 import { numberOption, type OptionTable, type Parsed } from '../options.js';
 import type { Subcommand } from '../commands.js';
+import { checkedStdout } from '../output.js';
 
 const SCALES: Record<string, number> = { smoke: 0.05, quick: 0.5, full: 2 };
 
@@ -34,11 +35,13 @@ async function run({ values: v }: Parsed): Promise<number> {
   const noise = await noiseCondition(engine, { seed: seed ?? EVAL_SEED, scale: SCALES[set] });
   const phantoms = noise.alone.reduce((s, x) => s + x.notes, 0);
   log(`noise alone: ${phantoms} notes (${((Date.now() - started) / 1000).toFixed(0)} s)`);
-  if (v.json) process.stdout.write(JSON.stringify({ ...report, noise }, null, 1) + '\n');
+  const stdout = checkedStdout();
+  if (v.json) stdout.write(JSON.stringify({ ...report, noise }, null, 1) + '\n');
   else {
     const head = `Model ${engine.card.name}, set ${set}, ${report.seconds.toFixed(0)} s`;
-    process.stdout.write(`${head}\n\n${formatReport(report)}\n${formatNoiseReport(noise)}`);
+    stdout.write(`${head}\n\n${formatReport(report)}\n${formatNoiseReport(noise)}`);
   }
+  await stdout.close();
   return 0;
 }
 

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { UsageError } from '../config.js';
 import type { OptionTable, Parsed } from '../options.js';
 import type { Subcommand } from '../commands.js';
+import { checkedStdout } from '../output.js';
 import { createMatcher, MATCHER_DEFAULTS, type MatchResult } from './identify.js';
 import { createFollower, FOLLOWER_DEFAULTS, type FollowEvent } from './follow.js';
 import { loadReference, loadReferences, ReferenceError, type MelodySelection } from './reference.js';
@@ -136,7 +137,8 @@ async function* notesFrom(input: NodeJS.ReadableStream, warn: (s: string) => voi
 
 async function run(parsed: Parsed): Promise<number> {
   const inv = matchInvocation(parsed);
-  const out = (s: string) => { process.stdout.write(s); };
+  const stdout = checkedStdout();
+  const out = (s: string) => stdout.write(s);
   const warn = (s: string) => process.stderr.write(`melodyfilter: warning: ${s}\n`);
   // A producer upstream gets Ctrl-C too and ends its output: finish then, with the summary.
   if (!process.stdin.isTTY) process.on('SIGINT', () => {});
@@ -151,6 +153,7 @@ async function run(parsed: Parsed): Promise<number> {
       write(follower.end());
       const summary = follower.summary();
       out(line(summary));
+      await stdout.close();
       return summary.played > 0 && summary.right >= inv.minScore ? EXIT_MATCHED : EXIT_NO_MATCH;
     }
     const refs = loadReferences(inv.refs, inv.selection);
@@ -171,9 +174,16 @@ async function run(parsed: Parsed): Promise<number> {
     if (inv.verbose) {
       process.stderr.write(`melodyfilter: ${notes} notes, ${(matchMs / Math.max(1, notes)).toFixed(2)} ms per note\n`);
     }
+    await stdout.close();
     return results.length && results[0].score >= inv.minScore ? EXIT_MATCHED : EXIT_NO_MATCH;
   } catch (err) {
-    // grep's convention: 1 is "nothing matched", so a reference that cannot be read is 2, as usage.
+    // grep's convention: 1 is "nothing matched", so a reference that cannot be read, or output that
+    // cannot be written, is 2, as usage.
+    const errno = err as NodeJS.ErrnoException;
+    if (errno.syscall === 'write' && errno.code && errno.code !== 'EPIPE') {
+      process.stderr.write(`melodyfilter: cannot write the output: ${/^[A-Z]+: ([^,]+)/.exec(errno.message)?.[1] ?? errno.code}\n`);
+      return EXIT_TROUBLE;
+    }
     if (!(err instanceof ReferenceError)) throw err;
     process.stderr.write(`melodyfilter: ${err.message}\n`);
     return EXIT_TROUBLE;
