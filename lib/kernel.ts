@@ -3,10 +3,10 @@
 // plain loops over Float32Arrays. Loading tfjs costs a second or more at start-up and its per-call overhead
 // dominates window-by-window streaming; this does neither.
 import { constants as fsConstants } from 'node:fs';
-import { open, realpath, type FileHandle } from 'node:fs/promises';
+import { open, readFile, realpath, rename, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from './config.js';
-import { NUM_CLASSES, readCard, type ModelCard, type StoredCard } from './card.js';
+import { NUM_CLASSES, readCard, storedCard, type ModelCard, type StoredCard } from './card.js';
 import type { ModelShape } from './networks.js';
 
 /** Runs frames through the network, carrying recurrent state from call to call. */
@@ -251,6 +251,21 @@ export async function readWeightFile(dir: string): Promise<WeightFile> {
     offset += n * 4;
   }
   return { card, topology: json.modelTopology, specs, weightData, weights };
+}
+
+/**
+ * Write a model's card back into its model.json (the only writer of a model directory's card on the
+ * TypeScript side; the trainer's export is the other, copying the card it was handed): the file is
+ * read and checked as for loading, only `userDefinedMetadata` changes, and the new file replaces the
+ * old one whole, so a reader never sees half of it.
+ */
+export async function writeCard(dir: string, card: ModelCard): Promise<void> {
+  await readWeightFile(dir); // a model this melodyfilter reads, or a clear error
+  const file = path.join(dir, 'model.json');
+  const json = JSON.parse(await readFile(file, 'utf8')) as Json;
+  json.userDefinedMetadata = storedCard(card);
+  await writeFile(`${file}.tmp`, JSON.stringify(json, null, 1) + '\n');
+  await rename(`${file}.tmp`, file);
 }
 
 /** Index of the first weight that is NaN, infinite or beyond ±MAX_ABS_WEIGHT, or -1. Training and

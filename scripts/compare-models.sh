@@ -26,7 +26,8 @@ for run in "${runs[@]}"; do
   esac
   echo "== $run: train ${steps} steps of ${batch} $(date -u +%T)" >&2
   start=$(date +%s)
-  "$py" "$here/trainer/train.py" --arch "$arch" --name "cmp-$run" --data "$data" ${val:+--val "$val"} \
+  node "$here/dist/scripts/training-spec.js" "$arch" "cmp-$run" >"$out/$run.spec.json"
+  "$py" "$here/trainer/train.py" --spec "$out/$run.spec.json" --data "$data" ${val:+--val "$val"} \
     --run "$out/$run" --steps "$steps" --seconds 1e9 --batch "$batch" --pool 4096 \
     --seed 11 --log-every 100 >"$out/$run.train.log" 2>&1
   echo "$(( $(date +%s) - start ))" >"$out/$run.train-seconds"

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '../lib/tf.js';
 import { buildModel, saveModel, loadModel, weightsOf, TfjsClassifier } from '../lib/model.js';
-import { FastClassifier } from '../lib/kernel.js';
+import { FastClassifier, readWeightFile, writeCard } from '../lib/kernel.js';
+import { makeToneModel } from './helpers.js';
 import { NUM_CLASSES, newCard } from '../lib/card.js';
 import { useBackend } from '../lib/backend.js';
 import { FEATURE_SIZE } from '../lib/features.js';
@@ -60,3 +61,17 @@ t.test('corrupt models are clear errors', async (t) => {
   await t.rejects(loadModel(bad), /model weights .*weights.bin are 100 bytes, but model.json lists \d+ bytes of weights/);
 });
 
+
+t.test('writeCard changes the card and nothing else; a directory that is not a model is refused', async (t) => {
+  const out = path.join(dir, 'card');
+  await makeToneModel(out);
+  const weights = readFileSync(path.join(out, 'weights.bin'));
+  const before = await readWeightFile(out);
+  await writeCard(out, { ...before.card, decoder: { threshold: 0.55, onsetThreshold: 0.25, strikeRiseDb: 3 } });
+  const after = await readWeightFile(out);
+  t.same(after.card.decoder, { threshold: 0.55, onsetThreshold: 0.25, strikeRiseDb: 3 });
+  t.same({ ...after.card, decoder: before.card.decoder }, before.card, 'the rest of the card as it was');
+  t.same(after.topology, before.topology);
+  t.same(readFileSync(path.join(out, 'weights.bin')), weights, 'weights untouched');
+  await t.rejects(writeCard(path.join(dir, 'nothing'), before.card), /no model at/);
+});

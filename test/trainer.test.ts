@@ -9,6 +9,8 @@ import { makeRng } from '../lib/synth/random.js';
 import { makeKindExample, type SceneKind } from '../lib/train/scenes.js';
 import { decodeShard, encodeShard, toFloat16, writeShard } from '../lib/train/shards.js';
 import { findPython } from '../lib/train/command.js';
+import { trainingSpec } from '../lib/train/spec.js';
+import { NETWORKS, type Network, type NetworkName } from '../lib/networks.js';
 import { readWeightFile, FastClassifier } from '../lib/kernel.js';
 import { NUM_CLASSES, SILENCE, NEW_MODEL_WINDOW } from '../lib/card.js';
 import { loadModel, TfjsClassifier } from '../lib/model.js';
@@ -117,14 +119,21 @@ t.test('PyTorch trainer', { skip: python ? false : 'no Python with torch here (a
   const valLoss = (out: string) => Number(/validation loss ([\d.]+)/.exec(out.split('\n').filter((l) => l.includes('checkpoint')).pop() ?? '')?.[1]);
   const spectrum = shards('spectrum', 'spectrum', 32, 16);
   const tiny = ['--data', spectrum, '--val', spectrum, '--frames', '32', '--batch', '8', '--pool', '16', '--min-pool', '16',
-    '--embed-units', '24', '--units', '16', '--lr', '0.01', '--seconds', '600'];
+    '--lr', '0.01', '--seconds', '600'];
+  // What to train, as `melodyfilter train` hands it over: a spec made from lib/networks.ts.
+  const specOf = async (network: NetworkName, embedUnits: number, hiddenUnits: number) => {
+    const file = path.join(dir, `spec-${network}-${embedUnits}-${hiddenUnits}.json`);
+    writeFileSync(file, JSON.stringify(await trainingSpec(`tiny-${network}`, network, { embedUnits, hiddenUnits })));
+    return ['--spec', file];
+  };
+  const lstm = await specOf('lstm', 24, 16), gru = await specOf('gru', 24, 16), mlp = await specOf('mlp', 24, 16);
 
   await t.test('a tiny run trains, checkpoints, resumes; loss falls', async (t) => {
     const runDir = path.join(dir, 'lstm');
-    const first = run([...tiny, '--run', runDir, '--steps', '1', '--arch', 'lstm']);
+    const first = run([...tiny, '--run', runDir, '--steps', '1', ...lstm]);
     const loadedFirst = ((await readWeightFile(path.join(runDir, 'model'))).card.training as { examplesLoaded: number })
       .examplesLoaded;
-    const more = run([...tiny, '--run', runDir, '--steps', '40', '--arch', 'lstm', '--resume']);
+    const more = run([...tiny, '--run', runDir, '--steps', '40', ...lstm, '--resume']);
     t.match(more, /resuming .* at step 1/);
     t.ok(valLoss(more) < valLoss(first) - 0.5, `validation loss ${valLoss(first)} → ${valLoss(more)}`);
     const { card } = await readWeightFile(path.join(runDir, 'model'));
@@ -134,6 +143,26 @@ t.test('PyTorch trainer', { skip: python ? false : 'no Python with torch here (a
     // The record covers both stages: where each began, and the examples the first one loaded too.
     t.same(training.stages.map((s) => s.fromStep), [0, 1]);
     t.ok(training.examplesLoaded > loadedFirst, `examples loaded ${loadedFirst} → ${training.examplesLoaded}`);
+  });
+
+  await t.test('a network added in this test alone (one NETWORKS entry) trains and runs in the kernel', async (t) => {
+    const registry = NETWORKS as Record<string, Network>;
+    const name = 'test-narrow-lstm' as NetworkName;
+    registry[name] = { ...NETWORKS.lstm, widths: 'a test\'s own', units: { embedUnits: 20, hiddenUnits: 12 } };
+    t.teardown(() => { delete registry[name]; });
+    const file = path.join(dir, 'spec-added.json');
+    writeFileSync(file, JSON.stringify(await trainingSpec('added', name)));
+    const runDir = path.join(dir, 'added');
+    t.match(run([...tiny, '--spec', file, '--run', runDir, '--steps', '2']), /done: 2 steps/);
+    const engine = await loadEngine(resolveConfig({ modelDir: path.join(runDir, 'model') }));
+    t.equal(engine.card.network, name, 'the card is the spec\'s, copied through');
+    t.equal(engine.card.name, 'added');
+    t.equal(engine.backend, 'none', 'the kernel runs it, no tfjs');
+    t.match(engine.shape, { embedUnits: 20, hiddenUnits: 12 });
+    const notes = await transcribe(encodePcm(sine(440, 1, 16000), 1, 's16le'), {
+      engine, sampleRate: 16000, channels: 1, encoding: 's16le',
+    });
+    t.ok(Array.isArray(notes), `${notes.length} notes from a 2-step network`);
   });
 
   await t.test('a resume never replaces a model it cannot continue (issue 22)', async (t) => {
@@ -151,10 +180,13 @@ t.test('PyTorch trainer', { skip: python ? false : 'no Python with torch here (a
     t.not(none.status, 0);
     t.match(none.stderr, /nothing to resume: no .*checkpoint\.pt/);
     t.notOk(existsSync(path.join(empty, 'model')), 'nothing written');
-    // Without --arch a resume keeps the checkpoint's network (it once became a 2-step LSTM).
+    // Without a spec a resume keeps the checkpoint's network (it once became a 2-step LSTM); with
+    // another network's spec it is refused.
     const gruDir = path.join(dir, 'gru-resume');
-    run([...tiny, '--run', gruDir, '--steps', '1', '--arch', 'gru']);
+    run([...tiny, '--run', gruDir, '--steps', '1', ...gru]);
     t.match(run([...tiny, '--run', gruDir, '--steps', '2', '--resume']), /resuming/);
+    const other = fail([...tiny, '--run', gruDir, '--steps', '3', '--resume', ...lstm]);
+    t.match(other.stderr, /trains another network than .*a resume keeps its network/);
     t.equal((await readWeightFile(path.join(gruDir, 'model'))).card.network, 'gru');
   });
 
@@ -171,7 +203,7 @@ t.test('PyTorch trainer', { skip: python ? false : 'no Python with torch here (a
   const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
   await t.test('the fast kernel computes what PyTorch computes: LSTM, and PyTorch\'s reset-after GRU', async (t) => {
-    run([...tiny, '--run', path.join(dir, 'gru'), '--steps', '5', '--arch', 'gru']);
+    run([...tiny, '--run', path.join(dir, 'gru'), '--steps', '5', ...gru]);
     const x = example('plain', 77, frames).features;
     for (const arch of ['lstm', 'gru'] as const) {
       const ref = await probe(path.join(dir, arch, 'checkpoint.pt'), x);
@@ -200,10 +232,10 @@ t.test('PyTorch trainer', { skip: python ? false : 'no Python with torch here (a
 
   await t.test('tfjs loads the exports (LSTM, MLP, raw-sample LSTM) and agrees with PyTorch; the GRU is refused', async (t) => {
     await useBackend('cpu');
-    run([...tiny, '--run', path.join(dir, 'mlp'), '--steps', '3', '--arch', 'mlp']);
+    run([...tiny, '--run', path.join(dir, 'mlp'), '--steps', '3', ...mlp]);
     const raw = shards('raw', 'raw', 8, 8);
-    run(['--data', raw, '--frames', '8', '--batch', '2', '--pool', '8', '--min-pool', '8', '--embed-units', '8', '--units', '8',
-      '--run', path.join(dir, 'raw-lstm'), '--steps', '2', '--arch', 'raw-lstm', '--seconds', '600']);
+    run(['--data', raw, '--frames', '8', '--batch', '2', '--pool', '8', '--min-pool', '8', ...await specOf('raw-lstm', 8, 8),
+      '--run', path.join(dir, 'raw-lstm'), '--steps', '2', '--seconds', '600']);
     for (const arch of ['lstm', 'mlp', 'raw-lstm'] as const) {
       const x = example('plain', 78, frames, arch === 'raw-lstm' ? 'raw' : 'spectrum').features;
       const ref = await probe(path.join(dir, arch, 'checkpoint.pt'), x);
@@ -237,7 +269,7 @@ t.test('PyTorch trainer', { skip: python ? false : 'no Python with torch here (a
 
   await t.test('a diverging run stops and saves nothing', async (t) => {
     const runDir = path.join(dir, 'diverged');
-    const r = spawnSync(py, [trainPy, ...tiny, '--run', runDir, '--steps', '5', '--lr', '1e308'], { encoding: 'utf8' });
+    const r = spawnSync(py, [trainPy, ...tiny, ...lstm, '--run', runDir, '--steps', '5', '--lr', '1e308'], { encoding: 'utf8' });
     t.not(r.status, 0);
     t.match(r.stderr, /(loss is nan|not finite) at step \d+/);
     t.notOk(existsSync(path.join(runDir, 'model', 'model.json')), 'no model written');

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Training speed, one thread: steps/s of forward + backward + Adam on random batches.
 
-  /usr/bin/python3 trainer/bench.py [BATCH] [FRAMES]
+  /usr/bin/python3 trainer/bench.py SPEC.json... [--batch N] [--frames N]
+
+Specs from `node dist/scripts/training-spec.js NETWORK NAME`, or any model directory's model.json.
 """
 import os
 import sys
@@ -12,17 +14,20 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nets import ARCH_UNITS, Net  # noqa: E402
+from nets import Net, read_spec  # noqa: E402
 
-batch = int(sys.argv[1]) if len(sys.argv) > 1 else 16
-frames = int(sys.argv[2]) if len(sys.argv) > 2 else 128
+args = sys.argv[1:]
+opt_value = {k: int(args[args.index(k) + 1]) for k in ('--batch', '--frames') if k in args}
+specs = [x for i, x in enumerate(args) if not x.startswith('--') and (i == 0 or not args[i - 1].startswith('--'))]
+batch, frames = opt_value.get('--batch', 16), opt_value.get('--frames', 128)
 torch.set_num_threads(1)
-for arch in ('lstm', 'gru', 'mlp'):
-    net = Net(arch, 393, *ARCH_UNITS[arch])
+for path in specs:
+    net = Net(read_spec(path))
     opt = torch.optim.Adam(net.parameters(), 2e-3)
-    x, c, o = torch.randn(batch, frames, 393), torch.randint(0, 89, (batch, frames)), torch.rand(batch, frames)
-    if arch == 'mlp':
-        x, c, o = x.reshape(-1, 393), c.reshape(-1), o.reshape(-1)
+    fs = net.feature_size
+    x, c, o = torch.randn(batch, frames, fs), torch.randint(0, 89, (batch, frames)), torch.rand(batch, frames)
+    if net.window:
+        x, c, o = x.reshape(-1, fs), c.reshape(-1), o.reshape(-1)
     for i in range(23):
         if i == 3:
             t = time.time()
@@ -31,4 +36,5 @@ for arch in ('lstm', 'gru', 'mlp'):
         opt.zero_grad()
         loss.backward()
         opt.step()
-    print(f'{arch} {ARCH_UNITS[arch]}: {20 / (time.time() - t):.2f} steps/s (batch {batch} × {frames} frames)')
+    params = sum(p.numel() for p in net.parameters())
+    print(f'{net.arch} ({params} parameters): {20 / (time.time() - t):.2f} steps/s (batch {batch} × {frames} frames)')

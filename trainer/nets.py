@@ -1,16 +1,22 @@
-"""The networks melodyfilter runs, in PyTorch, and their export to the tfjs layers format.
+"""The networks melodyfilter trains, built in PyTorch from a spec, and their export to the tfjs layers
+format.
 
-The exported files (model.json + weights.bin) are what lib/kernel.ts (the fast kernel), tfjs and
-tfjs-node load: the same layer names, weight names, shapes and gate orders as lib/model.ts builds.
+The spec is a model.json without weights, made by lib/train/spec.ts from lib/networks.ts: its
+topology lists the layers, its weights manifest the weights in the order weights.bin holds them, its
+metadata the card. This module builds one PyTorch module per layer, keyed by the layer's class
+(LAYERS below), and writes weights back under the manifest's names: a new network is a NETWORKS entry
+in TypeScript, and only a new kind of layer needs code here. A model.json that has weights is a spec
+too (`--init`, predict.py).
 
 Conventions that must hold for the export to compute the same function:
 - LSTM: PyTorch and tfjs both order the gates i, f, g (c), o and use a sigmoid recurrent activation
-  (lib/model.ts sets it; tfjs' default is hard sigmoid). PyTorch keeps two biases (b_ih, b_hh); tfjs
-  one, their sum. PyTorch stores W as [4H, in], tfjs as [in, 4H].
-- GRU: PyTorch's nn.GRU is the reset-after form, gates r, z, n; tfjs orders z, r, h and its GRUCell
-  refuses reset_after. The export writes Keras' reset-after layout (bias [2, 3H]: input and
-  recurrent biases) which the fast kernel runs; tfjs and tfjs-node cannot load such a model.
+  (lib/networks.ts sets it; tfjs' default is hard sigmoid). PyTorch keeps two biases (b_ih, b_hh);
+  tfjs one, their sum. PyTorch stores W as [4H, in], tfjs as [in, 4H].
+- GRU: PyTorch's nn.GRU is the reset-after form, gates r, z, n; Keras orders z, r, h. The spec says
+  reset_after and a [2, 3H] bias (input and recurrent biases), which the kernels run; tfjs and
+  tfjs-node cannot load such a model.
 """
+import copy
 import json
 import os
 
@@ -18,232 +24,211 @@ import numpy as np
 import torch
 from torch import nn
 
-NUM_CLASSES = 89
-FEATURE_SIZE = 393  # lib/features.ts FEATURE_SIZE (spectrum front end)
-RAW_SAMPLES = 1024  # lib/features.ts RAW_SAMPLES (raw front end)
-ARCHS = ('lstm', 'gru', 'mlp', 'raw-lstm')
-# Layer widths per architecture (lib/train/train.ts ARCH_UNITS): (embedUnits, lstmUnits).
-ARCH_UNITS = {'lstm': (128, 128), 'gru': (128, 144), 'mlp': (320, 160), 'raw-lstm': (8, 128)}
-
-
-def front_end_of(arch):
-    return 'raw' if arch == 'raw-lstm' else 'spectrum'
-
-
-def is_window_model(arch):
-    """Models that label each window alone (no state from window to window)."""
-    return arch in ('mlp', 'raw-lstm')
-
-
-class Net(nn.Module):
-    """Dense(relu) → LSTM or GRU → softmax over 89 classes + onset sigmoid; or the window models:
-    an MLP, and the write-up's LSTM over a window's raw samples (its last step answers)."""
-
-    def __init__(self, arch, feature_size, embed_units, lstm_units):
-        super().__init__()
-        if arch not in ARCHS:
-            raise ValueError(f'arch must be one of {", ".join(ARCHS)}, got {arch}')
-        self.arch, self.feature_size = arch, feature_size
-        self.embed_units, self.lstm_units = embed_units, lstm_units
-        if arch == 'raw-lstm':
-            self.rnn = nn.LSTM(embed_units, lstm_units, batch_first=True)
-        else:
-            self.embed = nn.Linear(feature_size, embed_units)
-            if arch == 'lstm':
-                self.rnn = nn.LSTM(embed_units, lstm_units, batch_first=True)
-            elif arch == 'gru':
-                self.rnn = nn.GRU(embed_units, lstm_units, batch_first=True)
-            else:
-                self.hidden = nn.Linear(embed_units, lstm_units)
-        self.note = nn.Linear(lstm_units, NUM_CLASSES)
-        self.onset = nn.Linear(lstm_units, 1)
-        self._init()
-
-    def _init(self):
-        # Glorot for the dense layers as in Keras; the forget gate's bias at 1 (Keras'
-        # unit_forget_bias) so early training does not forget everything at once.
-        for m in self.modules():
-            if isinstance(m, nn.Linear):
-                nn.init.xavier_normal_(m.weight)
-                nn.init.zeros_(m.bias)
-        if isinstance(getattr(self, 'rnn', None), nn.LSTM):
-            h = self.lstm_units
-            for name, p in self.rnn.named_parameters():
-                if name.startswith('weight'):
-                    nn.init.xavier_uniform_(p)
-                else:
-                    nn.init.zeros_(p)
-            if self.arch == 'lstm':
-                self.rnn.bias_ih_l0.data[h:2 * h] = 1.0
-
-    def forward(self, x, state=None):
-        """Recurrent: x [B, T, F] → logits [B, T, 89], onset logits [B, T], state.
-        Window models: x [N, F] → [N, 89], [N]."""
-        if self.arch == 'raw-lstm':
-            steps = x.reshape(x.shape[0], self.feature_size // self.embed_units, self.embed_units)
-            out, _ = self.rnn(steps)
-            h = out[:, -1]
-        elif self.arch == 'mlp':
-            h = torch.relu(self.hidden(torch.relu(self.embed(x))))
-        else:
-            h, state = self.rnn(torch.relu(self.embed(x)), state)
-        return self.note(h), self.onset(h).squeeze(-1), state
-
-
-# ---------------------------------------------------------------- export to the tfjs layers format
-
-def _swap_first_two_gates(m, h):
-    """PyTorch's GRU gate blocks r, z, n ↔ Keras' z, r, h: the same swap both ways."""
-    return np.concatenate([m[h:2 * h], m[:h], m[2 * h:]], axis=0)
+HEADS = ('note', 'onset')  # every network's two outputs (lib/model.ts buildModel)
 
 
 def _np(t):
     return t.detach().cpu().numpy().astype(np.float32)
 
 
-def tfjs_weights(net):
-    """[(name, array)] in the order and layout lib/model.ts' model has them."""
-    out = []
-    if net.arch != 'raw-lstm':
-        out += [('embed/kernel', _np(net.embed.weight).T), ('embed/bias', _np(net.embed.bias))]
-    if net.arch in ('lstm', 'raw-lstm'):
-        r = net.rnn
-        out += [('lstm/kernel', _np(r.weight_ih_l0).T), ('lstm/recurrent_kernel', _np(r.weight_hh_l0).T),
-                ('lstm/bias', _np(r.bias_ih_l0) + _np(r.bias_hh_l0))]
-    elif net.arch == 'gru':
-        r, h = net.rnn, net.lstm_units
+def _put(p, a):
+    p.data.copy_(torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)))
 
-        def zrh(m):  # PyTorch's r, z, n blocks → Keras' z, r, h
+
+def _swap_first_two_gates(m, h):
+    """PyTorch's GRU gate blocks r, z, n <-> Keras' z, r, h: the same swap both ways."""
+    return np.concatenate([m[h:2 * h], m[:h], m[2 * h:]], axis=0)
+
+
+class Dense(nn.Module):
+    def __init__(self, cfg, width):
+        super().__init__()
+        self.linear = nn.Linear(width, cfg['units'])
+        self.activation = cfg.get('activation', 'linear')
+        nn.init.xavier_normal_(self.linear.weight)  # Keras' glorot_normal, as lib/networks.ts asks
+        nn.init.zeros_(self.linear.bias)
+        self.width = cfg['units']
+
+    def forward(self, x, state=None):
+        y = self.linear(x)
+        return (torch.relu(y) if self.activation == 'relu' else y), None
+
+    def export(self):
+        return {'kernel': _np(self.linear.weight).T, 'bias': _np(self.linear.bias)}
+
+    def load(self, w):
+        _put(self.linear.weight, w['kernel'].T)
+        _put(self.linear.bias, w['bias'])
+
+
+class Recurrent(nn.Module):
+    """LSTM or GRU; `return_sequences` false answers at the last step (the write-up's window model)."""
+
+    def __init__(self, cfg, width, kind):
+        super().__init__()
+        h = cfg['units']
+        self.kind, self.h, self.sequences = kind, h, cfg.get('return_sequences', True)
+        self.rnn = (nn.LSTM if kind == 'lstm' else nn.GRU)(width, h, batch_first=True)
+        if kind == 'lstm':  # Keras' glorot_uniform and zero biases; the GRU keeps PyTorch's own
+            for name, p in self.rnn.named_parameters():
+                (nn.init.xavier_uniform_ if name.startswith('weight') else nn.init.zeros_)(p)
+        if kind == 'lstm' and cfg.get('unit_forget_bias'):
+            # Keras' unit_forget_bias: early training does not forget everything at once.
+            self.rnn.bias_ih_l0.data[h:2 * h] = 1.0
+        self.width = h
+
+    def forward(self, x, state=None):
+        out, state = self.rnn(x, state)
+        return (out if self.sequences else out[:, -1]), state
+
+    def export(self):
+        r, h = self.rnn, self.h
+        if self.kind == 'lstm':
+            return {'kernel': _np(r.weight_ih_l0).T, 'recurrent_kernel': _np(r.weight_hh_l0).T,
+                    'bias': _np(r.bias_ih_l0) + _np(r.bias_hh_l0)}
+
+        def zrh(m):  # PyTorch's r, z, n blocks -> Keras' z, r, h
             return _swap_first_two_gates(m, h)
-        out += [('gru/kernel', zrh(_np(r.weight_ih_l0)).T), ('gru/recurrent_kernel', zrh(_np(r.weight_hh_l0)).T),
-                ('gru/bias', np.stack([zrh(_np(r.bias_ih_l0)), zrh(_np(r.bias_hh_l0))]))]
-    else:
-        out += [('hidden/kernel', _np(net.hidden.weight).T), ('hidden/bias', _np(net.hidden.bias))]
-    out += [('note/kernel', _np(net.note.weight).T), ('note/bias', _np(net.note.bias)),
-            ('onset/kernel', _np(net.onset.weight).T), ('onset/bias', _np(net.onset.bias))]
-    return [(n, np.ascontiguousarray(a, dtype=np.float32)) for n, a in out]
+        return {'kernel': zrh(_np(r.weight_ih_l0)).T, 'recurrent_kernel': zrh(_np(r.weight_hh_l0)).T,
+                'bias': np.stack([zrh(_np(r.bias_ih_l0)), zrh(_np(r.bias_hh_l0))])}
 
-
-def load_tfjs_weights(net, weights):
-    """The inverse of tfjs_weights: {name: array} from a model directory → net's parameters."""
-    def put(p, a):
-        p.data.copy_(torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)))
-    if net.arch != 'raw-lstm':
-        put(net.embed.weight, weights['embed/kernel'].T)
-        put(net.embed.bias, weights['embed/bias'])
-    if net.arch in ('lstm', 'raw-lstm'):
-        r = net.rnn
-        put(r.weight_ih_l0, weights['lstm/kernel'].T)
-        put(r.weight_hh_l0, weights['lstm/recurrent_kernel'].T)
-        put(r.bias_ih_l0, weights['lstm/bias'])
-        r.bias_hh_l0.data.zero_()
-    elif net.arch == 'gru':
-        r, h = net.rnn, net.lstm_units
-
-        def rzn(m):  # Keras' z, r, h → PyTorch's r, z, n
-            return _swap_first_two_gates(m, h)
-        b = weights['gru/bias']
-        if b.ndim != 2:
+    def load(self, w):
+        r, h = self.rnn, self.h
+        if self.kind == 'lstm':
+            _put(r.weight_ih_l0, w['kernel'].T)
+            _put(r.weight_hh_l0, w['recurrent_kernel'].T)
+            _put(r.bias_ih_l0, w['bias'])
+            r.bias_hh_l0.data.zero_()
+            return
+        if w['bias'].ndim != 2:
             raise ValueError('a reset-before GRU (tfjs-trained) has no nn.GRU equivalent')
-        put(r.weight_ih_l0, rzn(weights['gru/kernel'].T))
-        put(r.weight_hh_l0, rzn(weights['gru/recurrent_kernel'].T))
-        put(r.bias_ih_l0, rzn(b[0]))
-        put(r.bias_hh_l0, rzn(b[1]))
-    else:
-        put(net.hidden.weight, weights['hidden/kernel'].T)
-        put(net.hidden.bias, weights['hidden/bias'])
-    put(net.note.weight, weights['note/kernel'].T)
-    put(net.note.bias, weights['note/bias'])
-    put(net.onset.weight, weights['onset/kernel'].T)
-    put(net.onset.bias, weights['onset/bias'])
+
+        def rzn(m):  # Keras' z, r, h -> PyTorch's r, z, n
+            return _swap_first_two_gates(m, h)
+        _put(r.weight_ih_l0, rzn(w['kernel'].T))
+        _put(r.weight_hh_l0, rzn(w['recurrent_kernel'].T))
+        _put(r.bias_ih_l0, rzn(w['bias'][0]))
+        _put(r.bias_hh_l0, rzn(w['bias'][1]))
 
 
-_GLOROT_NORMAL = {'class_name': 'VarianceScaling', 'config': {'scale': 1, 'mode': 'fan_avg', 'distribution': 'normal', 'seed': None}}
-_GLOROT_UNIFORM = {'class_name': 'VarianceScaling', 'config': {'scale': 1, 'mode': 'fan_avg', 'distribution': 'uniform', 'seed': None}}
+class Reshape(nn.Module):
+    def __init__(self, cfg, width):
+        super().__init__()
+        self.target = list(cfg['target_shape'])
+        self.width = self.target[-1]
+
+    def forward(self, x, state=None):
+        return x.reshape(x.shape[0], *self.target), None
 
 
-def _dense(name, units, activation, inbound):
-    return {'name': name, 'class_name': 'Dense', 'config': {
-        'units': units, 'activation': activation, 'use_bias': True, 'kernel_initializer': _GLOROT_NORMAL,
-        'bias_initializer': {'class_name': 'Zeros', 'config': {}}, 'kernel_regularizer': None, 'bias_regularizer': None,
-        'activity_regularizer': None, 'kernel_constraint': None, 'bias_constraint': None, 'name': name, 'trainable': True},
-        'inbound_nodes': [[[inbound, 0, 0, {}]]]}
+# One builder per layer class of the tfjs topology: (config, input width) -> module.
+LAYERS = {
+    'Dense': Dense,
+    'LSTM': lambda cfg, width: Recurrent(cfg, width, 'lstm'),
+    'GRU': lambda cfg, width: Recurrent(cfg, width, 'gru'),
+    'Reshape': Reshape,
+}
 
 
-def _recurrent(kind, units, inbound, return_sequences, forget_bias):
-    cfg = {'name': kind, 'trainable': True, 'units': units, 'activation': 'tanh', 'recurrent_activation': 'sigmoid',
-           'use_bias': True, 'kernel_initializer': _GLOROT_UNIFORM, 'recurrent_initializer': _GLOROT_UNIFORM,
-           'bias_initializer': {'class_name': 'Zeros', 'config': {}}}
-    if kind == 'lstm':
-        cfg['unit_forget_bias'] = forget_bias
-    cfg.update({'kernel_regularizer': None, 'recurrent_regularizer': None, 'bias_regularizer': None,
-                'activity_regularizer': None, 'kernel_constraint': None, 'recurrent_constraint': None,
-                'bias_constraint': None, 'dropout': 0, 'recurrent_dropout': 0, 'implementation': None})
-    if kind == 'gru':
-        cfg['reset_after'] = True
-    cfg.update({'return_sequences': return_sequences, 'return_state': False, 'go_backwards': False,
-                'stateful': False, 'unroll': False})
-    return {'name': kind, 'class_name': kind.upper(), 'config': cfg, 'inbound_nodes': [[[inbound, 0, 0, {}]]]}
+class Net(nn.Module):
+    """The spec's layers in order from the input to the body, then the two heads on the body:
+    class logits (softmax in the export) and onset logits (sigmoid). Recurrent networks take
+    [B, T, F] and carry state; window networks (a rank-2 input) take [N, F]."""
+
+    def __init__(self, spec):
+        super().__init__()
+        self.spec = copy.deepcopy({k: v for k, v in spec.items() if k != 'userDefinedMetadata'})
+        self.card = dict(spec['userDefinedMetadata'])
+        self.arch = self.card.get('arch', 'lstm')
+        layers = spec['modelTopology']['config']['layers']
+        first = layers[0]['config']
+        shape = first.get('batch_input_shape') or first.get('batchInputShape')
+        self.window = len(shape) == 2
+        self.feature_size = width = shape[-1]
+        self.body = nn.ModuleDict()
+        self.heads = nn.ModuleDict()
+        for layer in layers[1:]:
+            kind, cfg, name = layer['class_name'], layer['config'], layer['name']
+            if kind not in LAYERS:
+                raise ValueError(f'layer {name} is a {kind}, which trainer/nets.py cannot build (add it to LAYERS)')
+            if name in HEADS:
+                self.heads[name] = LAYERS[kind](cfg, self.body_width)
+            else:
+                self.body[name] = LAYERS[kind](cfg, width)
+                width = self.body[name].width
+                self.body_width = width
+        for head in HEADS:
+            if head not in self.heads:
+                raise ValueError(f'the spec has no {head} layer')
+        self.manifest = spec['weightsManifest'][0]['weights']
+
+    def forward(self, x, state=None):
+        """Returns class logits, onset logits (squeezed) and the recurrent state (None for windows)."""
+        state = dict(state or {})
+        h = x
+        for name, layer in self.body.items():
+            h, s = layer(h, state.get(name))
+            if s is not None:
+                state[name] = s
+        return self.heads['note'](h)[0], self.heads['onset'](h)[0].squeeze(-1), (None if self.window else state)
+
+    def _layer(self, name):
+        return self.heads[name] if name in self.heads else self.body[name]
+
+    def weights(self):
+        """[(name, array)] in the manifest's order and shapes."""
+        exported = {}
+        out = []
+        for w in self.manifest:
+            layer, part = w['name'].split('/', 1)
+            if layer not in exported:
+                exported[layer] = self._layer(layer).export()
+            a = np.ascontiguousarray(exported[layer][part], dtype=np.float32)
+            if list(a.shape) != list(w['shape']):
+                raise ValueError(f'{w["name"]}: the net has {list(a.shape)}, the spec says {w["shape"]}')
+            out.append((w['name'], a))
+        return out
+
+    def load_weights(self, weights):
+        """The inverse of weights(): {name: array} -> the modules' parameters."""
+        by_layer = {}
+        for name, a in weights.items():
+            layer, part = name.split('/', 1)
+            by_layer.setdefault(layer, {})[part] = a
+        for layer, w in by_layer.items():
+            self._layer(layer).load(w)
 
 
-def topology(net):
-    """The Keras/tfjs model topology lib/model.ts' buildModel makes for this network."""
-    window = is_window_model(net.arch)
-    shape = [None, net.feature_size] if window else [None, None, net.feature_size]
-    layers = [{'name': 'input1', 'class_name': 'InputLayer', 'config': {
-        'batch_input_shape': shape, 'dtype': 'float32', 'sparse': False, 'name': 'input1'}, 'inbound_nodes': []}]
-    if net.arch == 'raw-lstm':
-        layers.append({'name': 'steps', 'class_name': 'Reshape', 'config': {
-            'target_shape': [net.feature_size // net.embed_units, net.embed_units], 'name': 'steps', 'trainable': True},
-            'inbound_nodes': [[['input1', 0, 0, {}]]]})
-        layers.append(_recurrent('lstm', net.lstm_units, 'steps', False, None))
-        body = 'lstm'
-    else:
-        layers.append(_dense('embed', net.embed_units, 'relu', 'input1'))
-        if net.arch == 'mlp':
-            layers.append(_dense('hidden', net.lstm_units, 'relu', 'embed'))
-            body = 'hidden'
-        else:
-            layers.append(_recurrent(net.arch, net.lstm_units, 'embed', True, True))
-            body = net.arch
-    layers += [_dense('note', NUM_CLASSES, 'softmax', body), _dense('onset', 1, 'sigmoid', body)]
-    return {'class_name': 'Model', 'config': {
-        'name': 'melodyfilter', 'layers': layers, 'input_layers': [['input1', 0, 0]],
-        'output_layers': [['note', 0, 0], ['onset', 0, 0]]},
-        'keras_version': 'tfjs-layers 4.22.0', 'backend': 'tensor_flow.js'}
+def read_spec(path):
+    with open(path) as f:
+        return json.load(f)
 
 
-def export_tfjs(net, out_dir, info):
-    """Write out_dir/model.json and out_dir/weights.bin (atomically: a reader never sees half)."""
+def export_tfjs(net, out_dir, training=None):
+    """Write out_dir/model.json and out_dir/weights.bin (atomically: a reader never sees half): the
+    spec's topology and manifest, its card unchanged, and the training record."""
     os.makedirs(out_dir, exist_ok=True)
-    old = os.path.join(out_dir, 'model.json')
-    if 'decoder' not in info and os.path.exists(old):
-        # Decoder settings chosen on the validation set (scripts/set-decoder.ts) outlive retraining
-        # until chosen again.
-        with open(old) as f:
-            prev = json.load(f).get('userDefinedMetadata', {}).get('decoder')
-        if prev:
-            info = dict(info, decoder=prev)
-    weights = tfjs_weights(net)
-    manifest = [{'name': n, 'shape': list(a.shape), 'dtype': 'float32'} for n, a in weights]
-    doc = {'format': 'layers-model', 'generatedBy': f'melodyfilter trainer/nets.py (PyTorch {torch.__version__})',
-           'convertedBy': None, 'modelTopology': topology(net),
-           'weightsManifest': [{'paths': ['weights.bin'], 'weights': manifest}], 'userDefinedMetadata': info}
+    weights = net.weights()
+    card = dict(net.card)
+    if training is not None:
+        card['training'] = training
+    doc = dict(net.spec, generatedBy=f'melodyfilter trainer/nets.py (PyTorch {torch.__version__})',
+               userDefinedMetadata=card)
+    text = json.dumps(doc, indent=1, allow_nan=False) + '\n'  # NaN is not JSON: refuse, never write it
     tmp_bin, tmp_json = os.path.join(out_dir, 'weights.bin.tmp'), os.path.join(out_dir, 'model.json.tmp')
     with open(tmp_bin, 'wb') as f:
         for _, a in weights:
             f.write(a.astype('<f4').tobytes())
     with open(tmp_json, 'w') as f:
-        f.write(json.dumps(doc, indent=1) + '\n')
+        f.write(text)
     os.replace(tmp_bin, os.path.join(out_dir, 'weights.bin'))
     os.replace(tmp_json, os.path.join(out_dir, 'model.json'))
 
 
 def load_tfjs(model_dir):
-    """A model directory (ours, written by export_tfjs or by the old tfjs trainer) → (Net, info)."""
+    """A model directory -> (Net, card). Its model.json is the spec."""
     with open(os.path.join(model_dir, 'model.json')) as f:
         doc = json.load(f)
-    info = doc['userDefinedMetadata']
     manifest = doc['weightsManifest'][0]
     raw = np.fromfile(os.path.join(model_dir, manifest['paths'][0]), dtype='<f4')
     weights, p = {}, 0
@@ -251,13 +236,6 @@ def load_tfjs(model_dir):
         n = int(np.prod(w['shape']))
         weights[w['name']] = raw[p:p + n].reshape(w['shape'])
         p += n
-    arch = info.get('arch', 'lstm')
-    if arch == 'raw-lstm':
-        embed, units = weights['lstm/kernel'].shape[0], weights['lstm/recurrent_kernel'].shape[0]
-    elif arch == 'mlp':
-        embed, units = weights['embed/kernel'].shape[1], weights['hidden/kernel'].shape[1]
-    else:
-        embed, units = weights['embed/kernel'].shape[1], weights[f'{arch}/recurrent_kernel'].shape[0]
-    net = Net(arch, info['featureSize'], embed, units)
-    load_tfjs_weights(net, weights)
-    return net, info
+    net = Net(doc)
+    net.load_weights(weights)
+    return net, doc['userDefinedMetadata']

@@ -14,14 +14,14 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nets import Net, is_window_model, load_tfjs  # noqa: E402
+from nets import Net, load_tfjs  # noqa: E402
 
 
 def load(path):
     if os.path.isdir(path):
         return load_tfjs(path)[0]
     ck = torch.load(path)
-    net = Net(ck['arch'], ck['info']['featureSize'], *ck['units'])
+    net = Net(ck['spec'])
     net.load_state_dict(ck['net'])
     return net
 
@@ -32,7 +32,7 @@ def main():
     net = load(src).eval()
     x = torch.from_numpy(np.fromfile(feats, dtype='<f4').reshape(frames, -1))
     with torch.no_grad():
-        logits, onset, _ = net(x if is_window_model(net.arch) else x[None])
+        logits, onset, _ = net(x if net.window else x[None])
     probs = torch.softmax(logits.reshape(frames, -1).double(), -1).numpy()
     onsets = torch.sigmoid(onset.reshape(frames).double()).numpy()
     np.concatenate([probs.reshape(-1), onsets]).astype('<f4').tofile(out)

@@ -2,7 +2,10 @@
 """melodyfilter's trainer: PyTorch on the CPU, fed shards that the TS data generator writes
 (lib/train/shards.ts), exported to the tfjs layers format that the CLI loads (trainer/nets.py).
 
-  /usr/bin/python3 trainer/train.py --data DATA_DIR --run RUN_DIR --out MODEL_DIR [--arch lstm] …
+  /usr/bin/python3 trainer/train.py --spec SPEC.json --data DATA_DIR --run RUN_DIR --out MODEL_DIR …
+
+SPEC.json says what to train: a model.json without weights, made from lib/networks.ts (the network,
+its widths, the card) by `node dist/scripts/training-spec.js NETWORK NAME [--units N]`.
 
 `melodyfilter train` starts the data workers and this script together; run it by hand to train on
 shards made ahead (scripts/make-shards.ts). Python and PyTorch are needed only to train: Debian's
@@ -33,11 +36,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nets import (ARCH_UNITS, ARCHS, FEATURE_SIZE, RAW_SAMPLES, Net, export_tfjs, front_end_of,  # noqa: E402
-                  is_window_model, load_tfjs)
+from nets import Net, export_tfjs, load_tfjs, read_spec  # noqa: E402
 from shards import read_shard  # noqa: E402
-
-WINDOW_SAMPLES, HOP_SAMPLES, MODEL_RATE = 2048, 256, 16000  # lib/config.ts DEFAULTS, MODEL_RATE
 
 
 def log(msg):
@@ -127,7 +127,7 @@ def losses(net, x, classes, onsets):
     of the onset sigmoid, each a mean over frames. Returns (loss, class loss, accuracy)."""
     device = next(net.parameters()).device
     x, classes, onsets = x.to(device), classes.to(device), onsets.to(device)
-    if is_window_model(net.arch):
+    if net.window:
         x, classes, onsets = x.reshape(-1, x.shape[-1]), classes.reshape(-1), onsets.reshape(-1)
     logits, onset_logits, _ = net(x)
     logits = logits.reshape(-1, logits.shape[-1])
@@ -183,10 +183,8 @@ def main(argv=None):
     p.add_argument('--val', help='validation shard directory (held out: another seed)')
     p.add_argument('--run', required=True, help='run directory: checkpoint.pt, model/ (latest export)')
     p.add_argument('--out', help='model directory written at the end (default RUN/model)')
-    p.add_argument('--name', default='melody-lstm')
-    p.add_argument('--arch', choices=ARCHS, help='network (default lstm; a resumed run keeps its checkpoint\'s)')
-    p.add_argument('--embed-units', type=int)
-    p.add_argument('--units', type=int, help='recurrent (or second dense) layer width')
+    p.add_argument('--spec', help='what to train: a model.json without weights (scripts/training-spec.ts); '
+                   'a resumed run keeps its checkpoint\'s')
     p.add_argument('--batch', type=int, default=16, help='sequences per step')
     p.add_argument('--frames', type=int, default=128, help='frames per sequence (≤ the shards\')')
     p.add_argument('--lr', type=float, default=2e-3)
@@ -219,21 +217,20 @@ def main(argv=None):
         if not os.path.exists(ckpt_path):
             raise SystemExit(f'nothing to resume: no {ckpt_path}')
         ck = torch.load(ckpt_path, map_location='cpu')
-        a.arch = a.arch or ck['arch']
-    a.arch = a.arch or 'lstm'
-    embed, units = ARCH_UNITS[a.arch]
-    if ck is not None and not (a.embed_units or a.units):
-        embed, units = ck['units']
-    embed, units = a.embed_units or embed, a.units or units
-    fs = RAW_SAMPLES if front_end_of(a.arch) == 'raw' else FEATURE_SIZE
+        if 'spec' not in ck:
+            raise SystemExit(f'{ckpt_path} is from a trainer before specs; it cannot be resumed by this one')
+    if ck is None and not a.spec:
+        raise SystemExit('--spec SPEC.json is needed to start a run (node dist/scripts/training-spec.js NETWORK NAME)')
+    spec = ck['spec'] if ck is not None else read_spec(a.spec)
+    if ck is not None and a.spec and read_spec(a.spec)['modelTopology'] != spec['modelTopology']:
+        raise SystemExit(f'{ckpt_path} trains another network than {a.spec}: a resume keeps its network')
     data_description = a.data_info or a.data
     state = {'step': 0, 'seconds': 0.0, 'examples_drawn': 0}
     seen_before = set()
-    net = Net(a.arch, fs, embed, units).to(a.device)
+    net = Net(spec).to(a.device)
+    fs = net.feature_size
     opt = torch.optim.Adam(net.parameters(), lr=a.lr)
     if ck is not None:
-        if ck['arch'] != a.arch or ck['units'] != [embed, units]:
-            raise SystemExit(f'{ckpt_path} is a {ck["arch"]} {ck["units"]}, not {a.arch} {[embed, units]}')
         net.load_state_dict(ck['net'])
         opt.load_state_dict(ck['opt'])
         state = ck['state']
@@ -246,18 +243,20 @@ def main(argv=None):
         log(f'resuming {ckpt_path} at step {state["step"]}, {state["seconds"]:.0f} s')
     elif a.init:
         init, init_info = load_tfjs(a.init)
+        if init.spec['weightsManifest'] != net.spec['weightsManifest']:
+            raise SystemExit(f'--init {a.init} is another network (its weights differ from the spec\'s)')
         net.load_state_dict(init.to(a.device).state_dict())
         # A fine-tune's record says what it started from, and keeps that model's decoder settings
         # (chosen on validation for it) until they are chosen again.
         done = init_info.get('training', {})
         state['init'] = {'model': init_info.get('name'), 'steps': done.get('steps'), 'stages': done.get('stages')}
         if 'decoder' in init_info:
-            state['decoder'] = init_info['decoder']
+            net.card['decoder'] = init_info['decoder']
         log(f'initialised from {a.init}')
     if 'stages' in state:
         state['stages'].append({'fromStep': state['step'], 'data': data_description, 'learningRate': a.lr})
     params = sum(p.numel() for p in net.parameters())
-    log(f'training {a.name} ({a.arch} {embed}→{units}, {params} parameters) batch {a.batch}×{a.frames}, '
+    log(f'training {net.card["name"]} ({net.arch}, {params} parameters) batch {a.batch}×{a.frames}, '
         f'lr {a.lr}, {a.seconds:.0f} s budget, {a.threads} thread(s), data {a.data}')
 
     pool = Pool(a.data, a.pool, a.frames, fs, rng, a.reuse)
@@ -277,16 +276,13 @@ def main(argv=None):
     pool.start()
     val = load_val(a.val, a.frames, fs)
 
-    info_base = {'name': a.name, 'arch': a.arch, 'frontEnd': front_end_of(a.arch), 'windowSamples': WINDOW_SAMPLES,
-                 'hopSamples': HOP_SAMPLES, 'sampleRate': MODEL_RATE, 'featureSize': fs}
-
     def save(ema_loss, ema_acc, final=False):
         # Only finite numbers reach model.json and weights.bin: NaN is not JSON, and a model that
         # does not load is worse than the one it would replace.
         if not math.isfinite(ema_loss) or not all(torch.isfinite(p).all() for p in net.parameters()):
             raise SystemExit(f'loss or weights not finite at step {state["step"]}: nothing saved')
-        v = validate(net, val, 64 if not is_window_model(a.arch) else 8)
-        info = dict(info_base, training={
+        v = validate(net, val, 64 if not net.window else 8)
+        training = {
             'trainer': f'trainer/train.py (PyTorch {torch.__version__})', 'steps': state['step'],
             'seconds': round(state['seconds']), 'batchSize': a.batch, 'frames': a.frames, 'learningRate': a.lr,
             'schedule': '1× to 60% of the run, 0.3× to 85%, then 0.1×', 'gradientClip': a.clip,
@@ -294,15 +290,16 @@ def main(argv=None):
             'examplesLoaded': pool.loaded_examples + state.get('loaded_before', 0), 'pool': a.pool, 'seed': a.seed,
             'data': data_description, **({'stages': state['stages']} if 'stages' in state else {}),
             **({'initialisedFrom': state['init']} if 'init' in state else {}),
-            **({'validation': v} if v else {})}, **({'decoder': state['decoder']} if 'decoder' in state else {}))
+            **({'validation': v} if v else {})}
         state['seen'] = sorted(pool.seen)
         tmp = ckpt_path + '.tmp'
-        torch.save({'net': net.state_dict(), 'opt': opt.state_dict(), 'state': state, 'arch': a.arch,
-                    'units': [embed, units], 'info': info}, tmp)
+        spec_now = dict(net.spec, userDefinedMetadata=net.card)
+        torch.save({'net': net.state_dict(), 'opt': opt.state_dict(), 'state': state, 'spec': spec_now,
+                    'info': {'training': training}}, tmp)
         os.replace(tmp, ckpt_path)
-        export_tfjs(net, os.path.join(a.run, 'model'), info)
+        export_tfjs(net, os.path.join(a.run, 'model'), training)
         if final and a.out:
-            export_tfjs(net, a.out, info)
+            export_tfjs(net, a.out, training)
         log(f'checkpoint at step {state["step"]}' + (f': validation loss {v["loss"]} accuracy {v["noteAccuracy"]}' if v else ''))
 
     if state['step'] >= a.steps:

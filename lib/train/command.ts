@@ -2,7 +2,7 @@
 // trains on them and writes models/<name>/ in the tfjs layers format the CLI loads. Python is needed
 // only here: transcription, the library and the npm package never use it.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -211,14 +211,21 @@ async function run({ values: v }: Parsed): Promise<number> {
     log(`${workers} data workers writing shards to ${dataDir} (seed ${dataSeed})`);
   }
   const args = [
-    trainerScript(), '--data', dataDir, '--val', valDir, '--run', runDir, '--out', outDir, '--name', name,
-    ...(v.arch !== undefined || !v.resume ? ['--arch', network] : []), '--seconds', String(seconds), '--batch', String(batch),
+    trainerScript(), '--data', dataDir, '--val', valDir, '--run', runDir, '--out', outDir,
+    '--seconds', String(seconds), '--batch', String(batch),
     '--frames', String(frames), '--lr', String(learningRate), '--seed', String(seed),
     '--pool', String(pool), '--reuse', String(D.reuse),
     '--data-info', `lib/train/scenes.ts scene mix, data seed ${seed}, FluidR3 share ${fluidShare}, noise share ${noiseShare}`,
   ];
   if (steps !== undefined) args.push('--steps', String(steps));
-  if (units !== undefined) args.push('--units', String(units));
+  // What to train, made here from lib/networks.ts; a resume keeps its checkpoint's unless --arch says.
+  if (!resume || v.arch !== undefined) {
+    const { trainingSpec } = await import('./spec.js');
+    const specFile = path.join(runDir, 'spec.json');
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(specFile, JSON.stringify(await trainingSpec(name, network, { hiddenUnits: units }), null, 1) + '\n');
+    args.push('--spec', specFile);
+  }
   if (resume) args.push('--resume');
   if (init !== undefined) args.push('--init', init);
   log(`${python} ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
