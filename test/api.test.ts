@@ -1,8 +1,9 @@
-// The library API: createTranscriber (a Duplex stream) and transcribe (a buffer), with the shipped model.
+// The library API: createTranscriber (a Duplex stream) and transcribe (a buffer), with the hand-set tone
+// model (test/fixtures): what is checked is the API, not the shipped weights' hearing (npm run eval's).
 import t from 'tap';
 import { Readable } from 'node:stream';
 import { createTranscriber, transcribe, loadEngine, resolveConfig, type Note } from '../lib/index.js';
-import { encodePcm, sine, wavFile } from './helpers.js';
+import { encodePcm, sine, toneModelWorkspace, wavFile } from './helpers.js';
 
 /** C5 then E5 then G5, 0.4 s each with short gaps, as a clean additive tone with a few partials. */
 function arpeggio(rate: number): Float32Array {
@@ -20,8 +21,11 @@ function arpeggio(rate: number): Float32Array {
   return out;
 }
 
+const { model: TONE_MODEL } = await toneModelWorkspace(t, 'melodyfilter-api-');
+const toneEngine = () => loadEngine(resolveConfig({ modelDir: TONE_MODEL }));
+
 t.test('transcribe(buffer) and createTranscriber(stream) agree, whatever the chunking', async (t) => {
-  const engine = await loadEngine(resolveConfig({}));
+  const engine = await toneEngine();
   const pcm = encodePcm(arpeggio(44100), 2, 's16le');
   const whole = (await transcribe(pcm, { engine })) as Note[];
   t.ok(whole.length > 0, `${whole.length} notes`);
@@ -36,7 +40,7 @@ t.test('transcribe(buffer) and createTranscriber(stream) agree, whatever the chu
 });
 
 t.test('transcribe reads a WAV buffer by its header', async (t) => {
-  const engine = await loadEngine(resolveConfig({}));
+  const engine = await toneEngine();
   const mono = arpeggio(16000);
   const a = await transcribe(wavFile(mono, 16000, 1), { engine });
   const b = await transcribe(encodePcm(mono, 1, 's16le'), { engine, sampleRate: 16000, channels: 1 });
@@ -44,7 +48,7 @@ t.test('transcribe reads a WAV buffer by its header', async (t) => {
 });
 
 t.test('events mode yields note-on before note-off', async (t) => {
-  const engine = await loadEngine(resolveConfig({}));
+  const engine = await toneEngine();
   const events = (await transcribe(encodePcm(arpeggio(44100), 2, 's16le'), { engine, events: true })) as unknown as { event: string; pitch: number }[];
   const firstOn = events.findIndex((e) => e.event === 'on');
   const firstOff = events.findIndex((e) => e.event === 'off');
@@ -52,6 +56,12 @@ t.test('events mode yields note-on before note-off', async (t) => {
 });
 
 t.test('silence gives no notes', async (t) => {
-  const engine = await loadEngine(resolveConfig({}));
+  const engine = await toneEngine();
   t.same(await transcribe(encodePcm(sine(440, 1, 44100, 0), 2, 's16le'), { engine }), []);
+});
+
+t.test('the default engine is the shipped model, in the wasm kernel without tfjs', async (t) => {
+  const engine = await loadEngine(resolveConfig({}));
+  t.equal(engine.card.name, 'melody-lstm');
+  t.equal(engine.backend, 'none');
 });
