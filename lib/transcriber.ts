@@ -3,15 +3,15 @@
 import { Duplex } from 'node:stream';
 import { InputError, resolveConfig, type Config } from './config.js';
 import type { ModelCard } from './card.js';
-import { NETWORKS, type ModelShape } from './networks.js';
+import type { ModelShape } from './networks.js';
 import { decodePcm, newDecodeReport, type DecodeReport, type FormatField } from './pcm.js';
 import { resample } from './resample.js';
 import { windows } from './window.js';
 import { features } from './frontends.js';
 import { classify } from './classify.js';
 import { smoothNotes } from './smooth.js';
-import { readWeightFile, shapeOfWeights, isResetAfterGru, FastClassifier, type FrameClassifier } from './kernel.js';
-import { WasmClassifier, packWeights } from './wasm/kernel.js';
+import { readWeightFile, type FrameClassifier } from './kernel.js';
+import { KERNEL_ENTRIES, kernelFor } from './kernels.js';
 import type { Note, NoteEvent, NoteOutput } from './notes.js';
 
 export type Explicit = ReadonlySet<'sampleRate' | 'channels' | 'encoding'>;
@@ -25,30 +25,16 @@ export interface Engine {
   newClassifier(): FrameClassifier;
 }
 
-/** Load the model once; streams then share it. The fast kernel reads the weights without loading
- *  TensorFlow.js at all (a second or more of start-up); --kernel tfjs starts a tfjs backend. */
+/** Load the model once; streams then share it. The kernels read the weights without loading
+ *  TensorFlow.js at all (a second or more of start-up); --kernel tfjs starts a tfjs backend. Which
+ *  kernel runs which network is the registry's (kernels.ts): a network the asked one cannot run goes
+ *  to the next that can (the window models to tfjs; PyTorch's reset-after GRU to the TS kernel). */
 export async function loadEngine(cfg: Pick<Config, 'backend' | 'modelDir' | 'kernel'>): Promise<Engine> {
   const file = await readWeightFile(cfg.modelDir);
-  const { card } = file;
-  const cell = NETWORKS[card.network].fastKernel;
-  // The wasm and fast kernels know the recurrent networks; the window models (comparison only) run in tfjs.
-  // A cell the wasm kernel lacks (PyTorch's reset-after GRU, comparison models only) runs in plain TS.
-  if (cfg.kernel === 'wasm' && cell && !isResetAfterGru(file.weights, cell)) {
-    const packed = packWeights(file.weights, cell); // once per model; each stream's classifier copies it
-    checkFeatureSize(card, packed.shape);
-    return { card, shape: packed.shape, backend: 'none', newClassifier: () => new WasmClassifier(packed) };
-  }
-  if ((cfg.kernel === 'fast' || cfg.kernel === 'wasm') && cell) {
-    const shape = shapeOfWeights(file.weights, cell);
-    checkFeatureSize(card, shape);
-    return { card, shape, backend: 'none', newClassifier: () => new FastClassifier(file.weights, cell) };
-  }
-  const { useBackend } = await import('./backend.js');
-  const { loadModel, TfjsClassifier } = await import('./model.js');
-  const backend = await useBackend(cfg.backend);
-  const loaded = await loadModel(cfg.modelDir, file);
-  checkFeatureSize(card, loaded.shape);
-  return { card, shape: loaded.shape, backend, newClassifier: () => new TfjsClassifier(loaded.model, card.network) };
+  const kernel = KERNEL_ENTRIES[kernelFor(file, cfg.kernel) as Config['kernel']];
+  const loaded = await kernel.load(file, cfg);
+  checkFeatureSize(file.card, loaded.shape);
+  return { card: file.card, ...loaded };
 }
 
 function checkFeatureSize(card: ModelCard, shape: ModelShape): void {

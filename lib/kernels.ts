@@ -1,0 +1,83 @@
+// Who runs the network per window, one entry each (as networks, front ends and writers are): which
+// networks it runs, where a network it cannot run goes instead, and how it makes a classifier for a
+// stream. `--kernel` names the first one asked (config.ts KERNELS holds the names); the engine
+// (transcriber.ts loadEngine) follows `otherwise` until one runs the model. Adding a kernel is one
+// module plus one entry here and its name in KERNELS (see CONTRIBUTING.md).
+import type { Config, Kernel } from './config.js';
+import { NETWORKS, type ModelShape } from './networks.js';
+import {
+  FastClassifier, isResetAfterGru, shapeOfWeights, type FrameClassifier, type KernelCell, type WeightFile,
+} from './kernel.js';
+import { WasmClassifier, packWeights } from './wasm/kernel.js';
+
+export interface LoadedKernel {
+  shape: ModelShape;
+  /** The tfjs backend in use, or 'none' when no tfjs runs. */
+  backend: string;
+  /** A fresh classifier (fresh recurrent state) for each stream. */
+  newClassifier(): FrameClassifier;
+}
+
+export interface KernelEntry {
+  /** Whether it runs this model (its network's cell, its weights' layout). */
+  runs(file: WeightFile): boolean;
+  /** Who runs a model this one cannot; absent: it runs every model. */
+  otherwise?: Kernel;
+  load(file: WeightFile, cfg: Pick<Config, 'backend' | 'modelDir'>): Promise<LoadedKernel>;
+}
+
+/** The recurrent cell the model's network names for the kernels, or null (a window model). */
+const cellOf = (file: WeightFile): KernelCell | null => NETWORKS[file.card.network].fastKernel;
+
+export const KERNEL_ENTRIES: Record<Kernel, KernelEntry> = {
+  /** SIMD WebAssembly (lib/wasm/kernel.ts): tfjs' LSTM and GRU cells, batched per read. */
+  wasm: {
+    runs: (file) => {
+      const cell = cellOf(file);
+      // PyTorch's reset-after GRU (comparison models only) is a cell it lacks.
+      return cell !== null && !isResetAfterGru(file.weights, cell);
+    },
+    otherwise: 'fast',
+    load: async (file) => {
+      const packed = packWeights(file.weights, cellOf(file)!); // once per model; each stream copies it
+      return { shape: packed.shape, backend: 'none', newClassifier: () => new WasmClassifier(packed) };
+    },
+  },
+  /** The plain-TypeScript reference (lib/kernel.ts): both LSTM and both GRU layouts. */
+  fast: {
+    runs: (file) => cellOf(file) !== null,
+    otherwise: 'tfjs',
+    load: async (file) => {
+      const cell = cellOf(file)!;
+      return {
+        shape: shapeOfWeights(file.weights, cell), backend: 'none',
+        newClassifier: () => new FastClassifier(file.weights, cell),
+      };
+    },
+  },
+  /** TensorFlow.js itself, on the backend asked for: every network, the window models included. */
+  tfjs: {
+    runs: () => true,
+    load: async (file, cfg) => {
+      const { useBackend } = await import('./backend.js');
+      const { loadModel, TfjsClassifier } = await import('./model.js');
+      const backend = await useBackend(cfg.backend);
+      const loaded = await loadModel(cfg.modelDir, file);
+      return {
+        shape: loaded.shape, backend, newClassifier: () => new TfjsClassifier(loaded.model, file.card.network),
+      };
+    },
+  },
+};
+
+/** The kernel that runs `file`: the one asked for, else the first of its `otherwise` chain that can. */
+export function kernelFor(file: WeightFile, asked: Kernel, entries: Record<string, KernelEntry> = KERNEL_ENTRIES): string {
+  const seen = new Set<string>();
+  let name: string | undefined = asked;
+  while (name !== undefined && !seen.has(name)) {
+    seen.add(name);
+    if (entries[name].runs(file)) return name;
+    name = entries[name].otherwise;
+  }
+  throw new Error(`no kernel runs model ${file.card.name} (asked: ${asked})`);
+}
