@@ -10,6 +10,7 @@ import { CLASS_MIDI_OFFSET, NUM_CLASSES, SILENCE, type DecoderSettings } from '.
 import { LOWEST_MIDI, ONSET_RISE_DB } from './features.js';
 import type { ScoredBatch } from './classify.js';
 import { midiName, type Note, type NoteEvent, type NoteOutput } from './notes.js';
+import { referenceOffset } from './window.js';
 
 /** Windows a new key must persist to start a note: 2 × 16 ms, below the 40 ms shortest note. */
 const CONFIRM_FRAMES = 2;
@@ -30,6 +31,8 @@ const FULL_VELOCITY_DB = -26, DB_PER_VELOCITY_DECADE = 40;
 export type TrackerConfig = DecoderSettings & Pick<Config, 'minNoteMs' | 'lowMidi' | 'highMidi'> & {
   /** The model card's hop and rate: frame k is at k · hopSamples / modelRate seconds. */
   hopSamples: number;
+  /** The card's window: frame k's reaches windowSamples / 4 past its time (window.ts referenceOffset). */
+  windowSamples: number;
   modelRate: number;
 };
 
@@ -189,11 +192,16 @@ export class NoteTracker {
   }
 
   /** End of input after frame `lastFrame`, at `endSeconds`: a note still sounding ends there; one
-   *  that had already faded (and was waiting to see if it comes back) ends where it faded. */
+   *  that had already faded (and was waiting to see if it comes back) ends where it faded. The
+   *  frames after the last one whose time is inside the input hear the silence that pads the last
+   *  window, not the input: a key that drops out only there was still sounding when input ended. */
   flush(lastFrame: number, endSeconds: number): void {
     const s = this.sounding;
     if (!s) return;
-    const faded = s.lastOnFrame < lastFrame;
+    const { modelRate, hopSamples, windowSamples } = this.cfg;
+    const ahead = windowSamples - referenceOffset(windowSamples); // samples a window hears past its time
+    const lastInputFrame = Math.floor((endSeconds * modelRate - ahead) / hopSamples + 1e-9);
+    const faded = s.lastOnFrame < Math.min(lastFrame, lastInputFrame);
     if (faded) this.end(s.lastOnFrame + 1, Math.min(this.boundary(s.lastOnFrame + 1), endSeconds));
     else this.end(lastFrame + 1, endSeconds);
   }

@@ -54,7 +54,8 @@ export function noteStages(cfg: Config, engine: Engine, report: DecodeReport = n
     features(card),
     classify(() => engine.newClassifier()),
     smoothNotes({
-      ...card.decoder, ...decoderOverrides(cfg), hopSamples: card.hopSamples, modelRate: card.modelRate,
+      ...card.decoder, ...decoderOverrides(cfg), hopSamples: card.hopSamples, windowSamples: card.windowSamples,
+      modelRate: card.modelRate,
       minNoteMs: cfg.minNoteMs, lowMidi: cfg.lowMidi, highMidi: cfg.highMidi, events: cfg.events,
     }),
   ] as const;

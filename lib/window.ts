@@ -137,10 +137,6 @@ export function windows(cfg: Framing & { modelRate: number }) {
     }
     const s = windower.flushSpan();
     const endSeconds = windower.samplesSeen / cfg.modelRate;
-    // firstIndex as the packed version labelled it: `{ ...take(), firstIndex: count ? … }` read
-    // `count` after take() had zeroed it, so the last batch starts at framesEmitted, `count` frames
-    // late. Kept so that output stays byte-identical; labelling it s.firstIndex (correct) ends a
-    // tone held to the end of input one hop early (test/reliability.test.ts), a tracker question.
-    yield { firstIndex: windower.framesEmitted, count: s.count, samples: s.samples.slice(), stride, endSeconds };
+    yield { firstIndex: s.firstIndex, count: s.count, samples: s.samples.slice(), stride, endSeconds };
   };
 }

@@ -7,7 +7,7 @@ import { buildMidi, TICKS_PER_BEAT } from '../lib/midi-file.js';
 import { renderSvg } from '../lib/writers/svg.js';
 import { midiName, parseNoteName, type Note, type NoteEvent } from '../lib/notes.js';
 
-const CFG = { hopSamples: 256, modelRate: 16000, threshold: 0.5, onsetThreshold: 0.5, strikeRiseDb: 0, minNoteMs: 40, lowMidi: 21, highMidi: 108 };
+const CFG = { hopSamples: 256, windowSamples: 2048, modelRate: 16000, threshold: 0.5, onsetThreshold: 0.5, strikeRiseDb: 0, minNoteMs: 40, lowMidi: 21, highMidi: 108 };
 const HOP = 256 / 16000;
 
 /** Frames described as [pitch or 0, probability, onset, rise in dB of that pitch's semitone (none if
