@@ -1,6 +1,6 @@
 // The network in TensorFlow.js: build (from its description in networks.ts), save, load, and run it
-// per window. Training and `--kernel tfjs` use this; the default fast kernel (kernel.ts) runs without
-// tfjs, reading the files written here.
+// per window. `--kernel tfjs`, the training spec (train/spec.ts) and the tfjs tests use this; the
+// default wasm kernel and the TypeScript one (kernels.ts) run without tfjs, reading the same files.
 import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from './tf.js';

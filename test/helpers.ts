@@ -1,4 +1,4 @@
-// Fixtures made here, not stored: sines, melodies, PCM encodings, and a tiny model trained in-process.
+// Fixtures made here, not stored: sines, melodies, PCM encodings, the hand-set tone model, shells.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -13,7 +13,7 @@ import { parseNoteLine } from './input.js';
 
 export const EXIT_MATCHED = 0, EXIT_NO_MATCH = 1, EXIT_TROUBLE = 2;
 /** Score a ranking or a practice run needs to count as a match. Half the played window right is
- *  far above what another tune scores by chance (see README-match.md's distractor figures). */
+ *  far above what another tune scores by chance (the README's match section: distractor figures). */
 export const DEFAULT_MIN_SCORE = 0.5;
 
 const MATCHING = 'Matching', PRACTICE = 'Practice (--follow)', REFERENCES = 'MIDI references';
