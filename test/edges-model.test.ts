@@ -118,7 +118,7 @@ t.test('13: a model with non-finite weights is never saved (a diverging run: tes
   await t.rejects(saveModel(model, out, { ...newCard('x', 'gru'), featureSize: 8 }), /not saving .*nan-model: weight 0 is NaN/);
 });
 
-t.test('21: the default fast kernel never loads TensorFlow.js', async (t) => {
+t.test('21: the default kernel (wasm) never loads TensorFlow.js', async (t) => {
   const script = `
     const { transcribe } = await import(${JSON.stringify(new URL('../dist/lib/index.js', import.meta.url).href)});
     const notes = await transcribe(new Uint8Array(32000), { sampleRate: 16000, channels: 1, modelDir: ${JSON.stringify(GOOD)} });
