@@ -39,22 +39,29 @@ async function main(argv: string[]): Promise<number> {
     if (inv.command === 'version') { process.stdout.write(`melodyfilter ${version()}\n`); return EXIT_OK; }
     const stop = new StopSignal();
     // When stdin is a pipe, Ctrl-C reaches the producer too and its EOF ends the run with every
-    // note written; a lone SIGINT still stops us after a grace period. SIGTERM stops at once. A
-    // signal after we have begun stopping means the user has given up waiting: exit now.
+    // note written; a lone SIGINT still stops us after a grace period. SIGTERM stops at once.
     // Or a redirected file: EOF comes soon too.
     const fromPipe = !process.stdin.isTTY && !inv.files.some((f) => f !== '-');
-    let graceStarted = false;
+    let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
-      if (stop.stopped || (signal === 'SIGINT' && graceStarted)) {
-        process.stderr.write(`melodyfilter: ${signal} while stopping; exiting without finishing\n`);
-        process.exit(128 + osConstants.signals[signal]);
-      }
-      if (signal === 'SIGINT' && fromPipe) {
-        graceStarted = true;
+      signals += 1;
+      if (signals === 1 && signal === 'SIGINT' && fromPipe) {
         setTimeout(() => stop.stop(), PIPE_SIGINT_GRACE_MS).unref();
         return;
       }
-      stop.stop();
+      // A second signal stops at once during a SIGINT's grace period, and is otherwise ignored: the run is
+      // stopping, its output moments away, and GNU timeout sends its SIGTERM twice (to the command,
+      // then to its process group).
+      if (signals <= 2) {
+        stop.stop();
+        return;
+      }
+      // A third: the user has given up waiting. Take away our half-written outputs and die of the
+      // signal itself; process.exit() would wait for a read blocked on a silent FIFO.
+      process.stderr.write(`melodyfilter: ${signal} while stopping (the third signal); exiting without finishing\n`);
+      stop.removePartFiles();
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);

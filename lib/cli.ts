@@ -35,11 +35,18 @@ function shellWord(s: string): string {
 /** Ends an input early (on SIGINT/SIGTERM) as if it had reached EOF, so every stage flushes. */
 export class StopSignal {
   stopped = false;
+  /** Outputs being written under a temporary name: if the process has to exit without finishing,
+   *  removePartFiles() takes them away, since they are halves no later run would commit. */
+  readonly partFiles = new Set<string>();
   private readonly onStop = new Set<() => void>();
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
     for (const f of this.onStop) f();
+  }
+  removePartFiles(): void {
+    for (const file of this.partFiles) rmSync(file, { force: true });
+    this.partFiles.clear();
   }
   /**
    * Wrap a source: yields its chunks until stop() is called, then destroys it. Destroying is what
@@ -230,12 +237,15 @@ export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopS
           out.once('open', () => resolve());
           out.once('error', (e) => reject(new InputError(`cannot write ${target}: ${reason(e)}`)));
         });
+        stop.partFiles.add(temp);
         try {
           await transcribeInput(inv, engine, file, out, stop, false);
         } catch (err) {
           out.destroy();
           rmSync(temp, { force: true });
           throw err;
+        } finally {
+          stop.partFiles.delete(temp);
         }
         commitOutput(temp, target, inv.overwrite);
       } else {
