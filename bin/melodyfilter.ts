@@ -6,7 +6,7 @@ import { HELP } from '../lib/help.js';
 import { parseSubcommand, subcommandHelp, subcommandNamed } from '../lib/commands.js';
 import { InputError, UsageError } from '../lib/config.js';
 import { loadEngine } from '../lib/transcriber.js';
-import { StopSignal, terminalSafe, transcribeAll } from '../lib/cli.js';
+import { InterruptedError, StopSignal, terminalSafe, transcribeAll } from '../lib/cli.js';
 
 const EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_USAGE = 2;
 /** After SIGINT with stdin a pipe, how long to wait for the producer's EOF before stopping anyway. */
@@ -46,14 +46,14 @@ async function main(argv: string[]): Promise<number> {
     const onSignal = (signal: NodeJS.Signals) => {
       signals += 1;
       if (signals === 1 && signal === 'SIGINT' && fromPipe) {
-        setTimeout(() => stop.stop(), PIPE_SIGINT_GRACE_MS).unref();
+        setTimeout(() => stop.stop('SIGINT'), PIPE_SIGINT_GRACE_MS).unref();
         return;
       }
       // A second signal stops at once during a SIGINT's grace period, and is otherwise ignored: the run is
       // stopping, its output moments away, and GNU timeout sends its SIGTERM twice (to the command,
       // then to its process group).
       if (signals <= 2) {
-        stop.stop();
+        stop.stop(signal);
         return;
       }
       // A third: the user has given up waiting. Take away our half-written outputs and die of the
@@ -78,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
     // Our own errors are one line already (a newline in them is a file name's: escape it); others'
     // first line is the message.
     const text = (err as Error).message ?? String(err);
-    const ours = err instanceof UsageError || err instanceof InputError;
+    const ours = err instanceof UsageError || err instanceof InputError || err instanceof InterruptedError;
     let message = terminalSafe(ours ? text : text.split('\n')[0]);
     // "EFBIG: file too large, write" → "cannot write the output: file too large".
     const errno = err as NodeJS.ErrnoException;
@@ -88,6 +88,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`melodyfilter: ${message}\n`);
     if (verbose && (err as Error).stack) process.stderr.write((err as Error).stack + '\n');
     if (err instanceof UsageError) process.stderr.write("Try 'melodyfilter --help' for more information.\n");
+    // As a shell reports a command killed by the signal; unlike a failure, running it again finishes it.
+    if (err instanceof InterruptedError) return 128 + osConstants.signals[err.signal];
     return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
   }
 }

@@ -219,3 +219,41 @@ t.test('issue 22, 3: a third signal exits at once, leaving no .part file and the
     'gone at once, with its .part file');
   t.equal(readFileSync(path.join(dir, 'sig3', 'out', 'take.jsonl'), 'utf8'), 'earlier\n', 'the earlier output stands');
 });
+
+t.test('issue 22, 4: SIGTERM during a batch: the rest are listed, the exit is 143, and nothing partial is committed',
+  { skip: process.platform !== 'linux' && 'reads /proc' }, async (t) => {
+    // long.s16 is 20 minutes of silence (a sparse file): seconds to transcribe, so the signal, sent
+    // once the run has opened it, comes in the middle of it.
+    const batch = (args: string, setup = '') => sh(`rm -rf batch && mkdir -p batch/out && ${setup}
+      cp tone.s16 batch/a.s16 && cp tone.s16 batch/c.s16 && truncate -s 40000000 batch/long.s16
+      "$BIN" ${RAW} ${args} batch/a.s16 batch/long.s16 batch/c.s16 > batch/stdout.jsonl 2>batch/err & pid=$!
+      while kill -0 $pid 2>/dev/null && ! ls -l /proc/$pid/fd 2>/dev/null | grep -q long.s16; do sleep 0.02; done
+      kill -TERM $pid; wait $pid; echo "exit $?"; cat batch/err; ls -A batch/out`);
+    const read = (name: string) => readFileSync(path.join(dir, 'batch', name), 'utf8');
+    const pitches = (name: string) => jsonLines<{ pitch: number }>(read(name)).map((n) => n.pitch);
+
+    // -y over a complete earlier output: it stands, not replaced by the part heard before the signal.
+    const replace = await batch('-y -d batch/out', 'echo earlier > batch/out/long.jsonl &&');
+    t.equal(replace.stdout, 'exit 143\nmelodyfilter: not transcribed (interrupted): batch/long.s16 batch/c.s16\n' +
+      'a.jsonl\nlong.jsonl\n', '-y: a.s16 done, the rest listed, no .part file left');
+    t.same(pitches('out/a.jsonl'), [69], '-y: the input done before the signal is committed');
+    t.equal(read('out/long.jsonl'), 'earlier\n', '-y: the earlier output of the interrupted input stands');
+    const fresh = await batch('-d batch/out');
+    t.equal(fresh.stdout, 'exit 143\nmelodyfilter: not transcribed (interrupted): batch/long.s16 batch/c.s16\n' +
+      'a.jsonl\n', 'no partial transcription under the final name');
+    // To stdout the notes heard so far are out already: only the inputs never started are listed.
+    const toStdout = await batch('');
+    t.equal(toStdout.stdout, 'exit 143\nmelodyfilter: not transcribed (interrupted): batch/c.s16\n', 'to stdout');
+    t.same(pitches('stdout.jsonl'), [69], 'to stdout: the notes of a.s16 and of long.s16 until the signal');
+  });
+
+t.test('issue 22, 4: SIGTERM with -d and stdin a pipe: the input ends there and its output is committed', async (t) => {
+  // A pipe has no end but the signal (the README's promise for SIGTERM): nothing is left undone.
+  const r = await sh(`rm -rf live && mkdir -p live/out && mkfifo live/pipe
+    "$BIN" ${RAW} -d live/out - < live/pipe 2>live/err & pid=$!
+    exec 3>live/pipe
+    cat tone.s16 >&3
+    while kill -0 $pid 2>/dev/null && ! ls -A live/out | grep -q part; do sleep 0.02; done
+    sleep 0.3; kill -TERM $pid; wait $pid; echo "exit $?"; exec 3>&-; cat live/err; ls -A live/out`);
+  t.equal(r.stdout, 'exit 0\nstdin.jsonl\n', 'exit 0, nothing on stderr, the output committed');
+});
