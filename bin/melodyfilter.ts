@@ -6,7 +6,7 @@ import { HELP } from '../lib/help.js';
 import { parseSubcommand, subcommandHelp, subcommandNamed } from '../lib/commands.js';
 import { InputError, UsageError } from '../lib/config.js';
 import { loadEngine } from '../lib/transcriber.js';
-import { StopSignal, terminalSafe, transcribeAll } from '../lib/cli.js';
+import { InterruptedError, StopSignal, terminalSafe, transcribeAll } from '../lib/cli.js';
 
 const EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_USAGE = 2;
 /** After SIGINT with stdin a pipe, how long to wait for the producer's EOF before stopping anyway. */
@@ -39,22 +39,29 @@ async function main(argv: string[]): Promise<number> {
     if (inv.command === 'version') { process.stdout.write(`melodyfilter ${version()}\n`); return EXIT_OK; }
     const stop = new StopSignal();
     // When stdin is a pipe, Ctrl-C reaches the producer too and its EOF ends the run with every
-    // note written; a lone SIGINT still stops us after a grace period. SIGTERM stops at once. A
-    // signal after we have begun stopping means the user has given up waiting: exit now.
+    // note written; a lone SIGINT still stops us after a grace period. SIGTERM stops at once.
     // Or a redirected file: EOF comes soon too.
     const fromPipe = !process.stdin.isTTY && !inv.files.some((f) => f !== '-');
-    let graceStarted = false;
+    let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
-      if (stop.stopped || (signal === 'SIGINT' && graceStarted)) {
-        process.stderr.write(`melodyfilter: ${signal} while stopping; exiting without finishing\n`);
-        process.exit(128 + osConstants.signals[signal]);
-      }
-      if (signal === 'SIGINT' && fromPipe) {
-        graceStarted = true;
-        setTimeout(() => stop.stop(), PIPE_SIGINT_GRACE_MS).unref();
+      signals += 1;
+      if (signals === 1 && signal === 'SIGINT' && fromPipe) {
+        setTimeout(() => stop.stop('SIGINT'), PIPE_SIGINT_GRACE_MS).unref();
         return;
       }
-      stop.stop();
+      // A second signal stops at once during a SIGINT's grace period, and is otherwise ignored: the run is
+      // stopping, its output moments away, and GNU timeout sends its SIGTERM twice (to the command,
+      // then to its process group).
+      if (signals <= 2) {
+        stop.stop(signal);
+        return;
+      }
+      // A third: the user has given up waiting. Take away our half-written outputs and die of the
+      // signal itself; process.exit() would wait for a read blocked on a silent FIFO.
+      process.stderr.write(`melodyfilter: ${signal} while stopping (the third signal); exiting without finishing\n`);
+      stop.removePartFiles();
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
@@ -71,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
     // Our own errors are one line already (a newline in them is a file name's: escape it); others'
     // first line is the message.
     const text = (err as Error).message ?? String(err);
-    const ours = err instanceof UsageError || err instanceof InputError;
+    const ours = err instanceof UsageError || err instanceof InputError || err instanceof InterruptedError;
     let message = terminalSafe(ours ? text : text.split('\n')[0]);
     // "EFBIG: file too large, write" → "cannot write the output: file too large".
     const errno = err as NodeJS.ErrnoException;
@@ -81,6 +88,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`melodyfilter: ${message}\n`);
     if (verbose && (err as Error).stack) process.stderr.write((err as Error).stack + '\n');
     if (err instanceof UsageError) process.stderr.write("Try 'melodyfilter --help' for more information.\n");
+    // As a shell reports a command killed by the signal; unlike a failure, running it again finishes it.
+    if (err instanceof InterruptedError) return 128 + osConstants.signals[err.signal];
     return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
   }
 }

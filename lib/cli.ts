@@ -35,35 +35,54 @@ function shellWord(s: string): string {
 /** Ends an input early (on SIGINT/SIGTERM) as if it had reached EOF, so every stage flushes. */
 export class StopSignal {
   stopped = false;
+  /** The signal that stopped the run: an interrupted batch exits with 128 + its number, as the shell reports it. */
+  signal: NodeJS.Signals | null = null;
+  /** Outputs being written under a temporary name: if the process has to exit without finishing,
+   *  removePartFiles() takes them away, since they are halves no later run would commit. */
+  readonly partFiles = new Set<string>();
   private readonly onStop = new Set<() => void>();
-  stop(): void {
+  stop(signal: NodeJS.Signals): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.signal = signal;
     for (const f of this.onStop) f();
+  }
+  removePartFiles(): void {
+    for (const file of this.partFiles) rmSync(file, { force: true });
+    this.partFiles.clear();
   }
   /**
    * Wrap a source: yields its chunks until stop() is called, then destroys it. Destroying is what
    * ends a read waiting on a pipe that stays open (and lets the process exit: an open stdin would
    * keep it alive). No Promise.race against a stop promise: each race adds a reaction to that promise
    * that lives until it settles, one per chunk, which grows without bound on a live stream.
+   * `onCut` is called when the stop, not the source's own end, ended it.
    */
-  wrap(src: Readable): AsyncIterable<Uint8Array> {
+  wrap(src: Readable, onCut: () => void = () => {}): AsyncIterable<Uint8Array> {
     const self = this;
     return (async function* () {
       const destroy = () => src.destroy();
-      if (self.stopped) { destroy(); return; }
+      if (self.stopped) { onCut(); destroy(); return; }
       self.onStop.add(destroy);
       try {
         for await (const chunk of src) {
-          if (self.stopped) break;
+          if (self.stopped) { onCut(); break; }
           yield chunk as Uint8Array;
         }
       } catch (err) {
         if (!self.stopped) throw err; // a read cut short by stop() is the end of input, not an error
+        onCut();
       } finally {
         self.onStop.delete(destroy);
       }
     })();
+  }
+}
+
+/** A signal stopped a run before every input was transcribed; `notDone` lists those that were not. */
+export class InterruptedError extends Error {
+  constructor(readonly signal: NodeJS.Signals, readonly notDone: string[]) {
+    super(`not transcribed (interrupted): ${notDone.map(shellWord).join(' ')}`);
   }
 }
 
@@ -74,10 +93,11 @@ function inFlagWords(err: unknown): unknown {
   return new UsageError(`${FORMAT_FLAGS[err.field]} ${err.given} contradicts the WAV header's ${err.header}${unit}`);
 }
 
-/** Transcribe one input into `sink`. `file` undefined or '-' is stdin. */
+/** Transcribe one input into `sink`. `file` undefined or '-' is stdin. Resolves to true if a stop
+ *  ended the input before its end: the notes are those heard until then. */
 export async function transcribeInput(
   inv: Invocation, engine: Engine, file: string | undefined, sink: Writable, stop: StopSignal, tagFile: boolean,
-): Promise<void> {
+): Promise<boolean> {
   const { cfg } = inv;
   const isStdin = file === undefined || file === '-';
   let input: Readable;
@@ -109,10 +129,11 @@ export async function transcribeInput(
     input.on('data', (c: Buffer) => { read += c.length; bar!.update(read); });
   }
   const label = isStdin ? 'stdin' : file;
+  let cutShort = false;
   try {
     // pipeline's typings stop at a handful of stages; the stages themselves are typed above.
     await (pipeline as (...streams: unknown[]) => Promise<void>)(
-      stop.wrap(input), decode, toModelRate, win, feats, cls, notes,
+      stop.wrap(input, () => { cutShort = true; }), decode, toModelRate, win, feats, cls, notes,
       WRITERS[cfg.output].make({
         cfg, csvHeader: inv.csvHeader, file: tagFile ? file : undefined, svgWidthPx: inv.svgWidthPx ?? undefined,
       }),
@@ -144,6 +165,7 @@ export async function transcribeInput(
   if (report.nonFiniteSamples) {
     warn(`${where} had ${report.nonFiniteSamples} NaN or infinite sample(s); read them as silence`);
   }
+  return cutShort;
 }
 
 /** Output file for `file` in `outDir`. */
@@ -184,6 +206,8 @@ function reason(e: NodeJS.ErrnoException): string {
 /**
  * Transcribe every input. With several inputs, one that cannot be read is reported and skipped, as
  * cat and sox do, and the run fails (exit 1) at the end; a single input's error fails at once.
+ * Stopped by a signal, it starts no further input and throws an InterruptedError naming those not
+ * transcribed, so that neither a script nor its user takes a batch cut short for a whole one.
  */
 export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopSignal): Promise<void> {
   const files = inv.files.length ? inv.files : ['-'];
@@ -214,10 +238,14 @@ export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopS
     });
   }
   let failed: Error | null = null;
+  const notDone: string[] = [];
   for (const [i, file] of files.entries()) {
     // Stopped before the first input: it still runs (reading nothing), so stdout gets a whole
     // document, such as an empty MIDI file; with --out-dir no file is made for an input never read.
-    if (stop.stopped && (i > 0 || inv.outDir)) break;
+    if (stop.stopped && (i > 0 || inv.outDir)) {
+      notDone.push(...files.slice(i));
+      break;
+    }
     try {
       if (inv.outDir) {
         if (file !== '-') checkReadable(file);
@@ -230,14 +258,25 @@ export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopS
           out.once('open', () => resolve());
           out.once('error', (e) => reject(new InputError(`cannot write ${target}: ${reason(e)}`)));
         });
+        stop.partFiles.add(temp);
+        let cutShort: boolean;
         try {
-          await transcribeInput(inv, engine, file, out, stop, false);
+          cutShort = await transcribeInput(inv, engine, file, out, stop, false);
         } catch (err) {
           out.destroy();
           rmSync(temp, { force: true });
           throw err;
+        } finally {
+          stop.partFiles.delete(temp);
         }
-        commitOutput(temp, target, inv.overwrite);
+        if (cutShort && hasOwnEnd(file)) {
+          // The notes of part of a file: under the final name they would pass for the whole, and with
+          // -y replace a whole earlier one. The file is still there to be transcribed again.
+          rmSync(temp, { force: true });
+          notDone.push(file);
+        } else {
+          commitOutput(temp, target, inv.overwrite);
+        }
       } else {
         await transcribeInput(inv, engine, file, stdoutSink(), stop, files.length > 1);
       }
@@ -247,7 +286,14 @@ export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopS
       failed = err;
     }
   }
+  if (notDone.length) throw new InterruptedError(stop.signal ?? 'SIGTERM', notDone);
   if (failed) throw new InputError(`some inputs could not be transcribed (see above)`);
+}
+
+/** An input with an end of its own, a regular file (named, or on stdin), rather than a pipe, terminal or
+ *  device (a live recording, /dev/urandom), whose only end is the one a signal gives it. */
+function hasOwnEnd(file: string): boolean {
+  return (file === '-' ? statOrNull(0) : statQuietly(file))?.isFile() ?? false;
 }
 
 /**

@@ -4,7 +4,8 @@ import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BIN, jsonLines, runCli, runShell, toneModelWorkspace, tones, wavFile } from './helpers.js';
+import { parseMidi } from 'midi-file';
+import { BIN, encodePcm, jsonLines, runCli, runShell, toneModelWorkspace, tones, wavFile } from './helpers.js';
 
 const { dir, model: TONE_MODEL } = await toneModelWorkspace(t, 'melodyfilter-edges-');
 const M = ['-m', TONE_MODEL];
@@ -166,4 +167,93 @@ t.test('issue 22, 5: a -d output that appears while transcribing is not replaced
   t.equal(readFileSync(path.join(dir, 'race', 'out', 'take.jsonl'), 'utf8'), 'theirs\n', 'the other run\'s file stands');
   const r2 = await sh(`ls -a race/out | grep -c '\\.part$'`);
   t.equal(r2.stdout.trim(), '1', 'the transcription is kept under its temporary name');
+});
+
+/** One A4 in a second of raw s16 mono at RATE: read with -r 16000 -c 1. */
+writeFileSync(path.join(dir, 'tone.s16'), encodePcm(tones([[440, 0.1, 0.6]], 1, RATE), 1, 's16le'));
+const RAW = `${M.join(' ')} -r ${RATE} -c 1`;
+
+/** A MIDI file that parses, with its track ended, and the pitches of its notes. */
+function midiPitches(file: string): number[] {
+  const midi = parseMidi(readFileSync(file));
+  if (!midi.tracks.every((track) => track.at(-1)?.type === 'endOfTrack')) throw new Error('a track is not ended');
+  return midi.tracks.flat().flatMap((e) => (e.type === 'noteOn' ? [e.noteNumber] : []));
+}
+
+// A FIFO held open by the script keeps a stopping run from finishing: Node's read of a named FIFO
+// waits in its thread pool until the writer writes or closes, so a second and third signal land
+// while the run is stopping, as GNU timeout's second SIGTERM can. `kill -0` checks that they do.
+t.test('issue 22, 3: a second SIGTERM while stopping still gives a complete MIDI file', async (t) => {
+  const r = await sh(`rm -rf sig2 && mkdir sig2 && mkfifo sig2/take.s16
+    "$BIN" ${RAW} -o midi sig2/take.s16 > sig2/take.mid 2>sig2/err & pid=$!
+    exec 3>sig2/take.s16
+    cat tone.s16 >&3
+    sleep 0.5; kill -TERM $pid; sleep 0.3
+    kill -0 $pid && echo 'stopping when the second came'; kill -TERM $pid; sleep 0.3
+    exec 3>&-
+    wait $pid; echo "exit $?"; cat sig2/err`);
+  t.equal(r.stdout, 'stopping when the second came\nexit 0\n', 'exit 0, nothing on stderr');
+  t.same(midiPitches(path.join(dir, 'sig2', 'take.mid')), [69], 'the A4 heard before the signal, in a whole MIDI file');
+  // The issue's command: GNU timeout signals the CLI, then its process group, the CLI again. Three
+  // seconds, as a signal before start-up has set its handlers (a second, on two busy cores) kills it.
+  const runs = await Promise.all([0, 1].map((i) =>
+    sh(`timeout -s TERM 3 "$BIN" -m tone-model -o midi /dev/urandom > u${i}.mid; echo "exit $?"`)));
+  for (const [i, run] of runs.entries()) {
+    t.same(run, { code: 0, stdout: 'exit 124\n', stderr: '' }, `timeout run ${i}: timed out, nothing on stderr`);
+    t.doesNotThrow(() => midiPitches(path.join(dir, `u${i}.mid`)), `timeout run ${i}: a whole MIDI file`);
+  }
+});
+
+t.test('issue 22, 3: a third signal exits at once, leaving no .part file and the earlier output', async (t) => {
+  const r = await sh(`rm -rf sig3 && mkdir -p sig3/out && mkfifo sig3/take.s16 && echo earlier > sig3/out/take.jsonl
+    "$BIN" ${RAW} -y -d sig3/out sig3/take.s16 2>sig3/err & pid=$!
+    exec 3>sig3/take.s16
+    cat tone.s16 >&3
+    sleep 0.5; kill -TERM $pid; sleep 0.3; kill -TERM $pid; sleep 0.3
+    kill -0 $pid && echo 'stopping when the third came'; kill -TERM $pid; sleep 0.5
+    kill -0 $pid 2>/dev/null && echo 'running after the third'
+    exec 3>&-; wait $pid; echo "exit $?"; cat sig3/err; ls -A sig3/out`);
+  // The FIFO is closed before the wait: a process.exit() would wait for its read, and the script hang.
+  t.equal(r.stdout, 'stopping when the third came\nexit 143\n' +
+    'melodyfilter: SIGTERM while stopping (the third signal); exiting without finishing\ntake.jsonl\n',
+    'gone at once, with its .part file');
+  t.equal(readFileSync(path.join(dir, 'sig3', 'out', 'take.jsonl'), 'utf8'), 'earlier\n', 'the earlier output stands');
+});
+
+t.test('issue 22, 4: SIGTERM during a batch: the rest are listed, the exit is 143, and nothing partial is committed',
+  { skip: process.platform !== 'linux' && 'reads /proc' }, async (t) => {
+    // long.s16 is 20 minutes of silence (a sparse file): seconds to transcribe, so the signal, sent
+    // once the run has opened it, comes in the middle of it.
+    const batch = (args: string, setup = '') => sh(`rm -rf batch && mkdir -p batch/out && ${setup}
+      cp tone.s16 batch/a.s16 && cp tone.s16 batch/c.s16 && truncate -s 40000000 batch/long.s16
+      "$BIN" ${RAW} ${args} batch/a.s16 batch/long.s16 batch/c.s16 > batch/stdout.jsonl 2>batch/err & pid=$!
+      while kill -0 $pid 2>/dev/null && ! ls -l /proc/$pid/fd 2>/dev/null | grep -q long.s16; do sleep 0.02; done
+      kill -TERM $pid; wait $pid; echo "exit $?"; cat batch/err; ls -A batch/out`);
+    const read = (name: string) => readFileSync(path.join(dir, 'batch', name), 'utf8');
+    const pitches = (name: string) => jsonLines<{ pitch: number }>(read(name)).map((n) => n.pitch);
+
+    // -y over a complete earlier output: it stands, not replaced by the part heard before the signal.
+    const replace = await batch('-y -d batch/out', 'echo earlier > batch/out/long.jsonl &&');
+    t.equal(replace.stdout, 'exit 143\nmelodyfilter: not transcribed (interrupted): batch/long.s16 batch/c.s16\n' +
+      'a.jsonl\nlong.jsonl\n', '-y: a.s16 done, the rest listed, no .part file left');
+    t.same(pitches('out/a.jsonl'), [69], '-y: the input done before the signal is committed');
+    t.equal(read('out/long.jsonl'), 'earlier\n', '-y: the earlier output of the interrupted input stands');
+    const fresh = await batch('-d batch/out');
+    t.equal(fresh.stdout, 'exit 143\nmelodyfilter: not transcribed (interrupted): batch/long.s16 batch/c.s16\n' +
+      'a.jsonl\n', 'no partial transcription under the final name');
+    // To stdout the notes heard so far are out already: only the inputs never started are listed.
+    const toStdout = await batch('');
+    t.equal(toStdout.stdout, 'exit 143\nmelodyfilter: not transcribed (interrupted): batch/c.s16\n', 'to stdout');
+    t.same(pitches('stdout.jsonl'), [69], 'to stdout: the notes of a.s16 and of long.s16 until the signal');
+  });
+
+t.test('issue 22, 4: SIGTERM with -d and stdin a pipe: the input ends there and its output is committed', async (t) => {
+  // A pipe has no end but the signal (the README's promise for SIGTERM): nothing is left undone.
+  const r = await sh(`rm -rf live && mkdir -p live/out && mkfifo live/pipe
+    "$BIN" ${RAW} -d live/out - < live/pipe 2>live/err & pid=$!
+    exec 3>live/pipe
+    cat tone.s16 >&3
+    while kill -0 $pid 2>/dev/null && ! ls -A live/out | grep -q part; do sleep 0.02; done
+    sleep 0.3; kill -TERM $pid; wait $pid; echo "exit $?"; exec 3>&-; cat live/err; ls -A live/out`);
+  t.equal(r.stdout, 'exit 0\nstdin.jsonl\n', 'exit 0, nothing on stderr, the output committed');
 });
