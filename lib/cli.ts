@@ -138,6 +138,16 @@ export async function transcribeInput(
     warn(`${where}: WAV data ended after ${report.dataBytesRead} of ${expected} bytes (truncated file?); ` +
       'transcribed what was there');
   }
+  const ignored = report.extraDataBytes + report.strayBytes;
+  if (ignored) {
+    // The data size stays authoritative (what a WAV reader does); the count says how much it left out.
+    const what = [
+      report.extraDataBytes ? 'a second data chunk' : '',
+      report.strayBytes ? 'bytes that are not chunks (is the data size in its header too small?)' : '',
+    ].filter((s) => s).join(' and ');
+    const declared = expected === null ? 'the WAV data' : `the ${expected} bytes of WAV data`;
+    warn(`${where}: ignored ${ignored} byte(s) after ${declared} its header declares: ${what}`);
+  }
   if (report.trailingBytes) {
     warn(`${where} ended with ${report.trailingBytes} byte(s), less than one sample frame; ignored them`);
   }

@@ -167,3 +167,21 @@ t.test('issue 22, 5: a -d output that appears while transcribing is not replaced
   const r2 = await sh(`ls -a race/out | grep -c '\\.part$'`);
   t.equal(r2.stdout.trim(), '1', 'the transcription is kept under its temporary name');
 });
+
+t.test('issue 22, 7: a WAV whose data size leaves audio out says how many bytes it ignored', async (t) => {
+  const melody = tones([[329.63, 0.05, 0.45], [392, 0.55, 0.95]], 1, RATE);
+  const whole = wavFile(melody, RATE, 1);
+  const data = whole.length - 44;
+  const declared = 2 * Math.round(melody.length * 0.3); // the issue had 10%: this keeps some of the E4
+  const small = await runCli(M, wavFile(melody, RATE, 1, { dataSize: declared }));
+  t.equal(small.code, 0);
+  t.equal(small.stderr, `melodyfilter: warning: input: ignored ${data - declared} byte(s) after the ${declared} ` +
+    'bytes of WAV data its header declares: bytes that are not chunks (is the data size in its header too small?)\n');
+  t.same(jsonLines(small.stdout).map((n) => n.name), ['E4'], 'only the declared 0.3 s is transcribed');
+  const data2 = Buffer.from(whole.subarray(36)); // a second data chunk: 'data', its size, the samples
+  const two = await runCli(M, Buffer.concat([whole, data2]));
+  t.equal(two.code, 0);
+  t.equal(two.stderr, `melodyfilter: warning: input: ignored ${data2.length} byte(s) after the ${data} bytes ` +
+    'of WAV data its header declares: a second data chunk\n');
+  t.same(jsonLines(two.stdout).map((n) => n.name), ['E4', 'G4'], 'the first data chunk, once');
+});
