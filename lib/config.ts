@@ -2,6 +2,7 @@
 // model fixes (its rate, window, hop, front end, decoder defaults) is its card's (card.ts).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { DECODER_RANGES } from './card.js';
 
 export type Encoding = 's16le' | 's24le' | 's32le' | 'f32le' | 'u8' | 's16be';
 export type OutputFormat = 'jsonl' | 'midi' | 'csv' | 'svg';
@@ -92,8 +93,10 @@ export function resolveConfig(partial: Partial<Config> = {}, defaults: Readonly<
   oneOf('backend', cfg.backend, BACKENDS);
   oneOf('kernel', cfg.kernel, KERNELS);
   checkNumber('minNoteMs', cfg.minNoteMs, 0, 60000);
-  if (cfg.threshold !== undefined) checkNumber('threshold', cfg.threshold, 0.01, 0.99);
-  if (cfg.onsetThreshold !== undefined) checkNumber('onsetThreshold', cfg.onsetThreshold, 0.01, 0.99);
+  for (const field of ['threshold', 'onsetThreshold', 'strikeRiseDb'] as const) {
+    const v = cfg[field];
+    if (v !== undefined) checkNumber(field, v, ...DECODER_RANGES[field]);
+  }
   checkInt('lowMidi', cfg.lowMidi, 21, 108);
   checkInt('highMidi', cfg.highMidi, cfg.lowMidi, 108);
   checkNumber('tempo', cfg.tempo, 1, 1000);
