@@ -81,12 +81,16 @@ export class ConfigError extends UsageError {
   }
 }
 
-const MAX_RATE = 768000; // the highest rate sox and ffmpeg write
+export const MAX_RATE = 768000; // the highest rate sox and ffmpeg write
+/** Below this, input is refused: it holds nothing above B5 (half the rate), and the network, which
+ *  knows a key by its harmonics too, misreads even the keys below. At 1000 Hz an E4-G4 melody came
+ *  out as D#2 D#2 (issue 22). Rates up to twice the highest key asked for only get a warning (cli.ts). */
+export const MIN_INPUT_RATE = 2000;
 
 export function resolveConfig(partial: Partial<Config> = {}, defaults: Readonly<Config> = DEFAULTS): Config {
   const cfg: Config = { ...defaults, ...stripUndefined(partial) };
   if (!cfg.modelDir) cfg.modelDir = defaultModelDir();
-  checkInt('sampleRate', cfg.sampleRate, 1000, MAX_RATE);
+  checkInt('sampleRate', cfg.sampleRate, MIN_INPUT_RATE, MAX_RATE);
   checkInt('channels', cfg.channels, 1, 64);
   oneOf('encoding', cfg.encoding, ENCODINGS);
   oneOf('output', cfg.output, OUTPUT_FORMATS);

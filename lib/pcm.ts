@@ -1,5 +1,6 @@
 // Decoder: bytes on stdin → mono Float32Array chunks. The only stage that sees Buffers.
-import { InputError, UsageError, type Config, type Encoding } from './config.js';
+import { InputError, MAX_RATE, MIN_INPUT_RATE, UsageError, type Config, type Encoding } from './config.js';
+import { highestKeyBelow, midiName } from './notes.js';
 import { s16ToMono } from './wasm/pcm.js';
 
 const BYTES_PER_SAMPLE: Record<Encoding, number> = { s16le: 2, s24le: 3, s32le: 4, f32le: 4, u8: 1, s16be: 2 };
@@ -160,8 +161,13 @@ function parseFmtChunk(view: DataView, p: number, size: number): PcmFormat {
     throw new InputError(`unsupported WAV format: ${what} (expected 8/16/24/32-bit PCM or 32-bit float)`);
   }
   if (channels < 1) throw new InputError('WAV header says 0 channels');
-  if (sampleRate < 1000 || sampleRate > 768000) {
+  if (sampleRate < 1 || sampleRate > MAX_RATE) {
     throw new InputError(`WAV header has an unusable sample rate: ${sampleRate} Hz`);
+  }
+  if (sampleRate < MIN_INPUT_RATE) {
+    const top = sampleRate / 2 > 27.5 ? ` (${midiName(highestKeyBelow(sampleRate / 2))})` : '';
+    throw new InputError(`WAV is at ${sampleRate} Hz, too low to transcribe: it holds nothing above ` +
+      `${sampleRate / 2} Hz${top}; melodyfilter needs ${MIN_INPUT_RATE} Hz or more`);
   }
   // Frames are read by the format's own size; a header that disagrees would mis-frame every sample.
   const frameBytes = channels * BYTES_PER_SAMPLE[encoding];

@@ -178,3 +178,13 @@ t.test('bytes after a WAV data chunk that are not metadata are counted: too smal
   const cut = Buffer.concat([wav({ bits: 16, channels: 1, rate: 8000 }, data), fake, Buffer.alloc(100)]);
   t.equal((await decodeAll([cut])).report.strayBytes, 108, 'a chunk cut off by the end of input');
 });
+
+t.test('issue 22, 12: a WAV below 2000 Hz is refused, saying what it cannot hold', async (t) => {
+  const at = (rate: number) => wav({ bits: 16, channels: 1, rate }, encodePcm(sine(300, 0.05, rate), 1, 's16le'));
+  await t.rejects(decodeAll([at(1000)]),
+    /^WAV is at 1000 Hz, too low to transcribe: it holds nothing above 500 Hz \(B4\); melodyfilter needs 2000 Hz or/);
+  await t.rejects(decodeAll([at(1999)]), /^WAV is at 1999 Hz, too low/);
+  const { out, report } = await decodeAll([at(2000)]);
+  t.equal(out.length, 100, '2000 Hz is read');
+  t.equal(report.format?.sampleRate, 2000);
+});
