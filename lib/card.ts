@@ -2,7 +2,7 @@
 // end, network, classes, decoder defaults), read once from its model.json (userDefinedMetadata).
 // Stages and training take the card; none of it is a user flag.
 import { InputError } from './config.js';
-import { MODEL_RATE } from './features.js';
+import { MODEL_RATE, ONSET_RISE_DB } from './features.js';
 import { FRONT_ENDS, isFrontEndName, type FrontEndName } from './frontends.js';
 import { isNetworkName, NETWORKS, type NetworkName } from './networks.js';
 
@@ -33,6 +33,13 @@ export interface DecoderSettings {
  *  threshold is lower than the note one. strikeRiseDb 2 gave +0.019 mean F1 over 0. */
 export const DECODER_DEFAULTS: Readonly<DecoderSettings> = Object.freeze({
   threshold: 0.4, onsetThreshold: 0.3, strikeRiseDb: 2,
+});
+
+/** What each decoder setting may be, from a model card or a flag alike. Thresholds: the --threshold
+ *  flag's range; at 0 every key is on, at 1 none ever is. strikeRiseDb: the rise features stop at
+ *  ONSET_RISE_DB, so a higher value would need a rise no frame can show. */
+export const DECODER_RANGES: Readonly<Record<keyof DecoderSettings, readonly [number, number]>> = Object.freeze({
+  threshold: [0.01, 0.99], onsetThreshold: [0.01, 0.99], strikeRiseDb: [0, ONSET_RISE_DB],
 });
 
 export interface ModelCard {
@@ -97,9 +104,29 @@ export function readCard(stored: StoredCard | undefined, where: string): ModelCa
   }
   return {
     name: stored.name, modelRate: stored.sampleRate, windowSamples: stored.windowSamples, hopSamples: stored.hopSamples,
-    frontEnd, network, featureSize: expected, classes: NUM_CLASSES, decoder: { ...DECODER_DEFAULTS, ...stored.decoder },
+    frontEnd, network, featureSize: expected, classes: NUM_CLASSES, decoder: readDecoder(stored),
     training: stored.training, eval: stored.eval,
   };
+}
+
+/** The card's decoder settings over the defaults, each in its range: a threshold of 5 made no note
+ *  at all, without a word. */
+function readDecoder(stored: StoredCard): DecoderSettings {
+  const given: unknown = stored.decoder;
+  if (given === undefined) return { ...DECODER_DEFAULTS };
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) {
+    throw new InputError(`model ${stored.name}: decoder in model.json must be an object of settings, ` +
+      `got ${JSON.stringify(given)}`);
+  }
+  const decoder = { ...DECODER_DEFAULTS, ...(given as Partial<DecoderSettings>) };
+  for (const [field, [lo, hi]] of Object.entries(DECODER_RANGES) as [keyof DecoderSettings, [number, number]][]) {
+    const v: unknown = decoder[field];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) {
+      throw new InputError(`model ${stored.name}: decoder.${field} in model.json must be a number ` +
+        `from ${lo} to ${hi}, got ${JSON.stringify(v) ?? String(v)}`);
+    }
+  }
+  return decoder;
 }
 
 /** The card as model.json stores it (keys kept from the first format, so older versions read it). */

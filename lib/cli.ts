@@ -9,7 +9,8 @@ import type { Readable, Writable } from 'node:stream';
 import type cliProgress from 'cli-progress';
 import { InputError, UsageError, type Config } from './config.js';
 import { noteStages, type Engine } from './transcriber.js';
-import { FormatMismatchError, newDecodeReport } from './pcm.js';
+import { FormatMismatchError, newDecodeReport, type DecodedChunk } from './pcm.js';
+import { highestKeyBelow, midiName } from './notes.js';
 import { WRITERS } from './writers/registry.js';
 import type { Invocation } from './args.js';
 import { stdoutSink, writeTo } from './output.js';
@@ -86,6 +87,31 @@ export class InterruptedError extends Error {
   }
 }
 
+/** The warning for input whose rate cannot hold the keys asked for (`lowMidi`-`highMidi`), or null.
+ *  Only a warning: below the top keys a melody is still heard (rates too low for anything are refused
+ *  by MIN_INPUT_RATE). */
+export function lowRateWarning(sampleRate: number, lowMidi: number, highMidi: number): string | null {
+  const top = highestKeyBelow(sampleRate / 2);
+  if (top >= highMidi) return null;
+  const from = Math.max(top + 1, lowMidi);
+  const lost = from === highMidi ? midiName(highMidi) : `${midiName(from)}-${midiName(highMidi)}`;
+  return `is at ${sampleRate} Hz, which holds nothing above ${sampleRate / 2} Hz: ` +
+    `keys above ${midiName(top)} (${lost}) cannot be heard`;
+}
+
+/** Passes the decoder's chunks on, calling `onRate` with the input's rate before the first. */
+function onInputRate(
+  decode: (src: AsyncIterable<Uint8Array | string>) => AsyncIterable<DecodedChunk>, onRate: (hz: number) => void,
+) {
+  return async function* (src: AsyncIterable<Uint8Array | string>): AsyncGenerator<DecodedChunk> {
+    let told = false;
+    for await (const chunk of decode(src)) {
+      if (!told) { told = true; onRate(chunk.inputRate); }
+      yield chunk;
+    }
+  };
+}
+
 /** A decoder error in the words of the flags the user typed. */
 function inFlagWords(err: unknown): unknown {
   if (!(err instanceof FormatMismatchError)) return err;
@@ -130,10 +156,18 @@ export async function transcribeInput(
   }
   const label = isStdin ? 'stdin' : file;
   let cutShort = false;
+  const where = isStdin ? 'input' : label;
+  // Said as soon as the rate is known (a live stream may run for hours), unless a bar is being drawn:
+  // then the input is a file, and the warning waits for the bar to go.
+  let rateWarning: string | null = null;
+  const heard = onInputRate(decode, (hz) => {
+    rateWarning = lowRateWarning(hz, cfg.lowMidi, cfg.highMidi);
+    if (rateWarning && !bar) { warn(`${where} ${rateWarning}`); rateWarning = null; }
+  });
   try {
     // pipeline's typings stop at a handful of stages; the stages themselves are typed above.
     await (pipeline as (...streams: unknown[]) => Promise<void>)(
-      stop.wrap(input, () => { cutShort = true; }), decode, toModelRate, win, feats, cls, notes,
+      stop.wrap(input, () => { cutShort = true; }), heard, toModelRate, win, feats, cls, notes,
       WRITERS[cfg.output].make({
         cfg, csvHeader: inv.csvHeader, file: tagFile ? file : undefined, svgWidthPx: inv.svgWidthPx ?? undefined,
       }),
@@ -153,11 +187,21 @@ export async function transcribeInput(
     const from = `${report.wav ? 'WAV' : 'raw'} ${f.encoding} ${f.channels} ch ${f.sampleRate} Hz`;
     process.stderr.write(`melodyfilter: ${label}: ${from} → ${to} Hz mono\n`);
   }
-  const where = isStdin ? 'input' : label;
+  if (rateWarning) warn(`${where} ${rateWarning}`);
   const expected = report.expectedDataBytes;
   if (report.wav && expected !== null && report.dataBytesRead < expected && !stop.stopped) {
     warn(`${where}: WAV data ended after ${report.dataBytesRead} of ${expected} bytes (truncated file?); ` +
       'transcribed what was there');
+  }
+  const ignored = report.extraDataBytes + report.strayBytes;
+  if (ignored) {
+    // The data size stays authoritative (what a WAV reader does); the count says how much it left out.
+    const what = [
+      report.extraDataBytes ? 'a second data chunk' : '',
+      report.strayBytes ? 'bytes that are not chunks (is the data size in its header too small?)' : '',
+    ].filter((s) => s).join(' and ');
+    const declared = expected === null ? 'the WAV data' : `the ${expected} bytes of WAV data`;
+    warn(`${where}: ignored ${ignored} byte(s) after ${declared} its header declares: ${what}`);
   }
   if (report.trailingBytes) {
     warn(`${where} ended with ${report.trailingBytes} byte(s), less than one sample frame; ignored them`);

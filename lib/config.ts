@@ -2,6 +2,7 @@
 // model fixes (its rate, window, hop, front end, decoder defaults) is its card's (card.ts).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { DECODER_RANGES } from './card.js';
 
 export type Encoding = 's16le' | 's24le' | 's32le' | 'f32le' | 'u8' | 's16be';
 export type OutputFormat = 'jsonl' | 'midi' | 'csv' | 'svg';
@@ -80,20 +81,26 @@ export class ConfigError extends UsageError {
   }
 }
 
-const MAX_RATE = 768000; // the highest rate sox and ffmpeg write
+export const MAX_RATE = 768000; // the highest rate sox and ffmpeg write
+/** Below this, input is refused: it holds nothing above B5 (half the rate), and the network, which
+ *  knows a key by its harmonics too, misreads even the keys below. At 1000 Hz an E4-G4 melody came
+ *  out as D#2 D#2 (issue 22). Rates up to twice the highest key asked for only get a warning (cli.ts). */
+export const MIN_INPUT_RATE = 2000;
 
 export function resolveConfig(partial: Partial<Config> = {}, defaults: Readonly<Config> = DEFAULTS): Config {
   const cfg: Config = { ...defaults, ...stripUndefined(partial) };
   if (!cfg.modelDir) cfg.modelDir = defaultModelDir();
-  checkInt('sampleRate', cfg.sampleRate, 1000, MAX_RATE);
+  checkInt('sampleRate', cfg.sampleRate, MIN_INPUT_RATE, MAX_RATE);
   checkInt('channels', cfg.channels, 1, 64);
   oneOf('encoding', cfg.encoding, ENCODINGS);
   oneOf('output', cfg.output, OUTPUT_FORMATS);
   oneOf('backend', cfg.backend, BACKENDS);
   oneOf('kernel', cfg.kernel, KERNELS);
   checkNumber('minNoteMs', cfg.minNoteMs, 0, 60000);
-  if (cfg.threshold !== undefined) checkNumber('threshold', cfg.threshold, 0.01, 0.99);
-  if (cfg.onsetThreshold !== undefined) checkNumber('onsetThreshold', cfg.onsetThreshold, 0.01, 0.99);
+  for (const field of ['threshold', 'onsetThreshold', 'strikeRiseDb'] as const) {
+    const v = cfg[field];
+    if (v !== undefined) checkNumber(field, v, ...DECODER_RANGES[field]);
+  }
   checkInt('lowMidi', cfg.lowMidi, 21, 108);
   checkInt('highMidi', cfg.highMidi, cfg.lowMidi, 108);
   checkNumber('tempo', cfg.tempo, 1, 1000);

@@ -29,6 +29,12 @@ export function midiName(midi: number): string {
   return NAMES[midi % 12] + (Math.floor(midi / 12) - 1);
 }
 
+/** The highest key whose fundamental lies below `hz` (a rate's Nyquist frequency): the top of what
+ *  audio at twice that rate can hold. */
+export function highestKeyBelow(hz: number): number {
+  return Math.ceil(69 + 12 * Math.log2(hz / 440)) - 1;
+}
+
 const LETTER: Record<string, number> = { C: 0, D: 2, E: 4, F: 5, G: 7, A: 9, B: 11 };
 
 /** 'C4' → 60, 'F#2' → 42, 'Bb3' → 58, '60' → 60; NaN if not a note. */

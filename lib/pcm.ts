@@ -1,5 +1,6 @@
 // Decoder: bytes on stdin → mono Float32Array chunks. The only stage that sees Buffers.
-import { InputError, UsageError, type Config, type Encoding } from './config.js';
+import { InputError, MAX_RATE, MIN_INPUT_RATE, UsageError, type Config, type Encoding } from './config.js';
+import { highestKeyBelow, midiName } from './notes.js';
 import { s16ToMono } from './wasm/pcm.js';
 
 const BYTES_PER_SAMPLE: Record<Encoding, number> = { s16le: 2, s24le: 3, s32le: 4, f32le: 4, u8: 1, s16be: 2 };
@@ -41,6 +42,12 @@ export interface DecodeReport {
   expectedDataBytes: number | null;
   /** Data bytes read after a WAV header. */
   dataBytesRead: number;
+  /** Bytes in further data chunks of a WAV: only its first is audio (its size is authoritative). */
+  extraDataBytes: number;
+  /** Bytes after a WAV's data chunk that are not chunks (the audio beyond a data size set too small,
+   *  or garbage), including a chunk cut off by the end of input. Metadata chunks (LIST, id3) are not
+   *  counted: they are meant to be skipped. */
+  strayBytes: number;
 }
 
 export function bytesPerSample(encoding: Encoding): number {
@@ -154,8 +161,13 @@ function parseFmtChunk(view: DataView, p: number, size: number): PcmFormat {
     throw new InputError(`unsupported WAV format: ${what} (expected 8/16/24/32-bit PCM or 32-bit float)`);
   }
   if (channels < 1) throw new InputError('WAV header says 0 channels');
-  if (sampleRate < 1000 || sampleRate > 768000) {
+  if (sampleRate < 1 || sampleRate > MAX_RATE) {
     throw new InputError(`WAV header has an unusable sample rate: ${sampleRate} Hz`);
+  }
+  if (sampleRate < MIN_INPUT_RATE) {
+    const top = sampleRate / 2 > 27.5 ? ` (${midiName(highestKeyBelow(sampleRate / 2))})` : '';
+    throw new InputError(`WAV is at ${sampleRate} Hz, too low to transcribe: it holds nothing above ` +
+      `${sampleRate / 2} Hz${top}; melodyfilter needs ${MIN_INPUT_RATE} Hz or more`);
   }
   // Frames are read by the format's own size; a header that disagrees would mis-frame every sample.
   const frameBytes = channels * BYTES_PER_SAMPLE[encoding];
@@ -256,9 +268,11 @@ export type DecodeOptions = Pick<Config, 'sampleRate' | 'channels' | 'encoding'>
 
 /**
  * Stream stage: Buffers → mono Float32Array chunks at the input rate. A RIFF/WAVE header at the start
- * is detected and its format used; chunks after its data are skipped, and a second WAV right after
- * them (`cat a.wav b.wav`) is read on, at the same rate. Other containers, images, executables and
- * text are refused by their magic bytes. A trailing partial frame is dropped and counted in `report`.
+ * is detected and its format used; its data size is authoritative. Chunks after its data are skipped
+ * (further data chunks and bytes that are not chunks are counted in `report`: the CLI says how many),
+ * and a second WAV right after them (`cat a.wav b.wav`) is read on, at the same rate. Other
+ * containers, images, executables and text are refused by their magic bytes. A trailing partial frame
+ * is dropped and counted in `report`.
  */
 export function decodePcm(opts: DecodeOptions, report: DecodeReport = newDecodeReport()) {
   return async function* decode(src: AsyncIterable<Uint8Array | string>): AsyncGenerator<DecodedChunk> {
@@ -270,6 +284,8 @@ export function decodePcm(opts: DecodeOptions, report: DecodeReport = newDecodeR
     let held: Uint8Array = EMPTY; // bytes not yet used: sniffed, a header, a chunk header, a partial frame
     let remaining: number | null = null; // data bytes left in the WAV's data chunk; null: to end of input
     let skip = 0; // bytes of a chunk after the data still to pass over
+    let skipStart = 0; // `consumed` where that chunk began
+    let skipIsData = false; // that chunk is a further data chunk: its bytes are counted as ignored
     let consumed = 0; // input bytes before `held` (for messages)
     let streamed = false; // some WAV had a placeholder data size
     let oddData = false, padByte = false; // the data chunk's size is odd: a pad byte may follow it
@@ -316,9 +332,10 @@ export function decodePcm(opts: DecodeOptions, report: DecodeReport = newDecodeR
         if (skip) {
           const n = Math.min(skip, data.length);
           skip -= n; consumed += n; data = data.subarray(n);
+          if (skipIsData) report.extraDataBytes += n;
           if (skip) return got;
         }
-        if (state === 'ignore') { consumed += data.length; return got; }
+        if (state === 'ignore') { consumed += data.length; report.strayBytes += data.length; return got; }
         held = held.length ? concat(held, data) : data;
         data = EMPTY;
         if (state === 'sniff') {
@@ -368,13 +385,14 @@ export function decodePcm(opts: DecodeOptions, report: DecodeReport = newDecodeR
         }
         if (held.length >= 12 && isRiff(held)) { state = 'header'; continue; }
         if (held.length < 12 && !ended) return got;
-        if (held.length < 8) { consumed += held.length; held = EMPTY; return got; }
+        if (held.length < 8) { consumed += held.length; report.strayBytes += held.length; held = EMPTY; return got; }
         const id = ascii(held, 0, 4);
         if (!/^[\x20-\x7e]{4}$/.test(id)) { state = 'ignore'; data = held; held = EMPTY; continue; }
         const size = new DataView(held.buffer, held.byteOffset + 4, 4).getUint32(0, true);
         skip = 8 + size + (size & 1);
+        skipStart = consumed;
+        skipIsData = id === 'data';
         data = held; held = EMPTY;
-        if (ended && skip >= data.length) { consumed += data.length; return got; }
       }
     };
     for await (const piece of src) {
@@ -383,13 +401,19 @@ export function decodePcm(opts: DecodeOptions, report: DecodeReport = newDecodeR
     }
     for (const mono of step(EMPTY, true)) yield { samples: mono, inputRate: format!.sampleRate };
     if (state === 'audio') report.trailingBytes += held.length;
+    // A chunk that runs past the end of input was no chunk, most likely: audio beyond a data size set
+    // too small whose bytes happened to read as a chunk id.
+    if (skip && !skipIsData) report.strayBytes += consumed - skipStart;
   };
 }
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
 export function newDecodeReport(): DecodeReport {
-  return { wav: false, trailingBytes: 0, nonFiniteSamples: 0, expectedDataBytes: null, dataBytesRead: 0 };
+  return {
+    wav: false, trailingBytes: 0, nonFiniteSamples: 0, expectedDataBytes: null, dataBytesRead: 0, extraDataBytes: 0,
+    strayBytes: 0,
+  };
 }
 
 function checkAgainstFlags(h: PcmFormat, opts: DecodeOptions): void {

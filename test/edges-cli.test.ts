@@ -257,3 +257,49 @@ t.test('issue 22, 4: SIGTERM with -d and stdin a pipe: the input ends there and 
     sleep 0.3; kill -TERM $pid; wait $pid; echo "exit $?"; exec 3>&-; cat live/err; ls -A live/out`);
   t.equal(r.stdout, 'exit 0\nstdin.jsonl\n', 'exit 0, nothing on stderr, the output committed');
 });
+
+t.test('issue 22, 7: a WAV whose data size leaves audio out says how many bytes it ignored', async (t) => {
+  const melody = tones([[329.63, 0.05, 0.45], [392, 0.55, 0.95]], 1, RATE);
+  const whole = wavFile(melody, RATE, 1);
+  const data = whole.length - 44;
+  const declared = 2 * Math.round(melody.length * 0.3); // the issue had 10%: this keeps some of the E4
+  const small = await runCli(M, wavFile(melody, RATE, 1, { dataSize: declared }));
+  t.equal(small.code, 0);
+  t.equal(small.stderr, `melodyfilter: warning: input: ignored ${data - declared} byte(s) after the ${declared} ` +
+    'bytes of WAV data its header declares: bytes that are not chunks (is the data size in its header too small?)\n');
+  t.same(jsonLines(small.stdout).map((n) => n.name), ['E4'], 'only the declared 0.3 s is transcribed');
+  const data2 = Buffer.from(whole.subarray(36)); // a second data chunk: 'data', its size, the samples
+  const two = await runCli(M, Buffer.concat([whole, data2]));
+  t.equal(two.code, 0);
+  t.equal(two.stderr, `melodyfilter: warning: input: ignored ${data2.length} byte(s) after the ${data} bytes ` +
+    'of WAV data its header declares: a second data chunk\n');
+  t.same(jsonLines(two.stdout).map((n) => n.name), ['E4', 'G4'], 'the first data chunk, once');
+});
+
+t.test('issue 22, 12: input too slow for the keys asked for gets a warning, too slow for any is refused', async (t) => {
+  const melody = (rate: number) => wavFile(tones([[329.63, 0.05, 0.45], [392, 0.55, 0.95]], 1, rate), rate, 1);
+  const names = (r: { stdout: Buffer }) => jsonLines(r.stdout).map((n) => n.name);
+  // The issue's 1 kHz WAV: "D#2 D#2" from an E4-G4 melody, without a word.
+  const kHz = await runCli(M, melody(1000));
+  t.equal(kHz.code, 1);
+  t.equal(kHz.stderr, 'melodyfilter: WAV is at 1000 Hz, too low to transcribe: it holds nothing above 500 Hz (B4); ' +
+    'melodyfilter needs 2000 Hz or more\n');
+  const raw = await runCli([...M, '-r', '1000', '-c', '1'], Buffer.alloc(2000));
+  t.equal(raw.code, 2);
+  t.match(raw.stderr, /^melodyfilter: --rate must be an integer from 2000 to 768000, got 1000\n/);
+  // 8 kHz holds every key but C8 (4186 Hz): the notes come, with a warning naming what cannot.
+  const phone = await runCli(M, melody(8000));
+  t.equal(phone.code, 0);
+  t.equal(phone.stderr, 'melodyfilter: warning: input is at 8000 Hz, which holds nothing above 4000 Hz: ' +
+    'keys above B7 (C8) cannot be heard\n');
+  t.same(names(phone), ['E4', 'G4']);
+  const low = await runCli([...M, '--range', 'C3-C8'], melody(3000));
+  t.match(low.stderr, /^melodyfilter: warning: input is at 3000 Hz, .* above 1500 Hz: keys above F#6 \(G6-C8\) cannot/);
+  t.same(names(low), ['E4', 'G4']);
+  const high = await runCli([...M, '--range', 'C7-C8'], melody(3000));
+  t.match(high.stderr, /keys above F#6 \(C7-C8\) cannot be heard\n$/, 'only keys asked for are named');
+  // Asked only for keys the rate holds: nothing to say.
+  const inRange = await runCli([...M, '--range', 'C3-C6'], melody(8000));
+  t.equal(inRange.stderr, '');
+  t.same(names(inRange), ['E4', 'G4']);
+});

@@ -101,7 +101,7 @@ t.test('two concatenated WAVs: both are read; a different rate is an error', asy
   const a = wav({ bits: 16, channels: 1, rate: 8000 }, encodePcm(mono, 1, 's16le'));
   const b = wav({ bits: 24, channels: 2, rate: 8000 }, encodePcm(mono, 2, 's24le'));
   for (const pieces of [[Buffer.concat([a, b])], [a.subarray(0, 50), Buffer.concat([a.subarray(50), b.subarray(0, 7)]), b.subarray(7)]]) {
-    const { out, report } = await decodeAll(pieces);
+    const { out, report } = await decodeAll([...pieces]);
     t.equal(out.length, 2 * mono.length, 'the second WAV is not dropped');
     t.equal(report.expectedDataBytes, mono.length * 2 + mono.length * 6);
     t.equal(report.trailingBytes, 0);
@@ -146,4 +146,45 @@ t.test('non-PCM inputs are named by their magic bytes, with the ffmpeg line for 
   t.equal(identifyNonPcm(noise, false), null, 'noise is audio');
   t.equal(identifyNonPcm(Buffer.alloc(600), false), null, 'silence is audio');
   t.equal((await decodeAll([Buffer.from([1, 2, 3, 4])])).out.length, 1, 'four bytes of raw audio');
+});
+
+// Issue 22, item 7: a WAV's data size is authoritative, but what it leaves out is counted, so the CLI
+// can say how much (test/edges-cli.test.ts checks the warning itself).
+t.test('bytes after a WAV data chunk that are not metadata are counted: too small a data size, a second data chunk',
+  async (t) => {
+  const tone = sine(440, 0.05, 8000, 0.5);
+  const data = encodePcm(tone, 1, 's16le');
+  const declared = 2 * Math.round(tone.length / 10); // 10% of the frames
+  const small = wav({ bits: 16, channels: 1, rate: 8000, dataSize: declared }, data);
+  const bytes = Array.from(small, (b) => Uint8Array.of(b));
+  for (const [name, pieces] of [['whole', [small]], ['a byte at a time', bytes]] as const) {
+    const { out, report } = await decodeAll([...pieces]);
+    t.equal(out.length, declared / 2, `${name}: only the declared data is transcribed`);
+    t.equal(report.strayBytes, data.length - declared, `${name}: the other 90% is counted`);
+    t.equal(report.extraDataBytes, 0, name);
+  }
+  const second = Buffer.concat([wav({ bits: 16, channels: 1, rate: 8000 }, data), chunk('data', data)]);
+  const two = await decodeAll([second]);
+  t.equal(two.out.length, tone.length, 'a second data chunk is not read');
+  t.equal(two.report.extraDataBytes, 8 + data.length, 'its bytes, header included, are counted');
+  t.equal(two.report.strayBytes, 0);
+  // Metadata after the data is what chunks after it are for: nothing to report.
+  const info = Buffer.from('INFOISFT\x05\x00\x00\x00sox!\x00');
+  const list = Buffer.concat([wav({ bits: 16, channels: 1, rate: 8000 }, data), chunk('LIST', info)]);
+  const meta = await decodeAll([list]);
+  t.equal(meta.report.extraDataBytes + meta.report.strayBytes, 0, 'a LIST chunk is not counted');
+  // A chunk that runs past the end of input is no chunk: audio whose bytes read as one.
+  const fake = Buffer.from('abcd\xff\xff\x00\x00', 'latin1'); // 'abcd', 65535 bytes: more than there are
+  const cut = Buffer.concat([wav({ bits: 16, channels: 1, rate: 8000 }, data), fake, Buffer.alloc(100)]);
+  t.equal((await decodeAll([cut])).report.strayBytes, 108, 'a chunk cut off by the end of input');
+});
+
+t.test('issue 22, 12: a WAV below 2000 Hz is refused, saying what it cannot hold', async (t) => {
+  const at = (rate: number) => wav({ bits: 16, channels: 1, rate }, encodePcm(sine(300, 0.05, rate), 1, 's16le'));
+  await t.rejects(decodeAll([at(1000)]),
+    /^WAV is at 1000 Hz, too low to transcribe: it holds nothing above 500 Hz \(B4\); melodyfilter needs 2000 Hz or/);
+  await t.rejects(decodeAll([at(1999)]), /^WAV is at 1999 Hz, too low/);
+  const { out, report } = await decodeAll([at(2000)]);
+  t.equal(out.length, 100, '2000 Hz is read');
+  t.equal(report.format?.sampleRate, 2000);
 });

@@ -10,6 +10,7 @@ import * as tf from '../lib/tf.js';
 import { makeToneModel, runCli, wavFile, tones } from './helpers.js';
 import { buildModel, saveModel } from '../lib/model.js';
 import { newCard } from '../lib/card.js';
+import { resolveConfig } from '../lib/config.js';
 import { useBackend } from '../lib/backend.js';
 
 type Test = Parameters<Parameters<typeof t.test>[0]>[0];
@@ -125,4 +126,23 @@ t.test('21: the default kernel (wasm) never loads TensorFlow.js', async (t) => {
     process.stdout.write(JSON.stringify({ notes: notes.length, tfjs: globalThis._tfengine !== undefined }));`;
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, NODE_OPTIONS: '' } }).toString();
   t.same(JSON.parse(out), { notes: 0, tfjs: false });
+});
+
+t.test('issue 22, 12: decoder settings in model.json are checked on load, in the ranges the flags allow', async (t) => {
+  const decoder = (d: unknown) => variant((j) => { j.userDefinedMetadata.decoder = d; });
+  await refused(t, decoder({ threshold: 5 }),
+    /^melodyfilter: model tone .*: decoder\.threshold in model\.json must be a number from 0\.01 to 0\.99, got 5\n$/);
+  await refused(t, decoder({ onsetThreshold: 0 }), /decoder\.onsetThreshold .* from 0\.01 to 0\.99, got 0\n/);
+  await refused(t, decoder({ strikeRiseDb: -3 }), /decoder\.strikeRiseDb in model\.json .* from 0 to 20, got -3\n/);
+  await refused(t, decoder({ strikeRiseDb: 40 }), /decoder\.strikeRiseDb .* from 0 to 20, got 40\n/);
+  await refused(t, decoder({ threshold: '0.5' }), /decoder\.threshold .* got "0\.5"\n/);
+  await refused(t, decoder(0.5), /decoder in model\.json must be an object of settings, got 0\.5\n/);
+  // The edges of each range load, and so does a card with no decoder section (the defaults).
+  const edgesModel = decoder({ threshold: 0.99, onsetThreshold: 0.01, strikeRiseDb: 20 });
+  const edges = await runCli(['-m', edgesModel], audio, { timeoutMs: TIMEOUT_MS });
+  t.equal(edges.code, 0, edges.stderr);
+  t.equal((await runCli(['-m', decoder(undefined)], audio, { timeoutMs: TIMEOUT_MS })).code, 0);
+  // The library's Config takes the same ranges (strikeRiseDb has no flag; it had no check at all).
+  t.throws(() => resolveConfig({ strikeRiseDb: 40 }), /^strikeRiseDb must be a number from 0 to 20, got 40$/);
+  t.throws(() => resolveConfig({ threshold: 5 }), /^threshold must be a number from 0\.01 to 0\.99, got 5$/);
 });

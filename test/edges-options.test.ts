@@ -112,7 +112,7 @@ t.test('20: the library: typed stream, its own words, WAV header checks, CommonJ
   const notAny: IsAny<ReturnType<Transcriber['read']>> = false;
   const isNote: ReturnType<Transcriber['read']> extends Note | null ? true : false = true;
   t.ok(!notAny && isNote);
-  t.throws(() => resolveConfig({ sampleRate: 5 }), /^sampleRate must be an integer from 1000 to 768000, got 5$/);
+  t.throws(() => resolveConfig({ sampleRate: 5 }), /^sampleRate must be an integer from 2000 to 768000, got 5$/);
   t.throws(() => resolveConfig({ channels: 0 }), { message: /^channels must be/ });
   const wav = readFileSync(take);
   await t.rejects(transcribe(wav, { modelDir: TONE_MODEL, sampleRate: 22050 }), /sampleRate 22050 contradicts the WAV header's 16000 Hz/);
