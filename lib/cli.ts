@@ -2,7 +2,6 @@
 import {
   createReadStream, createWriteStream, fstatSync, linkSync, renameSync, rmSync, statSync, unlinkSync, type Stats,
 } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
@@ -14,6 +13,7 @@ import { highestKeyBelow, midiName } from './notes.js';
 import { WRITERS } from './writers/registry.js';
 import type { Invocation } from './args.js';
 import { stdoutSink, writeTo } from './output.js';
+import { makeDirectory } from './dirs.js';
 
 /** The CLI's flag for each input format field the decoder checks against a WAV header. */
 const FORMAT_FLAGS = { sampleRate: '--rate', channels: '--channels', encoding: '--encoding' } as const;
@@ -218,29 +218,6 @@ export function outputPath(outDir: string, file: string, output: Config['output'
   return path.join(outDir, base + WRITERS[output].extension);
 }
 
-/** `mkdir -p` that fails instead of spinning: Node's recursive mkdir loops forever where mkdir gives
- *  ENOENT under a parent that exists (any path under /proc), retrying the parent, then the child. */
-async function makeDirectory(dir: string): Promise<void> {
-  try {
-    await mkdir(dir);
-    return;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EEXIST' && statSync(dir).isDirectory()) return;
-    if (e.code === 'EEXIST') {
-      throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR' });
-    }
-    const parent = path.dirname(dir);
-    if (e.code !== 'ENOENT' || parent === dir) throw e;
-    await makeDirectory(parent);
-  }
-  try {
-    await mkdir(dir); // once: a parent that exists and still gives ENOENT cannot hold directories
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST' && statSync(dir).isDirectory()) return;
-    throw err;
-  }
-}
 
 /** An errno as words: "not a directory", not "ENOTDIR: not a directory, mkdir 'x/y'". */
 function reason(e: NodeJS.ErrnoException): string {

@@ -4,10 +4,11 @@
 // the SVG width flag (22).
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, ROOT, jsonLines, runCli, runShell, toneModelWorkspace, tones, wavFile } from './helpers.js';
 import { resolveConfig, transcribe, type Note, type Transcriber } from '../lib/index.js';
+import { findPython } from '../lib/train/command.js';
 
 const { dir, model: TONE_MODEL } = await toneModelWorkspace(t, 'melodyfilter-edges-options-');
 const M = ['-m', TONE_MODEL];
@@ -75,6 +76,28 @@ t.test('5, 10: train never writes over a model unasked, and refuses flags it can
     t.equal(r.code, 2, `${flags}: exit 2 in ${Date.now() - started} ms`);
     t.match(r.stderr, message);
   }
+});
+
+t.test('issue 22, 8: train checks what it can before any work starts', { skip: !findPython() && 'needs PyTorch' }, async (t) => {
+  const fresh = path.join(dir, 'fresh8');
+  mkdirSync(path.join(dir, 'no-shards'), { recursive: true });
+  const cases: [string, number, RegExp][] = [
+    // It once waited all of --seconds for shards that never came.
+    ['--data /nonexistent', 2, /--data \/nonexistent: no such directory/],
+    [`--data ${path.join(dir, 'no-shards')}`, 2, /holds no shards \(node dist\/scripts\/make-shards\.js DIR makes them\)/],
+    // Node's recursive mkdir spins forever under /proc; a run directory that is a file says so.
+    ['--model /proc/x', 1, /--model \/proc\/x: cannot make that directory \(no such file or directory\)/],
+  ];
+  for (const [flags, code, message] of cases) {
+    const started = Date.now();
+    const r = await sh(`exec "$BIN" train --model ${fresh} --run ${path.join(dir, 'run8')} ${flags}`);
+    t.equal(r.code, code, `${flags}: exit ${code} in ${Date.now() - started} ms`);
+    t.match(r.stderr, message);
+  }
+  const file = await sh(`exec "$BIN" train --model ${fresh} --run /dev/null`);
+  t.equal(file.code, 1);
+  t.match(file.stderr, /--run \/dev\/null: cannot make that directory \(not a directory\)/);
+  t.notOk(existsSync(path.join(dir, 'run8', 'val-spectrum')), 'no validation set was made');
 });
 
 t.test('14: eval --set and --seed, empty values, "- -": usage errors (exit 2)', async (t) => {

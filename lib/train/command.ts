@@ -10,6 +10,7 @@ import { InputError, UsageError } from '../config.js';
 import { NETWORK_NAMES, NETWORKS, isNetworkName, type NetworkName } from '../networks.js';
 import type { OptionTable, Parsed } from '../options.js';
 import type { Subcommand } from '../commands.js';
+import { makeDirectory } from '../dirs.js';
 
 /** The shipped model's recipe (models/melody-lstm/README.md). */
 export const TRAIN_DEFAULTS = {
@@ -117,6 +118,32 @@ export function trainerScript(): string {
   throw new InputError('trainer/train.py not found beside this melodyfilter');
 }
 
+/** --data must be a directory that already holds shards: the trainer would otherwise wait for
+ *  shards that never come, for all of --seconds. */
+function checkShardDir(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`--data ${dir}: ${code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'not a directory' : code}`);
+  }
+  if (!names.some((f) => f.endsWith('.shard'))) {
+    throw new UsageError(`--data ${dir} holds no shards (node dist/scripts/make-shards.js DIR makes them)`);
+  }
+}
+
+/** A directory training will write to, made now so that a path it cannot be is a message at once. */
+async function makeDir(flag: string, dir: string): Promise<void> {
+  try {
+    await makeDirectory(dir);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = /^[A-Z]+: ([^,]+)/.exec(e.message)?.[1] ?? e.code ?? e.message;
+    throw new InputError(`${flag} ${dir}: cannot make that directory (${why})`);
+  }
+}
+
 /** The network of the run being resumed without --arch, from the run's latest export. */
 function resumedNetwork(runDir: string, v: Parsed['values']): NetworkName | undefined {
   if (!v.resume || v.arch !== undefined) return undefined;
@@ -179,8 +206,14 @@ async function run({ values: v }: Parsed): Promise<number> {
   const seed = n('seed', D.seed, 0, 2 ** 31 - 1, true);
   const resume = Boolean(v.resume);
   const frames = n('frames', D.frames, 8, 4096, true);
+  // Everything that can be checked is checked before any work starts: from an installed package
+  // without trainer/, `train` once built its validation set, then failed and left its data workers
+  // filling ./runs/ for good (issue 22).
   const python = findPython();
   if (!python) throw new InputError(PYTHON_HELP);
+  const script = trainerScript();
+  if (v.data !== undefined) checkShardDir(String(v.data));
+  for (const [flag, dir] of [['--model', outDir], ['--run', runDir]] as const) await makeDir(flag, dir);
   const { generateShards } = await import('./shards.js');
   // The data workers must make what the checkpoint's network hears: its latest export says which.
   const frontEnd = NETWORKS[resumedNetwork(runDir, v) ?? network].frontEnd;
@@ -211,7 +244,7 @@ async function run({ values: v }: Parsed): Promise<number> {
     log(`${workers} data workers writing shards to ${dataDir} (seed ${dataSeed})`);
   }
   const args = [
-    trainerScript(), '--data', dataDir, '--val', valDir, '--run', runDir, '--out', outDir,
+    script, '--data', dataDir, '--val', valDir, '--run', runDir, '--out', outDir,
     '--seconds', String(seconds), '--batch', String(batch),
     '--frames', String(frames), '--lr', String(learningRate), '--seed', String(seed),
     '--pool', String(pool), '--reuse', String(D.reuse),
@@ -229,12 +262,16 @@ async function run({ values: v }: Parsed): Promise<number> {
   if (resume) args.push('--resume');
   if (init !== undefined) args.push('--init', init);
   log(`${python} ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
-  const code = await new Promise<number>((resolve) => {
-    const child = spawn(python, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-    child.on('error', (err) => { log(`cannot start ${python}: ${err.message}`); resolve(1); });
-    child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
-  });
-  gen?.stop();
+  let code: number;
+  try {
+    code = await new Promise<number>((resolve) => {
+      const child = spawn(python, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+      child.on('error', (err) => { log(`cannot start ${python}: ${err.message}`); resolve(1); });
+      child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
+    });
+  } finally {
+    gen?.stop(); // whatever happened, the data workers stop with the trainer
+  }
   if (code !== 0) throw new InputError(`trainer exited with status ${code} (see its output above)`);
   log(`model written to ${outDir}`);
   return 0;
