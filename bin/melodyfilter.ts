@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { parseArgv, type Invocation } from '../lib/args.js';
-import { HELP } from '../lib/help.js';
+import { helpText } from '../lib/help.js';
 import { parseSubcommand, subcommandHelp, subcommandNamed } from '../lib/commands.js';
 import { InputError, UsageError } from '../lib/config.js';
 import { loadEngine } from '../lib/transcriber.js';
@@ -26,8 +26,9 @@ async function main(argv: string[]): Promise<number> {
   // `| head` closes stdout: stop quietly, like any Unix filter.
   process.stdout.on('error', (err) => { if (isEpipe(err)) process.exit(EXIT_OK); });
   try {
-    const sub = subcommandNamed(argv[0]);
-    if (sub) {
+    const entry = subcommandNamed(argv[0]);
+    if (entry) {
+      const sub = await entry.load();
       const parsed = parseSubcommand(sub, argv.slice(1));
       if (parsed.values.help) { process.stdout.write(subcommandHelp(sub)); return EXIT_OK; }
       // `return await`: a bare returned promise would reject outside this try, as a stack trace.
@@ -35,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const inv: Invocation = parseArgv(argv);
     verbose = inv.cfg.verbose;
-    if (inv.command === 'help') { process.stdout.write(HELP); return EXIT_OK; }
+    if (inv.command === 'help') { process.stdout.write(await helpText()); return EXIT_OK; }
     if (inv.command === 'version') { process.stdout.write(`melodyfilter ${version()}\n`); return EXIT_OK; }
     const stop = new StopSignal();
     // When stdin is a pipe, Ctrl-C reaches the producer too and its EOF ends the run with every

@@ -1,11 +1,9 @@
 // Subcommands (`melodyfilter NAME ...`), registered here: each is one module that exports a
-// Subcommand, with its own option table, imported lightly (heavy modules load inside `run`).
+// Subcommand, with its own option table, loaded only when it runs (or for --help), so a
+// transcription never loads the matcher, the trainer or their dependencies.
 // Transcribing (no subcommand) is the CLI's default and lives in args.ts and cli.ts.
 import { UsageError } from './config.js';
 import { optionHelp, parseOptions, type OptionTable, type Parsed } from './options.js';
-import { trainCommand } from './train/command.js';
-import { evalCommand } from './eval/command.js';
-import { matchCommand } from './match/command.js';
 
 export interface Subcommand {
   name: string;
@@ -26,10 +24,25 @@ export const COMMON_OPTIONS: OptionTable = {
   help: { type: 'boolean', short: 'h', help: 'this text', section: 'Other' },
 };
 
-export const SUBCOMMANDS: readonly Subcommand[] = [trainCommand, evalCommand, matchCommand];
+/** A subcommand's name and where its module is. */
+export interface SubcommandEntry {
+  name: string;
+  load(): Promise<Subcommand>;
+}
 
-export function subcommandNamed(name: string | undefined): Subcommand | undefined {
+export const SUBCOMMANDS: readonly SubcommandEntry[] = [
+  { name: 'train', load: async () => (await import('./train/command.js')).trainCommand },
+  { name: 'eval', load: async () => (await import('./eval/command.js')).evalCommand },
+  { name: 'match', load: async () => (await import('./match/command.js')).matchCommand },
+];
+
+export function subcommandNamed(name: string | undefined): SubcommandEntry | undefined {
   return SUBCOMMANDS.find((c) => c.name === name);
+}
+
+/** Every subcommand, loaded (for the top-level --help). */
+export function allSubcommands(): Promise<Subcommand[]> {
+  return Promise.all(SUBCOMMANDS.map((c) => c.load()));
 }
 
 export function tableOf(cmd: Subcommand): OptionTable {

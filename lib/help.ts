@@ -1,13 +1,19 @@
 // --help text: synopsis, every flag with its default (from the option tables), real pipelines.
 import { TRANSCRIBE_OPTIONS } from './args.js';
 import { optionHelp } from './options.js';
-import { SUBCOMMANDS, synopsisOf } from './commands.js';
+import { allSubcommands, synopsisOf, type Subcommand } from './commands.js';
 
-export const HELP = `melodyfilter: hears a piano melody and writes down its notes.
+/** The top-level --help; it loads every subcommand for its synopsis. */
+export async function helpText(): Promise<string> {
+  return helpWith(await allSubcommands());
+}
+
+function helpWith(subcommands: readonly Subcommand[]): string {
+  return `melodyfilter: hears a piano melody and writes down its notes.
 
 Usage:
   melodyfilter [options] [FILE ...]      transcribe FILEs (raw PCM or WAV), or stdin ('-' or none)
-${SUBCOMMANDS.map((c) => synopsisOf(c)).join('\n')}
+${subcommands.map((c) => synopsisOf(c)).join('\n')}
   (melodyfilter COMMAND --help: that command's options)
 
 ${optionHelp(TRANSCRIBE_OPTIONS)}
@@ -25,3 +31,4 @@ Examples:
 Exit status: 0 success (also when stdout closes early), 1 bad input or runtime failure,
 2 usage error.
 `;
+}
