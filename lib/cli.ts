@@ -177,6 +177,11 @@ export async function transcribeInput(
     if (err instanceof InputError && !isStdin) {
       throw new InputError(`${label}: ${err.message.replace('ffmpeg -i FILE', `ffmpeg -i ${shellWord(file)}`)}`);
     }
+    // The input's own errors in words ("cannot read x: permission denied"), not errno text.
+    const e = err as NodeJS.ErrnoException;
+    if (!isStdin && (e.path === file || e.path === undefined) && (e.syscall === 'open' || e.syscall === 'read')) {
+      throw new InputError(`cannot read ${file}: ${reason(e)}`);
+    }
     throw inFlagWords(err);
   } finally {
     bar?.stop();
@@ -248,6 +253,9 @@ export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopS
       }
       targets.set(target, file);
     }
+    // A directory in an output's place is never replaced, -y or not: found now, not after the work.
+    const dirInTheWay = [...targets.keys()].find((target) => statQuietly(target)?.isDirectory());
+    if (dirInTheWay) throw new InputError(`${dirInTheWay} is a directory; not writing the notes over it`);
     // As cp -n and ffmpeg without -y: an earlier good output is never replaced unasked.
     const existing = inv.overwrite ? [] : [...targets.keys()].filter((target) => statQuietly(target) !== null);
     if (existing.length) {
@@ -273,7 +281,8 @@ export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopS
         const target = outputPath(inv.outDir, file, inv.cfg.output);
         // Written under a temporary name and renamed once complete: a run that fails leaves the
         // previous good output, not a half-written or deleted one.
-        const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.part`);
+        // A name of its own, not the target's plus a suffix: a 250-byte input name stays within NAME_MAX.
+        const temp = path.join(path.dirname(target), `.melodyfilter-${process.pid}-${i}.part`);
         const out = createWriteStream(temp, { flags: 'wx' });
         await new Promise<void>((resolve, reject) => {
           out.once('open', () => resolve());

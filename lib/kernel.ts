@@ -58,6 +58,9 @@ const MAX_WEIGHT_BYTES = 256 << 20;
 /** |weight| above this is a damaged or diverged model, not a trained one: the shipped model's largest
  *  is under 10, and a float32 network with weights of 1e6 saturates every unit it feeds. */
 const MAX_ABS_WEIGHT = 1e6;
+/** Window sizes a model may have: the shipped ones use 2048 (128 ms at 16 kHz); the raw front end
+ *  needs 1024; 65536 is four seconds, far past any window a note model uses. */
+const MIN_WINDOW = 64, MAX_WINDOW = 1 << 16;
 /** Features per window at most: 393 for the spectrum front end, 1024 for the raw one. */
 const MAX_INPUT_WIDTH = 1 << 14;
 
@@ -90,6 +93,9 @@ async function readModelFile(
     if (err instanceof InputError) throw err;
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ENOENT' && what === 'model.json') throw new InputError(`no model at ${dir} (model.json not found)`);
+    if (e.code === 'ENOTDIR' && what === 'model.json') {
+      throw new InputError(`no model at ${dir}: not a directory (a model is a directory holding model.json)`);
+    }
     throw new InputError(`model ${file} cannot be read: ${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message}`);
   }
   try {
@@ -216,6 +222,12 @@ export async function readWeightFile(dir: string): Promise<WeightFile> {
     if (!Number.isSafeInteger(info[key]) || (info[key] as number) < 1) {
       throw new InputError(`model ${jsonPath} is corrupt: ${key} is ${JSON.stringify(info[key])}`);
     }
+  }
+  // A window of 2^30 samples once reached the wasm kernels as "memory access out of bounds".
+  const window = info.windowSamples as number, hop = info.hopSamples as number;
+  if (window < MIN_WINDOW || window > MAX_WINDOW || hop > window) {
+    throw new InputError(`model ${jsonPath} is corrupt: windowSamples ${window} and hopSamples ${hop} ` +
+      `(a window of ${MIN_WINDOW} to ${MAX_WINDOW} samples, a hop of at most the window)`);
   }
   if (typeof info.name !== 'string') info.name = path.basename(path.resolve(dir));
   const card = readCard(info as unknown as StoredCard, jsonPath);

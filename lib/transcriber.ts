@@ -119,6 +119,11 @@ export async function transcribe(pcm: Uint8Array, opts?: TranscriberOptions & { 
 export async function transcribe(pcm: Uint8Array, opts: TranscriberOptions & { events: true }): Promise<NoteEvent[]>;
 export async function transcribe(pcm: Uint8Array, opts?: TranscriberOptions): Promise<(Note | NoteEvent)[]>;
 export async function transcribe(pcm: Uint8Array, opts: TranscriberOptions = {}): Promise<(Note | NoteEvent)[]> {
+  // The library's own words for what it was given: not the CLI's "on stdin", not a bare TypeError.
+  if (!(pcm instanceof Uint8Array)) {
+    const got = pcm === null ? 'null' : typeof pcm === 'string' ? 'a string' : typeof pcm;
+    throw new InputError(`transcribe() takes the audio's bytes (a Buffer or Uint8Array), got ${got}`);
+  }
   const { engine: given, ...partial } = opts;
   const cfg = resolveConfig(partial);
   const engine = given ?? (await loadEngine(cfg));

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { BIN, ROOT, jsonLines, runCli, runShell, toneModelWorkspace, tones, wavFile } from './helpers.js';
 import { resolveConfig, transcribe, type Note, type Transcriber } from '../lib/index.js';
 import { findPython } from '../lib/train/command.js';
+import { parseNoteLine } from '../lib/match/input.js';
 
 const { dir, model: TONE_MODEL } = await toneModelWorkspace(t, 'melodyfilter-edges-options-');
 const M = ['-m', TONE_MODEL];
@@ -152,4 +153,50 @@ t.test('22: --svg-width sets the picture\'s width', async (t) => {
   const bad = await runCli([...M, '-o', 'svg', '--svg-width', '5', take], null);
   t.equal(bad.code, 2);
   t.match(bad.stderr, /--svg-width must be a whole number of pixels from 100 to 100000, got 5/);
+});
+
+t.test('issue 22, 13: messages in words, found before the work', async (t) => {
+  const wav = path.join(dir, 'm13.wav');
+  writeFileSync(wav, wavFile(tones([[329.63, 0.1, 0.6]], 0.8, 16000), 16000, 1));
+  // A card whose window would overrun the kernels' memory.
+  const huge = path.join(dir, 'huge-window');
+  mkdirSync(huge, { recursive: true });
+  copyFileSync(path.join(TONE_MODEL, 'weights.bin'), path.join(huge, 'weights.bin'));
+  const card = JSON.parse(readFileSync(path.join(TONE_MODEL, 'model.json'), 'utf8'));
+  card.userDefinedMetadata.windowSamples = 2 ** 30;
+  writeFileSync(path.join(huge, 'model.json'), JSON.stringify(card));
+  const cases: [string, RegExp][] = [
+    [`-m ${huge} ${wav}`, /model .*huge-window\/model\.json is corrupt: windowSamples 1073741824 .*a window of 64 to 65536/],
+    [`-m /dev/null ${wav}`, /^melodyfilter: no model at \/dev\/null: not a directory \(a model is a directory holding model\.json\)$/m],
+    [`-m ${wav} ${wav}`, /no model at .*m13\.wav: not a directory/],
+    // An input that fails to read says which and why, not errno text.
+    [`${M.join(' ')} /proc/self/mem`, /^melodyfilter: cannot read \/proc\/self\/mem: i\/o error$/m],
+  ];
+  for (const [args, message] of cases) {
+    const r = await sh(`exec "$BIN" ${args}`);
+    t.equal(r.code, 1, `${args}: exit 1`);
+    t.match(r.stderr, message);
+    t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  }
+  // -y over a directory in the output's place: refused before transcribing, not EISDIR after.
+  mkdirSync(path.join(dir, 'out13', 'm13.jsonl'), { recursive: true });
+  const d = await sh(`exec "$BIN" ${M.join(' ')} -y -d out13 m13.wav`);
+  t.equal(d.code, 1);
+  t.match(d.stderr, /out13\/m13\.jsonl is a directory; not writing the notes over it/);
+  // A 248-byte input name: its output is 254 bytes, within NAME_MAX; the temporary file must be too.
+  const long = 'a'.repeat(248);
+  copyFileSync(wav, path.join(dir, `${long}.wav`));
+  const l = await sh(`exec "$BIN" ${M.join(' ')} -d out13b ${long}.wav`);
+  t.equal(l.code, 0, l.stderr);
+  t.same(readdirSync(path.join(dir, 'out13b')), [`${long}.jsonl`]);
+  // The library says what it takes.
+  await t.rejects(transcribe('abc' as unknown as Uint8Array, { modelDir: TONE_MODEL }),
+    /transcribe\(\) takes the audio's bytes \(a Buffer or Uint8Array\), got a string/);
+  await t.rejects(transcribe(null as unknown as Uint8Array, { modelDir: TONE_MODEL }), /got null/);
+});
+
+t.test('issue 22, 13: a byte-order mark before the first JSON line keeps its note', async (t) => {
+  const line = JSON.stringify({ pitch: 60, start: 0.1, end: 0.5 });
+  t.same(parseNoteLine('\ufeff' + line), parseNoteLine(line));
+  t.same(parseNoteLine('\ufeff' + line), { note: { pitch: 60, start: 0.1, end: 0.5 } });
 });

@@ -8,7 +8,8 @@ export type LineResult = { note: PlayedNote | null } | { error: string };
 export function parseNoteLine(line: string): LineResult {
   let v: unknown;
   try {
-    v = JSON.parse(line);
+    // A byte-order mark before the first line (Windows editors write one) is not part of the JSON.
+    v = JSON.parse(line.charCodeAt(0) === 0xfeff ? line.slice(1) : line);
   } catch {
     return { error: `not JSON: ${JSON.stringify(line.length > 40 ? line.slice(0, 40) + '…' : line)}` };
   }
