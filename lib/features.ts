@@ -66,6 +66,19 @@ export function buildFilterbank(windowSamples: number): Filterbank {
   return { start, weights };
 }
 
+/** The filterbank and Hann window by window size: the same for every stream, built once a process
+ *  (a batch of files would otherwise build them per file). FeatureCore copies them; never modified. */
+const TABLES = new Map<number, { filterbank: ReturnType<typeof buildFilterbank>; hann: Float32Array }>();
+
+function tablesFor(windowSamples: number) {
+  let t = TABLES.get(windowSamples);
+  if (!t) {
+    t = { filterbank: buildFilterbank(windowSamples), hann: hannWindow(windowSamples) };
+    TABLES.set(windowSamples, t);
+  }
+  return t;
+}
+
 /**
  * Stateful feature extractor: one per stream. `compute` writes FEATURE_SIZE values for one window.
  * Also reports the window's RMS level in dBFS (for note velocity). The FFT runs in PFFFT, the Hann
@@ -80,7 +93,8 @@ export class FeatureExtractor {
 
   constructor(readonly windowSamples: number) {
     this.fft = realFft(windowSamples);
-    this.core = new FeatureCore(buildFilterbank(windowSamples), hannWindow(windowSamples), {
+    const { filterbank, hann } = tablesFor(windowSamples);
+    this.core = new FeatureCore(filterbank, hann, {
       fftSize: windowSamples, binsPerSemitone: BINS_PER_SEMITONE, featureSize: FEATURE_SIZE,
       norm: powerNorm(windowSamples),
       rangeDb: RANGE_DB, releaseDbPerFrame: RELEASE_DB_PER_FRAME, onsetRiseDb: ONSET_RISE_DB, floorDb: FLOOR_DB,

@@ -40,7 +40,7 @@ export const KERNEL_ENTRIES: Record<Kernel, KernelEntry> = {
     otherwise: 'fast',
     load: async (file) => {
       const packed = packWeights(file.weights, cellOf(file)!); // once per model; each stream copies it
-      return { shape: packed.shape, backend: 'none', newClassifier: () => new WasmClassifier(packed) };
+      return { shape: packed.shape, backend: 'none', newClassifier: () => WasmClassifier.fresh(packed) };
     },
   },
   /** The plain-TypeScript reference (lib/kernel.ts): both LSTM and both GRU layouts. */

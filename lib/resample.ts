@@ -27,6 +27,35 @@ function besselI0(x: number): number {
   return sum;
 }
 
+/** Filter tables by rate pair: designing one costs milliseconds a stream (a Kaiser window of Bessel
+ *  functions per tap), and a batch of files at one rate needs it once. Tables are never modified. */
+const TABLES = new Map<string, Float32Array>();
+
+function filterTable(inRate: number, outRate: number, phases: number, taps: number, half: number, fc: number) {
+  const key = `${inRate}/${outRate}`;
+  const cached = TABLES.get(key);
+  if (cached) return cached;
+  const table = new Float32Array(phases * taps);
+  const i0b = besselI0(KAISER_BETA);
+  for (let ph = 0; ph < phases; ph++) {
+    const offset = ph / phases; // output centre sits `offset` input samples after tap `half - 1`
+    let sum = 0;
+    for (let k = 0; k < taps; k++) {
+      const t = k - (half - 1) - offset; // distance in input samples from the centre
+      const x = 2 * fc * t;
+      const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+      const r = t / (half + 1);
+      const w = Math.abs(r) >= 1 ? 0 : besselI0(KAISER_BETA * Math.sqrt(1 - r * r)) / i0b;
+      const v = 2 * fc * sinc * w;
+      table[ph * taps + k] = v;
+      sum += v;
+    }
+    for (let k = 0; k < taps; k++) table[ph * taps + k] /= sum; // unity gain at DC
+  }
+  TABLES.set(key, table);
+  return table;
+}
+
 export class Resampler {
   readonly inRate: number;
   readonly outRate: number;
@@ -69,23 +98,7 @@ export class Resampler {
     const fc = (CUTOFF * 0.5 * Math.min(inRate, outRate)) / inRate; // cycles per input sample
     this.half = Math.ceil(ZERO_CROSSINGS * Math.max(1, inRate / outRate));
     this.taps = 2 * this.half;
-    this.table = new Float32Array(this.phases * this.taps);
-    const i0b = besselI0(KAISER_BETA);
-    for (let ph = 0; ph < this.phases; ph++) {
-      const offset = ph / this.phases; // output centre sits `offset` input samples after tap `half - 1`
-      let sum = 0;
-      for (let k = 0; k < this.taps; k++) {
-        const t = k - (this.half - 1) - offset; // distance in input samples from the centre
-        const x = 2 * fc * t;
-        const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
-        const r = t / (this.half + 1);
-        const w = Math.abs(r) >= 1 ? 0 : besselI0(KAISER_BETA * Math.sqrt(1 - r * r)) / i0b;
-        const v = 2 * fc * sinc * w;
-        this.table[ph * this.taps + k] = v;
-        sum += v;
-      }
-      for (let k = 0; k < this.taps; k++) this.table[ph * this.taps + k] /= sum; // unity gain at DC
-    }
+    this.table = filterTable(inRate, outRate, this.phases, this.taps, this.half, fc);
     if (this.passthrough) return;
     const module = wasmModule('resample.wasm');
     if (!module) throw new Error('this Node.js lacks WebAssembly SIMD, which wasm/resample.wasm needs');

@@ -47,3 +47,16 @@ t.test('a kernel that cannot run a model hands it on', async (t) => {
   const loop: Record<string, KernelEntry> = { a: { ...entries.picky, otherwise: 'b' as Kernel }, b: { ...entries.picky, otherwise: 'a' as Kernel } };
   t.throws(() => kernelFor(file, 'a' as Kernel, loop), /no kernel runs model/);
 });
+
+t.test('wasm classifiers are reused from stream to stream, each starting from fresh state', async (t) => {
+  const engine = await engineWith('wasm');
+  const other = encodePcm(tones([[440, 0.05, 1.6]], 1.7, 16000), 1, 's16le');
+  const first = await transcribe(audio, { engine, ...format });
+  const between = await transcribe(other, { engine, ...format });
+  t.same(await transcribe(audio, { engine, ...format }), first, 'the same notes after another stream');
+  t.same(between, await transcribe(other, { engine: await engineWith('wasm'), ...format }), 'as a new engine hears it');
+  // Two streams at once each get their own.
+  const [a, b] = await Promise.all([transcribe(audio, { engine, ...format }), transcribe(other, { engine, ...format })]);
+  t.same(a, first);
+  t.same(b, between);
+});

@@ -98,9 +98,14 @@ export class WasmClassifier implements FrameClassifier {
   private x = 0; private emb = 0; private xg = 0; private hs = 0;
   private logits = 0; private probs = 0; private onsets = 0;
 
+  /** Made with the default build, so any stream may take it over (fresh). */
+  private readonly recyclable: boolean;
+  private disposed = false;
+
   constructor(packed: PackedWeights, opts: { relaxed?: boolean } = {}) {
     const { module, relaxed } = pickModule('kernel', opts.relaxed ?? true);
     this.relaxed = relaxed;
+    this.recyclable = opts.relaxed === undefined;
     this.memory = new WebAssembly.Memory({ initial: 1 });
     this.k = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as KernelExports;
     this.p = packed;
@@ -151,5 +156,31 @@ export class WasmClassifier implements FrameClassifier {
     onsets.set(new Float32Array(buf, this.onsets, nFrames));
   }
 
-  dispose(): void {}
+  /** A classifier with fresh state for a new stream: a disposed one of the same weights when there
+   *  is one (its memory already holds them: a batch of files would otherwise copy the weights into a
+   *  new instance per file), else a new one. */
+  static fresh(packed: PackedWeights): WasmClassifier {
+    const reused = RECYCLED.get(packed)?.pop();
+    if (!reused) return new WasmClassifier(packed);
+    reused.disposed = false;
+    return reused;
+  }
+
+  /** Back to the pool for the next stream, its state zeroed (what a new instance starts from). */
+  dispose(): void {
+    if (this.disposed || !this.recyclable) return;
+    this.disposed = true;
+    const { Hp, G } = this.p;
+    new Float32Array(this.memory.buffer, this.at.h, Hp).fill(0);
+    new Float32Array(this.memory.buffer, this.at.c, Hp).fill(0);
+    new Float32Array(this.memory.buffer, this.at.z, G + Hp).fill(0);
+    let pool = RECYCLED.get(this.p);
+    if (!pool) RECYCLED.set(this.p, (pool = []));
+    if (pool.length < MAX_RECYCLED) pool.push(this);
+  }
 }
+
+/** Disposed classifiers by weights, for the next streams. A few at most: streams run one after
+ *  another in a batch, and concurrent ones (a server) each hold their own while they run. */
+const RECYCLED = new WeakMap<PackedWeights, WasmClassifier[]>();
+const MAX_RECYCLED = 4;
