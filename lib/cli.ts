@@ -175,7 +175,9 @@ export async function transcribeInput(
     );
   } catch (err) {
     if (err instanceof InputError && !isStdin) {
-      throw new InputError(`${label}: ${err.message.replace('ffmpeg -i FILE', `ffmpeg -i ${shellWord(file)}`)}`);
+      const named = err.message.replace('ffmpeg -i FILE', `ffmpeg -i ${shellWord(file)}`)
+        .replace('sox FILE', `sox ${shellWord(file)}`);
+      throw new InputError(`${label}: ${named}`);
     }
     // The input's own errors in words ("cannot read x: permission denied"), not errno text.
     const e = err as NodeJS.ErrnoException;

@@ -178,8 +178,10 @@ function parseFmtChunk(view: DataView, p: number, size: number): PcmFormat {
   return { sampleRate, channels, encoding };
 }
 
-/** What the converting command line is for inputs ffmpeg can decode. */
+/** What the converting command line is for inputs ffmpeg can decode; sox, often at hand already, reads
+ *  the formats marked `sox` (FLAC, Ogg, AIFF, AU and the WAV relatives; MP3 with libsox-fmt-mp3). */
 const FFMPEG_HINT = 'convert it first: ffmpeg -i FILE -f wav - | melodyfilter';
+const SOX_HINT = ' (or sox FILE -t wav - | melodyfilter)';
 
 const ascii = (buf: Uint8Array, from: number, to: number) =>
   String.fromCharCode(...buf.subarray(from, Math.min(to, buf.length)));
@@ -191,19 +193,19 @@ const ascii = (buf: Uint8Array, from: number, to: number) =>
  */
 export function identifyNonPcm(buf: Uint8Array, ended: boolean): string | null {
   const tag = ascii(buf, 0, 4);
-  const media = (what: string) => `input is ${what}, not PCM or WAV; ${FFMPEG_HINT}`;
+  const media = (what: string, sox = false) => `input is ${what}, not PCM or WAV; ${FFMPEG_HINT}${sox ? SOX_HINT : ''}`;
   const other = (what: string) => `input is ${what}, not audio`;
-  if (tag === 'fLaC') return media('FLAC audio');
-  if (tag === 'OggS') return media('Ogg audio (Vorbis, Opus or FLAC)');
-  if (tag === 'RF64' || tag === 'BW64') return media(`${tag} (a 64-bit WAV)`);
-  if (tag === 'RIFX') return media('RIFX (a big-endian WAV)');
+  if (tag === 'fLaC') return media('FLAC audio', true);
+  if (tag === 'OggS') return media('Ogg audio (Vorbis, Opus or FLAC)', true);
+  if (tag === 'RF64' || tag === 'BW64') return media(`${tag} (a 64-bit WAV)`, true);
+  if (tag === 'RIFX') return media('RIFX (a big-endian WAV)', true);
   const form = ascii(buf, 8, 12);
   if (tag === 'RIFF' && buf.length >= 12 && form !== 'WAVE') return media(`a RIFF '${printable(form)}' file`);
-  if (tag === 'FORM' && buf.length >= 12 && /^AIF[FC]$/.test(ascii(buf, 8, 12))) return media('AIFF audio');
-  if (tag.startsWith('ID3')) return media('MP3 audio');
+  if (tag === 'FORM' && buf.length >= 12 && /^AIF[FC]$/.test(ascii(buf, 8, 12))) return media('AIFF audio', true);
+  if (tag.startsWith('ID3')) return media('MP3 audio', true);
   if (ascii(buf, 4, 8) === 'ftyp') return media('MP4/M4A (AAC, ALAC) or QuickTime');
   if (buf[0] === 0x1a && buf[1] === 0x45 && buf[2] === 0xdf && buf[3] === 0xa3) return media('WebM/Matroska');
-  if (tag === '.snd') return media('Sun/NeXT AU audio');
+  if (tag === '.snd') return media('Sun/NeXT AU audio', true);
   if (tag === 'caff') return media('Apple CAF audio');
   if (tag === 'wvpk') return media('WavPack audio');
   if (tag === 'MAC ') return media("Monkey's Audio");

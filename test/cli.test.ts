@@ -104,7 +104,7 @@ t.test('review cases: contradictions, other containers, truncated WAV data, batc
 
   const flac = await runCli([], Buffer.concat([Buffer.from('fLaC'), Buffer.alloc(100)]));
   t.equal(flac.code, 1);
-  t.match(flac.stderr, /^melodyfilter: input is FLAC audio, not PCM or WAV; convert it first: ffmpeg -i FILE -f wav - \| melodyfilter\n/);
+  t.match(flac.stderr, /^melodyfilter: input is FLAC audio, not PCM or WAV; convert it first: ffmpeg -i FILE -f wav - \| melodyfilter \(or sox FILE -t wav - \| melodyfilter\)\n/);
 
   const m = melody(3, 16000);
   const wav = wavFile(m.audio, 16000, 1);

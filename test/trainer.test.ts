@@ -174,6 +174,11 @@ t.test('PyTorch trainer', { skip: python ? false : 'no Python with torch here (a
     t.not(done.status, 0);
     t.match(done.stderr, /nothing to train: the checkpoint is at step 40/);
     t.equal(readFileSync(path.join(runDir, 'model', 'model.json'), 'utf8'), before, 'the model is as it was');
+    // --seconds is the whole run's budget: one already spent trains nothing either (it said "done").
+    const spent = fail([...tiny, '--run', runDir, '--steps', '80', '--seconds', '0', '--resume']);
+    t.not(spent.status, 0);
+    t.match(spent.stderr, /nothing to train: the run has used \d+ s and --seconds \(the whole run's budget\) is 0/);
+    t.equal(readFileSync(path.join(runDir, 'model', 'model.json'), 'utf8'), before, 'still as it was');
     // No checkpoint: an error, not a fresh start over the model.
     const empty = path.join(dir, 'no-checkpoint');
     const none = fail([...tiny, '--run', empty, '--steps', '2', '--resume']);

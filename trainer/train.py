@@ -305,6 +305,10 @@ def main(argv=None):
     if state['step'] >= a.steps:
         raise SystemExit(f'nothing to train: the checkpoint is at step {state["step"]} and --steps is '
                          f'{a.steps:.0f}; give a larger --steps to go on')
+    if state['seconds'] >= a.seconds:
+        # --seconds is the whole run's budget, earlier stages included, not this stage's.
+        raise SystemExit(f'nothing to train: the run has used {state["seconds"]:.0f} s and --seconds (the whole '
+                         f'run\'s budget) is {a.seconds:.0f}; give a larger --seconds to go on')
     started = time.time() - state['seconds']
     last_ckpt = last_log = time.time()
     steps_at_log = state['step']
