@@ -36,7 +36,7 @@ const D = TRAIN_DEFAULTS;
 const OPTIONS: OptionTable = {
   seconds: {
     type: 'string', value: 'N', section: TRAINING,
-    help: `stop after N seconds of wall time (default ${D.seconds})`,
+    help: `the whole run's wall-time budget, earlier stages of a resumed run included (default ${D.seconds})`,
   },
   steps: { type: 'string', value: 'N', help: 'stop after N batches (default: none)', section: TRAINING },
   name: {
