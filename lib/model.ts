@@ -17,7 +17,7 @@ export function buildModel(shape: ModelShape, batchShape?: (number | null)[], st
   const input = tf.input({
     batchShape: batchShape ?? (network.recurrent ? [null, null, shape.featureSize] : [null, shape.featureSize]),
   });
-  const body = network.build(tf, input, shape, stateful);
+  const body = network.build(tf, input, shape, stateful) as tf.SymbolicTensor;
   const head = (units: number, activation: 'softmax' | 'sigmoid', name: string) =>
     tf.layers.dense({ units, activation, name }).apply(body) as tf.SymbolicTensor;
   const note = head(NUM_CLASSES, 'softmax', 'note');

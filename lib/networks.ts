@@ -4,7 +4,6 @@
 //
 // Every network ends in the same two heads (an 89-way softmax over silence and the keys, a sigmoid
 // onset); the entries build only the body between the input and the heads.
-import type * as TF from './tf.js';
 import type { FrontEndName } from './frontends.js';
 
 /** Layer sizes. What the widths mean is the network's own (see each entry's `widths`). */
@@ -21,6 +20,23 @@ export const RECURRENT_DEFAULTS = {
   recurrentActivation: 'sigmoid', kernelInitializer: 'glorotUniform', recurrentInitializer: 'glorotUniform',
 } as const;
 
+/** What the entries use of TensorFlow.js' layers API, declared here so that this module's types, and
+ *  the library's that name networks, do not pull in tfjs-layers' declarations (they do not compile
+ *  under `strict` without skipLibCheck). lib/model.ts passes tfjs itself. */
+export interface LayersApi {
+  layers: {
+    dense(config: object): Applicable;
+    lstm(config: object): Applicable;
+    gru(config: object): Applicable;
+    reshape(config: object): Applicable;
+  };
+}
+/** A symbolic tensor of the model being built (tfjs' SymbolicTensor). */
+export type Symbolic = object;
+interface Applicable { apply(input: Symbolic): unknown }
+/** A built tfjs model, as far as reading widths back goes. */
+export interface BuiltModel { getLayer(name: string): { getWeights(): { shape: number[] }[] } }
+
 export interface Network {
   /** What the two widths mean, for diagnostics. */
   widths: string;
@@ -34,17 +50,17 @@ export interface Network {
   /** Widths of a freshly trained network. */
   units: { embedUnits: number; hiddenUnits: number };
   /** The body from the input to where the heads attach. `stateful` is for streaming copies. */
-  build(tf: typeof TF, input: TF.SymbolicTensor, shape: ModelShape, stateful: boolean): TF.SymbolicTensor;
+  build(tf: LayersApi, input: Symbolic, shape: ModelShape, stateful: boolean): Symbolic;
   /** The widths of a built model, read from its weights. */
-  shapeOf(model: TF.LayersModel): { embedUnits: number; hiddenUnits: number };
+  shapeOf(model: BuiltModel): { embedUnits: number; hiddenUnits: number };
 }
 
-const widthOf = (model: TF.LayersModel, layer: string, weight: number, axis: number) =>
+const widthOf = (model: BuiltModel, layer: string, weight: number, axis: number) =>
   model.getLayer(layer).getWeights()[weight].shape[axis] as number;
 
-function embed(tf: typeof TF, input: TF.SymbolicTensor, shape: ModelShape): TF.SymbolicTensor {
+function embed(tf: LayersApi, input: Symbolic, shape: ModelShape): Symbolic {
   const layer = tf.layers.dense({ units: shape.embedUnits, activation: 'relu', name: 'embed' });
-  return layer.apply(input) as TF.SymbolicTensor;
+  return layer.apply(input) as Symbolic;
 }
 
 /** The comparison's networks are sized near the LSTM's 194k parameters (README), except the
@@ -57,7 +73,7 @@ export const NETWORKS = {
     build: (tf, input, shape, stateful) => tf.layers.lstm({
       ...RECURRENT_DEFAULTS, units: shape.hiddenUnits, stateful, returnSequences: true, name: 'lstm',
       unitForgetBias: true,
-    }).apply(embed(tf, input, shape)) as TF.SymbolicTensor,
+    }).apply(embed(tf, input, shape)) as Symbolic,
     shapeOf: (m) => ({ embedUnits: widthOf(m, 'embed', 0, 1), hiddenUnits: widthOf(m, 'lstm', 1, 0) }),
   },
   /** Dense(relu) → GRU: tfjs' reset_after=false cell (melody-gru), or PyTorch's reset-after cell as
@@ -67,7 +83,7 @@ export const NETWORKS = {
     units: { embedUnits: 128, hiddenUnits: 144 },
     build: (tf, input, shape, stateful) => tf.layers.gru({
       ...RECURRENT_DEFAULTS, units: shape.hiddenUnits, stateful, returnSequences: true, name: 'gru',
-    }).apply(embed(tf, input, shape)) as TF.SymbolicTensor,
+    }).apply(embed(tf, input, shape)) as Symbolic,
     shapeOf: (m) => ({ embedUnits: widthOf(m, 'embed', 0, 1), hiddenUnits: widthOf(m, 'gru', 1, 0) }),
   },
   /** Two dense layers on each window alone (model comparison). */
@@ -75,7 +91,7 @@ export const NETWORKS = {
     widths: 'Dense(embedUnits) → Dense(hiddenUnits)', frontEnd: 'spectrum', recurrent: false, fastKernel: null,
     units: { embedUnits: 320, hiddenUnits: 160 },
     build: (tf, input, shape) => tf.layers.dense({ units: shape.hiddenUnits, activation: 'relu', name: 'hidden' })
-      .apply(embed(tf, input, shape)) as TF.SymbolicTensor,
+      .apply(embed(tf, input, shape)) as Symbolic,
     shapeOf: (m) => ({ embedUnits: widthOf(m, 'embed', 0, 1), hiddenUnits: widthOf(m, 'hidden', 0, 1) }),
   },
   /** The write-up's model: an LSTM run across the window's raw samples, `embedUnits` samples per
@@ -85,9 +101,9 @@ export const NETWORKS = {
     units: { embedUnits: 8, hiddenUnits: 128 },
     build: (tf, input, shape) => {
       const targetShape = [shape.featureSize / shape.embedUnits, shape.embedUnits];
-      const steps = tf.layers.reshape({ targetShape, name: 'steps' }).apply(input) as TF.SymbolicTensor;
+      const steps = tf.layers.reshape({ targetShape, name: 'steps' }).apply(input) as Symbolic;
       return tf.layers.lstm({ ...RECURRENT_DEFAULTS, units: shape.hiddenUnits, stateful: false, name: 'lstm' })
-        .apply(steps) as TF.SymbolicTensor;
+        .apply(steps) as Symbolic;
     },
     shapeOf: (m) => ({ embedUnits: widthOf(m, 'lstm', 0, 0), hiddenUnits: widthOf(m, 'lstm', 1, 0) }),
   },

@@ -2,8 +2,12 @@
 // model (test/fixtures): what is checked is the API, not the shipped weights' hearing (npm run eval's).
 import t from 'tap';
 import { Readable } from 'node:stream';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createTranscriber, transcribe, loadEngine, resolveConfig, type Note } from '../lib/index.js';
-import { encodePcm, sine, toneModelWorkspace, wavFile } from './helpers.js';
+import { ROOT, encodePcm, sine, toneModelWorkspace, wavFile } from './helpers.js';
 
 /** C5 then E5 then G5, 0.4 s each with short gaps, as a clean additive tone with a few partials. */
 function arpeggio(rate: number): Float32Array {
@@ -64,4 +68,26 @@ t.test('the default engine is the shipped model, in the wasm kernel without tfjs
   const engine = await loadEngine(resolveConfig({}));
   t.equal(engine.card.name, 'melody-lstm');
   t.equal(engine.backend, 'none');
+});
+
+t.test('the declarations compile for a strict TypeScript user without skipLibCheck', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'melodyfilter-types-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
+  writeFileSync(path.join(dir, 'use.ts'), [
+    `import { transcribe, loadEngine, resolveConfig, type Note } from '${path.join(ROOT, 'dist/lib/index.js')}';`,
+    'const engine = await loadEngine(resolveConfig({}));',
+    'const notes: Note[] = await transcribe(new Uint8Array(8), { engine });',
+    'console.log(notes.length, engine.card.network);',
+  ].join('\n'));
+  writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: {
+      strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true,
+      types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')],
+    },
+    files: ['use.ts'],
+  }));
+  // tfjs-layers' own declarations do not compile under strict: the library's must not pull them in.
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', dir], { encoding: 'utf8' });
+  t.equal(r.status, 0, r.stdout.split('\n').slice(0, 3).join('\n'));
 });
