@@ -147,7 +147,10 @@ export async function transcribeInput(
   if (wantBar && size > 0) {
     const name = terminalSafe(path.basename(file!));
     const format = `${name} |{bar}| {percentage}% | {duration_formatted} elapsed, ETA {eta_formatted}`;
-    const options = { format, stream: process.stderr, clearOnComplete: true };
+    // Forced (--progress) onto a file or pipe, the bar is lines now and then: cli-progress draws
+    // nothing on a non-terminal unless told to.
+    const forced = inv.progress === true && process.stderr.isTTY !== true;
+    const options = { format, stream: process.stderr, clearOnComplete: !forced, noTTYOutput: forced, notTTYSchedule: 1000 };
     const { default: cliProgress } = await import('cli-progress'); // only when shown: it slows every start-up
     bar = new cliProgress.SingleBar(options, cliProgress.Presets.shades_classic);
     bar.start(size, 0);

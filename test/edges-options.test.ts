@@ -200,3 +200,13 @@ t.test('issue 22, 13: a byte-order mark before the first JSON line keeps its not
   t.same(parseNoteLine('\ufeff' + line), parseNoteLine(line));
   t.same(parseNoteLine('\ufeff' + line), { note: { pitch: 60, start: 0.1, end: 0.5 } });
 });
+
+t.test('issue 22, 14: --progress forces the bar when stderr is not a terminal (as lines)', async (t) => {
+  const wav = path.join(dir, 'progress.wav');
+  writeFileSync(wav, wavFile(tones([[329.63, 0.1, 0.6]], 0.8, 16000), 16000, 1));
+  const forced = await runCli([...M, '--progress', '-o', 'csv', wav], null);
+  t.equal(forced.code, 0);
+  t.match(forced.stderr, /progress\.wav \|.*\| 100% \|/);
+  const quiet = await runCli([...M, '-o', 'csv', wav], null);
+  t.equal(quiet.stderr, '', 'not asked, not a terminal: no bar');
+});
