@@ -6,11 +6,9 @@ import { helpText } from '../lib/help.js';
 import { parseSubcommand, subcommandHelp, subcommandNamed } from '../lib/commands.js';
 import { InputError, UsageError } from '../lib/config.js';
 import { loadEngine } from '../lib/transcriber.js';
-import { InterruptedError, StopSignal, terminalSafe, transcribeAll } from '../lib/cli.js';
+import { InterruptedError, StopSignal, stopOnSignals, terminalSafe, transcribeAll } from '../lib/cli.js';
 
 const EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_USAGE = 2;
-/** After SIGINT with stdin a pipe, how long to wait for the producer's EOF before stopping anyway. */
-const PIPE_SIGINT_GRACE_MS = 1000;
 
 function version(): string {
   return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -39,33 +37,7 @@ async function main(argv: string[]): Promise<number> {
     if (inv.command === 'help') { process.stdout.write(await helpText()); return EXIT_OK; }
     if (inv.command === 'version') { process.stdout.write(`melodyfilter ${version()}\n`); return EXIT_OK; }
     const stop = new StopSignal();
-    // When stdin is a pipe, Ctrl-C reaches the producer too and its EOF ends the run with every
-    // note written; a lone SIGINT still stops us after a grace period. SIGTERM stops at once.
-    // Or a redirected file: EOF comes soon too.
-    const fromPipe = !process.stdin.isTTY && !inv.files.some((f) => f !== '-');
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals += 1;
-      if (signals === 1 && signal === 'SIGINT' && fromPipe) {
-        setTimeout(() => stop.stop('SIGINT'), PIPE_SIGINT_GRACE_MS).unref();
-        return;
-      }
-      // A second signal stops at once during a SIGINT's grace period, and is otherwise ignored: the run is
-      // stopping, its output moments away, and GNU timeout sends its SIGTERM twice (to the command,
-      // then to its process group).
-      if (signals <= 2) {
-        stop.stop(signal);
-        return;
-      }
-      // A third: the user has given up waiting. Take away our half-written outputs and die of the
-      // signal itself; process.exit() would wait for a read blocked on a silent FIFO.
-      process.stderr.write(`melodyfilter: ${signal} while stopping (the third signal); exiting without finishing\n`);
-      stop.removePartFiles();
-      process.removeAllListeners(signal);
-      process.kill(process.pid, signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    stopOnSignals(inv, stop);
     const engine = await loadEngine(inv.cfg);
     if (verbose) {
       const model = `${engine.card.name} (${inv.cfg.modelDir})`;

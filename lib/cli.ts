@@ -80,6 +80,41 @@ export class StopSignal {
   }
 }
 
+/** After SIGINT with stdin a pipe, how long to wait for the producer's EOF before stopping anyway. */
+const PIPE_SIGINT_GRACE_MS = 1000;
+
+/** The transcription's signal policy (README, "Exit status and odd input"): the first SIGINT or
+ *  SIGTERM ends the input as if it had ended, a second changes nothing, a third exits at once. */
+export function stopOnSignals(inv: Pick<Invocation, 'files'>, stop: StopSignal): void {
+  // When stdin is a pipe (or a redirected file, whose EOF comes soon too), Ctrl-C reaches the
+  // producer as well and its EOF ends the run with every note written; a lone SIGINT still stops us
+  // after a grace period. SIGTERM stops at once.
+  const fromPipe = !process.stdin.isTTY && !inv.files.some((f) => f !== '-');
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals === 1 && signal === 'SIGINT' && fromPipe) {
+      setTimeout(() => stop.stop('SIGINT'), PIPE_SIGINT_GRACE_MS).unref();
+      return;
+    }
+    // A second signal stops at once during a SIGINT's grace period, and is otherwise ignored: the run is
+    // stopping, its output moments away, and GNU timeout sends its SIGTERM twice (to the command,
+    // then to its process group).
+    if (signals <= 2) {
+      stop.stop(signal);
+      return;
+    }
+    // A third: the user has given up waiting. Take away our half-written outputs and die of the
+    // signal itself; process.exit() would wait for a read blocked on a silent FIFO.
+    process.stderr.write(`melodyfilter: ${signal} while stopping (the third signal); exiting without finishing\n`);
+    stop.removePartFiles();
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
 /** A signal stopped a run before every input was transcribed; `notDone` lists those that were not. */
 export class InterruptedError extends Error {
   constructor(readonly signal: NodeJS.Signals, readonly notDone: string[]) {
