@@ -185,7 +185,9 @@ export async function transcribeInput(
     // Forced (--progress) onto a file or pipe, the bar is lines now and then: cli-progress draws
     // nothing on a non-terminal unless told to.
     const forced = inv.progress === true && process.stderr.isTTY !== true;
-    const options = { format, stream: process.stderr, clearOnComplete: !forced, noTTYOutput: forced, notTTYSchedule: 1000 };
+    const options = {
+      format, stream: process.stderr, clearOnComplete: !forced, noTTYOutput: forced, notTTYSchedule: 1000,
+    };
     const { default: cliProgress } = await import('cli-progress'); // only when shown: it slows every start-up
     bar = new cliProgress.SingleBar(options, cliProgress.Presets.shades_classic);
     bar.start(size, 0);
@@ -389,7 +391,8 @@ export function commitOutput(temp: string, target: string, overwrite: boolean): 
     // File systems without hard links: the best a rename can do is look first.
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw err;
     if (statQuietly(target) !== null) {
-      throw new InputError(`${target} appeared while this run wrote it; not overwriting it; this transcription is in ${temp}`);
+      throw new InputError(`${target} appeared while this run wrote it; not overwriting it; ` +
+        `this transcription is in ${temp}`);
     }
     renameSync(temp, target);
     return;

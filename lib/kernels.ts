@@ -71,7 +71,9 @@ export const KERNEL_ENTRIES: Record<Kernel, KernelEntry> = {
 };
 
 /** The kernel that runs `file`: the one asked for, else the first of its `otherwise` chain that can. */
-export function kernelFor(file: WeightFile, asked: Kernel, entries: Record<string, KernelEntry> = KERNEL_ENTRIES): string {
+export function kernelFor(
+  file: WeightFile, asked: Kernel, entries: Record<string, KernelEntry> = KERNEL_ENTRIES,
+): string {
   const seen = new Set<string>();
   let name: string | undefined = asked;
   while (name !== undefined && !seen.has(name)) {

@@ -101,7 +101,8 @@ class Pool:
             with self.lock:
                 for i in range(n):
                     j = self.next
-                    self.feats[j], self.classes[j], self.onsets[j] = x[i, :self.frames], c[i, :self.frames], o[i, :self.frames]
+                    t = self.frames
+                    self.feats[j], self.classes[j], self.onsets[j] = x[i, :t], c[i, :t], o[i, :t]
                     self.next = (j + 1) % self.capacity
                     self.size = min(self.capacity, self.size + 1)
             self.loaded_examples += n
@@ -238,7 +239,8 @@ def main(argv=None):
         # The record of the run covers every stage: examples loaded before, and where each stage began.
         done = ck.get('info', {}).get('training', {})
         state['loaded_before'] = done.get('examplesLoaded', 0)
-        state.setdefault('stages', [{'fromStep': 0, 'data': done.get('data'), 'learningRate': done.get('learningRate')}])
+        first = {'fromStep': 0, 'data': done.get('data'), 'learningRate': done.get('learningRate')}
+        state.setdefault('stages', [first])
         rng = np.random.default_rng(a.seed + state['step'])
         log(f'resuming {ckpt_path} at step {state["step"]}, {state["seconds"]:.0f} s')
     elif a.init:
@@ -300,7 +302,8 @@ def main(argv=None):
         export_tfjs(net, os.path.join(a.run, 'model'), training)
         if final and a.out:
             export_tfjs(net, a.out, training)
-        log(f'checkpoint at step {state["step"]}' + (f': validation loss {v["loss"]} accuracy {v["noteAccuracy"]}' if v else ''))
+        scores = f': validation loss {v["loss"]} accuracy {v["noteAccuracy"]}' if v else ''
+        log(f'checkpoint at step {state["step"]}{scores}')
 
     if state['step'] >= a.steps:
         raise SystemExit(f'nothing to train: the checkpoint is at step {state["step"]} and --steps is '

@@ -125,7 +125,8 @@ export function formatNoiseReport(r: NoiseReport): string {
     `|---|${NOISE_LEVELS_DBFS.map(() => '---|').join('')}`,
   ];
   for (const noise of EVAL_NOISES) {
-    lines.push(row([noise, ...NOISE_LEVELS_DBFS.map((l) => r.alone.find((x) => x.noise === noise && x.levelDbfs === l)?.notes ?? '–')]));
+    const at = (l: number) => r.alone.find((x) => x.noise === noise && x.levelDbfs === l)?.notes ?? '–';
+    lines.push(row([noise, ...NOISE_LEVELS_DBFS.map(at)]));
   }
   const total = r.alone.reduce((s, x) => s + x.notes, 0);
   lines.push('', `Notes from noise alone: ${total} in ${r.alone.length} files of ${seconds} s.`, '',

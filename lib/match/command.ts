@@ -181,7 +181,8 @@ async function run(parsed: Parsed): Promise<number> {
     // cannot be written, is 2, as usage.
     const errno = err as NodeJS.ErrnoException;
     if (errno.syscall === 'write' && errno.code && errno.code !== 'EPIPE') {
-      process.stderr.write(`melodyfilter: cannot write the output: ${/^[A-Z]+: ([^,]+)/.exec(errno.message)?.[1] ?? errno.code}\n`);
+      const why = /^[A-Z]+: ([^,]+)/.exec(errno.message)?.[1] ?? errno.code;
+      process.stderr.write(`melodyfilter: cannot write the output: ${why}\n`);
       return EXIT_TROUBLE;
     }
     if (!(err instanceof ReferenceError)) throw err;

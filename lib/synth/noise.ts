@@ -178,7 +178,9 @@ export function noiseBed(
 /** A random bed for training: every kind, −70…−5 dBFS, a third of them stepped. */
 export function randomNoiseBed(rng: Rng): NoiseBedOptions {
   const o: NoiseBedOptions = { kind: pick(rng, NOISE_KINDS), levelDbfs: uniform(rng, -70, -5) };
-  if (rng() < 0.35) o.stepped = { stepDb: uniform(rng, 3, 15), stepSeconds: uniform(rng, 0.3, 4), steps: intIn(rng, 2, 4) };
+  if (rng() < 0.35) {
+    o.stepped = { stepDb: uniform(rng, 3, 15), stepSeconds: uniform(rng, 0.3, 4), steps: intIn(rng, 2, 4) };
+  }
   if (rng() < 0.3) o.cornerHz = rng() < 0.6 ? logUniform(rng, 80, 4000) : -logUniform(rng, 200, 4000);
   if (rng() < 0.3) o.under = { kind: pick(rng, NOISE_KINDS), belowDb: uniform(rng, 0, 20) };
   return o;

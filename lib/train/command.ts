@@ -126,7 +126,8 @@ function checkShardDir(dir: string): void {
     names = readdirSync(dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`--data ${dir}: ${code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'not a directory' : code}`);
+    const why = code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'not a directory' : code;
+    throw new UsageError(`--data ${dir}: ${why}`);
   }
   if (!names.some((f) => f.endsWith('.shard'))) {
     throw new UsageError(`--data ${dir} holds no shards (node dist/scripts/make-shards.js DIR makes them)`);
@@ -248,7 +249,8 @@ async function run({ values: v }: Parsed): Promise<number> {
     '--seconds', String(seconds), '--batch', String(batch),
     '--frames', String(frames), '--lr', String(learningRate), '--seed', String(seed),
     '--pool', String(pool), '--reuse', String(D.reuse),
-    '--data-info', `lib/train/scenes.ts scene mix, data seed ${seed}, FluidR3 share ${fluidShare}, noise share ${noiseShare}`,
+    '--data-info',
+    `lib/train/scenes.ts scene mix, data seed ${seed}, FluidR3 share ${fluidShare}, noise share ${noiseShare}`,
   ];
   if (steps !== undefined) args.push('--steps', String(steps));
   // What to train, made here from lib/networks.ts; a resume keeps its checkpoint's unless --arch says.

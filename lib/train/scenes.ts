@@ -27,7 +27,9 @@ export const SCENE_MIX: Readonly<Record<SceneKind, number>> = withNoiseShare(0.1
 /** Issue 10's mix (melody-lstm's stages 1 and 2) with `share` of noise-only scenes; the other kinds
  *  keep their proportions. Share 0 draws exactly what issue 10's data workers drew. */
 export function withNoiseShare(share: number): Record<SceneKind, number> {
-  const melodic = { plain: 0.4, 'lead-in': 0.15, pause: 0.1, 'soft-after-loud': 0.08, repeats: 0.1, extreme: 0.1, short: 0.07 };
+  const melodic = {
+    plain: 0.4, 'lead-in': 0.15, pause: 0.1, 'soft-after-loud': 0.08, repeats: 0.1, extreme: 0.1, short: 0.07,
+  };
   const scale = 1 - share;
   return {
     plain: melodic.plain * scale, 'lead-in': melodic['lead-in'] * scale, pause: melodic.pause * scale,

@@ -31,7 +31,8 @@ export async function trainingSpec(
   const units = { embedUnits: widths.embedUnits ?? own.embedUnits, hiddenUnits: widths.hiddenUnits ?? own.hiddenUnits };
   const model = buildModel({ network, featureSize: card.featureSize, ...units });
   const modelTopology = model.toJSON(null, false) as unknown as TrainingSpec['modelTopology'];
-  const weights = [...weightsOf(model)].map(([w, { shape }]) => ({ name: w, shape: [...shape], dtype: 'float32' as const }));
+  const weights = [...weightsOf(model)]
+    .map(([w, { shape }]) => ({ name: w, shape: [...shape], dtype: 'float32' as const }));
   model.dispose();
   // PyTorch's GRU is the reset-after cell (Keras' reset_after, its two biases kept apart as [2, 3H]):
   // the kernels run it, tfjs' GRUCell refuses it, so the spec says what the trainer will write.
