@@ -3,7 +3,9 @@
 // output from running the tour. `node dist/scripts/readme.js` checks (exit 1 and a diff line when
 // stale); `--write` rewrites the blocks between their markers. test/readme.test.ts checks too.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TRANSCRIBE_OPTIONS } from '../lib/args.js';
 
@@ -30,7 +32,23 @@ export function tour(): string {
     "$ bin/melodyfilter examples/melody.wav | jq -r .name | paste -sd' '", names, '```'].join('\n');
 }
 
-const BLOCKS: Record<string, () => string> = { flags: flagsTable, tour };
+/** The match section's first pipeline, run on references made from examples/tunes.txt as the README
+ *  says (`npm run tunes`): its last three lines, the ranking. */
+export function matchResults(): string {
+  const work = mkdtempSync(path.join(tmpdir(), 'melodyfilter-readme-'));
+  try {
+    const env = { ...process.env, NODE_OPTIONS: '' };
+    execFileSync('node', [`${ROOT}dist/scripts/make-tunes.js`, `${ROOT}examples/tunes.txt`, 'tunes'], { cwd: work, env });
+    const bin = `${ROOT}bin/melodyfilter`;
+    const notes = execFileSync(bin, [`${ROOT}examples/melody.wav`], { env });
+    const out = execFileSync(bin, ['match', 'tunes/'], { cwd: work, env, input: notes }).toString().trim().split('\n');
+    return ['```', ...out.filter((l) => l.includes('"event":"result"')), '```'].join('\n');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const BLOCKS: Record<string, () => string> = { flags: flagsTable, tour, match: matchResults };
 
 /** README with every generated block replaced by what the code makes now. */
 export function regenerated(text: string): string {
