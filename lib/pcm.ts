@@ -278,135 +278,195 @@ export type DecodeOptions = Pick<Config, 'sampleRate' | 'channels' | 'encoding'>
  */
 export function decodePcm(opts: DecodeOptions, report: DecodeReport = newDecodeReport()) {
   return async function* decode(src: AsyncIterable<Uint8Array | string>): AsyncGenerator<DecodedChunk> {
-    let format: PcmFormat | null = null;
-    let frameBytes = 0;
-    // 'sniff': deciding what the input is; 'header': reading a WAV header; 'audio': samples;
-    // 'after': past a WAV's data chunk, reading chunk headers; 'ignore': not chunks any more.
-    let state = 'sniff' as 'sniff' | 'header' | 'audio' | 'after' | 'ignore';
-    let held: Uint8Array = EMPTY; // bytes not yet used: sniffed, a header, a chunk header, a partial frame
-    let remaining: number | null = null; // data bytes left in the WAV's data chunk; null: to end of input
-    let skip = 0; // bytes of a chunk after the data still to pass over
-    let skipStart = 0; // `consumed` where that chunk began
-    let skipIsData = false; // that chunk is a further data chunk: its bytes are counted as ignored
-    let consumed = 0; // input bytes before `held` (for messages)
-    let streamed = false; // some WAV had a placeholder data size
-    let oddData = false, padByte = false; // the data chunk's size is odd: a pad byte may follow it
-    let out = new Float32Array(0);
-    const decided = (f: PcmFormat, wav: boolean) => {
-      format = f; frameBytes = f.channels * BYTES_PER_SAMPLE[f.encoding];
-      report.format = f; report.wav = wav;
-    };
-    /** Decode whole frames of `data` after any held partial frame; keep the rest. */
-    const frames = (data: Uint8Array): Float32Array | null => {
-      const chunk = held.length ? concat(held, data) : data;
-      const n = Math.floor(chunk.length / frameBytes);
-      const used = n * frameBytes;
-      held = used < chunk.length ? chunk.slice(used) : EMPTY;
-      if (n === 0) return null;
-      if (out.length < n) out = new Float32Array(n);
-      report.nonFiniteSamples += decodeFrames(chunk, n, format!, out);
-      return out.slice(0, n); // downstream may hold it: copy
-    };
-    /** Run the state machine over `data` (empty at end of input); returns decoded samples. */
-    const step = (data: Uint8Array, ended: boolean): Float32Array[] => {
-      const got: Float32Array[] = [];
-      while (true) {
-        if (state === 'audio') {
-          let audio = data;
-          let rest = EMPTY;
-          if (remaining !== null) { // bytes after the data chunk (LIST chunks etc.) are not audio
-            if (audio.length > remaining) { rest = audio.subarray(remaining); audio = audio.subarray(0, remaining); }
-            remaining -= audio.length;
-            report.dataBytesRead += audio.length;
-          }
-          consumed += audio.length;
-          const mono = frames(audio);
-          if (mono) got.push(mono);
-          if (remaining !== 0) return got;
-          // The data chunk is done: a partial frame left now is the WAV's, not the next chunk's.
-          report.trailingBytes += held.length;
-          held = EMPTY;
-          state = 'after';
-          padByte = oddData;
-          data = rest;
-          continue;
-        }
-        if (skip) {
-          const n = Math.min(skip, data.length);
-          skip -= n; consumed += n; data = data.subarray(n);
-          if (skipIsData) report.extraDataBytes += n;
-          if (skip) return got;
-        }
-        if (state === 'ignore') { consumed += data.length; report.strayBytes += data.length; return got; }
-        held = held.length ? concat(held, data) : data;
-        data = EMPTY;
-        if (state === 'sniff') {
-          if (isRiff(held)) { state = 'header'; continue; }
-          if (held.length < SNIFF_BYTES && !ended) return got;
-          // Fewer than 12 bytes that began like "RIFF" at the end: raw audio after all.
-          const other = identifyNonPcm(held, ended);
-          if (other) throw new InputError(other);
-          if (!held.length) return got;
-          decided({ sampleRate: opts.sampleRate, channels: opts.channels, encoding: opts.encoding }, false);
-          state = 'audio';
-          data = held; held = EMPTY;
-          continue;
-        }
-        if (state === 'header') {
-          const wav = parseWavHeader(held);
-          if (!wav) {
-            const where = consumed ? ` at byte ${consumed}` : '';
-            if (ended) throw new InputError(`truncated WAV header${where}: input ended before its data chunk`);
-            if (held.length > MAX_WAV_HEADER_BYTES) {
-              throw new InputError('WAV header has no data chunk in its first 1 MiB');
-            }
-            return got;
-          }
-          checkAgainstFlags(wav, opts);
-          const f: PcmFormat = { sampleRate: wav.sampleRate, channels: wav.channels, encoding: wav.encoding };
-          if (format && f.sampleRate !== format.sampleRate) {
-            throw new InputError(`a second WAV follows at byte ${consumed}, at ${f.sampleRate} Hz ` +
-              `where the first was ${format.sampleRate} Hz; transcribe them separately`);
-          }
-          decided(f, true);
-          remaining = wav.dataBytes;
-          oddData = (wav.dataBytes ?? 0) % 2 === 1;
-          if (wav.dataBytes === null) streamed = true;
-          else report.expectedDataBytes = (report.expectedDataBytes ?? 0) + wav.dataBytes;
-          if (streamed) report.expectedDataBytes = null;
-          consumed += wav.headerBytes;
-          data = held.subarray(wav.headerBytes); held = EMPTY;
-          state = 'audio';
-          continue;
-        }
-        // 'after': chunk headers after the data, or another WAV. An odd-sized data chunk is followed
-        // by a pad byte, which some writers leave out.
-        if (padByte && held.length) {
-          padByte = false;
-          if (held[0] === 0) { held = held.subarray(1); consumed++; }
-        }
-        if (held.length >= 12 && isRiff(held)) { state = 'header'; continue; }
-        if (held.length < 12 && !ended) return got;
-        if (held.length < 8) { consumed += held.length; report.strayBytes += held.length; held = EMPTY; return got; }
-        const id = ascii(held, 0, 4);
-        if (!/^[\x20-\x7e]{4}$/.test(id)) { state = 'ignore'; data = held; held = EMPTY; continue; }
-        const size = new DataView(held.buffer, held.byteOffset + 4, 4).getUint32(0, true);
-        skip = 8 + size + (size & 1);
-        skipStart = consumed;
-        skipIsData = id === 'data';
-        data = held; held = EMPTY;
-      }
-    };
+    const decoder = new PcmDecoder(opts, report);
     for await (const piece of src) {
       if (typeof piece === 'string') throw new InputError('expected bytes on stdin, got text');
-      for (const mono of step(piece, false)) yield { samples: mono, inputRate: format!.sampleRate };
+      for (const mono of decoder.push(piece)) yield { samples: mono, inputRate: decoder.format!.sampleRate };
     }
-    for (const mono of step(EMPTY, true)) yield { samples: mono, inputRate: format!.sampleRate };
-    if (state === 'audio') report.trailingBytes += held.length;
+    for (const mono of decoder.flush()) yield { samples: mono, inputRate: decoder.format!.sampleRate };
+  };
+}
+
+/** What the decoder is reading: deciding what the input is; a WAV header; samples; chunk headers past
+ *  a WAV's data chunk; bytes that are not chunks any more. */
+type DecodeState = 'sniff' | 'header' | 'audio' | 'after' | 'ignore';
+
+/**
+ * The decoder's state machine over pieces of input of any size: `push` each piece, then `flush` at
+ * the end of input; each returns the mono samples it completed. What it found (format, counts of
+ * bytes it did not use) goes into `report`.
+ */
+export class PcmDecoder {
+  format: PcmFormat | null = null;
+  private frameBytes = 0;
+  private state: DecodeState = 'sniff';
+  private held: Uint8Array = EMPTY; // bytes not yet used: sniffed, a header, a chunk header, a partial frame
+  private remaining: number | null = null; // data bytes left in the WAV's data chunk; null: to end of input
+  private skip = 0; // bytes of a chunk after the data still to pass over
+  private skipStart = 0; // `consumed` where that chunk began
+  private skipIsData = false; // that chunk is a further data chunk: its bytes are counted as ignored
+  private consumed = 0; // input bytes before `held` (for messages)
+  private streamed = false; // some WAV had a placeholder data size
+  private oddData = false; // the data chunk's size is odd: a pad byte may follow it
+  private padByte = false;
+  private out = new Float32Array(0);
+
+  constructor(private readonly opts: DecodeOptions, private readonly report: DecodeReport) {}
+
+  push(data: Uint8Array): Float32Array[] {
+    return this.step(data, false);
+  }
+
+  flush(): Float32Array[] {
+    const got = this.step(EMPTY, true);
+    if (this.state === 'audio') this.report.trailingBytes += this.held.length;
     // A chunk that runs past the end of input was no chunk, most likely: audio beyond a data size set
     // too small whose bytes happened to read as a chunk id.
-    if (skip && !skipIsData) report.strayBytes += consumed - skipStart;
-  };
+    if (this.skip && !this.skipIsData) this.report.strayBytes += this.consumed - this.skipStart;
+    return got;
+  }
+
+  private decided(f: PcmFormat, wav: boolean): void {
+    this.format = f; this.frameBytes = f.channels * BYTES_PER_SAMPLE[f.encoding];
+    this.report.format = f; this.report.wav = wav;
+  }
+
+  /** Decode whole frames of `data` after any held partial frame; keep the rest. */
+  private frames(data: Uint8Array): Float32Array | null {
+    const chunk = this.held.length ? concat(this.held, data) : data;
+    const n = Math.floor(chunk.length / this.frameBytes);
+    const used = n * this.frameBytes;
+    this.held = used < chunk.length ? chunk.slice(used) : EMPTY;
+    if (n === 0) return null;
+    if (this.out.length < n) this.out = new Float32Array(n);
+    this.report.nonFiniteSamples += decodeFrames(chunk, n, this.format!, this.out);
+    return this.out.slice(0, n); // downstream may hold it: copy
+  }
+
+  /** Run the state machine over `data` (empty at end of input); returns decoded samples. Each named
+   *  step returns the data left for the next turn, or null when it needs more input. */
+  private step(data: Uint8Array, ended: boolean): Float32Array[] {
+    const got: Float32Array[] = [];
+    let left: Uint8Array | null = data;
+    while (left !== null) {
+      if (this.state === 'audio') { left = this.audio(left, got); continue; }
+      if (this.skip) {
+        left = this.skipChunk(left);
+        if (left === null) break;
+      }
+      if (this.state === 'ignore') {
+        this.consumed += left.length; this.report.strayBytes += left.length;
+        break;
+      }
+      this.held = this.held.length ? concat(this.held, left) : left;
+      if (this.state === 'sniff') left = this.sniff(ended);
+      else if (this.state === 'header') left = this.header(ended);
+      else left = this.after(ended);
+    }
+    return got;
+  }
+
+  /** Samples, up to the end of a WAV's data chunk; what follows it is chunks, not audio. */
+  private audio(data: Uint8Array, got: Float32Array[]): Uint8Array | null {
+    let audio = data;
+    let rest = EMPTY;
+    if (this.remaining !== null) {
+      if (audio.length > this.remaining) {
+        rest = audio.subarray(this.remaining);
+        audio = audio.subarray(0, this.remaining);
+      }
+      this.remaining -= audio.length;
+      this.report.dataBytesRead += audio.length;
+    }
+    this.consumed += audio.length;
+    const mono = this.frames(audio);
+    if (mono) got.push(mono);
+    if (this.remaining !== 0) return null;
+    // The data chunk is done: a partial frame left now is the WAV's, not the next chunk's.
+    this.report.trailingBytes += this.held.length;
+    this.held = EMPTY;
+    this.state = 'after';
+    this.padByte = this.oddData;
+    return rest;
+  }
+
+  /** Pass over the rest of a chunk after the data; null while it goes on past this piece. */
+  private skipChunk(data: Uint8Array): Uint8Array | null {
+    const n = Math.min(this.skip, data.length);
+    this.skip -= n; this.consumed += n;
+    if (this.skipIsData) this.report.extraDataBytes += n;
+    return this.skip ? null : data.subarray(n);
+  }
+
+  /** Raw PCM in the flags' format, or a WAV, or something that is not audio at all. */
+  private sniff(ended: boolean): Uint8Array | null {
+    const held = this.held;
+    if (isRiff(held)) { this.state = 'header'; return EMPTY; }
+    if (held.length < SNIFF_BYTES && !ended) return null;
+    // Fewer than 12 bytes that began like "RIFF" at the end: raw audio after all.
+    const other = identifyNonPcm(held, ended);
+    if (other) throw new InputError(other);
+    if (!held.length) return null;
+    const { sampleRate, channels, encoding } = this.opts;
+    this.decided({ sampleRate, channels, encoding }, false);
+    this.state = 'audio';
+    this.held = EMPTY;
+    return held;
+  }
+
+  /** A WAV header up to its data chunk: the format, and how many data bytes follow. */
+  private header(ended: boolean): Uint8Array | null {
+    const wav = parseWavHeader(this.held);
+    if (!wav) {
+      const where = this.consumed ? ` at byte ${this.consumed}` : '';
+      if (ended) throw new InputError(`truncated WAV header${where}: input ended before its data chunk`);
+      if (this.held.length > MAX_WAV_HEADER_BYTES) {
+        throw new InputError('WAV header has no data chunk in its first 1 MiB');
+      }
+      return null;
+    }
+    checkAgainstFlags(wav, this.opts);
+    const f: PcmFormat = { sampleRate: wav.sampleRate, channels: wav.channels, encoding: wav.encoding };
+    if (this.format && f.sampleRate !== this.format.sampleRate) {
+      throw new InputError(`a second WAV follows at byte ${this.consumed}, at ${f.sampleRate} Hz ` +
+        `where the first was ${this.format.sampleRate} Hz; transcribe them separately`);
+    }
+    this.decided(f, true);
+    this.remaining = wav.dataBytes;
+    this.oddData = (wav.dataBytes ?? 0) % 2 === 1;
+    if (wav.dataBytes === null) this.streamed = true;
+    else this.report.expectedDataBytes = (this.report.expectedDataBytes ?? 0) + wav.dataBytes;
+    if (this.streamed) this.report.expectedDataBytes = null;
+    this.consumed += wav.headerBytes;
+    const rest = this.held.subarray(wav.headerBytes);
+    this.held = EMPTY;
+    this.state = 'audio';
+    return rest;
+  }
+
+  /** Chunk headers after the data, or another WAV. An odd-sized data chunk is followed by a pad
+   *  byte, which some writers leave out. */
+  private after(ended: boolean): Uint8Array | null {
+    if (this.padByte && this.held.length) {
+      this.padByte = false;
+      if (this.held[0] === 0) { this.held = this.held.subarray(1); this.consumed++; }
+    }
+    const held = this.held;
+    if (held.length >= 12 && isRiff(held)) { this.state = 'header'; return EMPTY; }
+    if (held.length < 12 && !ended) return null;
+    if (held.length < 8) {
+      this.consumed += held.length; this.report.strayBytes += held.length; this.held = EMPTY;
+      return null;
+    }
+    this.held = EMPTY;
+    const id = ascii(held, 0, 4);
+    if (!/^[\x20-\x7e]{4}$/.test(id)) { this.state = 'ignore'; return held; }
+    const size = new DataView(held.buffer, held.byteOffset + 4, 4).getUint32(0, true);
+    this.skip = 8 + size + (size & 1);
+    this.skipStart = this.consumed;
+    this.skipIsData = id === 'data';
+    return held;
+  }
 }
 
 const EMPTY: Uint8Array = new Uint8Array(0);
