@@ -1,6 +1,6 @@
 // melodyfilter match: identification, invariances, practice verdicts, references, input lines, CLI.
 import t from 'tap';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeMidi, type MidiData } from 'midi-file';
@@ -9,6 +9,7 @@ import {
   type FollowEvent, type Melody, type NoteVerdict, type PlayedNote,
 } from '../lib/index.js';
 import { parseTunes } from '../lib/match/notation.js';
+import { MAX_REFERENCE_BYTES } from '../lib/match/reference.js';
 import { spawnSync } from 'node:child_process';
 import { BIN, ROOT, jsonLines, runCli, spawnCli } from './helpers.js';
 
@@ -243,6 +244,74 @@ t.test('bad references: one-line errors naming the file, exit 2', async (t) => {
   t.match(r.stderr, /^melodyfilter: .*(cut|drums|empty|song)\.mid: /);
 });
 
+t.test('references that are not regular files, or too large, are refused unread (issue 22, item 9)', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mf-match-special-'));
+  const fifo = path.join(dir, 'x.mid');
+  spawnSync('mkfifo', [fifo]);
+  const folder = path.join(dir, 'tunes');
+  mkdirSync(folder);
+  symlinkSync('/dev/zero', path.join(folder, 'zero.mid'));
+  // Sparse: one byte over the cap, nothing written.
+  const huge = path.join(dir, 'book.jsonl');
+  writeFileSync(huge, '');
+  truncateSync(huge, MAX_REFERENCE_BYTES + 1);
+  const cases: [string[], RegExp][] = [
+    [['match', fifo], /x\.mid: not a regular file \(a FIFO\)/],
+    [['match', '--follow', fifo], /x\.mid: not a regular file \(a FIFO\)/],
+    [['match', '/dev/zero'], /\/dev\/zero: not a regular file \(a device\)/],
+    [['match', folder], /zero\.mid: not a regular file \(a device\)/],
+    [['match', huge], /book\.jsonl: too large for a reference \(8\.0 MiB; the limit is 8\.0 MiB\)/],
+  ];
+  for (const [args, message] of cases) {
+    // The old code hung on the FIFO and read /dev/zero until memory ran out: killed, it fails here.
+    const r = await runCli(args, Buffer.from(''), { timeoutMs: 5000 });
+    t.equal(r.code, 2, `${args.join(' ')}: exit 2`);
+    t.match(r.stderr, message);
+    t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  }
+  t.throws(() => loadReference(huge), /too large/, 'library: the same check');
+});
+
+t.test('a MIDI file cut short, or with a length past its end, is corrupt (issue 22, item 11)', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mf-match-cut-'));
+  const tune = TUNES.find((x) => x.name === 'ode-to-joy')!;
+  const whole = Buffer.from(buildMidi(tune.notes.map((n) => ({ ...n, name: '', velocity: 80, confidence: 1 })),
+    { tempo: tune.bpm, program: 0, midiChannel: 1 }));
+  const cut = path.join(dir, 'cut.mid');
+  // The header, the tempo, name and program events, and two notes (one note on/off pair is 8 bytes).
+  const firstNote = whole.indexOf(Buffer.from([0x90]), 22);
+  writeFileSync(cut, whole.subarray(0, firstNote + 2 * 8));
+  const end = { deltaTime: 0, type: 'endOfTrack' as const, meta: true as const };
+  const notes = Array.from(ref('ode-to-joy').pitches).flatMap((p) => [
+    { deltaTime: 0, type: 'noteOn' as const, channel: 0, noteNumber: p, velocity: 80 },
+    { deltaTime: 480, type: 'noteOff' as const, channel: 0, noteNumber: p, velocity: 0 }]);
+  const withEvent = (first: object) => Buffer.from(writeMidi({ header: { format: 0, numTracks: 1, ticksPerBeat: 480 },
+    tracks: [[first, ...notes, end]] } as MidiData));
+  // A track name (00 FF 03 len), then a sysex (00 F0 len), each length made a two-byte one that
+  // reaches past the track's end (0x87 then the next byte: 7 × 128 + that byte).
+  const meta = withEvent({ deltaTime: 0, type: 'trackName', meta: true, text: 'ode' });
+  meta[22 + 3] = 0x87;
+  const sysex = withEvent({ deltaTime: 0, type: 'sysEx', data: [0x7e, 0x7f, 0x09, 0x01, 0xf7] });
+  sysex[22 + 2] = 0x87;
+  const twoTracks = Buffer.from(whole);
+  twoTracks.writeUInt16BE(2, 10); // the header promises a second track that is not there
+  const files: [string, Buffer, RegExp][] = [
+    ['meta.mid', meta, /track 0: meta event at byte 0 declares 1007 bytes past the track's end/],
+    ['sysex.mid', sysex, /track 0: sysex at byte 0 declares 1022 bytes past the track's end/],
+    ['two.mid', twoTracks, /the header declares 2 tracks, the file has 1/],
+  ];
+  for (const [name, bytes] of files) writeFileSync(path.join(dir, name), bytes);
+  for (const [file, message] of [[cut, /cut\.mid: corrupt MIDI file \(chunk MTrk at byte 14 declares \d+ bytes/],
+    ...files.map(([name, , why]) => [path.join(dir, name), why] as const)] as const) {
+    t.throws(() => loadReference(file), message, path.basename(file));
+    const r = await runCli(['match', '--follow', file], Buffer.from(play(ref('ode-to-joy')).map((n) => JSON.stringify(n)).join('\n')));
+    t.equal(r.code, 2, `${path.basename(file)}: --follow exits 2`);
+    t.match(r.stderr, /corrupt MIDI file/);
+  }
+  writeFileSync(path.join(dir, 'whole.mid'), whole);
+  t.equal(loadReference(path.join(dir, 'whole.mid')).pitches.length, ref('ode-to-joy').pitches.length, 'the whole file loads');
+});
+
 t.test('CLI: identification lines, exit 0/1, bad input lines skipped with a warning and nothing lost', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'mf-match-cli-'));
   for (const tune of TUNES) {
@@ -318,4 +387,11 @@ t.test('CLI --follow: verdict lines and a summary', async (t) => {
   t.equal(out.filter((o) => o.event === 'note').length, notes.length, 'a verdict per note');
   t.match(out.find((o) => o.verdict === 'wrong'), { position: 8, expected: ref('ode-to-joy').pitches[7] - 3 });
   t.match(out[out.length - 1], { event: 'summary', played: 30, counts: { ok: 29, wrong: 1 }, transpose: -3 });
+  // Issue 22, item 12: a note from the past (a line pasted in from earlier) is warned about and skipped.
+  const lines = notes.map((n) => JSON.stringify(n));
+  const back = [...lines.slice(0, 10), JSON.stringify({ ...notes[2], pitch: notes[2].pitch + 5 }), ...lines.slice(10)];
+  const r2 = await runCli(['match', '--follow', file], Buffer.from(back.join('\n')));
+  t.equal(r2.code, 0);
+  t.match(r2.stderr, /^melodyfilter: warning: stdin line 11: starts at [\d.]+ s, before the note before it \([\d.]+ s\); skipped\n$/);
+  t.same(r2.stdout.toString(), r.stdout.toString(), 'the same verdicts as without it');
 });

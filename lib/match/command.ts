@@ -123,15 +123,24 @@ function matchLine(event: 'match' | 'result', r: MatchResult, rank: number): str
     position: r.position, ...(event === 'result' ? { notes: r.notes } : {}) });
 }
 
-/** Lines of stdin as played notes; a line that is not one is reported and skipped. */
+/** Lines of stdin as played notes; a line that is not one is reported and skipped. So is a note
+ *  that starts before the one before it: the matcher and the follower take notes in onset order
+ *  (a played note is a step forward in time), and a note from the past (two takes concatenated, an
+ *  edited file) would be read as a wrong or extra note out of place. */
 async function* notesFrom(input: NodeJS.ReadableStream, warn: (s: string) => void) {
-  let n = 0;
+  let n = 0, lastStart = -Infinity;
   for await (const text of createInterface({ input, crlfDelay: Infinity })) {
     n++;
     if (!text.trim()) continue;
     const r = parseNoteLine(text);
     if ('error' in r) { warn(`stdin line ${n}: ${r.error}; skipped`); continue; }
-    if (r.note) yield r.note;
+    if (!r.note) continue;
+    if (r.note.start < lastStart) {
+      warn(`stdin line ${n}: starts at ${r.note.start} s, before the note before it (${lastStart} s); skipped`);
+      continue;
+    }
+    lastStart = r.note.start;
+    yield r.note;
   }
 }
 

@@ -1,7 +1,7 @@
 // Reference melodies from files: Standard MIDI Files (the melody line of one track/channel, by
 // default the highest voice) and JSON lines of notes (melodyfilter's own output). A folder is
 // searched recursively. A file that cannot be a reference is an error naming the file.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseMidi, type MidiData } from 'midi-file';
 import { InputError } from '../config.js';
@@ -17,6 +17,10 @@ const DRUM_CHANNEL = 9;
 const DEFAULT_US_PER_BEAT = 500_000;
 /** A lower note that starts while a higher one has sounded at least this long is accompaniment. */
 const SKYLINE_OVERLAP_SECONDS = 0.05;
+/** Largest reference file read: 8 MiB. Real song files are rarely past a few hundred KB, the largest
+ *  real MIDI files a few MB, and a tune book of JSON lines at ~60 bytes a note is far below this;
+ *  parsing holds every MIDI event as an object (~40x the file), so the cap also bounds memory. */
+export const MAX_REFERENCE_BYTES = 8 * 1024 * 1024;
 
 export interface MelodySelection {
   /** Track index (0-based, as in the file); undefined: all tracks. */
@@ -90,28 +94,121 @@ export function skyline(notes: TimedNote[]): TimedNote[] {
   return out;
 }
 
+/** Why a MIDI file's chunks or events run past where they end, or null when they all fit.
+ *  midi-file reads past the end as `undefined` and keeps going, so a file cut short (or a length
+ *  field that claims more than is there) parses into events with missing notes; mido rejects it. */
+function midiStructureError(bytes: Uint8Array): string | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const declaredTracks = view.getUint16(10);
+  let at = 8 + view.getUint32(4), tracks = 0;
+  while (at < bytes.length) {
+    if (at + 8 > bytes.length) return `${bytes.length - at} stray bytes at the end, not a chunk`;
+    const id = String.fromCharCode(...bytes.subarray(at, at + 4)), length = view.getUint32(at + 4);
+    const have = bytes.length - at - 8;
+    if (length > have) return `chunk ${id} at byte ${at} declares ${length} bytes, the file has ${have} after it`;
+    if (id === 'MTrk') {
+      const why = trackEventsError(bytes.subarray(at + 8, at + 8 + length));
+      if (why) return `track ${tracks}: ${why}`;
+      tracks++;
+    }
+    at += 8 + length;
+  }
+  if (tracks < declaredTracks) return `the header declares ${declaredTracks} tracks, the file has ${tracks}`;
+  return null;
+}
+
+/** Walks one track's events without building them: every length must end inside the track. */
+function trackEventsError(track: Uint8Array): string | null {
+  let at = 0, running = 0;
+  const varInt = (): number => {
+    let v = 0;
+    for (let i = 0; i < 4; i++) {
+      if (at >= track.length) return -1;
+      const b = track[at++];
+      v = v * 128 + (b & 0x7f);
+      if (!(b & 0x80)) return v;
+    }
+    return -1; // a variable-length quantity has at most 4 bytes
+  };
+  while (at < track.length) {
+    const eventAt = at;
+    if (varInt() < 0 || at >= track.length) return `event at byte ${eventAt} is cut short`;
+    let status = track[at];
+    if (status & 0x80) at++;
+    else if (running) status = running; // running status: the data byte comes first
+    else return `data byte with no status at byte ${at}`;
+    if (status === 0xff || status === 0xf0 || status === 0xf7) {
+      if (status === 0xff) at++; // meta type
+      const length = varInt();
+      if (length < 0 || at + length > track.length) {
+        const what = status === 0xff ? 'meta event' : 'sysex';
+        return `${what} at byte ${eventAt} declares ${length < 0 ? 'a length' : `${length} bytes`} past the track's end`;
+      }
+      at += length;
+      continue;
+    }
+    if (status >= 0xf0) return null; // system common: midi-file reports it as unrecognised
+    running = status;
+    at += (status & 0xf0) === 0xc0 || (status & 0xf0) === 0xd0 ? 1 : 2;
+    if (at > track.length) return `event at byte ${eventAt} is cut short`;
+  }
+  return null;
+}
+
 function checkMidi(bytes: Uint8Array, file: string): MidiData {
   if (bytes.length < 14 || String.fromCharCode(...bytes.subarray(0, 4)) !== 'MThd') {
     throw new ReferenceError(`${file}: not a Standard MIDI File (no MThd header)`);
   }
+  const corrupt = (why: string) => new ReferenceError(`${file}: corrupt MIDI file (${why.replace(/\s+/g, ' ').trim()})`);
+  const structure = midiStructureError(bytes);
+  if (structure) throw corrupt(structure);
   try {
     return parseMidi(bytes);
   } catch (err) {
-    // midi-file throws strings and RangeErrors for truncated or garbled chunks.
-    const why = typeof err === 'string' ? err : (err as Error).message;
-    throw new ReferenceError(`${file}: corrupt MIDI file (${why.replace(/\s+/g, ' ').trim()})`);
+    // midi-file throws strings and RangeErrors for garbled chunks.
+    throw corrupt(typeof err === 'string' ? err : (err as Error).message);
+  }
+}
+
+/** The bytes of a reference file: a regular file within the size cap. Opened without blocking and
+ *  checked before reading: a FIFO would block the read forever and a device (/dev/zero) never ends. */
+function readReference(file: string): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ReferenceError(`${file}: cannot read (${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message})`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      const kind = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device'
+        : st.isSocket() ? 'a socket' : st.isDirectory() ? 'a folder' : 'a special file';
+      throw new ReferenceError(`${file}: not a regular file (${kind}); a reference is a MIDI or JSON-lines file`);
+    }
+    const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+    const tooLarge = (size: number) =>
+      new ReferenceError(`${file}: too large for a reference (${mib(size)}; the limit is ${mib(MAX_REFERENCE_BYTES)})`);
+    if (st.size > MAX_REFERENCE_BYTES) throw tooLarge(st.size);
+    // One byte more than the cap is read, so a file that grew since the stat is still refused.
+    const buf = Buffer.alloc(Math.min(st.size, MAX_REFERENCE_BYTES) + 1);
+    let got = 0;
+    for (let n; got < buf.length && (n = readSync(fd, buf, got, buf.length - got, null)) > 0;) got += n;
+    if (got > MAX_REFERENCE_BYTES) throw tooLarge(got);
+    return buf.subarray(0, got);
+  } catch (err) {
+    if (err instanceof ReferenceError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    throw new ReferenceError(`${file}: cannot read (${e.code ?? e.message})`);
+  } finally {
+    closeSync(fd);
   }
 }
 
 /** Read one reference file. JSON lines are notes ({pitch,start,...}) or note-on events. */
 export function loadReference(file: string, sel: MelodySelection = {}): Melody {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new ReferenceError(`${file}: cannot read (${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message})`);
-  }
+  const bytes = readReference(file);
   if (bytes.length === 0) throw new ReferenceError(`${file}: empty file, not a reference`);
   const ext = path.extname(file).toLowerCase();
   const looksMidi = bytes.length >= 4 && bytes.toString('latin1', 0, 4) === 'MThd';
