@@ -17,10 +17,11 @@ const DRUM_CHANNEL = 9;
 const DEFAULT_US_PER_BEAT = 500_000;
 /** A lower note that starts while a higher one has sounded at least this long is accompaniment. */
 const SKYLINE_OVERLAP_SECONDS = 0.05;
-/** Largest reference file read: 8 MiB. Real song files are rarely past a few hundred KB, the largest
- *  real MIDI files a few MB, and a tune book of JSON lines at ~60 bytes a note is far below this;
- *  parsing holds every MIDI event as an object (~40x the file), so the cap also bounds memory. */
-export const MAX_REFERENCE_BYTES = 8 * 1024 * 1024;
+/** Largest reference file read: 2 MiB. Real song files are rarely past a few hundred KB, and a tune
+ *  book of JSON lines at ~60 bytes a note is far below this; parsing holds every MIDI event as an
+ *  object (~40x the file), and --follow keeps ~4 KB per reference note (546 MB for a 1 MB MIDI of
+ *  115,000 notes), so the cap is what bounds memory until the follower's does not grow with them. */
+export const MAX_REFERENCE_BYTES = 2 * 1024 * 1024;
 
 export interface MelodySelection {
   /** Track index (0-based, as in the file); undefined: all tracks. */
