@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { parseTunes } from '../lib/match/notation.js';
 import { melodyOf, type Melody, type PlayedNote } from '../lib/match/melody.js';
 import { createFollower, type FollowSummary } from '../lib/match/follow.js';
-import { DEFAULT_MIN_SCORE } from '../lib/match/command.js';
+import { DEFAULT_FOLLOW_MIN_SCORE } from '../lib/match/command.js';
 import { randomMelody } from '../lib/synth/melody.js';
 import { gaussian, intIn, makeRng, pick, uniform, type Rng } from '../lib/synth/random.js';
 
@@ -25,7 +25,7 @@ const { values: args } = parseArgs({ options: {
   seed: { type: 'string', default: '2210' },
   'per-tune': { type: 'string', default: '8' },
   random: { type: 'string', default: '300' },
-  'min-score': { type: 'string', default: String(DEFAULT_MIN_SCORE) },
+  'min-score': { type: 'string', default: String(DEFAULT_FOLLOW_MIN_SCORE) },
 } });
 const PER_TUNE = Number(args['per-tune']), RANDOM = Number(args.random), MIN_SCORE = Number(args['min-score']);
 const ERRORS = ['wrong', 'missed', 'extra', 'repeated bar'] as const;

@@ -11,6 +11,7 @@ import {
 import { parseTunes } from '../lib/match/notation.js';
 import { spawnSync } from 'node:child_process';
 import { BIN, ROOT, jsonLines, runCli, spawnCli } from './helpers.js';
+import { DEFAULT_FOLLOW_MIN_SCORE } from '../lib/match/command.js';
 
 const TUNES = parseTunes(readFileSync(path.join(ROOT, 'examples/tunes.txt'), 'utf8'));
 const REFS: Melody[] = TUNES.map((tune) => melodyOf(tune.name, tune.notes));
@@ -196,6 +197,11 @@ t.test('practice: the share right counts extra notes and jumps, and another tune
   const twinkle = follow(m, play(ref('twinkle-twinkle')));
   t.ok(twinkle.summary.right < 0.6, `Twinkle as Ode to Joy: right ${twinkle.summary.right}`);
   t.ok(twinkle.summary.jumps > 0, 'the follower hopped about');
+  // Every other tune against Ode to Joy: the New World Largo shares its opening (E G G E D C D E),
+  // little else comes near.
+  const passing = REFS.filter((x) => x !== m).map((x) => [x.name, follow(m, play(x)).summary.right] as const)
+    .filter(([, right]) => right >= DEFAULT_FOLLOW_MIN_SCORE);
+  t.ok(passing.length <= 2, `other tunes passing as Ode to Joy: ${JSON.stringify(passing)}`);
 });
 
 t.test('references: MIDI melody (highest voice, track, channel), JSON lines, folders', async (t) => {
@@ -334,4 +340,10 @@ t.test('CLI --follow: verdict lines and a summary', async (t) => {
   t.equal(out.filter((o) => o.event === 'note').length, notes.length, 'a verdict per note');
   t.match(out.find((o) => o.verdict === 'wrong'), { position: 8, expected: ref('ode-to-joy').pitches[7] - 3 });
   t.match(out[out.length - 1], { event: 'summary', played: 30, counts: { ok: 29, wrong: 1 }, transpose: -3 });
+  // Another tune: exit 1 at the default --min-score, whatever the follower pieced together; a lower
+  // --min-score is still the user's to set.
+  const twinkle = Buffer.from(play(ref('twinkle-twinkle')).map((n) => JSON.stringify(n)).join('\n'));
+  const wrong = await runCli(['match', '--follow', file], twinkle);
+  t.equal(wrong.code, 1, `Twinkle as Ode to Joy: ${jsonLines<{ right?: number }>(wrong.stdout).at(-1)?.right}`);
+  t.equal((await runCli(['match', '--follow', file, '--min-score', '0.3'], twinkle)).code, 0);
 });
