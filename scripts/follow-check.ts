@@ -68,7 +68,8 @@ function addError(rng: Rng, notes: PlayedNote[], kind: ErrorKind): void {
       // from note i+1, everything after later by as much.
       const k = intIn(rng, 4, Math.min(8, i)), breath = uniform(rng, 0.3, 1);
       const shift = notes[i + 1].start - notes[i - k].start + breath;
-      const again = notes.slice(i - k, i + 1).map((x) => ({ pitch: x.pitch, start: x.start + shift, end: x.end! + shift }));
+      const again = notes.slice(i - k, i + 1)
+        .map((x) => ({ pitch: x.pitch, start: x.start + shift, end: x.end! + shift }));
       for (let q = i + 1; q < notes.length; q++) {
         notes[q] = { ...notes[q], start: notes[q].start + shift, end: notes[q].end! + shift };
       }
@@ -93,7 +94,8 @@ function report(name: string, runs: Run[], passIsRight: boolean): void {
   const xs = runs.map((r) => r.summary.right).sort((a, b) => a - b);
   const pass = xs.filter((x) => x >= MIN_SCORE).length;
   const q = [0, 0.05, 0.25, 0.5, 0.75, 0.95].map((p) => quantile(xs, p).toFixed(2));
-  console.log(`${name.padEnd(34)} ${String(xs.length).padStart(5)}  min ${q[0]}  p5 ${q[1]}  p25 ${q[2]}  median ${q[3]}  `
+  console.log(`${name.padEnd(34)} ${String(xs.length).padStart(5)}  min ${q[0]}  p5 ${q[1]}  p25 ${q[2]}  `
+    + `median ${q[3]}  `
     + `p75 ${q[4]}  p95 ${q[5]}  max ${xs[xs.length - 1].toFixed(2)}  pass ${(100 * pass / xs.length).toFixed(1)}%`
     + (passIsRight ? '' : ` (${pass})`));
 }
@@ -113,7 +115,10 @@ for (const m of refs) {
   for (let k = 0; k < PER_TUNE; k++) {
     const errors = k % 4; // 0, 1, 2, 3 errors
     const kinds: ErrorKind[] = [];
-    for (let e = 0; e < errors; e++) kinds.push(e === 0 ? ERRORS[Math.floor(k / 4 + m.pitches.length) % 4] : pick(rng, ERRORS));
+    // The first error's kind cycles over tunes and performances, so each kind is seen alone.
+    for (let e = 0; e < errors; e++) {
+      kinds.push(e === 0 ? ERRORS[Math.floor(k / 4 + m.pitches.length) % 4] : pick(rng, ERRORS));
+    }
     const notes = perform(rng, m);
     for (const kind of kinds) addError(rng, notes, kind);
     runs.push({ group: `right, ${errors} error${errors === 1 ? '' : 's'}`, label: `${m.name} [${kinds.join(', ')}]`,
@@ -123,12 +128,14 @@ for (const m of refs) {
 for (const played of refs) {
   const notes = perform(rng, played);
   for (const m of refs) {
-    if (m !== played) runs.push({ group: 'wrong: another tune', label: `${played.name} vs ${m.name}`, summary: follow(m, notes) });
+    if (m === played) continue;
+    runs.push({ group: 'wrong: another tune', label: `${played.name} vs ${m.name}`, summary: follow(m, notes) });
   }
 }
 for (let k = 0; k < RANDOM; k++) {
   const score = randomMelody(rng, { seconds: uniform(rng, 10, 25), lowMidi: 55, highMidi: 84, minNoteSeconds: 0.15,
-    maxNoteSeconds: 1.2, restProbability: 0.05, style: pick(rng, ['tune', 'tune', 'scale', 'walk', 'arpeggio', 'leaps'] as const) });
+    maxNoteSeconds: 1.2, restProbability: 0.05,
+    style: pick(rng, ['tune', 'tune', 'scale', 'walk', 'arpeggio', 'leaps'] as const) });
   const m = pick(rng, refs);
   runs.push({ group: 'wrong: random melody', label: `random ${k} (${score.length} notes) vs ${m.name}`,
     summary: follow(m, score.map((n) => ({ pitch: n.pitch, start: n.start, end: n.end }))) });
