@@ -3,7 +3,9 @@
 // align.ts run online, one column per played note, for every transposition at once (the player's
 // key is followed, not punished); a reference position 0 before the tune lets a performance open
 // with stray notes. Each note's verdict waits `lag` notes, until what comes next tells a wrong
-// note from an extra one or a skip; a restart (jump) is followed, not counted as a mistake.
+// note from an extra one or a skip; a restart (jump) is followed, not reported as a mistake, but the
+// summary's share right counts only notes played in order (issue 22, item 10: free jumps and
+// uncounted extras let another tune score 0.9).
 import { median } from './align.js';
 import { withDefaults, type Melody, type PlayedNote } from './melody.js';
 import { midiName } from '../notes.js';
@@ -59,8 +61,13 @@ export interface FollowSummary {
   played: number;
   /** Verdicts, and notes before the tune began (prelude). */
   counts: Record<Verdict | 'prelude', number>;
-  /** Reference notes reached that were played at the right pitch. */
+  /** Share of the notes judged (played after the tune began, and missed) that were right in order:
+   *  the tune's next note, at the right pitch, in the key of the note before. A wrong, extra or
+   *  missed note counts against it, and so does a right note reached by a jump or a change of key:
+   *  with jumps free, snatches of any tune fit somewhere (another tune scored 0.7 here). */
   right: number;
+  /** Jumps followed (restarts, repeated bars; with another tune, the follower hopping about). */
+  jumps: number;
   /** Mean absolute onset error of timed notes, ms. */
   meanTimingMs: number | null;
   transpose: number;
@@ -146,6 +153,8 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
   let lastPos = 0; // reference position of the last committed aligned note
   let lastNote: PlayedNote | null = null; // and that note
   let transpose = 0;
+  let lastTranspose: number | null = null; // key of the last committed aligned note
+  let rightInOrder = 0, jumps = 0;
   const anchors: { t: number; tau: number }[] = []; // committed aligned notes since the last jump
   const timing: number[] = [];
   const counts: Record<Verdict | 'prelude', number> = {
@@ -263,7 +272,7 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
     const base = { event: 'note' as const, pitch: note.pitch, name: midiName(note.pitch), time: note.start };
     if (st.held) {
       // A key the transcriber split: the note at lastPos, still sounding.
-      counts.ok++;
+      counts.ok++; rightInOrder++;
       out.push({ ...base, verdict: 'ok', position: lastPos, expected: note.pitch, expectedName: midiName(note.pitch),
         held: true });
       return;
@@ -282,9 +291,12 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
     }
     const j = st.pos;
     const gap = j - lastPos - 1;
+    // In order: on from the note before, in its key (the first note of the tune is, too).
+    let inOrder = lastTranspose === null || lastTranspose === t;
     if (lastPos > 0 && (gap < 0 || gap > MAX_SKIP)) {
       out.push({ event: 'jump', from: lastPos, to: j, time: note.start });
       anchors.length = 0; lastNote = null;
+      jumps++; inOrder = false;
     } else if (lastPos > 0) {
       let repeatHeld = lastNote !== null;
       for (let k = lastPos + 1; k < j; k++) {
@@ -294,7 +306,7 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
         repeatHeld = repeatHeld && refPitch(k) + t === lastNote!.pitch && when !== null && lastNote!.end !== undefined
           && lastNote!.end >= when + HELD_SHARE * (note.start - when);
         if (repeatHeld) {
-          counts.ok++;
+          counts.ok++; if (inOrder) rightInOrder++;
           out.push({ event: 'note', verdict: 'ok', time: round3(when!), position: k, expected: refPitch(k) + t,
             expectedName: midiName(refPitch(k) + t), held: true });
           continue;
@@ -319,13 +331,14 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
       ev.verdict = verdict;
     }
     counts[verdict]++;
+    if (verdict !== 'wrong' && inOrder) rightInOrder++;
     if (verdict !== 'ok') mistake(j);
     const prev = anchors[anchors.length - 1];
     if (prev && refTime(j) > prev.tau && note.start > prev.t) {
       slopes.push((note.start - prev.t) / (refTime(j) - prev.tau));
     }
     anchors.push({ t: note.start, tau: refTime(j) });
-    lastPos = j; lastNote = note;
+    lastPos = j; lastNote = note; lastTranspose = t;
     out.push(ev);
   };
 
@@ -352,7 +365,7 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
     },
     end: () => commitUpTo(played.length),
     summary(): FollowSummary {
-      const reached = counts.ok + counts.wrong + counts.missed + counts.early + counts.late;
+      const judged = counts.ok + counts.wrong + counts.extra + counts.missed + counts.early + counts.late;
       const trouble = new Map<number, number>();
       for (const [pos, n] of mistakesAt) {
         const from = Math.floor((pos - 1) / TROUBLE_SPAN) * TROUBLE_SPAN + 1;
@@ -361,7 +374,7 @@ export function createFollower(reference: Melody, options: FollowerOptions = {})
       const s = tempoSlope();
       return {
         event: 'summary', ref: reference.name, played: played.length, counts: { ...counts },
-        right: reached ? round3((counts.ok + counts.early + counts.late) / reached) : 0,
+        right: judged ? round3(rightInOrder / judged) : 0, jumps,
         meanTimingMs: timing.length ? Math.round((timing.reduce((x, y) => x + y, 0) / timing.length) * 1000) : null,
         transpose, tempo: s ? round3(1 / s) : null,
         trouble: [...trouble.entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0]).slice(0, 3)
