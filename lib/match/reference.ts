@@ -143,7 +143,8 @@ function trackEventsError(track: Uint8Array): string | null {
       const length = varInt();
       if (length < 0 || at + length > track.length) {
         const what = status === 0xff ? 'meta event' : 'sysex';
-        return `${what} at byte ${eventAt} declares ${length < 0 ? 'a length' : `${length} bytes`} past the track's end`;
+        const declared = length < 0 ? 'a length' : `${length} bytes`;
+        return `${what} at byte ${eventAt} declares ${declared} past the track's end`;
       }
       at += length;
       continue;
@@ -160,7 +161,8 @@ function checkMidi(bytes: Uint8Array, file: string): MidiData {
   if (bytes.length < 14 || String.fromCharCode(...bytes.subarray(0, 4)) !== 'MThd') {
     throw new ReferenceError(`${file}: not a Standard MIDI File (no MThd header)`);
   }
-  const corrupt = (why: string) => new ReferenceError(`${file}: corrupt MIDI file (${why.replace(/\s+/g, ' ').trim()})`);
+  const corrupt = (why: string) =>
+    new ReferenceError(`${file}: corrupt MIDI file (${why.replace(/\s+/g, ' ').trim()})`);
   const structure = midiStructureError(bytes);
   if (structure) throw corrupt(structure);
   try {
