@@ -4,7 +4,7 @@ import { constants as osConstants } from 'node:os';
 import { parseArgv, type Invocation } from '../lib/args.js';
 import { helpText } from '../lib/help.js';
 import { parseSubcommand, subcommandHelp, subcommandNamed } from '../lib/commands.js';
-import { InputError, UsageError } from '../lib/config.js';
+import { InputError, UsageError, errnoWords } from '../lib/config.js';
 import { loadEngine } from '../lib/transcriber.js';
 import { InterruptedError, StopSignal, stopOnSignals, terminalSafe, transcribeAll } from '../lib/cli.js';
 
@@ -56,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
     // "EFBIG: file too large, write" → "cannot write the output: file too large".
     const errno = err as NodeJS.ErrnoException;
     if (errno.syscall === 'write' && errno.code) {
-      message = `cannot write the output: ${/^[A-Z]+: ([^,]+)/.exec(message)?.[1] ?? errno.code}`;
+      message = `cannot write the output: ${terminalSafe(errnoWords(errno))}`;
     }
     process.stderr.write(`melodyfilter: ${message}\n`);
     if (verbose && (err as Error).stack) process.stderr.write((err as Error).stack + '\n');

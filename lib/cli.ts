@@ -6,7 +6,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
 import type cliProgress from 'cli-progress';
-import { InputError, UsageError, type Config } from './config.js';
+import { InputError, UsageError, errnoWords, type Config } from './config.js';
 import { noteStages, type Engine } from './transcriber.js';
 import { FormatMismatchError, newDecodeReport, type DecodedChunk } from './pcm.js';
 import { highestKeyBelow, midiName } from './notes.js';
@@ -222,7 +222,7 @@ export async function transcribeInput(
     // The input's own errors in words ("cannot read x: permission denied"), not errno text.
     const e = err as NodeJS.ErrnoException;
     if (!isStdin && (e.path === file || e.path === undefined) && (e.syscall === 'open' || e.syscall === 'read')) {
-      throw new InputError(`cannot read ${file}: ${reason(e)}`);
+      throw new InputError(`cannot read ${file}: ${errnoWords(e)}`);
     }
     throw inFlagWords(err);
   } finally {
@@ -266,11 +266,6 @@ export function outputPath(outDir: string, file: string, output: Config['output'
 }
 
 
-/** An errno as words: "not a directory", not "ENOTDIR: not a directory, mkdir 'x/y'". */
-function reason(e: NodeJS.ErrnoException): string {
-  return /^[A-Z]+: ([^,]+)/.exec(e.message)?.[1] ?? e.message;
-}
-
 /**
  * Transcribe every input. With several inputs, one that cannot be read is reported and skipped, as
  * cat and sox do, and the run fails (exit 1) at the end; a single input's error fails at once.
@@ -305,7 +300,7 @@ export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopS
       throw new InputError(`${existing[0]}${more} exists; not overwriting it (-y/--overwrite replaces it)`);
     }
     await makeDirectory(inv.outDir).catch((err: NodeJS.ErrnoException) => {
-      throw new InputError(`cannot create output directory ${inv.outDir}: ${reason(err)}`);
+      throw new InputError(`cannot create output directory ${inv.outDir}: ${errnoWords(err)}`);
     });
   }
   let failed: Error | null = null;
@@ -328,7 +323,7 @@ export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopS
         const out = createWriteStream(temp, { flags: 'wx' });
         await new Promise<void>((resolve, reject) => {
           out.once('open', () => resolve());
-          out.once('error', (e) => reject(new InputError(`cannot write ${target}: ${reason(e)}`)));
+          out.once('error', (e) => reject(new InputError(`cannot write ${target}: ${errnoWords(e)}`)));
         });
         stop.partFiles.add(temp);
         let cutShort: boolean;
@@ -409,7 +404,7 @@ function checkReadable(file: string): number {
   } catch (err) {
     if (err instanceof InputError) throw err;
     const e = err as NodeJS.ErrnoException;
-    throw new InputError(`cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : reason(e)}`);
+    throw new InputError(`cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : errnoWords(e)}`);
   }
 }
 

@@ -73,6 +73,11 @@ export class UsageError extends Error {}
 /** Thrown for input that cannot be read: exit code 1. */
 export class InputError extends Error {}
 
+/** An errno as words: "not a directory", not "ENOTDIR: not a directory, mkdir 'x/y'". */
+export function errnoWords(e: NodeJS.ErrnoException): string {
+  return /^[A-Z]+: ([^,]+)/.exec(e.message)?.[1] ?? e.message;
+}
+
 /** A Config field out of range, in the library's words (`sampleRate must be …`); the CLI rewords it
  *  in its flags' (`--rate must be …`). */
 export class ConfigError extends UsageError {

@@ -2,7 +2,7 @@
 // --follow, how well one reference is being played. Exit status as grep's: 0 matched, 1 nothing
 // matched, 2 trouble (usage, unreadable reference).
 import { createInterface } from 'node:readline';
-import { UsageError } from '../config.js';
+import { UsageError, errnoWords } from '../config.js';
 import type { OptionTable, Parsed } from '../options.js';
 import type { Subcommand } from '../commands.js';
 import { checkedStdout } from '../output.js';
@@ -197,8 +197,7 @@ async function run(parsed: Parsed): Promise<number> {
     // cannot be written, is 2, as usage.
     const errno = err as NodeJS.ErrnoException;
     if (errno.syscall === 'write' && errno.code && errno.code !== 'EPIPE') {
-      const why = /^[A-Z]+: ([^,]+)/.exec(errno.message)?.[1] ?? errno.code;
-      process.stderr.write(`melodyfilter: cannot write the output: ${why}\n`);
+      process.stderr.write(`melodyfilter: cannot write the output: ${errnoWords(errno)}\n`);
       return EXIT_TROUBLE;
     }
     if (!(err instanceof ReferenceError)) throw err;

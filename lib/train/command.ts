@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError, UsageError } from '../config.js';
+import { InputError, UsageError, errnoWords } from '../config.js';
 import { NETWORK_NAMES, NETWORKS, isNetworkName, type NetworkName } from '../networks.js';
 import type { OptionTable, Parsed } from '../options.js';
 import type { Subcommand } from '../commands.js';
@@ -139,9 +139,7 @@ async function makeDir(flag: string, dir: string): Promise<void> {
   try {
     await makeDirectory(dir);
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const why = /^[A-Z]+: ([^,]+)/.exec(e.message)?.[1] ?? e.code ?? e.message;
-    throw new InputError(`${flag} ${dir}: cannot make that directory (${why})`);
+    throw new InputError(`${flag} ${dir}: cannot make that directory (${errnoWords(err as NodeJS.ErrnoException)})`);
   }
 }
 
