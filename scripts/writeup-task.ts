@@ -90,14 +90,14 @@ async function evaluateTask(modelDir: string, melodies: number, seed: number): P
   const { resolveConfig } = await import('../lib/config.js');
   const { loadEngine, transcribe } = await import('../lib/transcriber.js');
   const { addMelody, emptyCounts, scores } = await import('../lib/eval/metrics.js');
+  const { evaluate, encodeS16le } = await import('../lib/eval/evaluate.js');
   const engine = await loadEngine(resolveConfig({ modelDir }));
   const rng = makeRng(seed);
   const counts = emptyCounts();
   let right = 0, frames = 0;
   for (let i = 0; i < melodies; i++) {
     const s = scene(rng);
-    const pcm = Buffer.alloc(s.audio.length * 2);
-    for (let k = 0; k < s.audio.length; k++) pcm.writeInt16LE(Math.round(s.audio[k] * 32767), 2 * k);
+    const pcm = encodeS16le([s.audio]);
     const est = await transcribe(pcm, { engine, sampleRate: MODEL_RATE, channels: 1, encoding: 's16le' });
     addMelody(counts, s.notes, est);
     // Per-window accuracy from the notes reported: the class each frame would get from them.
@@ -109,7 +109,6 @@ async function evaluateTask(modelDir: string, melodies: number, seed: number): P
   const sc = scores(counts);
   // The same model on eval's write-up condition: the task's melodies, but FluidR3's keyboards and the
   // synthesizer's held-out voices (other pianos), 10 dB, any input rate (lib/eval/evaluate.ts).
-  const { evaluate } = await import('../lib/eval/evaluate.js');
   const other = (await evaluate(engine, { scale: 0.5, firstConditions: 1 })).conditions[0];
   console.log(`| ${engine.card.name} (${engine.card.network}) | ${melodies} | ${sc.f1.toFixed(3)} | ` +
     `${sc.exactShare.toFixed(3)} | ${(right / frames).toFixed(3)} | ${other.scores.f1.toFixed(3)} | ` +

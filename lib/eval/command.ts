@@ -25,11 +25,10 @@ async function run({ values: v }: Parsed): Promise<number> {
     throw new UsageError(`--seed must be an integer, got ${v.seed}`);
   }
   const { loadEngine } = await import('../transcriber.js');
-  const { evaluate, formatReport } = await import('./evaluate.js');
+  const { evaluate, formatReport, EVAL_SEED } = await import('./evaluate.js');
   const engine = await loadEngine(engineOptions(v));
   const log = (s: string) => process.stderr.write(`melodyfilter: eval: ${s}\n`);
   const { noiseCondition, formatNoiseReport } = await import('./noise.js');
-  const { EVAL_SEED } = await import('./evaluate.js');
   const report = await evaluate(engine, { scale: SCALES[set], seed, log });
   const started = Date.now();
   const noise = await noiseCondition(engine, { seed: seed ?? EVAL_SEED, scale: SCALES[set] });

@@ -120,10 +120,17 @@ function renderMelodies(rng: Rng, melodies: Melody[], fluidShare: number): { aud
 /** Encode mono audio at MODEL_RATE as s16le at `rate` with `channels`, as a user's pipe would carry it. */
 function asInput(audio: Float32Array, rate: number, channels: number): Buffer {
   const x = resampleBuffer(audio, MODEL_RATE, rate);
-  const buf = Buffer.alloc(x.length * channels * 2);
-  for (let i = 0, p = 0; i < x.length; i++) {
-    const v = Math.round(Math.max(-1, Math.min(1, x[i])) * 32767);
-    for (let c = 0; c < channels; c++, p += 2) buf.writeInt16LE(v, p);
+  return encodeS16le(Array.from({ length: channels }, () => x));
+}
+
+/** Interleaved s16le of one array per channel (clipped to full scale), as sox or ffmpeg would pipe it. */
+export function encodeS16le(channels: readonly Float32Array[]): Buffer {
+  const n = channels[0].length, c = channels.length;
+  const buf = Buffer.alloc(n * c * 2);
+  for (let i = 0, p = 0; i < n; i++) {
+    for (let k = 0; k < c; k++, p += 2) {
+      buf.writeInt16LE(Math.round(Math.max(-1, Math.min(1, channels[k][i])) * 32767), p);
+    }
   }
   return buf;
 }

@@ -12,7 +12,7 @@ import { heldOutVoice, renderPiano } from '../synth/piano.js';
 import { fluidAvailable, renderFluid } from '../synth/fluid.js';
 import { makeRng, pick, uniform, type Rng } from '../synth/random.js';
 import { espeakAvailable, speechClips } from '../synth/speech.js';
-import { EVAL_VOICES } from './evaluate.js';
+import { EVAL_VOICES, encodeS16le } from './evaluate.js';
 
 export const NOISE_LEVELS_DBFS = [-60, -47.5, -35, -22.5, -10];
 /** The noises of the condition: 'stepped' is pink noise whose level climbs 10 dB every 4 s and falls
@@ -31,18 +31,6 @@ function bedOptions(noise: EvalNoise, levelDbfs: number): NoiseBedOptions {
   return { kind: 'pink', levelDbfs, stepped: { stepDb: 10, stepSeconds: 4, steps: 3 } };
 }
 
-/** Interleaved s16le of `channels` channels. */
-function s16(channels: readonly Float32Array[]): Buffer {
-  const n = channels[0].length, c = channels.length;
-  const buf = Buffer.alloc(n * c * 2);
-  for (let i = 0, p = 0; i < n; i++) {
-    for (let k = 0; k < c; k++, p += 2) {
-      buf.writeInt16LE(Math.round(Math.max(-1, Math.min(1, channels[k][i])) * 32767), p);
-    }
-  }
-  return buf;
-}
-
 export async function noiseAlone(
   engine: Engine, rng: Rng, seconds: number, speech: readonly Float32Array[],
 ): Promise<NoiseAloneResult[]> {
@@ -55,7 +43,7 @@ export async function noiseAlone(
       noiseBed(bedOptions(noise, levelDbfs), left, RATE, rng, speech);
       const right = noise === 'hum' ? left : new Float32Array(n);
       if (right !== left) noiseBed(bedOptions(noise, levelDbfs), right, RATE, rng, speech);
-      const pcm = s16([left, right]);
+      const pcm = encodeS16le([left, right]);
       const notes = await transcribe(pcm, { engine, sampleRate: RATE, channels: 2, encoding: 's16le' });
       out.push({ noise, levelDbfs, seconds, notes: notes.length });
     }
@@ -92,7 +80,7 @@ export async function noisePauses(
       for (const v of audio) peak = Math.max(peak, Math.abs(v));
       const g = peak > 0 ? Math.pow(10, uniform(rng, -30, -3) / 20) / peak : 1;
       for (let i = 0; i < n; i++) audio[i] *= g;
-      const est = (await transcribe(s16([audio]), {
+      const est = (await transcribe(encodeS16le([audio]), {
         engine, sampleRate: MODEL_RATE, channels: 1, encoding: 's16le',
       })) as Note[];
       const firstA = Math.min(...a.map((x) => x.start));
