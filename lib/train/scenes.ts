@@ -20,23 +20,21 @@ export const SCENE_KINDS = [
 ] as const;
 export type SceneKind = (typeof SCENE_KINDS)[number];
 
+/** Issue 10's mix of the kinds with music in them (melody-lstm's stages 1 and 2). */
+const MELODIC_MIX: Readonly<Record<Exclude<SceneKind, 'noise'>, number>> = {
+  plain: 0.4, 'lead-in': 0.15, pause: 0.1, 'soft-after-loud': 0.08, repeats: 0.1, extreme: 0.1, short: 0.07,
+};
+
+/** Issue 10's mix with `share` of noise-only scenes; the other kinds keep their proportions. Share 0
+ *  draws exactly what issue 10's data workers drew. */
+export function withNoiseShare(share: number): Record<SceneKind, number> {
+  const melodic = Object.entries(MELODIC_MIX).map(([kind, w]) => [kind, w * (1 - share)]);
+  return { ...(Object.fromEntries(melodic) as typeof MELODIC_MIX), noise: share };
+}
+
 /** How often each kind is drawn. Plain scenes stay the largest share: the targeted kinds fix
  *  errors, they must not teach the model that every melody starts after a pause. */
 export const SCENE_MIX: Readonly<Record<SceneKind, number>> = withNoiseShare(0.15);
-
-/** Issue 10's mix (melody-lstm's stages 1 and 2) with `share` of noise-only scenes; the other kinds
- *  keep their proportions. Share 0 draws exactly what issue 10's data workers drew. */
-export function withNoiseShare(share: number): Record<SceneKind, number> {
-  const melodic = {
-    plain: 0.4, 'lead-in': 0.15, pause: 0.1, 'soft-after-loud': 0.08, repeats: 0.1, extreme: 0.1, short: 0.07,
-  };
-  const scale = 1 - share;
-  return {
-    plain: melodic.plain * scale, 'lead-in': melodic['lead-in'] * scale, pause: melodic.pause * scale,
-    'soft-after-loud': melodic['soft-after-loud'] * scale, repeats: melodic.repeats * scale,
-    extreme: melodic.extreme * scale, short: melodic.short * scale, noise: share,
-  };
-}
 
 export function drawKind(rng: Rng, mix: Readonly<Record<SceneKind, number>> = SCENE_MIX): SceneKind {
   const total = SCENE_KINDS.reduce((s, k) => s + mix[k], 0);
