@@ -2,7 +2,7 @@
 // trains on them and writes models/<name>/ in the tfjs layers format the CLI loads. Python is needed
 // only here: transcription, the library and the npm package never use it.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -143,18 +143,12 @@ async function makeDir(flag: string, dir: string): Promise<void> {
   }
 }
 
-/** The network of the run being resumed without --arch, from the run's latest export. */
-function resumedNetwork(runDir: string, v: Parsed['values']): NetworkName | undefined {
+/** The network of the run being resumed without --arch, from the run's latest export (read by the
+ *  model directory's one reader); undefined where there is none to read. */
+async function resumedNetwork(runDir: string, v: Parsed['values']): Promise<NetworkName | undefined> {
   if (!v.resume || v.arch !== undefined) return undefined;
-  try {
-    const doc = JSON.parse(readFileSync(path.join(runDir, 'model', 'model.json'), 'utf8')) as {
-      userDefinedMetadata?: { arch?: string };
-    };
-    const arch = doc.userDefinedMetadata?.arch;
-    return arch && isNetworkName(arch) ? arch : undefined;
-  } catch {
-    return undefined;
-  }
+  const { readWeightFile } = await import('../kernel.js');
+  return readWeightFile(path.join(runDir, 'model')).then((file) => file.card.network, () => undefined);
 }
 
 async function run({ values: v }: Parsed): Promise<number> {
@@ -215,7 +209,7 @@ async function run({ values: v }: Parsed): Promise<number> {
   for (const [flag, dir] of [['--model', outDir], ['--run', runDir]] as const) await makeDir(flag, dir);
   const { generateShards } = await import('./shards.js');
   // The data workers must make what the checkpoint's network hears: its latest export says which.
-  const frontEnd = NETWORKS[resumedNetwork(runDir, v) ?? network].frontEnd;
+  const frontEnd = NETWORKS[(await resumedNetwork(runDir, v)) ?? network].frontEnd;
   const log = (l: string) => process.stderr.write(`melodyfilter: train: ${l}\n`);
   const common = {
     shardSize: D.shardSize, frames, warmupFrames: D.warmupFrames, frontEnd, fluidShare, noiseShare,
@@ -254,8 +248,7 @@ async function run({ values: v }: Parsed): Promise<number> {
   // What to train, made here from lib/networks.ts; a resume keeps its checkpoint's unless --arch says.
   if (!resume || v.arch !== undefined) {
     const { trainingSpec } = await import('./spec.js');
-    const specFile = path.join(runDir, 'spec.json');
-    mkdirSync(runDir, { recursive: true });
+    const specFile = path.join(runDir, 'spec.json'); // runDir was made above
     writeFileSync(specFile, JSON.stringify(await trainingSpec(name, network, { hiddenUnits: units }), null, 1) + '\n');
     args.push('--spec', specFile);
   }
