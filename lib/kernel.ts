@@ -266,18 +266,19 @@ export async function readWeightFile(dir: string): Promise<WeightFile> {
 }
 
 /**
- * Write a model's card back into its model.json (the only writer of a model directory's card on the
- * TypeScript side; the trainer's export is the other, copying the card it was handed): the file is
- * read and checked as for loading, only `userDefinedMetadata` changes, and the new file replaces the
- * old one whole, so a reader never sees half of it.
+ * Change a model's card in its model.json (the only writer of a model directory's card on the
+ * TypeScript side; the trainer's export is the other, copying the card it was handed): the model is
+ * read and checked as for loading, `edit` gets its card, only `userDefinedMetadata` changes, and the
+ * new file replaces the old one whole, so a reader never sees half of it. Returns the new card.
  */
-export async function writeCard(dir: string, card: ModelCard): Promise<void> {
-  await readWeightFile(dir); // a model this melodyfilter reads, or a clear error
+export async function writeCard(dir: string, edit: (card: ModelCard) => ModelCard): Promise<ModelCard> {
+  const card = edit((await readWeightFile(dir)).card); // a model this melodyfilter reads, or a clear error
   const file = path.join(dir, 'model.json');
   const json = JSON.parse(await readFile(file, 'utf8')) as Json;
   json.userDefinedMetadata = storedCard(card);
   await writeFile(`${file}.tmp`, JSON.stringify(json, null, 1) + '\n');
   await rename(`${file}.tmp`, file);
+  return card;
 }
 
 /** Index of the first weight that is NaN, infinite or beyond ±MAX_ABS_WEIGHT, or -1. Training and

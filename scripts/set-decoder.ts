@@ -2,7 +2,7 @@
 // model's card (model.json's userDefinedMetadata.decoder); flags still override them per run.
 //   node dist/scripts/set-decoder.js MODEL_DIR THRESHOLD ONSET_THRESHOLD STRIKE_RISE_DB
 import path from 'node:path';
-import { readWeightFile, writeCard } from '../lib/kernel.js';
+import { writeCard } from '../lib/kernel.js';
 
 const [dir, ...nums] = process.argv.slice(2);
 const [threshold, onsetThreshold, strikeRiseDb] = nums.map(Number);
@@ -10,6 +10,5 @@ if (!dir || nums.length !== 3 || [threshold, onsetThreshold, strikeRiseDb].some(
   process.stderr.write('usage: set-decoder.js MODEL_DIR THRESHOLD ONSET_THRESHOLD STRIKE_RISE_DB\n');
   process.exit(2);
 }
-const { card } = await readWeightFile(dir);
-await writeCard(dir, { ...card, decoder: { threshold, onsetThreshold, strikeRiseDb } });
-process.stdout.write(`${path.join(dir, 'model.json')}: decoder ${JSON.stringify({ threshold, onsetThreshold, strikeRiseDb })}\n`);
+const { decoder } = await writeCard(dir, (card) => ({ ...card, decoder: { threshold, onsetThreshold, strikeRiseDb } }));
+process.stdout.write(`${path.join(dir, 'model.json')}: decoder ${JSON.stringify(decoder)}\n`);
