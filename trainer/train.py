@@ -255,6 +255,14 @@ def main(argv=None):
         if 'decoder' in init_info:
             net.card['decoder'] = init_info['decoder']
         log(f'initialised from {a.init}')
+    # Known from the checkpoint alone: said before any shard is read or waited for.
+    if state['step'] >= a.steps:
+        raise SystemExit(f'nothing to train: the checkpoint is at step {state["step"]} and --steps is '
+                         f'{a.steps:.0f}; give a larger --steps to go on')
+    if state['seconds'] >= a.seconds:
+        # --seconds is the whole run's budget, earlier stages included, not this stage's.
+        raise SystemExit(f'nothing to train: the run has used {state["seconds"]:.0f} s and --seconds (the whole '
+                         f'run\'s budget) is {a.seconds:.0f}; give a larger --seconds to go on')
     if 'stages' in state:
         state['stages'].append({'fromStep': state['step'], 'data': data_description, 'learningRate': a.lr})
     params = sum(p.numel() for p in net.parameters())
@@ -305,13 +313,6 @@ def main(argv=None):
         scores = f': validation loss {v["loss"]} accuracy {v["noteAccuracy"]}' if v else ''
         log(f'checkpoint at step {state["step"]}{scores}')
 
-    if state['step'] >= a.steps:
-        raise SystemExit(f'nothing to train: the checkpoint is at step {state["step"]} and --steps is '
-                         f'{a.steps:.0f}; give a larger --steps to go on')
-    if state['seconds'] >= a.seconds:
-        # --seconds is the whole run's budget, earlier stages included, not this stage's.
-        raise SystemExit(f'nothing to train: the run has used {state["seconds"]:.0f} s and --seconds (the whole '
-                         f'run\'s budget) is {a.seconds:.0f}; give a larger --seconds to go on')
     started = time.time() - state['seconds']
     last_ckpt = last_log = time.time()
     steps_at_log = state['step']
