@@ -4,6 +4,8 @@ import { BACKENDS, ConfigError, DEFAULTS, UsageError, type Config, type Encoding
 import { resolveConfig as resolveLibraryConfig } from './config.js';
 import { DECODER_DEFAULTS } from './card.js';
 import { parseNoteName } from './notes.js';
+import { parseKey, type Key } from './score/key.js';
+import type { Meter } from './score/notate.js';
 import { numberOption as num, parseOptions, type OptionTable, type ParsedValues } from './options.js';
 import { WRITERS } from './writers/registry.js';
 import { MAX_WIDTH_PX } from './writers/svg.js';
@@ -80,6 +82,14 @@ export const TRANSCRIBE_OPTIONS: OptionTable = {
   'svg-width': {
     type: 'string', value: 'PX', section: OUTPUT,
     help: `SVG width (default: 100 px a second, at most ${MAX_WIDTH_PX})`,
+  },
+  meter: {
+    type: 'string', value: 'M', section: OUTPUT,
+    help: 'notation (-o musicxml, abc, ly): the metre, e.g. 3/4 or 6/8\n(default: read from the notes)',
+  },
+  key: {
+    type: 'string', value: 'KEY', section: OUTPUT,
+    help: 'notation: the key, e.g. D, F#m, Bb minor (default: read from the notes)',
   },
   tempo: {
     type: 'string', value: 'BPM', section: OUTPUT,
@@ -207,6 +217,26 @@ function encodingOf(e: string | undefined, bits: string | undefined, endian: str
     `--encoding must be one of ${direct.join(', ')} (or sox's signed/unsigned/float with -b), got ${kind}`);
 }
 
+/** --meter: n/4, n/8, n/2 with 1-16 beats. */
+function meterOf(v: string | undefined): Meter | undefined {
+  if (v === undefined) return undefined;
+  const m = /^\s*(\d{1,2})\s*\/\s*(2|4|8)\s*$/.exec(v);
+  const beats = m ? Number(m[1]) : 0;
+  if (!m || beats < 1 || beats > 16) {
+    throw new UsageError(`--meter must be BEATS/UNIT with 1-16 beats of a half, quarter or eighth (3/4, 6/8), got ${JSON.stringify(v)}`);
+  }
+  const beatType = Number(m[2]);
+  // A half-note unit is written as quarters (2/2 reads as 4/4 here): the notation keeps one beat grid.
+  return beatType === 2 ? { beats: beats * 2, beatType: 4 } : { beats, beatType: beatType as 4 | 8 };
+}
+
+function keyOption(v: string | undefined): Key | undefined {
+  if (v === undefined) return undefined;
+  const key = parseKey(v);
+  if (!key) throw new UsageError(`--key must be a tonic and mode, e.g. D, F#m, Bb minor, c# (minor), got ${JSON.stringify(v)}`);
+  return key;
+}
+
 function rangeOf(v: string | undefined): { lowMidi?: number; highMidi?: number } {
   if (v === undefined) return {};
   const m = /^([^-]+)-([^-]+)$/.exec(v.trim());
@@ -247,8 +277,16 @@ export function parseArgv(argv: string[]): Invocation {
     tempo: num('tempo', v.tempo),
     program: num('program', v.program),
     midiChannel: num('midi-channel', v['midi-channel']),
+    meter: meterOf(v.meter),
+    key: keyOption(v.key),
     verbose: v.verbose,
   });
+  const notation = ['musicxml', 'abc', 'ly'].includes(cfg.output);
+  for (const flag of ['meter', 'key'] as const) {
+    if (v[flag] !== undefined && !notation) {
+      throw new UsageError(`--${flag} is for the notation outputs (-o musicxml, abc or ly), not --output ${cfg.output}`);
+    }
+  }
   if (cfg.events && cfg.output !== 'jsonl') {
     throw new UsageError(`--events writes JSON lines; it cannot be combined with --output ${cfg.output}`);
   }

@@ -210,6 +210,7 @@ export async function transcribeInput(
       stop.wrap(input, () => { cutShort = true; }), heard, toModelRate, win, feats, cls, notes,
       WRITERS[cfg.output].make({
         cfg, csvHeader: inv.csvHeader, file: tagFile ? file : undefined, svgWidthPx: inv.svgWidthPx ?? undefined,
+        title: isStdin ? undefined : path.basename(file, path.extname(file)),
       }),
       toStdout ? writeTo(sink) : sink,
     );

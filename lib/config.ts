@@ -3,14 +3,16 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DECODER_RANGES } from './card.js';
+import type { Key } from './score/key.js';
+import type { Meter } from './score/notate.js';
 
 export type Encoding = 's16le' | 's24le' | 's32le' | 'f32le' | 'u8' | 's16be';
-export type OutputFormat = 'jsonl' | 'midi' | 'csv' | 'svg';
+export type OutputFormat = 'jsonl' | 'midi' | 'csv' | 'svg' | 'musicxml' | 'abc' | 'ly';
 export type Backend = 'auto' | 'node' | 'wasm' | 'cpu';
 export type Kernel = 'wasm' | 'fast' | 'tfjs';
 
 export const ENCODINGS: readonly Encoding[] = ['s16le', 's24le', 's32le', 'f32le', 'u8', 's16be'];
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['jsonl', 'midi', 'csv', 'svg'];
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['jsonl', 'midi', 'csv', 'svg', 'musicxml', 'abc', 'ly'];
 export const BACKENDS: readonly Backend[] = ['auto', 'node', 'wasm', 'cpu'];
 export const KERNELS: readonly Kernel[] = ['wasm', 'fast', 'tfjs'];
 
@@ -46,6 +48,9 @@ export interface Config {
   /** General MIDI program (0-127) and channel (1-16) of the MIDI output. */
   program: number;
   midiChannel: number;
+  /** The notation outputs' metre and key when the user knows them; unset: read from the notes. */
+  meter?: Meter;
+  key?: Key;
   /** Diagnostics on stderr. */
   verbose: boolean;
 }

@@ -1,11 +1,18 @@
-// The compact tune notation of examples/tunes.txt: `NAME BPM: NOTE[:BEATS] ...`, a note without
-// :BEATS lasting as long as the one before it, `r:BEATS` a rest.
+// The compact tune notation of examples/tunes.txt: `NAME BPM [METER KEY [+PICKUP]]: NOTE[:BEATS] ...`,
+// a note without :BEATS lasting as long as the one before it, `r:BEATS` a rest; BPM and BEATS count
+// quarter notes.
 import { parseNoteName } from '../notes.js';
 
 export interface Tune {
   name: string;
   bpm: number;
   notes: { pitch: number; start: number; end: number }[];
+  /** As written: each note's place and length in quarter notes from the first note. */
+  written: { pitch: number; beat: number; beats: number }[];
+  /** The written metre, key ('D', 'F#m') and pickup (quarter notes before the first bar line). */
+  meter?: { beats: number; beatType: number };
+  key?: string;
+  pickup: number;
 }
 
 /** Share of each note's beat that sounds: a little detached, as tunes are played and as our
@@ -18,12 +25,13 @@ export function parseTunes(text: string): Tune[] {
     const line = raw.trim().startsWith('#') ? '' : raw.trim(); // '#' also spells sharps
     if (!line) return;
     const where = `line ${lineNo + 1}`;
-    const m = /^([\w.-]+)\s+(\d+(?:\.\d+)?)\s*:(.*)$/.exec(line);
-    if (!m) throw new Error(`${where}: expected "NAME BPM: NOTES", got ${JSON.stringify(line.slice(0, 40))}`);
+    const m = /^([\w.-]+)\s+(\d+(?:\.\d+)?)(?:\s+(\d+)\/(\d+)\s+([A-G][#b]?m?)(?:\s+\+(\d*\.?\d+))?)?\s*:(.*)$/
+      .exec(line);
+    if (!m) throw new Error(`${where}: expected "NAME BPM [METER KEY [+PICKUP]]: NOTES", got ${JSON.stringify(line.slice(0, 40))}`);
     const bpm = Number(m[2]), secondsPerBeat = 60 / bpm;
-    const notes: Tune['notes'] = [];
-    let beats = 1, t = 0;
-    for (const token of m[3].trim().split(/\s+/)) {
+    const notes: Tune['notes'] = [], written: Tune['written'] = [];
+    let beats = 1, t = 0, beat = 0;
+    for (const token of m[7].trim().split(/\s+/)) {
       const [name, len] = token.split(':');
       if (len !== undefined) {
         beats = Number(len);
@@ -34,10 +42,13 @@ export function parseTunes(text: string): Tune[] {
         const pitch = parseNoteName(name);
         if (!Number.isInteger(pitch)) throw new Error(`${where}: bad note ${token}`);
         notes.push({ pitch, start: t, end: t + seconds * ARTICULATION });
+        written.push({ pitch, beat, beats });
       }
       t += seconds;
+      beat += beats;
     }
-    tunes.push({ name: m[1], bpm, notes });
+    const meter = m[3] ? { beats: Number(m[3]), beatType: Number(m[4]) } : undefined;
+    tunes.push({ name: m[1], bpm, notes, written, meter, key: m[5], pickup: Number(m[6] ?? 0) });
   });
   return tunes;
 }

@@ -8,6 +8,10 @@ import { jsonlWriter } from './jsonl.js';
 import { csvWriter } from './csv.js';
 import { midiWriter } from './midi.js';
 import { svgWriter } from './svg.js';
+import { notationWriter } from './notation.js';
+import { renderMusicXml } from './musicxml.js';
+import { renderAbc } from './abc.js';
+import { renderLilypond } from './lilypond.js';
 
 /** What a writer may need beyond the notes. */
 export interface WriterContext {
@@ -17,6 +21,8 @@ export interface WriterContext {
   csvHeader: boolean;
   /** SVG width in px (default: fitted to the take). */
   svgWidthPx?: number;
+  /** The notation outputs' title: the input's file name without its extension. */
+  title?: string;
 }
 
 /** A stream stage: batches of notes (or events) → text or bytes for stdout. */
@@ -57,5 +63,20 @@ export const WRITERS: Readonly<Record<Config['output'], Writer>> = {
     name: 'svg', summary: 'a piano-roll picture', extension: '.svg', streaming: false, onePerInput: true, binary: false,
     make: ({ file, svgWidthPx }) =>
       svgWriter(file ? `melodyfilter: ${path.basename(file)}` : 'melodyfilter', { widthPx: svgWidthPx }),
+  },
+  musicxml: {
+    name: 'musicxml', summary: 'sheet music (MusicXML 4.0) when input ends', extension: '.musicxml', streaming: false,
+    onePerInput: true, binary: false,
+    make: ({ cfg, title }) => notationWriter(renderMusicXml, { title, meter: cfg.meter, key: cfg.key }),
+  },
+  abc: {
+    name: 'abc', summary: 'sheet music (ABC 2.1) when input ends', extension: '.abc', streaming: false,
+    onePerInput: true, binary: false,
+    make: ({ cfg, title }) => notationWriter(renderAbc, { title, meter: cfg.meter, key: cfg.key }),
+  },
+  ly: {
+    name: 'ly', summary: 'sheet music (LilyPond) when input ends', extension: '.ly', streaming: false,
+    onePerInput: true, binary: false,
+    make: ({ cfg, title }) => notationWriter(renderLilypond, { title, meter: cfg.meter, key: cfg.key }),
   },
 };
