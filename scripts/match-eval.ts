@@ -18,10 +18,8 @@ import { melodyOf, type Melody, type PlayedNote } from '../lib/match/melody.js';
 import { createMatcher } from '../lib/match/identify.js';
 import { createFollower, type FollowEvent, type NoteVerdict } from '../lib/match/follow.js';
 import { randomMelody, type ScoreNote } from '../lib/synth/melody.js';
-import { heldOutVoice, renderPiano } from '../lib/synth/piano.js';
-import { fluidAvailable, renderFluid } from '../lib/synth/fluid.js';
 import { gaussian, intIn, makeRng, pick, uniform, type Rng } from '../lib/synth/random.js';
-import { applyConditions } from '../lib/synth/scene.js';
+import { renderTake, toS16le } from '../lib/synth/take.js';
 
 const { values: args } = parseArgs({ options: {
   seed: { type: 'string', default: '4242' },
@@ -105,24 +103,7 @@ function perform(rng: Rng, tune: Tune, mistakes: number, maxNotes: number): Perf
 }
 
 function render(rng: Rng, p: Performance): { audio: Float32Array; source: string } {
-  const seconds = p.notes[p.notes.length - 1].end + 0.8;
-  let audio: Float32Array, source: string;
-  if (fluidAvailable() && rng() < 0.5) {
-    audio = renderFluid(p.notes, pick(rng, [0, 0, 1, 2]), MODEL_RATE, { reverb: rng() < 0.3 });
-    source = 'FluidR3';
-  } else {
-    audio = new Float32Array(Math.ceil(seconds * MODEL_RATE));
-    renderPiano(p.notes, heldOutVoice(rng), MODEL_RATE, audio, rng, uniform(rng, -20, 20));
-    source = 'synth';
-  }
-  applyConditions(rng, audio, p.notes, source, { snrDb: uniform(rng, 10, 30), reverbProbability: 0.2 }, []);
-  return { audio, source };
-}
-
-function s16(audio: Float32Array): Buffer {
-  const buf = Buffer.alloc(audio.length * 2);
-  for (let i = 0; i < audio.length; i++) buf.writeInt16LE(Math.round(Math.max(-1, Math.min(1, audio[i])) * 32767), 2 * i);
-  return buf;
+  return renderTake(rng, p.notes);
 }
 
 /** Transcribed note index → performed note index, by nearest onset, one to one. */
@@ -220,7 +201,7 @@ async function main() {
       const mistakes = k < 2 ? 0 : Math.min(3, k - 1 + (k >= 5 ? intIn(rng, -2, 0) : 0));
       const perf = perform(rng, tune, mistakes, Number(args.notes));
       const { audio, source } = render(rng, perf);
-      const est = ((await transcribe(s16(audio), { engine: engine!, sampleRate: MODEL_RATE, channels: 1, encoding: 's16le' })) as Note[])
+      const est = ((await transcribe(toS16le(audio), { engine: engine!, sampleRate: MODEL_RATE, channels: 1, encoding: 's16le' })) as Note[])
         .map((n) => ({ pitch: n.pitch, start: n.start, end: n.end })).sort((a, b) => a.start - b.start);
       const { tune: _t, ...rest } = perf;
       return { tune: tune.name, source, perf: rest, est };

@@ -56,11 +56,19 @@ export const MATCH_OPTIONS: OptionTable = {
   channel: {
     type: 'string', value: 'N', section: REFERENCES, help: 'the melody is on channel N (1-16; default: all but drums)',
   },
+  part: {
+    type: 'string', value: 'P', section: REFERENCES,
+    help: 'MusicXML: the melody is part P (its id, name or number from 1;\ndefault: the first part)',
+  },
+  tune: {
+    type: 'string', value: 'X', section: REFERENCES, help: 'ABC tune books: only the tune numbered X: X (default: every tune)',
+  },
 };
 
-const EPILOGUE = `REFs are Standard MIDI Files (the melody: by default the highest voice), melodyfilter's JSON
-lines, or folders of them (searched recursively). Input: melodyfilter's JSON lines on stdin
-(notes, or --events lines).
+const EPILOGUE = `REFs are Standard MIDI Files (the melody: by default the highest voice), ABC tunes and tune
+books (each X: tune a reference), MusicXML scores (.musicxml, .xml: the top voice of one part),
+melodyfilter's JSON lines, or folders of them (searched recursively). Input: melodyfilter's JSON
+lines on stdin (notes, or --events lines).
 
 Output (JSON lines): identification writes {"event":"match","rank":1,...} lines for the best
 references after each note and {"event":"result","rank":1,...} lines at the end; --follow writes
@@ -109,14 +117,17 @@ export function matchInvocation({ values: v, positionals }: Parsed): MatchInvoca
     top: intOption(v.top, 'top', 1, 1000), minNotes: intOption(v['min-notes'], 'min-notes', 2, 1000),
     window: intOption(v.window, 'window', 4, 10000), lag: intOption(v.lag, 'lag', 0, 16), timingToleranceMs: tol,
     final: Boolean(v.final),
-    selection: { track: intOption(v.track, 'track', 0, 65535), channel: intOption(v.channel, 'channel', 1, 16) },
+    selection: {
+      track: intOption(v.track, 'track', 0, 65535), channel: intOption(v.channel, 'channel', 1, 16),
+      part: v.part as string | undefined, tune: v.tune as string | undefined,
+    },
     verbose: Boolean(v.verbose),
   };
   if (inv.follow !== null && inv.refs.length) {
     throw new UsageError(`match --follow takes one reference and reads notes from stdin; got also ${inv.refs[0]}`);
   }
   if (inv.follow === null && !inv.refs.length) {
-    throw new UsageError('match needs references: MIDI or JSON-lines files or folders (or --follow REF)');
+    throw new UsageError('match needs references: MIDI, ABC, MusicXML or JSON-lines files or folders (or --follow REF)');
   }
   return inv;
 }

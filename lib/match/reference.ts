@@ -1,6 +1,7 @@
 // Reference melodies from files: Standard MIDI Files (the melody line of one track/channel, by
-// default the highest voice) and JSON lines of notes (melodyfilter's own output). A folder is
-// searched recursively. A file that cannot be a reference is an error naming the file.
+// default the highest voice), JSON lines of notes (melodyfilter's own output), ABC tunes and tune
+// books (one melody per tune: abc.ts) and MusicXML scores (the top voice of one part: musicxml.ts).
+// A folder is searched recursively. A file that cannot be a reference is an error naming the file.
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseMidi, type MidiData } from 'midi-file';
@@ -8,9 +9,11 @@ import { InputError } from '../config.js';
 import type { TimedNote } from '../eval/metrics.js';
 import { melodyOf, type Melody } from './melody.js';
 import { parseNoteLine } from './input.js';
+import { looksLikeAbc, parseAbc } from './abc.js';
+import { parseMusicXml } from './musicxml.js';
 
 /** File names a folder search picks up; anything else in a folder (READMEs, audio) is left alone. */
-export const REFERENCE_EXTENSIONS = ['.mid', '.midi', '.smf', '.jsonl', '.ndjson', '.json'];
+export const REFERENCE_EXTENSIONS = ['.mid', '.midi', '.smf', '.jsonl', '.ndjson', '.json', '.abc', '.musicxml', '.xml'];
 /** General MIDI's percussion channel (10, 0-based 9): drums are never the melody. */
 const DRUM_CHANNEL = 9;
 /** The MIDI default before any setTempo: 120 beats per minute. */
@@ -28,6 +31,10 @@ export interface MelodySelection {
   track?: number;
   /** MIDI channel 1–16; undefined: every channel but drums. */
   channel?: number;
+  /** MusicXML: the part by id (P1), name or 1-based number; undefined: the first part. */
+  part?: string;
+  /** ABC: the tune of a tune book by its X: number; undefined: every tune. */
+  tune?: string;
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -188,7 +195,7 @@ function readReference(file: string): Buffer {
     if (!st.isFile()) {
       const kind = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device'
         : st.isSocket() ? 'a socket' : st.isDirectory() ? 'a folder' : 'a special file';
-      throw new ReferenceError(`${file}: not a regular file (${kind}); a reference is a MIDI or JSON-lines file`);
+      throw new ReferenceError(`${file}: not a regular file (${kind}); a reference is a MIDI, ABC, MusicXML or JSON-lines file`);
     }
     const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
     const tooLarge = (size: number) =>
@@ -209,11 +216,65 @@ function readReference(file: string): Buffer {
   }
 }
 
-/** Read one reference file. JSON lines are notes ({pitch,start,...}) or note-on events. */
+/** The one melody of a reference file (a tune book's one tune: --tune picks it). */
 export function loadReference(file: string, sel: MelodySelection = {}): Melody {
+  const melodies = loadReferenceMelodies(file, sel);
+  if (melodies.length > 1) {
+    throw new ReferenceError(`${file}: a tune book of ${melodies.length} tunes; choose one with --tune X (its X: number)`);
+  }
+  return melodies[0];
+}
+
+function abcMelodies(file: string, text: string, sel: MelodySelection): Melody[] {
+  if (!looksLikeAbc(text)) throw new ReferenceError(`${file}: not an ABC tune (no X: and K: lines)`);
+  let tunes = parseAbc(text);
+  if (sel.tune !== undefined) {
+    tunes = tunes.filter((t) => t.number === sel.tune);
+    if (!tunes.length) throw new ReferenceError(`${file}: no tune X:${sel.tune}`);
+  }
+  const book = tunes.length > 1;
+  const melodies: Melody[] = [];
+  for (const t of tunes) {
+    const name = book ? `${file}#${t.number}${t.title ? ` ${t.title}` : ''}` : file;
+    if (t.notes.length < 2) {
+      const why = t.warnings.length ? `: ${t.warnings[0]}` : '';
+      throw new ReferenceError(`${book ? `${file}: tune X:${t.number}` : file}: no melody (${plural(t.notes.length, 'note')})${why}`);
+    }
+    melodies.push(melodyOf(name, skyline(t.notes)));
+  }
+  return melodies;
+}
+
+function musicXmlMelody(file: string, text: string, sel: MelodySelection): Melody {
+  const { parts, problem } = parseMusicXml(text);
+  if (problem) throw new ReferenceError(`${file}: ${problem}`);
+  const wanted = sel.part;
+  const part = wanted === undefined ? parts[0]
+    : parts.find((p) => p.id === wanted || p.name === wanted) ?? (/^\d+$/.test(wanted) ? parts[Number(wanted) - 1] : undefined);
+  if (!part) {
+    const have = parts.map((p, i) => `${i + 1}: ${p.id}${p.name ? ` (${p.name})` : ''}`).join(', ');
+    throw new ReferenceError(wanted === undefined ? `${file}: no parts` : `${file}: no part ${wanted} (the score has ${have || 'none'})`);
+  }
+  if (part.notes.length < 2) throw new ReferenceError(`${file}: no melody in part ${part.id} (${plural(part.notes.length, 'note')})`);
+  return melodyOf(file, skyline(part.notes));
+}
+
+/** Every melody of one reference file: one, or a tune book's tunes. JSON lines are notes
+ *  ({pitch,start,...}) or note-on events. */
+export function loadReferenceMelodies(file: string, sel: MelodySelection = {}): Melody[] {
   const bytes = readReference(file);
   if (bytes.length === 0) throw new ReferenceError(`${file}: empty file, not a reference`);
   const ext = path.extname(file).toLowerCase();
+  if (ext === '.mxl') {
+    throw new ReferenceError(`${file}: compressed MusicXML (.mxl) is not read; export uncompressed .musicxml`);
+  }
+  const head = bytes.toString('utf8', 0, Math.min(bytes.length, 4096));
+  if (ext === '.abc' || (ext !== '.xml' && ext !== '.musicxml' && /^X:/m.test(head) && /^K:/m.test(bytes.toString('utf8')))) {
+    return abcMelodies(file, bytes.toString('utf8'), sel);
+  }
+  if (ext === '.musicxml' || ext === '.xml' || /<score-(partwise|timewise)\b/.test(head)) {
+    return [musicXmlMelody(file, bytes.toString('utf8'), sel)];
+  }
   const looksMidi = bytes.length >= 4 && bytes.toString('latin1', 0, 4) === 'MThd';
   if (looksMidi || ['.mid', '.midi', '.smf'].includes(ext)) {
     const midi = checkMidi(bytes, file);
@@ -228,7 +289,7 @@ export function loadReference(file: string, sel: MelodySelection = {}): Melody {
       const where = chosen.some(Boolean) ? `in ${chosen.filter(Boolean).join(', ')}` : 'outside the drum channel';
       throw new ReferenceError(`${file}: no melody track (${plural(notes.length, 'note')} ${where})`);
     }
-    return melodyOf(file, notes);
+    return [melodyOf(file, notes)];
   }
   const text = bytes.toString('utf8');
   const notes: { pitch: number; start: number }[] = [];
@@ -237,13 +298,13 @@ export function loadReference(file: string, sel: MelodySelection = {}): Melody {
     if (!lines[i].trim()) continue;
     const r = parseNoteLine(lines[i]);
     if ('error' in r) {
-      const why = `${r.error} (a reference is a MIDI file or melodyfilter's JSON lines)`;
+      const why = `${r.error} (a reference is a MIDI, ABC or MusicXML file or melodyfilter's JSON lines)`;
       throw new ReferenceError(`${file}: line ${i + 1}: ${why}`);
     }
     if (r.note) notes.push(r.note);
   }
   if (notes.length < 2) throw new ReferenceError(`${file}: no melody (${plural(notes.length, 'note')})`);
-  return melodyOf(file, notes);
+  return [melodyOf(file, notes)];
 }
 
 /** Files a list of paths stands for: files as given, folders searched recursively (sorted). */
@@ -277,5 +338,5 @@ export function referenceFiles(paths: readonly string[]): string[] {
 
 /** Every reference the paths stand for. */
 export function loadReferences(paths: readonly string[], sel: MelodySelection = {}): Melody[] {
-  return referenceFiles(paths).map((f) => loadReference(f, sel));
+  return referenceFiles(paths).flatMap((f) => loadReferenceMelodies(f, sel));
 }

@@ -18,6 +18,8 @@ export interface ScoreEvent {
   /** MIDI pitch; null for a rest. */
   pitch: number | null;
   spelling?: Spelling;
+  /** Where the note was heard: its onset in seconds of the take (notes only). */
+  onsetSeconds?: number;
 }
 
 export type NoteType = 'whole' | 'half' | 'quarter' | 'eighth' | '16th';

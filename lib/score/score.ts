@@ -305,7 +305,10 @@ export function readScore(input: readonly TimedPitch[], opts: ScoreOptions = {})
     const s = toDiv(starts[i]) - first, e = toDiv(ends[i]) - first;
     const prevEnd = events.length ? events[events.length - 1].start + events[events.length - 1].duration : 0;
     if (s > prevEnd) events.push({ start: prevEnd, duration: s - prevEnd, pitch: null });
-    events.push({ start: s, duration: Math.max(e - s, 3), pitch: line[i].pitch, spelling: spell(line[i].pitch, key) });
+    events.push({
+      start: s, duration: Math.max(e - s, 3), pitch: line[i].pitch, spelling: spell(line[i].pitch, key),
+      onsetSeconds: line[i].start,
+    });
   }
   const bar = barDivisions(meter);
   const pickup = (((phase * 3 - first) % bar) + bar) % bar;

@@ -9,9 +9,6 @@ import { csvWriter } from './csv.js';
 import { midiWriter } from './midi.js';
 import { svgWriter } from './svg.js';
 import { notationWriter } from './notation.js';
-import { renderMusicXml } from './musicxml.js';
-import { renderAbc } from './abc.js';
-import { renderLilypond } from './lilypond.js';
 
 /** What a writer may need beyond the notes. */
 export interface WriterContext {
@@ -67,16 +64,16 @@ export const WRITERS: Readonly<Record<Config['output'], Writer>> = {
   musicxml: {
     name: 'musicxml', summary: 'sheet music (MusicXML 4.0) when input ends', extension: '.musicxml', streaming: false,
     onePerInput: true, binary: false,
-    make: ({ cfg, title }) => notationWriter(renderMusicXml, { title, meter: cfg.meter, key: cfg.key }),
+    make: ({ cfg, title }) => notationWriter(async () => (await import('./musicxml.js')).renderMusicXml, { title, meter: cfg.meter, key: cfg.key }),
   },
   abc: {
     name: 'abc', summary: 'sheet music (ABC 2.1) when input ends', extension: '.abc', streaming: false,
     onePerInput: true, binary: false,
-    make: ({ cfg, title }) => notationWriter(renderAbc, { title, meter: cfg.meter, key: cfg.key }),
+    make: ({ cfg, title }) => notationWriter(async () => (await import('./abc.js')).renderAbc, { title, meter: cfg.meter, key: cfg.key }),
   },
   ly: {
     name: 'ly', summary: 'sheet music (LilyPond) when input ends', extension: '.ly', streaming: false,
     onePerInput: true, binary: false,
-    make: ({ cfg, title }) => notationWriter(renderLilypond, { title, meter: cfg.meter, key: cfg.key }),
+    make: ({ cfg, title }) => notationWriter(async () => (await import('./lilypond.js')).renderLilypond, { title, meter: cfg.meter, key: cfg.key }),
   },
 };
