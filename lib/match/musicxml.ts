@@ -1,6 +1,6 @@
 // MusicXML references (partwise, as MuseScore, Finale, Dorico and Sibelius export it, and as
 // melodyfilter writes it): the top voice of one part, ties joined, grace notes left out.
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { TimedNote } from '../eval/metrics.js';
 
 export interface MusicXmlPart {
@@ -38,12 +38,13 @@ export function parseMusicXml(xml: string): { parts: MusicXmlPart[]; problem: st
     ignoreAttributes: false, attributeNamePrefix: '@_', isArray: (name) => ARRAYS.has(name),
     processEntities: true, parseTagValue: false,
   });
-  let doc: Node;
-  try {
-    doc = parser.parse(xml) as Node;
-  } catch (err) {
-    return { parts: [], problem: `not well-formed XML (${(err as Error).message.split('\n')[0]})` };
+  // The parser is lenient (an unclosed element is closed for it): a file cut short must not read
+  // as a shorter tune.
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) {
+    return { parts: [], problem: `not well-formed XML (line ${valid.err.line}: ${valid.err.msg.split('\n')[0]})` };
   }
+  const doc = parser.parse(xml) as Node;
   const problem = musicXmlProblem(doc);
   if (problem) return { parts: [], problem };
   const score = doc['score-partwise'] as Node;

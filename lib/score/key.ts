@@ -31,7 +31,9 @@ function fifthsOfPitchClass(pc: number): number {
 
 export function keyOf(tonic: number, mode: Mode): Key {
   const t = ((tonic % 12) + 12) % 12;
-  return { tonic: t, mode, fifths: fifthsOfPitchClass(mode === 'major' ? t : t + 3) };
+  const fifths = fifthsOfPitchClass(mode === 'major' ? t : t + 3);
+  // Six sharps or six flats: F♯ major, but E♭ minor (not D♯ minor), as they are usually written.
+  return { tonic: t, mode, fifths: mode === 'minor' && fifths === 6 ? -6 : fifths };
 }
 
 function correlation(a: readonly number[], b: readonly number[]): number {
@@ -76,7 +78,11 @@ export function spell(pitch: number, key: Key): Spelling {
   const centre = spellingCentre(key);
   const q0 = (pc * 7) % 12; // C 0, G 1 … as sharps
   let q = q0;
-  for (const cand of [q0 - 24, q0 - 12, q0 + 12]) if (Math.abs(cand - centre) < Math.abs(q - centre)) q = cand;
+  // Single sharps and flats only (F♭ at -8 … B♯ at 12 on the line of fifths): a chromatic note far
+  // from the key reads better as A than as B𝄫.
+  for (const cand of [q0 - 12, q0 + 12]) {
+    if (cand >= -8 && cand <= 12 && Math.abs(cand - centre) < Math.abs(q - centre)) q = cand;
+  }
   const base = ((((q + 1) % 7) + 7) % 7) - 1; // -1 (F) … 5 (B)
   const step = STEPS_BY_FIFTHS[base];
   const alter = (q - base) / 7;

@@ -61,14 +61,14 @@ export function beatDivisions(meter: Meter): number {
   return meter.beatType === 8 && meter.beats % 3 === 0 ? 18 : (DIVISIONS_PER_QUARTER * 4) / meter.beatType;
 }
 
-/** Splits a plain (non-triplet) span into written values: longest first, a value of a beat or more
- *  only from a place it can start without hiding the beat. */
+/** Splits a plain (non-triplet) span into written values, longest first: a value may start on a
+ *  beat, or anywhere it ends within its beat (a note across a beat it did not start on is tied at
+ *  the beat, so the reader sees every beat). */
 function plainValues(start: number, length: number, beat: number): [number, NoteType, number][] {
   const out: [number, NoteType, number][] = [];
   let at = start, left = length;
   while (left > 0) {
-    const v = VALUES.find(([d]) => d <= left && at % Math.min(d, beat) === 0 && (d < beat || at % beat === 0))
-      ?? VALUES.find(([d]) => d <= left && at % d === 0)
+    const v = VALUES.find(([d]) => d <= left && (at % beat === 0 || (at % beat) + d <= beat))
       ?? VALUES[VALUES.length - 1];
     out.push(v);
     at += v[0]; left -= v[0];

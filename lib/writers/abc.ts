@@ -73,7 +73,9 @@ export function renderAbc(score: Score): string {
         const s = n.spelling, where = `${s.step}${s.octave}`;
         const current = inForce.get(where) ?? signatureAlter(s.step, score.key.fifths);
         text += pitchText(s, s.alter === current ? null : s.alter) + length(written);
-        inForce.set(where, s.alter);
+        // A tied note's accidental is not carried on by every reader (abcjs drops it): the notes
+        // after it say theirs again.
+        if (!n.tieStop) inForce.set(where, s.alter);
         if (n.tieStart) text += '-';
       }
       if (tripletLeft > 0) tripletLeft--;
