@@ -12,7 +12,7 @@ import { MODEL_RATE } from '../lib/features.js';
 import { loadEngine, transcribe, type Engine } from '../lib/transcriber.js';
 import { buildMidi } from '../lib/midi-file.js';
 import { midiName, type Note } from '../lib/notes.js';
-import { parseTunes, type Tune } from '../lib/match/notation.js';
+import { parseTunes, tuneBook, tuneScore, type Tune } from '../lib/match/notation.js';
 import { loadReferences } from '../lib/match/reference.js';
 import { melodyOf, type Melody, type PlayedNote } from '../lib/match/melody.js';
 import { createMatcher } from '../lib/match/identify.js';
@@ -20,6 +20,7 @@ import { createFollower, type FollowEvent, type NoteVerdict } from '../lib/match
 import { randomMelody, type ScoreNote } from '../lib/synth/melody.js';
 import { gaussian, intIn, makeRng, pick, uniform, type Rng } from '../lib/synth/random.js';
 import { renderTake, toS16le } from '../lib/synth/take.js';
+import { renderMusicXml } from '../lib/writers/musicxml.js';
 
 const { values: args } = parseArgs({ options: {
   seed: { type: 'string', default: '4242' },
@@ -29,6 +30,7 @@ const { values: args } = parseArgs({ options: {
   notes: { type: 'string', default: '28' }, // notes of each tune performed
   json: { type: 'string' }, // write per-performance details here
   replay: { type: 'string' }, // re-score the performances and transcriptions of an earlier --json
+  refs: { type: 'string', default: 'midi' }, // the tunes as references: midi files, an abc tune book, musicxml files
 } });
 const SEED = Number(args.seed), PER_TUNE = Number(args['per-tune']);
 const CHECKPOINTS = [4, 8, 16];
@@ -171,19 +173,25 @@ const pct = (a: number, b: number) => (b ? ((100 * a) / b).toFixed(1) + '%' : '�
 async function main() {
   const rng = makeRng(SEED);
   const tunes = parseTunes(readFileSync(new URL('../../examples/tunes.txt', import.meta.url), 'utf8'));
-  // References as a user has them: MIDI files written from the tunes, read back by the matcher.
+  // References as a user has them: MIDI files written from the tunes (or an ABC tune book, or
+  // MusicXML files, written by melodyfilter's own notation writers), read back by the matcher.
   const dir = mkdtempSync(path.join(tmpdir(), 'melodyfilter-match-eval-'));
   let tuneRefs: Melody[];
   try {
+    if (args.refs === 'abc') writeFileSync(path.join(dir, 'tunes.abc'), tuneBook(tunes));
     for (const t of tunes) {
       const notes: Note[] = t.notes.map((n) => ({ ...n, name: midiName(n.pitch), velocity: 80, confidence: 1 }));
-      writeFileSync(path.join(dir, `${t.name}.mid`), buildMidi(notes, { tempo: t.bpm, program: 0, midiChannel: 1 }));
+      if (args.refs === 'midi') {
+        writeFileSync(path.join(dir, `${t.name}.mid`), buildMidi(notes, { tempo: t.bpm, program: 0, midiChannel: 1 }));
+      } else if (args.refs === 'musicxml') writeFileSync(path.join(dir, `${t.name}.musicxml`), renderMusicXml(tuneScore(t)));
     }
     tuneRefs = loadReferences([dir]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const refOf = new Map(tuneRefs.map((r) => [path.basename(r.name, '.mid'), r]));
+  // The tune a reference holds: its file name, or an ABC tune book's tune title.
+  const tuneName = (r: Melody) => /#\d+ (.+)$/.exec(r.name)?.[1] ?? path.basename(r.name, path.extname(r.name));
+  const refOf = new Map(tuneRefs.map((r) => [tuneName(r), r]));
   const distractors = Array.from({ length: Number(args.distractors) }, (_, i) => distractor(rng, i));
   const refs = [...tuneRefs, ...distractors];
   const engine: Engine | null = args.replay ? null : await loadEngine(resolveConfig({}));
@@ -252,7 +260,7 @@ async function main() {
   const total = performances;
   const sum = (xs: FollowScore[], k: keyof FollowScore) => xs.reduce((a, x) => a + x[k], 0);
   const lines: string[] = [];
-  lines.push(`Seed ${SEED}: ${tunes.length} tunes, ${total} performances, ${distractors.length} distractors; ` +
+  lines.push(`Seed ${SEED}: ${tunes.length} tunes (${args.refs} references), ${total} performances, ${distractors.length} distractors; ` +
     `${((Date.now() - started) / 1000).toFixed(0)} s`);
   lines.push('', '| identification, top-1 | after 4 notes | after 8 notes | after 16 notes |', '|---|---|---|---|');
   lines.push(`| audio → melodyfilter → match | ${CHECKPOINTS.map((_, c) => `${pct(top1.audio[c], total)} (${top1.audio[c]}/${total})`).join(' | ')} |`);

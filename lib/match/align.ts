@@ -17,6 +17,12 @@ export interface AlignCosts {
   extra: number;
   /** Per reference note skipped between two aligned notes. */
   missed: number;
+  /** A skipped reference note that repeats the note before it (up to two in a row): the
+   *  transcriber merged a repeated note into the one before. */
+  mergedRepeat: number;
+  /** A played note taken as extra that repeats the pitch played just before it: a held note the
+   *  transcriber cut in two (or a re-struck key). */
+  splitRepeat: number;
   /** Moving anywhere else in the reference (restarting a phrase); caps the cost of skipping. */
   jump: number;
   /** Beginning somewhere other than the reference's first note. */
@@ -30,6 +36,7 @@ export interface AlignCosts {
  *  "notes": a wrong note costs a bit more than it would have earned, an octave slip little. */
 export const IDENTIFY_COSTS: Readonly<AlignCosts> = Object.freeze({
   match: 1, octave: -0.2, wrong: -0.6, extra: -0.6, missed: -0.5, jump: -2.5, start: 0, leadingExtra: 0,
+  mergedRepeat: -0.1, splitRepeat: -0.1,
 });
 
 export const enum Step { Match = 0, Octave = 1, Wrong = 2, Extra = 3 }
@@ -105,10 +112,15 @@ export function align(pitches: ArrayLike<number>, from: number, to: number, ref:
       let v = best + costs.jump, from2 = bestAt;
       if (j >= 1 && pv(j - 1) > v) { v = pv(j - 1); from2 = j - 1; }
       if (skipFrom >= 0 && skip > v) { v = skip; from2 = skipFrom; }
+      // Repeats the transcriber merged: reference notes j-1 (and j-2) repeat the one before them.
+      for (let gap = 1; gap <= 2 && j - 1 - gap >= 0 && rp[j - gap] === rp[j - 1 - gap]; gap++) {
+        const c = pv(j - 1 - gap) + costs.mergedRepeat * gap;
+        if (c > v) { v = c; from2 = j - 1 - gap; }
+      }
       const viaLead = lead + (j > 0 ? costs.start : 0);
       a[cur + j] = (viaLead > v ? viaLead : v) + emit(p, j);
       backA[cur + j] = viaLead > v ? -2 : from2 * 2 + ps(from2);
-      e[cur + j] = pv(j) + costs.extra;
+      e[cur + j] = pv(j) + (p === pitches[from + i - 1] ? costs.splitRepeat : costs.extra);
       backE[cur + j] = ps(j);
     }
     lead += costs.extra;

@@ -2,6 +2,10 @@
 // a note without :BEATS lasting as long as the one before it, `r:BEATS` a rest; BPM and BEATS count
 // quarter notes.
 import { parseNoteName } from '../notes.js';
+import { keyOf, parseKey } from '../score/key.js';
+import type { Meter } from '../score/notate.js';
+import { readScore, type Score } from '../score/score.js';
+import { renderAbc } from '../writers/abc.js';
 
 export interface Tune {
   name: string;
@@ -51,4 +55,20 @@ export function parseTunes(text: string): Tune[] {
     tunes.push({ name: m[1], bpm, notes, written, meter, key: m[5], pickup: Number(m[6] ?? 0) });
   });
   return tunes;
+}
+
+/** A tune as a score with its written metre and key (references in ABC and MusicXML). */
+export function tuneScore(tune: Tune, transpose = 0): Score {
+  const spq = 60 / tune.bpm, key = tune.key ? parseKey(tune.key) : null;
+  const notes = tune.written.map((w) => ({
+    pitch: w.pitch + transpose, start: w.beat * spq, end: (w.beat + w.beats * ARTICULATION) * spq,
+  }));
+  return readScore(notes, {
+    title: tune.name, meter: tune.meter as Meter | undefined, key: key ? keyOf(key.tonic + transpose, key.mode) : undefined,
+  });
+}
+
+/** The tunes as one ABC tune book, `X:1` … in order. */
+export function tuneBook(tunes: readonly Tune[]): string {
+  return tunes.map((t, i) => renderAbc(tuneScore(t)).replace(/^X:1\n/, `X:${i + 1}\n`)).join('\n');
 }

@@ -61,6 +61,8 @@ const NOTE_VALUE_EVIDENCE = 6;
  *  in quarters. */
 const DUPLE_SHORT_BAR_VALUE = 0.5;
 const TWO_FOUR: MeterCandidate = { meter: { beats: 2, beatType: 4 }, slots: 8, beat: 4 };
+/** Weight of the bar-length rhythm recurrence, in log-likelihood per note. */
+const PERIODICITY_WEIGHT = 1;
 /** Weight of a pickup's evidence (an opening note shorter than the next) against one accent. */
 const PICKUP_CUE_WEIGHT = 2;
 
@@ -198,15 +200,27 @@ function readMeter(starts: readonly number[], lengths: readonly number[], candid
     if (lengths[i] >= 1.5) accents.push({ at: s + lengths[i], weight: Math.min(lengths[i], 4) / 2 });
   });
   if (starts.length > 1 && lengths[0] < lengths[1]) accents.push({ at: starts[1], weight: PICKUP_CUE_WEIGHT });
+  // Bars repeat their rhythm: the share of onsets whose note value recurs one bar later (and two).
+  const slotValue = new Map<number, number>();
+  starts.forEach((s, i) => slotValue.set(Math.round(s * 4), Math.round(lengths[i] * 12)));
+  const recurrence = (slots: number) => {
+    let same = 0;
+    for (const [slot, value] of slotValue) {
+      if (slotValue.get(slot + slots) === value) same++;
+      if (slotValue.get(slot + 2 * slots) === value) same++;
+    }
+    return same / (2 * Math.max(1, slotValue.size));
+  };
   let best = { candidate: candidates[0], phase: 0 }, bestScore = -Infinity;
   for (const c of candidates) {
+    const repeat = PERIODICITY_WEIGHT * starts.length * recurrence(c.slots);
     const chance = onsetChances(c), accent = normalised(accentTemplate(c)).map(Math.log);
     const hit = chance.map(Math.log), miss = chance.map((p) => Math.log(1 - p));
     const onsetSlots = new Set(starts.map((x) => Math.floor(x * 4 + 1e-6)));
     const firstSlot = Math.floor(starts[0] * 4 + 1e-6), lastSlot = Math.floor(starts[starts.length - 1] * 4 + 1e-6);
     const slotOf = (x: number, phase: number) => ((((Math.floor(x * 4 + 1e-6) - phase) % c.slots) + c.slots) % c.slots);
     for (let phase = 0; phase < c.slots; phase++) {
-      let score = 0;
+      let score = repeat;
       // Every sixteenth from the first onset to the last: an onset there or not.
       for (let slot = firstSlot; slot <= lastSlot; slot++) {
         const k = ((((slot - phase) % c.slots) + c.slots) % c.slots);
