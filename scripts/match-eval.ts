@@ -198,6 +198,8 @@ async function main() {
   log(`${tunes.length} tunes + ${distractors.length} distractors; ${PER_TUNE} performances per tune`);
 
   const top1 = { audio: CHECKPOINTS.map(() => 0), score: CHECKPOINTS.map(() => 0), reached: CHECKPOINTS.map(() => 0) };
+  // The same, over the performances without injected mistakes (what the transcriber alone does).
+  const top1Clean = { audio: CHECKPOINTS.map(() => 0), score: CHECKPOINTS.map(() => 0), n: 0 };
   const follow = { audio: [] as (FollowScore & { clean: boolean; source: string })[], score: [] as (FollowScore & { clean: boolean })[] };
   const details: unknown[] = [];
   const queries: PlayedNote[][] = [];
@@ -226,6 +228,7 @@ async function main() {
       queries.push(est);
       const truth = perf.notes.map((n) => ({ pitch: n.pitch, start: n.start, end: n.end }));
       // Identification, on the transcription and on the performed notes themselves.
+      if (mistakes === 0) top1Clean.n++;
       for (const [which, notes] of [['audio', est], ['score', truth]] as const) {
         const matcher = createMatcher(refs);
         notes.forEach((n, i) => {
@@ -233,7 +236,11 @@ async function main() {
           const c = CHECKPOINTS.indexOf(i + 1);
           if (c >= 0) {
             if (which === 'audio') top1.reached[c]++;
-            if (ranking[0]?.ref === ref.name) top1[which][c]++;
+            if (ranking[0]?.ref === ref.name) { top1[which][c]++; if (mistakes === 0) top1Clean[which][c]++; }
+            else if (process.env.MATCH_EVAL_MISSES && i + 1 === 8) {
+              log(`${which} after 8: ${tune.name} (${mistakes} mistakes) → ${ranking[0]?.ref} ${ranking[0]?.score.toFixed(3)}; ` +
+                `played ${notes.slice(0, 8).map((x) => x.pitch).join(' ')}; reference ${Array.from(ref.pitches.slice(0, 10)).join(' ')}`);
+            }
             if (which === 'audio') (d.top1 ??= []).push(ranking[0]?.ref ?? null);
           }
         });
@@ -265,6 +272,9 @@ async function main() {
   lines.push('', '| identification, top-1 | after 4 notes | after 8 notes | after 16 notes |', '|---|---|---|---|');
   lines.push(`| audio → melodyfilter → match | ${CHECKPOINTS.map((_, c) => `${pct(top1.audio[c], total)} (${top1.audio[c]}/${total})`).join(' | ')} |`);
   lines.push(`| performed notes → match (no audio) | ${CHECKPOINTS.map((_, c) => pct(top1.score[c], total)).join(' | ')} |`);
+  const nClean = top1Clean.n;
+  lines.push(`| … performances without injected mistakes: audio | ${CHECKPOINTS.map((_, c) => `${pct(top1Clean.audio[c], nClean)} (${top1Clean.audio[c]}/${nClean})`).join(' | ')} |`);
+  lines.push(`| … performances without injected mistakes: performed notes | ${CHECKPOINTS.map((_, c) => pct(top1Clean.score[c], nClean)).join(' | ')} |`);
   const row = (name: string, xs: FollowScore[], cleanXs: FollowScore[]) =>
     `| ${name} | ${pct(sum(xs, 'reported'), sum(xs, 'injected'))} (${sum(xs, 'reported')}/${sum(xs, 'injected')}) | ` +
     `${pct(sum(xs, 'reportedAnyKind'), sum(xs, 'injected'))} | ` +

@@ -2,9 +2,9 @@
 // a note without :BEATS lasting as long as the one before it, `r:BEATS` a rest; BPM and BEATS count
 // quarter notes.
 import { parseNoteName } from '../notes.js';
-import { keyOf, parseKey } from '../score/key.js';
-import type { Meter } from '../score/notate.js';
-import { readScore, type Score } from '../score/score.js';
+import { findKey, keyOf, parseKey, spell } from '../score/key.js';
+import { DIVISIONS_PER_QUARTER, notate, type Meter, type ScoreEvent } from '../score/notate.js';
+import type { Score } from '../score/score.js';
 import { renderAbc } from '../writers/abc.js';
 
 export interface Tune {
@@ -57,15 +57,25 @@ export function parseTunes(text: string): Tune[] {
   return tunes;
 }
 
-/** A tune as a score with its written metre and key (references in ABC and MusicXML). */
+/** A tune as a score, exactly as written: its metre, key, pickup, tempo and note values (references
+ *  in ABC and MusicXML). A tune without a metre is read as 4/4. */
 export function tuneScore(tune: Tune, transpose = 0): Score {
-  const spq = 60 / tune.bpm, key = tune.key ? parseKey(tune.key) : null;
-  const notes = tune.written.map((w) => ({
-    pitch: w.pitch + transpose, start: w.beat * spq, end: (w.beat + w.beats * ARTICULATION) * spq,
-  }));
-  return readScore(notes, {
-    title: tune.name, meter: tune.meter as Meter | undefined, key: key ? keyOf(key.tonic + transpose, key.mode) : undefined,
-  });
+  const written = tune.key ? parseKey(tune.key) : null;
+  const key = written ? keyOf(written.tonic + transpose, written.mode) : findKey(tune.written.map((w) =>
+    ({ pitch: w.pitch + transpose, weight: w.beats })));
+  const meter = (tune.meter ?? { beats: 4, beatType: 4 }) as Meter;
+  const events: ScoreEvent[] = [];
+  for (const w of tune.written) {
+    const start = Math.round(w.beat * DIVISIONS_PER_QUARTER), end = events.length ? events[events.length - 1].start +
+      events[events.length - 1].duration : 0;
+    if (start > end) events.push({ start: end, duration: start - end, pitch: null });
+    const pitch = w.pitch + transpose;
+    events.push({ start, duration: Math.round(w.beats * DIVISIONS_PER_QUARTER), pitch, spelling: spell(pitch, key) });
+  }
+  const pickup = Math.round(tune.pickup * DIVISIONS_PER_QUARTER);
+  return {
+    title: tune.name, tempo: tune.bpm, meter, key, pickup, events, measures: notate(events, meter, pickup), offsetSeconds: 0,
+  };
 }
 
 /** The tunes as one ABC tune book, `X:1` … in order. */

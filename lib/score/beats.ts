@@ -14,7 +14,7 @@ const PRIOR_PERIOD_SECONDS = 0.6;
 const PRIOR_OCTAVES = 0.9;
 /** How hard the dynamic programme holds the beat period: the penalty of a beat interval τ is
  *  TIGHTNESS · log(τ / period)². Lower follows tempo drift more readily. */
-const TIGHTNESS = 6;
+const TIGHTNESS = 100;
 
 export interface OnsetWeight {
   time: number;
