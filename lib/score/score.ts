@@ -61,6 +61,8 @@ const NOTE_VALUE_EVIDENCE = 6;
  *  in quarters. */
 const DUPLE_SHORT_BAR_VALUE = 0.5;
 const TWO_FOUR: MeterCandidate = { meter: { beats: 2, beatType: 4 }, slots: 8, beat: 4 };
+/** Weight of a note of the tonic triad as an accent, against a half note's 1. */
+const TONAL_ACCENT_WEIGHT = 0.5;
 /** Weight of the bar-length rhythm recurrence, in log-likelihood per note. */
 const PERIODICITY_WEIGHT = 1;
 /** Weight of a pickup's evidence (an opening note shorter than the next) against one accent. */
@@ -190,9 +192,12 @@ function normalised(t: number[]): number[] {
 
 /** The metre and the first bar line (sixteenths after quarter 0) that explain the onsets and accents
  *  best: a log-likelihood against notes placed anywhere. */
-function readMeter(starts: readonly number[], lengths: readonly number[], candidates: readonly MeterCandidate[]):
-  { candidate: MeterCandidate; phase: number } {
+function readMeter(starts: readonly number[], lengths: readonly number[], candidates: readonly MeterCandidate[],
+  tonal: readonly boolean[] = []): { candidate: MeterCandidate; phase: number } {
   const accents: { at: number; weight: number }[] = [];
+  // Notes of the tonic triad fall on strong beats more often than others (the harmony under a tune
+  // changes at bar lines and sits on its chord tones there).
+  starts.forEach((s, i) => { if (tonal[i]) accents.push({ at: s, weight: TONAL_ACCENT_WEIGHT }); });
   starts.forEach((s, i) => {
     if (lengths[i] >= 1) accents.push({ at: s, weight: Math.min(lengths[i], 4) / 2 });
     // A phrase ends on a long note and the next starts a bar: in 4/4 the half note at a phrase's end
@@ -296,7 +301,11 @@ export function readScore(input: readonly TimedPitch[], opts: ScoreOptions = {})
   let line = kept.map((i) => notes[i]);
   let starts = kept.map((i) => snapped[i]);
   let ends = endsOf(starts, line, !compoundOnly);
-  const { candidate, phase } = readMeter(starts, lengthsOf(starts, ends), userCandidate ? [userCandidate] : METERS);
+  // The key before the metre: its tonic triad is one of the metre's cues.
+  const early = opts.key ?? findKey(line.map((n, i) => ({ pitch: n.pitch, weight: lengthsOf(starts, ends)[i] })));
+  const triad = [0, early.mode === 'major' ? 4 : 3, 7].map((d) => (early.tonic + d) % 12);
+  const tonal = line.map((n) => triad.includes(n.pitch % 12));
+  const { candidate, phase } = readMeter(starts, lengthsOf(starts, ends), userCandidate ? [userCandidate] : METERS, tonal);
   if (candidate.beat === 6 && !compoundOnly) {
     // Compound time: its eighths are the beat's thirds already; no triplets.
     snapped = quantiseQuarters(q, false);
