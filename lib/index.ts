@@ -19,3 +19,9 @@ export {
 } from './match/follow.js';
 export { loadReference, loadReferences, ReferenceError, type MelodySelection } from './match/reference.js';
 export { melodyOf, type Melody, type PlayedNote } from './match/melody.js';
+export { readScore, type Score, type ScoreOptions, type TimedPitch } from './score/score.js';
+export { findKey, parseKey, spell, type Key, type Spelling } from './score/key.js';
+export type { Measure, Meter, ScoreEvent, WrittenNote } from './score/notate.js';
+export { renderAbc } from './writers/abc.js';
+export { renderMusicXml } from './writers/musicxml.js';
+export { renderLilypond } from './writers/lilypond.js';

@@ -91,3 +91,16 @@ t.test('the declarations compile for a strict TypeScript user without skipLibChe
   const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', dir], { encoding: 'utf8' });
   t.equal(r.status, 0, r.stdout.split('\n').slice(0, 3).join('\n'));
 });
+
+t.test('the score as data: readScore and the renderers from the package entry', async (t) => {
+  const { readScore, renderAbc, renderLilypond, renderMusicXml } = await import('../lib/index.js');
+  // C D E F | G (half) at 120: quarters from 1 s.
+  const notes = [60, 62, 64, 65, 67].map((pitch, i) => ({ pitch, start: 1 + i * 0.5, end: 1 + i * 0.5 + (i === 4 ? 0.95 : 0.45) }));
+  const score = readScore(notes, { title: 'api', meter: { beats: 4, beatType: 4 } });
+  t.ok(Math.abs(score.tempo - 120) < 2, `tempo ${score.tempo}`);
+  t.same(score.events.filter((e) => e.pitch !== null).map((e) => [e.pitch, e.duration]),
+    [[60, 12], [62, 12], [64, 12], [65, 12], [67, 24]], 'quarters and a half note');
+  t.match(renderAbc(score), /\nK:C\n/);
+  t.match(renderMusicXml(score), /<score-partwise version="4.0">/);
+  t.match(renderLilypond(score), /\\time 4\/4/);
+});
