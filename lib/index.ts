@@ -17,7 +17,7 @@ export {
   createFollower, FOLLOWER_DEFAULTS, type Follower, type FollowerOptions, type FollowEvent, type NoteVerdict,
   type JumpEvent, type FollowSummary, type Verdict,
 } from './match/follow.js';
-export { loadReference, loadReferences, ReferenceError, type MelodySelection } from './match/reference.js';
+export { loadReference, loadReferences, ReferenceFileError, type MelodySelection } from './match/reference.js';
 export { melodyOf, type Melody, type PlayedNote } from './match/melody.js';
 export { readScore, type Score, type ScoreOptions, type TimedPitch } from './score/score.js';
 export { findKey, parseKey, spell, type Key, type Spelling } from './score/key.js';

@@ -104,3 +104,12 @@ t.test('the score as data: readScore and the renderers from the package entry', 
   t.match(renderMusicXml(score), /<score-partwise version="4.0">/);
   t.match(renderLilypond(score), /\\time 4\/4/);
 });
+
+t.test('the reference error class does not shadow the global ReferenceError', async (t) => {
+  const api = await import('../lib/index.js');
+  t.equal((api as Record<string, unknown>).ReferenceError, undefined);
+  t.type(api.ReferenceFileError, 'function');
+  let thrown: unknown = null;
+  try { api.loadReference('/nonexistent/x.mid'); } catch (err) { thrown = err; }
+  t.ok(thrown instanceof api.ReferenceFileError, 'a missing reference throws ReferenceFileError');
+});

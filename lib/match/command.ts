@@ -8,7 +8,7 @@ import type { Subcommand } from '../commands.js';
 import { checkedStdout } from '../output.js';
 import { createMatcher, MATCHER_DEFAULTS, type MatchResult } from './identify.js';
 import { createFollower, FOLLOWER_DEFAULTS, type FollowEvent } from './follow.js';
-import { loadReference, loadReferences, ReferenceError, type MelodySelection } from './reference.js';
+import { loadReference, loadReferences, ReferenceFileError, type MelodySelection } from './reference.js';
 import { parseNoteLine } from './input.js';
 
 export const EXIT_MATCHED = 0, EXIT_NO_MATCH = 1, EXIT_TROUBLE = 2;
@@ -211,7 +211,7 @@ async function run(parsed: Parsed): Promise<number> {
       process.stderr.write(`melodyfilter: cannot write the output: ${errnoWords(errno)}\n`);
       return EXIT_TROUBLE;
     }
-    if (!(err instanceof ReferenceError)) throw err;
+    if (!(err instanceof ReferenceFileError)) throw err;
     process.stderr.write(`melodyfilter: ${err.message}\n`);
     return EXIT_TROUBLE;
   }

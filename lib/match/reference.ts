@@ -40,7 +40,7 @@ export interface MelodySelection {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** A reference that cannot be read: the message starts with the file name. */
-export class ReferenceError extends InputError {}
+export class ReferenceFileError extends InputError {}
 
 /** The melody of a parsed MIDI file: notes of the chosen track/channel, then the highest voice. */
 export function midiMelody(midi: MidiData, sel: MelodySelection = {}): TimedNote[] {
@@ -166,10 +166,10 @@ function trackEventsError(track: Uint8Array): string | null {
 
 function checkMidi(bytes: Uint8Array, file: string): MidiData {
   if (bytes.length < 14 || String.fromCharCode(...bytes.subarray(0, 4)) !== 'MThd') {
-    throw new ReferenceError(`${file}: not a Standard MIDI File (no MThd header)`);
+    throw new ReferenceFileError(`${file}: not a Standard MIDI File (no MThd header)`);
   }
   const corrupt = (why: string) =>
-    new ReferenceError(`${file}: corrupt MIDI file (${why.replace(/\s+/g, ' ').trim()})`);
+    new ReferenceFileError(`${file}: corrupt MIDI file (${why.replace(/\s+/g, ' ').trim()})`);
   const structure = midiStructureError(bytes);
   if (structure) throw corrupt(structure);
   try {
@@ -188,18 +188,18 @@ function readReference(file: string): Buffer {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new ReferenceError(`${file}: cannot read (${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message})`);
+    throw new ReferenceFileError(`${file}: cannot read (${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message})`);
   }
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) {
       const kind = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device'
         : st.isSocket() ? 'a socket' : st.isDirectory() ? 'a folder' : 'a special file';
-      throw new ReferenceError(`${file}: not a regular file (${kind}); a reference is a MIDI, ABC, MusicXML or JSON-lines file`);
+      throw new ReferenceFileError(`${file}: not a regular file (${kind}); a reference is a MIDI, ABC, MusicXML or JSON-lines file`);
     }
     const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
     const tooLarge = (size: number) =>
-      new ReferenceError(`${file}: too large for a reference (${mib(size)}; the limit is ${mib(MAX_REFERENCE_BYTES)})`);
+      new ReferenceFileError(`${file}: too large for a reference (${mib(size)}; the limit is ${mib(MAX_REFERENCE_BYTES)})`);
     if (st.size > MAX_REFERENCE_BYTES) throw tooLarge(st.size);
     // One byte more than the cap is read, so a file that grew since the stat is still refused.
     const buf = Buffer.alloc(Math.min(st.size, MAX_REFERENCE_BYTES) + 1);
@@ -208,9 +208,9 @@ function readReference(file: string): Buffer {
     if (got > MAX_REFERENCE_BYTES) throw tooLarge(got);
     return buf.subarray(0, got);
   } catch (err) {
-    if (err instanceof ReferenceError) throw err;
+    if (err instanceof ReferenceFileError) throw err;
     const e = err as NodeJS.ErrnoException;
-    throw new ReferenceError(`${file}: cannot read (${e.code ?? e.message})`);
+    throw new ReferenceFileError(`${file}: cannot read (${e.code ?? e.message})`);
   } finally {
     closeSync(fd);
   }
@@ -220,17 +220,17 @@ function readReference(file: string): Buffer {
 export function loadReference(file: string, sel: MelodySelection = {}): Melody {
   const melodies = loadReferenceMelodies(file, sel);
   if (melodies.length > 1) {
-    throw new ReferenceError(`${file}: a tune book of ${melodies.length} tunes; choose one with --tune X (its X: number)`);
+    throw new ReferenceFileError(`${file}: a tune book of ${melodies.length} tunes; choose one with --tune X (its X: number)`);
   }
   return melodies[0];
 }
 
 function abcMelodies(file: string, text: string, sel: MelodySelection): Melody[] {
-  if (!looksLikeAbc(text)) throw new ReferenceError(`${file}: not an ABC tune (no X: and K: lines)`);
+  if (!looksLikeAbc(text)) throw new ReferenceFileError(`${file}: not an ABC tune (no X: and K: lines)`);
   let tunes = parseAbc(text);
   if (sel.tune !== undefined) {
     tunes = tunes.filter((t) => t.number === sel.tune);
-    if (!tunes.length) throw new ReferenceError(`${file}: no tune X:${sel.tune}`);
+    if (!tunes.length) throw new ReferenceFileError(`${file}: no tune X:${sel.tune}`);
   }
   const book = tunes.length > 1;
   const melodies: Melody[] = [];
@@ -238,7 +238,7 @@ function abcMelodies(file: string, text: string, sel: MelodySelection): Melody[]
     const name = book ? `${file}#${t.number}${t.title ? ` ${t.title}` : ''}` : file;
     if (t.notes.length < 2) {
       const why = t.warnings.length ? `: ${t.warnings[0]}` : '';
-      throw new ReferenceError(`${book ? `${file}: tune X:${t.number}` : file}: no melody (${plural(t.notes.length, 'note')})${why}`);
+      throw new ReferenceFileError(`${book ? `${file}: tune X:${t.number}` : file}: no melody (${plural(t.notes.length, 'note')})${why}`);
     }
     melodies.push(melodyOf(name, skyline(t.notes)));
   }
@@ -247,15 +247,15 @@ function abcMelodies(file: string, text: string, sel: MelodySelection): Melody[]
 
 function musicXmlMelody(file: string, text: string, sel: MelodySelection): Melody {
   const { parts, problem } = parseMusicXml(text);
-  if (problem) throw new ReferenceError(`${file}: ${problem}`);
+  if (problem) throw new ReferenceFileError(`${file}: ${problem}`);
   const wanted = sel.part;
   const part = wanted === undefined ? parts[0]
     : parts.find((p) => p.id === wanted || p.name === wanted) ?? (/^\d+$/.test(wanted) ? parts[Number(wanted) - 1] : undefined);
   if (!part) {
     const have = parts.map((p, i) => `${i + 1}: ${p.id}${p.name ? ` (${p.name})` : ''}`).join(', ');
-    throw new ReferenceError(wanted === undefined ? `${file}: no parts` : `${file}: no part ${wanted} (the score has ${have || 'none'})`);
+    throw new ReferenceFileError(wanted === undefined ? `${file}: no parts` : `${file}: no part ${wanted} (the score has ${have || 'none'})`);
   }
-  if (part.notes.length < 2) throw new ReferenceError(`${file}: no melody in part ${part.id} (${plural(part.notes.length, 'note')})`);
+  if (part.notes.length < 2) throw new ReferenceFileError(`${file}: no melody in part ${part.id} (${plural(part.notes.length, 'note')})`);
   return melodyOf(file, skyline(part.notes));
 }
 
@@ -263,10 +263,10 @@ function musicXmlMelody(file: string, text: string, sel: MelodySelection): Melod
  *  ({pitch,start,...}) or note-on events. */
 export function loadReferenceMelodies(file: string, sel: MelodySelection = {}): Melody[] {
   const bytes = readReference(file);
-  if (bytes.length === 0) throw new ReferenceError(`${file}: empty file, not a reference`);
+  if (bytes.length === 0) throw new ReferenceFileError(`${file}: empty file, not a reference`);
   const ext = path.extname(file).toLowerCase();
   if (ext === '.mxl') {
-    throw new ReferenceError(`${file}: compressed MusicXML (.mxl) is not read; export uncompressed .musicxml`);
+    throw new ReferenceFileError(`${file}: compressed MusicXML (.mxl) is not read; export uncompressed .musicxml`);
   }
   const head = bytes.toString('utf8', 0, Math.min(bytes.length, 4096));
   if (ext === '.abc' || (ext !== '.xml' && ext !== '.musicxml' && /^X:/m.test(head) && /^K:/m.test(bytes.toString('utf8')))) {
@@ -280,14 +280,14 @@ export function loadReferenceMelodies(file: string, sel: MelodySelection = {}): 
     const midi = checkMidi(bytes, file);
     if (sel.track !== undefined && sel.track >= midi.tracks.length) {
       const n = midi.tracks.length;
-      throw new ReferenceError(`${file}: no track ${sel.track} (the file has ${n}: 0-${n - 1})`);
+      throw new ReferenceFileError(`${file}: no track ${sel.track} (the file has ${n}: 0-${n - 1})`);
     }
     const notes = midiMelody(midi, sel);
     if (notes.length < 2) {
       const chosen = [sel.track !== undefined ? `track ${sel.track}` : '',
         sel.channel !== undefined ? `channel ${sel.channel}` : ''];
       const where = chosen.some(Boolean) ? `in ${chosen.filter(Boolean).join(', ')}` : 'outside the drum channel';
-      throw new ReferenceError(`${file}: no melody track (${plural(notes.length, 'note')} ${where})`);
+      throw new ReferenceFileError(`${file}: no melody track (${plural(notes.length, 'note')} ${where})`);
     }
     return [melodyOf(file, notes)];
   }
@@ -299,11 +299,11 @@ export function loadReferenceMelodies(file: string, sel: MelodySelection = {}): 
     const r = parseNoteLine(lines[i]);
     if ('error' in r) {
       const why = `${r.error} (a reference is a MIDI, ABC or MusicXML file or melodyfilter's JSON lines)`;
-      throw new ReferenceError(`${file}: line ${i + 1}: ${why}`);
+      throw new ReferenceFileError(`${file}: line ${i + 1}: ${why}`);
     }
     if (r.note) notes.push(r.note);
   }
-  if (notes.length < 2) throw new ReferenceError(`${file}: no melody (${plural(notes.length, 'note')})`);
+  if (notes.length < 2) throw new ReferenceFileError(`${file}: no melody (${plural(notes.length, 'note')})`);
   return [melodyOf(file, notes)];
 }
 
@@ -323,13 +323,13 @@ export function referenceFiles(paths: readonly string[]): string[] {
     try {
       st = statSync(p);
     } catch {
-      throw new ReferenceError(`${p}: cannot read (no such file or folder)`);
+      throw new ReferenceFileError(`${p}: cannot read (no such file or folder)`);
     }
     if (st.isDirectory()) {
       const before = out.length;
       walk(p);
       if (out.length === before) {
-        throw new ReferenceError(`${p}: no reference files in this folder (${REFERENCE_EXTENSIONS.join(' ')})`);
+        throw new ReferenceFileError(`${p}: no reference files in this folder (${REFERENCE_EXTENSIONS.join(' ')})`);
       }
     } else out.push(p);
   }
