@@ -56,10 +56,10 @@ const NOTE_VALUE_PRIOR: readonly [number, number][] = [
 const OTHER_VALUE_PRIOR = 0.02;
 /** How many independent observations a tune's note values are worth. */
 const NOTE_VALUE_EVIDENCE = 6;
-/** A duple tune whose typical note (the median onset-to-onset value) is this many quarter notes or
- *  less is written in 2/4: marches and galops move in eighths and sixteenths; songs in 4/4 move
- *  in quarters. */
-const DUPLE_SHORT_BAR_VALUE = 0.5;
+/** A duple tune whose typical note (the median onset-to-onset value) is a sixteenth is written in
+ *  2/4: galops and marches in sixteenths; songs in eighths and quarters read as 4/4 (chosen on the
+ *  validation seed: an eighth here wrote seven 4/4 takes in 114 as 2/4). */
+const DUPLE_SHORT_BAR_VALUE = 0.25;
 const TWO_FOUR: MeterCandidate = { meter: { beats: 2, beatType: 4 }, slots: 8, beat: 4 };
 /** Weight of a note of the tonic triad as an accent, against a half note's 1. */
 const TONAL_ACCENT_WEIGHT = 0.5;
