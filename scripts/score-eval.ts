@@ -99,9 +99,12 @@ async function main() {
       const tempoOk = Math.abs(ratio - 1) <= TEMPO_TOLERANCE;
       if (tempoOk) tempoRight++;
       else if (Math.abs(ratio / 2 - 1) <= TEMPO_TOLERANCE || Math.abs(ratio * 2 - 1) <= TEMPO_TOLERANCE) tempoOctave++;
-      if (!meterOk || !tempoOk) {
+      // The first bar line, in quarter notes from the first note: ours and the written one.
+      const wantBarQ = (tune.meter!.beats * 4) / tune.meter!.beatType;
+      const phaseOk = meterOk && tempoOk && Math.abs(score.pickup / DIVISIONS_PER_QUARTER - (tune.pickup % wantBarQ)) < 1e-6;
+      if (!meterOk || !tempoOk || !phaseOk) {
         misses.push(`${tune.name}: metre ${score.meter.beats}/${score.meter.beatType} (${tune.meter!.beats}/${tune.meter!.beatType}), ` +
-          `tempo ×${ratio.toFixed(2)}`);
+          `tempo ×${ratio.toFixed(2)}, pickup ${score.pickup / DIVISIONS_PER_QUARTER} (${tune.pickup})`);
       }
       // Note values and bar lines, on the notes heard right.
       const pairs = align(score, perf);

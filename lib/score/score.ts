@@ -65,8 +65,8 @@ const TWO_FOUR: MeterCandidate = { meter: { beats: 2, beatType: 4 }, slots: 8, b
 const TONAL_ACCENT_WEIGHT = 0.5;
 /** Weight of the bar-length rhythm recurrence, in log-likelihood per note. */
 const PERIODICITY_WEIGHT = 1;
-/** Weight of a pickup's evidence (an opening note shorter than the next) against one accent. */
-const PICKUP_CUE_WEIGHT = 2;
+/** Weight of the opening's evidence (where the first downbeat is) against a half note's 1. */
+const OPENING_CUE_WEIGHT = 2;
 
 /** Monophonic and sorted: of notes starting together the highest; a note ends where the next starts. */
 function melodyLine(notes: readonly TimedPitch[]): TimedPitch[] {
@@ -178,7 +178,7 @@ function onsetChances(c: MeterCandidate): number[] {
   return Array.from({ length: c.slots }, (_, s) => (s === 0 ? ONSET_CHANCE.downbeat : s % c.beat === 0
     ? ONSET_CHANCE.beat : s % 2 === 0 ? ONSET_CHANCE.eighth : ONSET_CHANCE.sixteenth));
 }
-/** Where accents fall (long notes, phrase ends, the downbeat after a pickup): mostly on the bar line,
+/** Where accents fall (long notes, phrase ends, the opening, chord tones): mostly on the bar line,
  *  less on the middle of a 4/4 or 6/8 bar, little elsewhere. */
 function accentTemplate(c: MeterCandidate): number[] {
   const halfBar = (c.slots / c.beat) % 2 === 0 ? c.slots / 2 : -1;
@@ -204,7 +204,10 @@ function readMeter(starts: readonly number[], lengths: readonly number[], candid
     // sits on beat 3, so onsets alone would put the bar line two beats late.
     if (lengths[i] >= 1.5) accents.push({ at: s + lengths[i], weight: Math.min(lengths[i], 4) / 2 });
   });
-  if (starts.length > 1 && lengths[0] < lengths[1]) accents.push({ at: starts[1], weight: PICKUP_CUE_WEIGHT });
+  // The opening: a first note shorter than the next is a pickup (the next is the downbeat);
+  // otherwise a tune starts on its downbeat.
+  const downbeatFirst = starts.length > 1 && lengths[0] < lengths[1] ? starts[1] : starts[0];
+  accents.push({ at: downbeatFirst, weight: OPENING_CUE_WEIGHT });
   // Bars repeat their rhythm: the share of onsets whose note value recurs one bar later (and two).
   const slotValue = new Map<number, number>();
   starts.forEach((s, i) => slotValue.set(Math.round(s * 4), Math.round(lengths[i] * 12)));
