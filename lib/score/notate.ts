@@ -84,8 +84,9 @@ export function notate(events: readonly ScoreEvent[], meter: Meter, pickup: numb
   // Bar lines, on the events' timeline (the pickup's bar line at `pickup`).
   const barStarts: number[] = pickup > 0 ? [0] : [];
   for (let b = pickup; b < end; b += bar) barStarts.push(b);
+  // Each bar lasts to the next bar line; the last to the end of the music (bar lines fall before it).
   const measures: Measure[] = barStarts.map((s, i) => ({
-    number: pickup > 0 ? i : i + 1, notes: [], duration: Math.min(i + 1 < barStarts.length ? barStarts[i + 1] : end, s + (s === 0 && pickup > 0 ? pickup : bar)) - s,
+    number: pickup > 0 ? i : i + 1, notes: [], duration: (barStarts[i + 1] ?? end) - s,
   }));
   // A beat is written in triplets when a boundary in it is not on the sixteenth grid.
   const tripletBeat = (beatStart: number) => simple && events.some((e) =>

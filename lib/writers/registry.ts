@@ -8,7 +8,7 @@ import { jsonlWriter } from './jsonl.js';
 import { csvWriter } from './csv.js';
 import { midiWriter } from './midi.js';
 import { svgWriter } from './svg.js';
-import { notationWriter } from './notation.js';
+import { notationWriter, type ScoreRenderer } from './notation.js';
 
 /** What a writer may need beyond the notes. */
 export interface WriterContext {
@@ -40,6 +40,10 @@ export interface Writer {
   make(ctx: WriterContext): WriterStage;
 }
 
+/** A notation format's stage: the user's metre and key, the input's name as title. */
+const notation = (load: () => Promise<ScoreRenderer>) => ({ cfg, title }: WriterContext): WriterStage =>
+  notationWriter(load, { title, meter: cfg.meter, key: cfg.key });
+
 export const WRITERS: Readonly<Record<Config['output'], Writer>> = {
   jsonl: {
     name: 'jsonl', summary: 'one note per line as it ends', extension: '.jsonl', streaming: true, onePerInput: false,
@@ -64,16 +68,16 @@ export const WRITERS: Readonly<Record<Config['output'], Writer>> = {
   musicxml: {
     name: 'musicxml', summary: 'sheet music (MusicXML 4.0) when input ends', extension: '.musicxml', streaming: false,
     onePerInput: true, binary: false,
-    make: ({ cfg, title }) => notationWriter(async () => (await import('./musicxml.js')).renderMusicXml, { title, meter: cfg.meter, key: cfg.key }),
+    make: notation(async () => (await import('./musicxml.js')).renderMusicXml),
   },
   abc: {
     name: 'abc', summary: 'sheet music (ABC 2.1) when input ends', extension: '.abc', streaming: false,
     onePerInput: true, binary: false,
-    make: ({ cfg, title }) => notationWriter(async () => (await import('./abc.js')).renderAbc, { title, meter: cfg.meter, key: cfg.key }),
+    make: notation(async () => (await import('./abc.js')).renderAbc),
   },
   ly: {
     name: 'ly', summary: 'sheet music (LilyPond) when input ends', extension: '.ly', streaming: false,
     onePerInput: true, binary: false,
-    make: ({ cfg, title }) => notationWriter(async () => (await import('./lilypond.js')).renderLilypond, { title, meter: cfg.meter, key: cfg.key }),
+    make: notation(async () => (await import('./lilypond.js')).renderLilypond),
   },
 };
