@@ -1,6 +1,6 @@
 // The features after the FFT, as WebAssembly: power spectrum → log-frequency filterbank → dB below
 // the running peak → centred spectrum features, per-semitone onset evidence and the level feature.
-// lib/features.ts owns the constants and the layout and holds the plain-TypeScript original this
+// lib/pipeline/features.ts owns the constants and the layout and holds the plain-TypeScript original this
 // mirrors operation for operation: sums and logs in f64, every value the original keeps in a
 // Float32Array rounded to f32 at the same point, so both compute the same features from the same
 // spectrum. Built into wasm/features.wasm by scripts/build-wasm.ts.

@@ -1,6 +1,6 @@
 // The classifier's arithmetic as SIMD WebAssembly: Dense → GRU or LSTM → heads over a batch of frames.
 // Built by scripts/build-wasm.ts into wasm/kernel.wasm (SIMD) and wasm/kernel-relaxed.wasm (SIMD with
-// relaxed-SIMD fused multiply-add); lib/wasm/kernel.ts lays the weights out in this module's memory
+// relaxed-SIMD fused multiply-add); lib/model/wasm-kernel.ts lays the weights out in this module's memory
 // and calls these functions once per read. Nothing here allocates: every argument is a byte offset
 // into linear memory that the loader reserved, and every matrix is f32, row-major, with its output
 // width padded to a multiple of 16 floats (zero weights) so the inner loops need no remainder.

@@ -1,5 +1,5 @@
 // Decoding the CLI's default input, s16le, to mono in SIMD WebAssembly: eight samples per step.
-// lib/pcm.ts owns the formats and calls this for one or two channels of s16le only; each result is
+// lib/pipeline/pcm.ts owns the formats and calls this for one or two channels of s16le only; each result is
 // exactly what its plain loop gives ((L + R) / 65536 and L / 32768 are exact in f32).
 // Built into wasm/pcm.wasm by scripts/build-wasm.ts.
 

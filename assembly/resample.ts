@@ -1,5 +1,5 @@
 // The resampler's inner loop as SIMD WebAssembly: each output sample is one dot product of a
-// polyphase filter row with the input around it. lib/resample.ts designs the filter, owns the stream
+// polyphase filter row with the input around it. lib/pipeline/resample.ts designs the filter, owns the stream
 // state and places the history and table in this module's memory; this walks output positions.
 // Built into wasm/resample.wasm by scripts/build-wasm.ts.
 

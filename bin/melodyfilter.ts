@@ -1,12 +1,12 @@
 // melodyfilter: parse flags, run the pipeline, map errors to exit codes. Nothing else.
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { parseArgv, type Invocation } from '../lib/args.js';
-import { helpText } from '../lib/help.js';
-import { parseSubcommand, subcommandHelp, subcommandNamed } from '../lib/commands.js';
+import { parseArgv, type Invocation } from '../lib/cli/args.js';
+import { helpText } from '../lib/cli/help.js';
+import { parseSubcommand, subcommandHelp, subcommandNamed } from '../lib/cli/commands.js';
 import { InputError, UsageError, errnoWords } from '../lib/config.js';
-import { loadEngine } from '../lib/transcriber.js';
-import { InterruptedError, StopSignal, stopOnSignals, terminalSafe, transcribeAll } from '../lib/cli.js';
+import { loadEngine } from '../lib/pipeline/transcriber.js';
+import { InterruptedError, StopSignal, stopOnSignals, terminalSafe, transcribeAll } from '../lib/cli/transcribe.js';
 
 const EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_USAGE = 2;
 

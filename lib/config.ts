@@ -2,7 +2,7 @@
 // model fixes (its rate, window, hop, front end, decoder defaults) is its card's (card.ts).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DECODER_RANGES } from './card.js';
+import { DECODER_RANGES } from './model/card.js';
 import type { Key } from './score/key.js';
 import type { Meter } from './score/notate.js';
 
@@ -31,8 +31,8 @@ export interface Config {
   modelDir: string;
   /** TensorFlow.js backend used to load (and with kernel 'tfjs', run) the model. */
   backend: Backend;
-  /** Who runs the network per window: 'wasm' (SIMD WebAssembly, lib/wasm/kernel.ts), 'fast' (the
-   *  plain-TypeScript reference, lib/kernel.ts), both fed the tfjs weights; or 'tfjs' itself. */
+  /** Who runs the network per window: 'wasm' (SIMD WebAssembly, lib/model/wasm-kernel.ts), 'fast' (the
+   *  plain-TypeScript reference, lib/model/fast-kernel.ts), both fed the tfjs weights; or 'tfjs' itself. */
   kernel: Kernel;
   /** Notes shorter than this are dropped, in milliseconds. */
   minNoteMs: number;
@@ -94,7 +94,7 @@ export class ConfigError extends UsageError {
 export const MAX_RATE = 768000; // the highest rate sox and ffmpeg write
 /** Below this, input is refused: it holds nothing above B5 (half the rate), and the network, which
  *  knows a key by its harmonics too, misreads even the keys below. At 1000 Hz an E4-G4 melody came
- *  out as D#2 D#2 (issue 22). Rates up to twice the highest key asked for only get a warning (cli.ts). */
+ *  out as D#2 D#2 (issue 22). Rates up to twice the highest key asked for only get a warning (cli/transcribe.ts). */
 export const MIN_INPUT_RATE = 2000;
 
 export function resolveConfig(partial: Partial<Config> = {}, defaults: Readonly<Config> = DEFAULTS): Config {

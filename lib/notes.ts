@@ -14,6 +14,13 @@ export interface Note {
   confidence: number;
 }
 
+/** A note as the scorers, references and score reader see it: a key (MIDI) and seconds. */
+export interface TimedNote {
+  pitch: number;
+  start: number;
+  end: number;
+}
+
 export interface NoteEvent {
   event: 'on' | 'off';
   pitch: number;
@@ -21,28 +28,6 @@ export interface NoteEvent {
   /** Seconds of stream time. */
   time: number;
   velocity: number;
-}
-
-const NAMES = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
-
-export function midiName(midi: number): string {
-  return NAMES[midi % 12] + (Math.floor(midi / 12) - 1);
-}
-
-/** The highest key whose fundamental lies below `hz` (a rate's Nyquist frequency): the top of what
- *  audio at twice that rate can hold. */
-export function highestKeyBelow(hz: number): number {
-  return Math.ceil(69 + 12 * Math.log2(hz / 440)) - 1;
-}
-
-const LETTER: Record<string, number> = { C: 0, D: 2, E: 4, F: 5, G: 7, A: 9, B: 11 };
-
-/** 'C4' → 60, 'F#2' → 42, 'Bb3' → 58, '60' → 60; NaN if not a note. */
-export function parseNoteName(s: string): number {
-  if (/^\d+$/.test(s)) return Number(s);
-  const m = /^([A-Ga-g])([#b]?)(-?\d)$/.exec(s);
-  if (!m) return NaN;
-  return LETTER[m[1].toUpperCase()] + (m[2] === '#' ? 1 : m[2] === 'b' ? -1 : 0) + (Number(m[3]) + 1) * 12;
 }
 
 /** What the note stage hands the writers: finished notes, or (with --events) note-on/off events. */

@@ -2,13 +2,12 @@
 // alone (fresh state, batches of 23 windows: what one 64 KiB read of 44.1 kHz stereo s16le makes),
 // plus parameters and size on disk. Median of 3 runs of `--windows` windows each.
 //   node dist/scripts/classifier-speed.js [--kernel fast|tfjs] [--backend wasm|cpu] [--windows N] MODEL_DIR ...
-import { statSync } from 'node:fs';
-import path from 'node:path';
+import { readWeightFile } from '../lib/model/files.js';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { resolveConfig, type Backend, type Kernel } from '../lib/config.js';
-import { loadEngine } from '../lib/transcriber.js';
-import { NUM_CLASSES } from '../lib/card.js';
+import { loadEngine } from '../lib/pipeline/transcriber.js';
+import { NUM_CLASSES } from '../lib/model/card.js';
 import { makeRng } from '../lib/synth/random.js';
 
 const { values, positionals } = parseArgs({
@@ -35,7 +34,7 @@ for (const dir of positionals) {
     c.dispose();
   }
   rates.sort((a, b) => a - b);
-  const bytes = statSync(path.join(dir, 'weights.bin')).size;
+  const bytes = (await readWeightFile(dir)).weightData.byteLength;
   const kernel = engine.backend === 'none' ? 'fast' : `tfjs ${engine.backend}`;
   console.log(`| ${engine.card.name} | ${engine.card.network} | ${kernel} | ${bytes / 4} | ${(bytes / 1024).toFixed(0)} KiB | ${rates[1].toFixed(0)} | ${(rates[1] / 62.5).toFixed(0)} |`);
 }

@@ -1,8 +1,9 @@
 // The README's model-comparison tables from scripts/compare-models.sh's output directory.
 //   node dist/scripts/compare-table.js OUT_DIR
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { EvalReport } from '../lib/eval/evaluate.js';
+import { readWeightFile } from '../lib/model/files.js';
 
 const out = process.argv[2];
 if (!out) { console.error('usage: compare-table OUT_DIR'); process.exit(2); }
@@ -21,8 +22,9 @@ for (const run of RUNS) {
   const report = JSON.parse(readFileSync(evalFile, 'utf8')) as EvalReport;
   // compare-models.sh writes each model to OUT/RUN/model (the PyTorch trainer's run directory is OUT/RUN).
   const modelDir = existsSync(path.join(out, run, 'model', 'model.json')) ? path.join(out, run, 'model') : path.join(out, run);
-  const bytes = statSync(path.join(modelDir, 'weights.bin')).size;
-  const info = JSON.parse(readFileSync(path.join(modelDir, 'model.json'), 'utf8')).userDefinedMetadata;
+  const model = await readWeightFile(modelDir);
+  const bytes = model.weightData.byteLength;
+  const info = model.card as { training: Record<string, any> };
   runs.push({
     run, report, params: bytes / 4, kib: bytes / 1024,
     seconds: Number(readFileSync(path.join(out, `${run}.train-seconds`), 'utf8')),

@@ -1,10 +1,11 @@
 // What the errors are, on the validation set (VALIDATION_SEED: never the eval seed): each unmatched
 // estimated note and each missed reference note put in one bucket, so decoder and training work
 // goes where the errors are.  node dist/scripts/error-analysis.js [MODEL_DIR] [SCALE]
-import { loadEngine } from '../lib/transcriber.js';
+import { loadEngine } from '../lib/pipeline/transcriber.js';
 import { resolveConfig } from '../lib/config.js';
 import { evaluate, VALIDATION_SEED } from '../lib/eval/evaluate.js';
-import { matchNotes, type TimedNote } from '../lib/eval/metrics.js';
+import { matchNotes } from '../lib/eval/metrics.js';
+import { type TimedNote } from '../lib/notes.js';
 
 const modelDir = process.argv[2];
 const scale = Number(process.argv[3] ?? 0.15);

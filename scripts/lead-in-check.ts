@@ -4,8 +4,8 @@
 //   node dist/scripts/lead-in-check.js [MODEL_DIR] [MELODIES_PER_NOISE] [SNR_DB] [SEED]
 // SEED defaults to the check's own; 2000017 is the validation variant, for choosing anything by it.
 import { resolveConfig } from '../lib/config.js';
-import { MODEL_RATE } from '../lib/features.js';
-import { loadEngine, transcribe } from '../lib/transcriber.js';
+import { MODEL_RATE } from '../lib/music.js';
+import { loadEngine, transcribe } from '../lib/pipeline/transcriber.js';
 import type { Note } from '../lib/notes.js';
 import { randomMelody, type ScoreNote } from '../lib/synth/melody.js';
 import { heldOutVoice, renderPiano } from '../lib/synth/piano.js';

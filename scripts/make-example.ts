@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { renderFluid } from '../lib/synth/fluid.js';
 import type { ScoreNote } from '../lib/synth/melody.js';
-import { wavHeader } from '../lib/wav-header.js';
+import { wavHeader } from '../lib/pipeline/wav-header.js';
 
 const TUNE = ['E4', 'E4', 'F4', 'G4', 'G4', 'F4', 'E4', 'D4', 'C4', 'C4', 'D4', 'E4', 'E4', 'D4', 'D4'];
 const BEATS = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1.5, 0.5, 2];

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildMidi } from '../lib/midi-file.js';
 import { parseTunes, tuneBook } from '../lib/match/notation.js';
-import { midiName } from '../lib/notes.js';
+import { midiName } from '../lib/music.js';
 
 const abc = process.argv[2] === '--abc';
 const [src = 'examples/tunes.txt', out = abc ? 'tunes.abc' : 'tunes'] = process.argv.slice(abc ? 3 : 2);

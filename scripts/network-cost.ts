@@ -4,10 +4,11 @@
 // under each Node it measures, pinned to one core.
 //
 //   node dist/scripts/network-cost.js [--reference]
-import { FEATURE_SIZE } from '../lib/features.js';
-import { NUM_CLASSES } from '../lib/card.js';
-import { FastClassifier, type KernelCell, type NamedWeights } from '../lib/kernel.js';
-import { WasmClassifier, macsPerWindow, packWeights } from '../lib/wasm/kernel.js';
+import { FEATURE_SIZE } from '../lib/pipeline/features.js';
+import { NUM_CLASSES } from '../lib/model/card.js';
+import { FastClassifier } from '../lib/model/fast-kernel.js';
+import { type KernelCell, type NamedWeights } from '../lib/model/files.js';
+import { WasmClassifier, macsPerWindow, packWeights } from '../lib/model/wasm-kernel.js';
 import { makeRng } from '../lib/synth/random.js';
 
 /** The shipped network, the one before it, and a wider LSTM of the kind the accuracy work may train. */

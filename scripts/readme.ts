@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TRANSCRIBE_OPTIONS } from '../lib/args.js';
+import { TRANSCRIBE_OPTIONS } from '../lib/cli/args.js';
 
 export const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../' : '../', import.meta.url));
 const README = `${ROOT}README.md`;

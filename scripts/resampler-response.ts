@@ -4,8 +4,8 @@
 // alias per band, in dB.
 //
 //   node dist/scripts/resampler-response.js [--rate HZ]
-import { resampleBuffer } from '../lib/resample.js';
-import { MODEL_RATE } from '../lib/features.js';
+import { resampleBuffer } from '../lib/pipeline/resample.js';
+import { MODEL_RATE } from '../lib/music.js';
 
 const inRate = Number(process.argv[process.argv.indexOf('--rate') + 1]) || 44100;
 const SECONDS = 0.5;

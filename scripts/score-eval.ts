@@ -9,8 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolveConfig } from '../lib/config.js';
-import { MODEL_RATE } from '../lib/features.js';
-import { loadEngine, transcribe, type Engine } from '../lib/transcriber.js';
+import { MODEL_RATE } from '../lib/music.js';
+import { loadEngine, transcribe, type Engine } from '../lib/pipeline/transcriber.js';
 import type { Note } from '../lib/notes.js';
 import { parseTunes, type Tune } from '../lib/match/notation.js';
 import { readScore, type Score } from '../lib/score/score.js';

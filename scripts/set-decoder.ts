@@ -2,7 +2,7 @@
 // model's card (model.json's userDefinedMetadata.decoder); flags still override them per run.
 //   node dist/scripts/set-decoder.js MODEL_DIR THRESHOLD ONSET_THRESHOLD STRIKE_RISE_DB
 import path from 'node:path';
-import { writeCard } from '../lib/kernel.js';
+import { writeCard } from '../lib/model/files.js';
 
 const [dir, ...nums] = process.argv.slice(2);
 const [threshold, onsetThreshold, strikeRiseDb] = nums.map(Number);

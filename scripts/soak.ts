@@ -16,11 +16,9 @@ import { fileURLToPath } from 'node:url';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { DEFAULTS, UsageError } from '../lib/config.js';
-import { MODEL_RATE } from '../lib/features.js';
+import { MODEL_RATE, midiName, midiToHz } from '../lib/music.js';
 import { memoryKiB } from './proc.js';
-import { NEW_MODEL_WINDOW } from '../lib/card.js';
-import { midiName } from '../lib/notes.js';
-import { midiToHz } from '../lib/features.js';
+import { NEW_MODEL_WINDOW } from '../lib/model/card.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url)); // dist/scripts/ → repository root
 const BIN = path.join(ROOT, 'bin/melodyfilter');

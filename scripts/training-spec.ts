@@ -2,7 +2,7 @@
 // the trainer by hand (`melodyfilter train` writes its own).
 //   node dist/scripts/training-spec.js NETWORK NAME [--embed-units N] [--units N] > spec.json
 import { parseArgs } from 'node:util';
-import { NETWORK_NAMES, isNetworkName } from '../lib/networks.js';
+import { NETWORK_NAMES, isNetworkName } from '../lib/model/networks.js';
 import { trainingSpec } from '../lib/train/spec.js';
 
 const { values, positionals } = parseArgs({

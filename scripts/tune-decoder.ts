@@ -1,7 +1,7 @@
 // Chooses the note tracker's thresholds on a validation set (VALIDATION_SEED, never the eval seed):
 // prints F1 for each combination so a model card's decoder settings (scripts/set-decoder.ts) can be
 // set from evidence.
-import { loadEngine } from '../lib/transcriber.js';
+import { loadEngine } from '../lib/pipeline/transcriber.js';
 import { resolveConfig } from '../lib/config.js';
 import { evaluateDecoders, VALIDATION_SEED } from '../lib/eval/evaluate.js';
 

@@ -2,15 +2,15 @@
 // fluidsynth at the gain training uses, and the project's synthesizer with random voices), runs
 // them through the pipeline, and prints, per velocity, the attack level the note tracker measured
 // (dBFS, mean of the notes) and the velocity it reported, then the least-squares fit of
-// level = refDb + slope·log10(velocity/127) that smooth.ts' velocityOf inverts.
+// level = refDb + slope·log10(velocity/127) that lib/pipeline/decoder.ts' velocityOf inverts.
 // Usage: node dist/scripts/velocity-calibration.js [MODEL_DIR]
 import { resolveConfig } from '../lib/config.js';
-import { MODEL_RATE } from '../lib/features.js';
-import { loadEngine, transcribe } from '../lib/transcriber.js';
+import { MODEL_RATE } from '../lib/music.js';
+import { loadEngine, transcribe } from '../lib/pipeline/transcriber.js';
 import { renderFluid, fluidAvailable } from '../lib/synth/fluid.js';
 import { randomVoice, renderPiano } from '../lib/synth/piano.js';
 import { makeRng } from '../lib/synth/random.js';
-import { levelOfVelocity, velocityOf } from '../lib/smooth.js';
+import { levelOfVelocity, velocityOf } from '../lib/pipeline/decoder.js';
 
 /** Mono s16le bytes. */
 function s16(x: Float32Array): Uint8Array {

@@ -13,8 +13,8 @@ import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { MODEL_RATE } from '../lib/features.js';
-import { NEW_MODEL_WINDOW } from '../lib/card.js';
+import { MODEL_RATE } from '../lib/music.js';
+import { NEW_MODEL_WINDOW } from '../lib/model/card.js';
 import { randomMelody, type ScoreNote } from '../lib/synth/melody.js';
 import { randomVoice, renderPiano, type PianoVoice } from '../lib/synth/piano.js';
 import { applyConditions } from '../lib/synth/scene.js';
@@ -88,7 +88,7 @@ async function make(outDir: string, seed: number, melodies: number, workers: num
 
 async function evaluateTask(modelDir: string, melodies: number, seed: number): Promise<void> {
   const { resolveConfig } = await import('../lib/config.js');
-  const { loadEngine, transcribe } = await import('../lib/transcriber.js');
+  const { loadEngine, transcribe } = await import('../lib/pipeline/transcriber.js');
   const { addMelody, emptyCounts, scores } = await import('../lib/eval/metrics.js');
   const { evaluate, encodeS16le } = await import('../lib/eval/evaluate.js');
   const engine = await loadEngine(resolveConfig({ modelDir }));

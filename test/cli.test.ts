@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parseMidi } from 'midi-file';
 import type { ScoreNote } from '../lib/synth/melody.js';
 import { intIn, makeRng, uniform } from '../lib/synth/random.js';
-import { midiToHz } from '../lib/features.js';
+import { midiToHz } from '../lib/music.js';
 import { matchNotes } from '../lib/eval/metrics.js';
 import { encodePcm, makeToneModel, runCli, tones, wavFile } from './helpers.js';
 
@@ -130,7 +130,7 @@ t.test('a batch skips an unreadable input, finishes the others, and exits 1', as
 });
 
 t.test("sox-style rates: -r 16k and -r 44.1k are 16000 and 44100 Hz", async (t) => {
-  const { parseArgv } = await import('../lib/args.js');
+  const { parseArgv } = await import('../lib/cli/args.js');
   t.equal(parseArgv(['-r', '16k']).cfg.sampleRate, 16000);
   t.equal(parseArgv(['--rate', '44.1k']).cfg.sampleRate, 44100);
   t.equal(parseArgv(['-r', '22050']).cfg.sampleRate, 22050);

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { Resampler, resampleBuffer } from '../lib/resample.js';
-import { Windower, referenceOffset } from '../lib/window.js';
-import { FeatureExtractor, FEATURE_SIZE, SPECTRUM_BINS, LOWEST_MIDI, BINS_PER_SEMITONE } from '../lib/features.js';
+import { Resampler, resampleBuffer } from '../lib/pipeline/resample.js';
+import { Windower, referenceOffset } from '../lib/pipeline/window.js';
+import { FeatureExtractor, FEATURE_SIZE, SPECTRUM_BINS, LOWEST_MIDI, BINS_PER_SEMITONE } from '../lib/pipeline/features.js';
 import { sine } from './helpers.js';
 
 function toneLevel(x: Float32Array, hz: number, rate: number): number {

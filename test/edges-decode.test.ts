@@ -1,7 +1,7 @@
 // Issue 13, the decoder's rough edges: streamed WAV sizes, headers split at every byte, things that
 // are not PCM, concatenated WAVs, inconsistent headers. Each test failed before its fix.
 import t from 'tap';
-import { identifyNonPcm, isStreamedDataSize, newDecodeReport, type DecodeOptions } from '../lib/pcm.js';
+import { identifyNonPcm, isStreamedDataSize, newDecodeReport, type DecodeOptions } from '../lib/pipeline/pcm.js';
 import { decodePieces, encodePcm, sine } from './helpers.js';
 
 const RAW: DecodeOptions = { sampleRate: 44100, channels: 2, encoding: 's16le' };

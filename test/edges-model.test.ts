@@ -6,12 +6,12 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import * as tf from '../lib/tf.js';
+import * as tf from '../lib/model/tf.js';
 import { makeToneModel, runCli, wavFile, tones } from './helpers.js';
-import { buildModel, saveModel } from '../lib/model.js';
-import { newCard } from '../lib/card.js';
+import { buildModel, saveModel } from '../lib/model/tfjs.js';
+import { newCard } from '../lib/model/card.js';
 import { resolveConfig } from '../lib/config.js';
-import { useBackend } from '../lib/backend.js';
+import { useBackend } from '../lib/model/backend.js';
 
 type Test = Parameters<Parameters<typeof t.test>[0]>[0];
 

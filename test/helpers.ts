@@ -6,8 +6,8 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Encoding } from '../lib/config.js';
-import { decodePcm, newDecodeReport, type DecodeOptions } from '../lib/pcm.js';
-import { wavHeader } from '../lib/wav-header.js';
+import { decodePcm, newDecodeReport, type DecodeOptions } from '../lib/pipeline/pcm.js';
+import { wavHeader } from '../lib/pipeline/wav-header.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = fileURLToPath(new URL('../bin/melodyfilter', import.meta.url));

@@ -1,9 +1,10 @@
-// The kernel registry (lib/kernels.ts): a kernel is one entry; the engine asks the one named and
+// The kernel registry (lib/model/kernels.ts): a kernel is one entry; the engine asks the one named and
 // follows `otherwise` where it cannot run the model.
 import t from 'tap';
-import { KERNEL_ENTRIES, kernelFor, type KernelEntry } from '../lib/kernels.js';
-import { readWeightFile, type FrameClassifier } from '../lib/kernel.js';
-import { loadEngine, transcribe } from '../lib/transcriber.js';
+import { KERNEL_ENTRIES, kernelFor, type KernelEntry } from '../lib/model/kernels.js';
+import { type FrameClassifier } from '../lib/model/kernels.js';
+import { readWeightFile } from '../lib/model/files.js';
+import { loadEngine, transcribe } from '../lib/pipeline/transcriber.js';
 import type { Kernel } from '../lib/config.js';
 import { encodePcm, tones, toneModelWorkspace } from './helpers.js';
 

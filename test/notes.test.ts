@@ -1,11 +1,12 @@
 import t from 'tap';
 import { parseMidi } from 'midi-file';
-import { NoteTracker } from '../lib/smooth.js';
-import { LOWEST_MIDI, ONSET_RISE_DB, SEMITONES } from '../lib/features.js';
-import { NUM_CLASSES, CLASS_MIDI_OFFSET } from '../lib/card.js';
+import { NoteTracker } from '../lib/pipeline/decoder.js';
+import { LOWEST_MIDI, ONSET_RISE_DB, SEMITONES } from '../lib/pipeline/features.js';
+import { NUM_CLASSES, CLASS_MIDI_OFFSET } from '../lib/model/card.js';
 import { buildMidi, TICKS_PER_BEAT } from '../lib/midi-file.js';
 import { renderSvg } from '../lib/writers/svg.js';
-import { midiName, parseNoteName, type Note, type NoteEvent } from '../lib/notes.js';
+import { type Note, type NoteEvent } from '../lib/notes.js';
+import { midiName, parseNoteName } from '../lib/music.js';
 
 const CFG = { hopSamples: 256, windowSamples: 2048, modelRate: 16000, threshold: 0.5, onsetThreshold: 0.5, strikeRiseDb: 0, minNoteMs: 40, lowMidi: 21, highMidi: 108 };
 const HOP = 256 / 16000;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decodePcm, newDecodeReport } from '../lib/pcm.js';
+import { decodePcm, newDecodeReport } from '../lib/pipeline/pcm.js';
 import type { Encoding } from '../lib/config.js';
 import { decodePieces, encodePcm, sine, wavFile } from './helpers.js';
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ROOT } from './helpers.js';
 import { flagsTable, regenerated } from '../scripts/readme.js';
 import { DEFAULTS } from '../lib/config.js';
-import { DECODER_DEFAULTS } from '../lib/card.js';
+import { DECODER_DEFAULTS } from '../lib/model/card.js';
 
 const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 

@@ -10,15 +10,16 @@ import { makeKindExample, type SceneKind } from '../lib/train/scenes.js';
 import { decodeShard, encodeShard, toFloat16, writeShard } from '../lib/train/shards.js';
 import { findPython } from '../lib/train/command.js';
 import { trainingSpec } from '../lib/train/spec.js';
-import { NETWORKS, type Network, type NetworkName } from '../lib/networks.js';
-import { readWeightFile, FastClassifier } from '../lib/kernel.js';
-import { NUM_CLASSES, SILENCE, NEW_MODEL_WINDOW } from '../lib/card.js';
-import { loadModel, TfjsClassifier } from '../lib/model.js';
-import { useBackend } from '../lib/backend.js';
-import { loadEngine, transcribe } from '../lib/transcriber.js';
-import { MODEL_RATE } from '../lib/features.js';
+import { NETWORKS, type Network, type NetworkName } from '../lib/model/networks.js';
+import { FastClassifier } from '../lib/model/fast-kernel.js';
+import { readWeightFile } from '../lib/model/files.js';
+import { NUM_CLASSES, SILENCE, NEW_MODEL_WINDOW } from '../lib/model/card.js';
+import { loadModel, TfjsClassifier } from '../lib/model/tfjs.js';
+import { useBackend } from '../lib/model/backend.js';
+import { loadEngine, transcribe } from '../lib/pipeline/transcriber.js';
+import { MODEL_RATE } from '../lib/music.js';
 import { noiseBed, randomNoiseBed, rms } from '../lib/synth/noise.js';
-import { FRONT_ENDS, type FrontEndName } from '../lib/frontends.js';
+import { FRONT_ENDS, type FrontEndName } from '../lib/pipeline/frontends.js';
 import { ROOT, runCli, encodePcm, sine } from './helpers.js';
 import { resolveConfig } from '../lib/config.js';
 
@@ -120,7 +121,7 @@ t.test('PyTorch trainer', { skip: python ? false : 'no Python with torch here (a
   const spectrum = shards('spectrum', 'spectrum', 32, 16);
   const tiny = ['--data', spectrum, '--val', spectrum, '--frames', '32', '--batch', '8', '--pool', '16', '--min-pool', '16',
     '--lr', '0.01', '--seconds', '600'];
-  // What to train, as `melodyfilter train` hands it over: a spec made from lib/networks.ts.
+  // What to train, as `melodyfilter train` hands it over: a spec made from lib/model/networks.ts.
   const specOf = async (network: NetworkName, embedUnits: number, hiddenUnits: number) => {
     const file = path.join(dir, `spec-${network}-${embedUnits}-${hiddenUnits}.json`);
     writeFileSync(file, JSON.stringify(await trainingSpec(`tiny-${network}`, network, { embedUnits, hiddenUnits })));

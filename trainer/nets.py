@@ -1,7 +1,7 @@
 """The networks melodyfilter trains, built in PyTorch from a spec, and their export to the tfjs layers
 format.
 
-The spec is a model.json without weights, made by lib/train/spec.ts from lib/networks.ts: its
+The spec is a model.json without weights, made by lib/train/spec.ts from lib/model/networks.ts: its
 topology lists the layers, its weights manifest the weights in the order weights.bin holds them, its
 metadata the card. This module builds one PyTorch module per layer, keyed by the layer's class
 (LAYERS below), and writes weights back under the manifest's names: a new network is a NETWORKS entry
@@ -10,7 +10,7 @@ too (`--init`, predict.py).
 
 Conventions that must hold for the export to compute the same function:
 - LSTM: PyTorch and tfjs both order the gates i, f, g (c), o and use a sigmoid recurrent activation
-  (lib/networks.ts sets it; tfjs' default is hard sigmoid). PyTorch keeps two biases (b_ih, b_hh);
+  (lib/model/networks.ts sets it; tfjs' default is hard sigmoid). PyTorch keeps two biases (b_ih, b_hh);
   tfjs one, their sum. PyTorch stores W as [4H, in], tfjs as [in, 4H].
 - GRU: PyTorch's nn.GRU is the reset-after form, gates r, z, n; Keras orders z, r, h. The spec says
   reset_after and a [2, 3H] bias (input and recurrent biases), which the kernels run; tfjs and
@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-HEADS = ('note', 'onset')  # every network's two outputs (lib/model.ts buildModel)
+HEADS = ('note', 'onset')  # every network's two outputs (lib/model/tfjs.ts buildModel)
 
 
 def _np(t):
@@ -45,7 +45,7 @@ class Dense(nn.Module):
         super().__init__()
         self.linear = nn.Linear(width, cfg['units'])
         self.activation = cfg.get('activation', 'linear')
-        nn.init.xavier_normal_(self.linear.weight)  # Keras' glorot_normal, as lib/networks.ts asks
+        nn.init.xavier_normal_(self.linear.weight)  # Keras' glorot_normal, as lib/model/networks.ts asks
         nn.init.zeros_(self.linear.bias)
         self.width = cfg['units']
 

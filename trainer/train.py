@@ -4,7 +4,7 @@
 
   /usr/bin/python3 trainer/train.py --spec SPEC.json --data DATA_DIR --run RUN_DIR --out MODEL_DIR …
 
-SPEC.json says what to train: a model.json without weights, made from lib/networks.ts (the network,
+SPEC.json says what to train: a model.json without weights, made from lib/model/networks.ts (the network,
 its widths, the card) by `node dist/scripts/training-spec.js NETWORK NAME [--units N]`.
 
 `melodyfilter train` starts the data workers and this script together; run it by hand to train on

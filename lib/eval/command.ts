@@ -1,9 +1,9 @@
 // `melodyfilter eval`: prints the accuracy table (markdown) for the model given by --model.
 import { UsageError } from '../config.js';
-import { engineOptions, ENGINE_OPTIONS } from '../args.js';
-import { numberOption, type OptionTable, type Parsed } from '../options.js';
-import type { Subcommand } from '../commands.js';
-import { checkedStdout } from '../output.js';
+import { engineOptions, ENGINE_OPTIONS } from '../cli/args.js';
+import { numberOption, type OptionTable, type Parsed } from '../cli/options.js';
+import type { Subcommand } from '../cli/commands.js';
+import { checkedStdout } from '../cli/output.js';
 
 const SCALES: Record<string, number> = { smoke: 0.05, quick: 0.5, full: 2 };
 
@@ -24,7 +24,7 @@ async function run({ values: v }: Parsed): Promise<number> {
   if (seed !== undefined && !Number.isSafeInteger(seed)) {
     throw new UsageError(`--seed must be an integer, got ${v.seed}`);
   }
-  const { loadEngine } = await import('../transcriber.js');
+  const { loadEngine } = await import('../pipeline/transcriber.js');
   const { evaluate, formatReport, EVAL_SEED } = await import('./evaluate.js');
   const engine = await loadEngine(engineOptions(v));
   const log = (s: string) => process.stderr.write(`melodyfilter: eval: ${s}\n`);

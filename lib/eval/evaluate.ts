@@ -1,15 +1,15 @@
 // `melodyfilter eval`: held-out melodies (other seeds, synthesizer voices outside the training ranges,
 // other babble voices) through the real streaming pipeline, scored per condition.
 import { type Config } from '../config.js';
-import { MODEL_RATE } from '../features.js';
-import { transcribe, type Engine } from '../transcriber.js';
+import { MODEL_RATE } from '../music.js';
+import { transcribe, type Engine } from '../pipeline/transcriber.js';
 import type { Note } from '../notes.js';
 import { randomMelody, type ScoreNote, type MelodyOptions } from '../synth/melody.js';
 import { heldOutVoice, renderPiano } from '../synth/piano.js';
 import { fluidAvailable, renderFluid } from '../synth/fluid.js';
 import { espeakAvailable, speechClips } from '../synth/speech.js';
 import { makeRng, type Rng, intIn, pick, uniform } from '../synth/random.js';
-import { resampleBuffer } from '../resample.js';
+import { resampleBuffer } from '../pipeline/resample.js';
 import { applyConditions } from '../synth/scene.js';
 import { addMelody, emptyCounts, repeatedFound, scores, type Counts, type Scores } from './metrics.js';
 

@@ -2,12 +2,7 @@
 // match when their pitches are equal and onsets lie within 50 ms; with offsets, the estimated offset
 // must also lie within max(50 ms, 20% of the reference note's length) of the reference offset. Each
 // note matches at most once; the matching is a maximum bipartite matching, as in mir_eval.
-
-export interface TimedNote {
-  pitch: number;
-  start: number;
-  end: number;
-}
+import type { TimedNote } from '../notes.js';
 
 export const ONSET_TOLERANCE_SECONDS = 0.05;
 export const OFFSET_RATIO = 0.2;

@@ -4,8 +4,8 @@
 // Every note reported from noise alone is a phantom. Its own seed, so the melody conditions' draws
 // (and the table above it) stay as they were.
 import type { Note } from '../notes.js';
-import { MODEL_RATE } from '../features.js';
-import { transcribe, type Engine } from '../transcriber.js';
+import { MODEL_RATE } from '../music.js';
+import { transcribe, type Engine } from '../pipeline/transcriber.js';
 import { noiseBed, makeNoise, mixAtSnr, type NoiseBedOptions, type NoiseKind } from '../synth/noise.js';
 import { randomMelody, type ScoreNote } from '../synth/melody.js';
 import { heldOutVoice, renderPiano } from '../synth/piano.js';

@@ -3,7 +3,7 @@
 // are played out and ties joined by abcjs's own sequencer; the first voice is the melody, its
 // chords' top note.
 import { createRequire } from 'node:module';
-import type { TimedNote } from '../eval/metrics.js';
+import type { TimedNote } from '../notes.js';
 
 export interface AbcTune {
   /** The `X:` number, or the tune's place in the file when it has none. */

@@ -3,9 +3,9 @@
 // matched, 2 trouble (usage, unreadable reference).
 import { createInterface } from 'node:readline';
 import { UsageError, errnoWords } from '../config.js';
-import type { OptionTable, Parsed } from '../options.js';
-import type { Subcommand } from '../commands.js';
-import { checkedStdout } from '../output.js';
+import type { OptionTable, Parsed } from '../cli/options.js';
+import type { Subcommand } from '../cli/commands.js';
+import { checkedStdout } from '../cli/output.js';
 import { createMatcher, MATCHER_DEFAULTS, type MatchResult } from './identify.js';
 import { createFollower, FOLLOWER_DEFAULTS, type FollowEvent } from './follow.js';
 import { loadReference, loadReferences, ReferenceFileError, type MelodySelection } from './reference.js';
@@ -22,7 +22,7 @@ export const DEFAULT_FOLLOW_MIN_SCORE = 0.7;
 
 const MATCHING = 'Matching', PRACTICE = 'Practice (--follow)', REFERENCES = 'MIDI references';
 
-/** Every flag of the subcommand, once: parsing and --help both come from here (lib/options.ts). */
+/** Every flag of the subcommand, once: parsing and --help both come from here (lib/cli/options.ts). */
 export const MATCH_OPTIONS: OptionTable = {
   follow: { type: 'string', value: 'REF', section: PRACTICE, help: 'follow one reference and judge every played note' },
   lag: {

@@ -8,7 +8,7 @@
 // uncounted extras let another tune score 0.9).
 import { median } from './align.js';
 import { withDefaults, type Melody, type PlayedNote } from './melody.js';
-import { midiName } from '../notes.js';
+import { midiName } from '../music.js';
 
 export interface FollowerOptions {
   /** Notes a verdict waits for (default 2): 0 answers at once but cannot tell wrong from extra. */

@@ -1,7 +1,7 @@
 // MusicXML references (partwise, as MuseScore, Finale, Dorico and Sibelius export it, and as
 // melodyfilter writes it): the top voice of one part, ties joined, grace notes left out.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import type { TimedNote } from '../eval/metrics.js';
+import type { TimedNote } from '../notes.js';
 
 export interface MusicXmlPart {
   id: string;

@@ -1,7 +1,7 @@
 // The compact tune notation of examples/tunes.txt: `NAME BPM [METER KEY [+PICKUP]]: NOTE[:BEATS] ...`,
 // a note without :BEATS lasting as long as the one before it, `r:BEATS` a rest; BPM and BEATS count
 // quarter notes.
-import { parseNoteName } from '../notes.js';
+import { parseNoteName } from '../music.js';
 import { findKey, keyOf, parseKey, spell } from '../score/key.js';
 import { DIVISIONS_PER_QUARTER, notate, type Meter, type ScoreEvent } from '../score/notate.js';
 import type { Score } from '../score/score.js';

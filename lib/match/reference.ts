@@ -6,7 +6,7 @@ import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statS
 import path from 'node:path';
 import { parseMidi, type MidiData } from 'midi-file';
 import { InputError } from '../config.js';
-import type { TimedNote } from '../eval/metrics.js';
+import type { TimedNote } from '../notes.js';
 import { melodyOf, type Melody } from './melody.js';
 import { parseNoteLine } from './input.js';
 import { looksLikeAbc, parseAbc } from './abc.js';

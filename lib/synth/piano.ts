@@ -1,7 +1,7 @@
 // A piano-like additive synthesizer, randomised per instrument so the network learns "piano" rather
 // than one piano: stretched (inharmonic) partials, register-dependent two-stage decay, hammer-position
 // comb and velocity-dependent brightness, beating unisons, hammer noise, damper release, random EQ.
-import { midiToHz } from '../features.js';
+import { midiToHz } from '../music.js';
 import type { ScoreNote } from './melody.js';
 import { type Rng, uniform, logUniform, gaussian } from './random.js';
 

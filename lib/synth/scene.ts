@@ -1,7 +1,7 @@
 // Scenes: a score rendered through a piano (our synthesizer or a FluidR3 render) and a room, plus
 // noise at an SNR, gain and 16-bit rounding. Training (train/dataset.ts) and evaluation
 // (eval/evaluate.ts) both build their audio here.
-import { MODEL_RATE } from '../features.js';
+import { MODEL_RATE } from '../music.js';
 import type { MelodyOptions, ScoreNote } from './melody.js';
 import { makeNoise, mixAtSnr, reverb, NOISE_KINDS, type NoiseKind } from './noise.js';
 import { type Rng, uniform, pick } from './random.js';

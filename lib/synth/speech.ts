@@ -1,8 +1,8 @@
 // Speech clips for babble noise, spoken by espeak-ng (Debian espeak-ng) and read back with pcm.ts'
 // WAV reader.
 import { spawnSync } from 'node:child_process';
-import { parseWavHeader, decodeFrames, bytesPerSample } from '../pcm.js';
-import { resampleBuffer } from '../resample.js';
+import { parseWavHeader, decodeFrames, bytesPerSample } from '../pipeline/pcm.js';
+import { resampleBuffer } from '../pipeline/resample.js';
 import { type Rng, pick, intIn } from './random.js';
 
 const WORDS = (

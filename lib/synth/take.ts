@@ -1,7 +1,7 @@
 // A performed melody made audible for the evaluation scripts: FluidR3's pianos or a held-out voice
 // of our synthesizer, then the scene's room and noise; and the audio as the s16le bytes the
 // transcriber reads.
-import { MODEL_RATE } from '../features.js';
+import { MODEL_RATE } from '../music.js';
 import { fluidAvailable, renderFluid } from './fluid.js';
 import type { ScoreNote } from './melody.js';
 import { heldOutVoice, renderPiano } from './piano.js';

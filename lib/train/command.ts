@@ -7,10 +7,10 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError, UsageError, errnoWords } from '../config.js';
-import { NETWORK_NAMES, NETWORKS, isNetworkName, type NetworkName } from '../networks.js';
-import type { OptionTable, Parsed } from '../options.js';
-import type { Subcommand } from '../commands.js';
-import { makeDirectory } from '../dirs.js';
+import { NETWORK_NAMES, NETWORKS, isNetworkName, type NetworkName } from '../model/networks.js';
+import type { OptionTable, Parsed } from '../cli/options.js';
+import type { Subcommand } from '../cli/commands.js';
+import { makeDirectory } from '../cli/dirs.js';
 
 /** The shipped model's recipe (models/melody-lstm/README.md). */
 export const TRAIN_DEFAULTS = {
@@ -147,7 +147,7 @@ async function makeDir(flag: string, dir: string): Promise<void> {
  *  model directory's one reader); undefined where there is none to read. */
 async function resumedNetwork(runDir: string, v: Parsed['values']): Promise<NetworkName | undefined> {
   if (!v.resume || v.arch !== undefined) return undefined;
-  const { readWeightFile } = await import('../kernel.js');
+  const { readWeightFile } = await import('../model/files.js');
   return readWeightFile(path.join(runDir, 'model')).then((file) => file.card.network, () => undefined);
 }
 
@@ -245,7 +245,7 @@ async function run({ values: v }: Parsed): Promise<number> {
     `lib/train/scenes.ts scene mix, data seed ${seed}, FluidR3 share ${fluidShare}, noise share ${noiseShare}`,
   ];
   if (steps !== undefined) args.push('--steps', String(steps));
-  // What to train, made here from lib/networks.ts; a resume keeps its checkpoint's unless --arch says.
+  // What to train, made here from lib/model/networks.ts; a resume keeps its checkpoint's unless --arch says.
   if (!resume || v.arch !== undefined) {
     const { trainingSpec } = await import('./spec.js');
     const specFile = path.join(runDir, 'spec.json'); // runDir was made above

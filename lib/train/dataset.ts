@@ -1,8 +1,8 @@
 // Training and evaluation examples: a scene (score → audio through a piano and a room, plus noise)
 // turned into the features the model sees and the labels it should give.
-import { CLASS_MIDI_OFFSET, SILENCE, type ModelCard } from '../card.js';
-import { FRONT_ENDS } from '../frontends.js';
-import { Windower } from '../window.js';
+import { CLASS_MIDI_OFFSET, SILENCE, type ModelCard } from '../model/card.js';
+import { FRONT_ENDS } from '../pipeline/frontends.js';
+import { Windower } from '../pipeline/window.js';
 import type { ScoreNote } from '../synth/melody.js';
 
 /** What examples are cut and computed by: the model card's framing and front end. */

@@ -4,8 +4,8 @@
 // (issue 19) noise alone, with no note at all, at every level from −70 to −5 dBFS.
 // Each kind is a timeline of music segments and noise-only gaps, played by our synthesizer or cut
 // from a FluidR3 render, then through the same room, noise and gain as every other example.
-import { MODEL_RATE } from '../features.js';
-import { FRONT_ENDS } from '../frontends.js';
+import { MODEL_RATE } from '../music.js';
+import { FRONT_ENDS } from '../pipeline/frontends.js';
 import { randomMelody, type MelodyOptions, type ScoreNote } from '../synth/melody.js';
 import { randomVoice, renderPiano } from '../synth/piano.js';
 import { renderFluid, fluidAvailable, KEYBOARD_PROGRAMS } from '../synth/fluid.js';

@@ -9,7 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { FrontEndName } from '../frontends.js';
+import type { FrontEndName } from '../pipeline/frontends.js';
 import { SCENE_KINDS, type KindExample } from './scenes.js';
 
 export const SHARD_MAGIC = 'MFSHARD1';

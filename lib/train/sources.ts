@@ -1,5 +1,5 @@
 // The speech clips a data generator keeps in memory for babble (its FluidR3 renders: scenes.ts).
-import { MODEL_RATE } from '../features.js';
+import { MODEL_RATE } from '../music.js';
 import { espeakAvailable, speechClips } from '../synth/speech.js';
 import type { Rng } from '../synth/random.js';
 

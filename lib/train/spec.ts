@@ -1,11 +1,11 @@
 // What the trainer trains, made here so that the network, its widths and the card have one owner: a
-// model.json without weights. Its topology is the one lib/model.ts builds from the NETWORKS entry,
+// model.json without weights. Its topology is the one lib/model/tfjs.ts builds from the NETWORKS entry,
 // its weights manifest names every weight in the order weights.bin must hold them, and its metadata
-// is the card (lib/card.ts) that the trainer copies through, adding only its training record.
+// is the card (lib/model/card.ts) that the trainer copies through, adding only its training record.
 // trainer/nets.py builds PyTorch modules from the topology's layers, keyed by layer class, so a new
 // network is one NETWORKS entry (plus, for a new kind of layer, one module in nets.py).
-import { newCard, storedCard, type StoredCard } from '../card.js';
-import { NETWORKS, type NetworkName } from '../networks.js';
+import { newCard, storedCard, type StoredCard } from '../model/card.js';
+import { NETWORKS, type NetworkName } from '../model/networks.js';
 
 export interface TrainingSpec {
   format: 'layers-model';
@@ -22,10 +22,10 @@ interface LayerJson { name: string; class_name: string; config: Record<string, u
 export async function trainingSpec(
   name: string, network: NetworkName, widths: { embedUnits?: number; hiddenUnits?: number } = {},
 ): Promise<TrainingSpec> {
-  const { buildModel, weightsOf } = await import('../model.js');
-  const tf = await import('../tf.js');
+  const { buildModel, weightsOf } = await import('../model/tfjs.js');
+  const tf = await import('../model/tf.js');
   // Building needs a backend; the plain-JS one starts at once, and a caller's choice is kept.
-  if (!tf.engine().backendName) await (await import('../backend.js')).useBackend('cpu');
+  if (!tf.engine().backendName) await (await import('../model/backend.js')).useBackend('cpu');
   const card = newCard(name, network);
   const own = NETWORKS[network].units;
   const units = { embedUnits: widths.embedUnits ?? own.embedUnits, hiddenUnits: widths.hiddenUnits ?? own.hiddenUnits };

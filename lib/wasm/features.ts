@@ -11,7 +11,7 @@ interface FeatureExports {
   compute(spec: number, out: number, floorDb: number): void;
 }
 
-/** The filterbank as lib/features.ts builds it: per log bin, its first FFT bin and its weights. */
+/** The filterbank as lib/pipeline/features.ts builds it: per log bin, its first FFT bin and its weights. */
 export interface FilterbankSpec {
   start: Int32Array;
   weights: Float32Array[];

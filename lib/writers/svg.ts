@@ -1,5 +1,6 @@
 // SVG piano roll: keys down the left, seconds along the bottom, one bar per note.
-import { midiName, type Note } from '../notes.js';
+import { type Note } from '../notes.js';
+import { midiName } from '../music.js';
 import { collectNotes, type NoteOutput } from '../notes.js';
 
 /** Seconds are 100 px wide while the take fits MAX_WIDTH_PX; a longer take is scaled down to fit

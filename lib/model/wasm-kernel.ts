@@ -1,13 +1,14 @@
-// The classifier in SIMD WebAssembly (assembly/kernel.ts): the same network as lib/kernel.ts'
+// The classifier in SIMD WebAssembly (assembly/kernel.ts): the same network as lib/model/fast-kernel.ts'
 // FastClassifier, which stays as the reference the tests hold this to. Per read it runs three
 // batched passes and one sequential one: Dense for every frame (four frames per load of weights), the
 // recurrent layer's input projection for every frame, the recurrence itself frame by frame, and the
 // heads for every frame. No allocation per window: the batch buffers grow to the largest read seen.
 import { InputError } from '../config.js';
-import { NUM_CLASSES } from '../card.js';
-import { shapeOfWeights, type FrameClassifier, type KernelCell, type NamedWeights } from '../kernel.js';
-import type { ModelShape } from '../networks.js';
-import { Arena, pickModule } from './load.js';
+import { NUM_CLASSES } from './card.js';
+import { type FrameClassifier } from './kernels.js';
+import { shapeOfWeights, type KernelCell, type NamedWeights } from './files.js';
+import type { ModelShape } from './networks.js';
+import { Arena, pickModule } from '../wasm/load.js';
 
 const PAD = 16; // output widths are padded to this many floats so the wasm loops need no remainder
 const pad = (n: number) => Math.ceil(n / PAD) * PAD;

@@ -1,7 +1,7 @@
 // Streaming polyphase resampler: mono Float32Array at the input rate → the model's rate.
 // Windowed-sinc (Kaiser) low-pass at 0.45 of the lower rate, so nothing above the output's Nyquist
 // folds back onto the piano's partials. Positions are kept as integers so time never drifts.
-import { Arena, wasmModule } from './wasm/load.js';
+import { Arena, wasmModule } from '../wasm/load.js';
 import type { DecodedChunk } from './pcm.js';
 
 /** Filter half-length, in periods of the lower rate: with Kaiser β=8 the stop band (≥ 79 dB from

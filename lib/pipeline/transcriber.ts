@@ -1,18 +1,19 @@
 // The pipeline, assembled: PCM bytes → mono → the model's rate → windows → features → classifier →
 // notes. The model card (card.ts) says what the model needs; each stage is given its part of it.
 import { Duplex } from 'node:stream';
-import { InputError, resolveConfig, type Config } from './config.js';
-import type { ModelCard } from './card.js';
-import type { ModelShape } from './networks.js';
+import { InputError, resolveConfig, type Config } from '../config.js';
+import type { ModelCard } from '../model/card.js';
+import type { ModelShape } from '../model/networks.js';
 import { decodePcm, newDecodeReport, type DecodeReport, type FormatField } from './pcm.js';
 import { resample } from './resample.js';
 import { windows } from './window.js';
 import { features } from './frontends.js';
 import { classify } from './classify.js';
-import { smoothNotes } from './smooth.js';
-import { readWeightFile, type FrameClassifier } from './kernel.js';
-import { KERNEL_ENTRIES, kernelFor } from './kernels.js';
-import type { Note, NoteEvent, NoteOutput } from './notes.js';
+import { smoothNotes } from './decoder.js';
+import { type FrameClassifier } from '../model/kernels.js';
+import { readWeightFile } from '../model/files.js';
+import { KERNEL_ENTRIES, kernelFor } from '../model/kernels.js';
+import type { Note, NoteEvent, NoteOutput } from '../notes.js';
 
 export type Explicit = ReadonlySet<'sampleRate' | 'channels' | 'encoding'>;
 

@@ -1,7 +1,7 @@
 // Stream stage: feature batches → class and onset probabilities, state carried across batches.
 import type { FrameBatch } from './frontends.js';
-import { NUM_CLASSES } from './card.js';
-import type { FrameClassifier } from './kernel.js';
+import { NUM_CLASSES } from '../model/card.js';
+import type { FrameClassifier } from '../model/kernels.js';
 
 export interface ScoredBatch extends FrameBatch {
   probs: Float32Array; // count × NUM_CLASSES

@@ -1,8 +1,8 @@
 // Subcommands (`melodyfilter NAME ...`), registered here: each is one module that exports a
 // Subcommand, with its own option table, loaded only when it runs (or for --help), so a
 // transcription never loads the matcher, the trainer or their dependencies.
-// Transcribing (no subcommand) is the CLI's default and lives in args.ts and cli.ts.
-import { UsageError } from './config.js';
+// Transcribing (no subcommand) is the CLI's default and lives in args.ts and transcribe.ts.
+import { UsageError } from '../config.js';
 import { optionHelp, parseOptions, type OptionTable, type Parsed } from './options.js';
 
 export interface Subcommand {
@@ -31,9 +31,9 @@ export interface SubcommandEntry {
 }
 
 export const SUBCOMMANDS: readonly SubcommandEntry[] = [
-  { name: 'train', load: async () => (await import('./train/command.js')).trainCommand },
-  { name: 'eval', load: async () => (await import('./eval/command.js')).evalCommand },
-  { name: 'match', load: async () => (await import('./match/command.js')).matchCommand },
+  { name: 'train', load: async () => (await import('../train/command.js')).trainCommand },
+  { name: 'eval', load: async () => (await import('../eval/command.js')).evalCommand },
+  { name: 'match', load: async () => (await import('../match/command.js')).matchCommand },
 ];
 
 export function subcommandNamed(name: string | undefined): SubcommandEntry | undefined {

@@ -5,11 +5,12 @@
 // decaying note from flickering). A same-key onset peak inside a note splits it: a re-struck key. A
 // note that fades and comes back within MERGE_FRAMES without an onset is one note, not two. A new
 // key's start moves back to the onset that announced it.
-import type { Config } from './config.js';
-import { CLASS_MIDI_OFFSET, NUM_CLASSES, SILENCE, type DecoderSettings } from './card.js';
+import type { Config } from '../config.js';
+import { CLASS_MIDI_OFFSET, NUM_CLASSES, SILENCE, type DecoderSettings } from '../model/card.js';
 import { LOWEST_MIDI, ONSET_RISE_DB } from './features.js';
 import type { ScoredBatch } from './classify.js';
-import { midiName, type Note, type NoteEvent, type NoteOutput } from './notes.js';
+import { type Note, type NoteEvent, type NoteOutput } from '../notes.js';
+import { midiName } from '../music.js';
 import { referenceOffset } from './window.js';
 
 /** Windows a new key must persist to start a note: 2 × 16 ms, below the 40 ms shortest note. */

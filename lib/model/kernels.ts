@@ -3,12 +3,19 @@
 // stream. `--kernel` names the first one asked (config.ts KERNELS holds the names); the engine
 // (transcriber.ts loadEngine) follows `otherwise` until one runs the model. Adding a kernel is one
 // module plus one entry here and its name in KERNELS (see CONTRIBUTING.md).
-import type { Config, Kernel } from './config.js';
+import type { Config, Kernel } from '../config.js';
 import { NETWORKS, type ModelShape } from './networks.js';
-import {
-  FastClassifier, isResetAfterGru, shapeOfWeights, type FrameClassifier, type KernelCell, type WeightFile,
-} from './kernel.js';
-import { WasmClassifier, packWeights } from './wasm/kernel.js';
+import { FastClassifier } from './fast-kernel.js';
+import { isResetAfterGru, shapeOfWeights, type KernelCell, type WeightFile } from './files.js';
+import { WasmClassifier, packWeights } from './wasm-kernel.js';
+
+/** Runs frames through the network, carrying recurrent state from call to call. */
+export interface FrameClassifier {
+  /** `features`: nFrames × featureSize; writes nFrames × NUM_CLASSES probabilities and nFrames onsets. */
+  run(features: Float32Array, nFrames: number, probs: Float32Array, onsets: Float32Array): Promise<void>;
+  /** Frees what the classifier holds (tfjs tensors); it is not used after. */
+  dispose(): void;
+}
 
 export interface LoadedKernel {
   shape: ModelShape;
@@ -30,7 +37,7 @@ export interface KernelEntry {
 const cellOf = (file: WeightFile): KernelCell | null => NETWORKS[file.card.network].fastKernel;
 
 export const KERNEL_ENTRIES: Record<Kernel, KernelEntry> = {
-  /** SIMD WebAssembly (lib/wasm/kernel.ts): tfjs' LSTM and GRU cells, batched per read. */
+  /** SIMD WebAssembly (lib/model/wasm-kernel.ts): tfjs' LSTM and GRU cells, batched per read. */
   wasm: {
     runs: (file) => {
       const cell = cellOf(file);
@@ -43,7 +50,7 @@ export const KERNEL_ENTRIES: Record<Kernel, KernelEntry> = {
       return { shape: packed.shape, backend: 'none', newClassifier: () => WasmClassifier.fresh(packed) };
     },
   },
-  /** The plain-TypeScript reference (lib/kernel.ts): both LSTM and both GRU layouts. */
+  /** The plain-TypeScript reference (lib/model/fast-kernel.ts): both LSTM and both GRU layouts. */
   fast: {
     runs: (file) => cellOf(file) !== null,
     otherwise: 'tfjs',
@@ -60,7 +67,7 @@ export const KERNEL_ENTRIES: Record<Kernel, KernelEntry> = {
     runs: () => true,
     load: async (file, cfg) => {
       const { useBackend } = await import('./backend.js');
-      const { loadModel, TfjsClassifier } = await import('./model.js');
+      const { loadModel, TfjsClassifier } = await import('./tfjs.js');
       const backend = await useBackend(cfg.backend);
       const loaded = await loadModel(cfg.modelDir, file);
       return {

@@ -1,7 +1,7 @@
 // Option tables: each command declares its options once (type, short name, value name, help line,
 // help section), and both parsing (util.parseArgs, strict) and the --help text come from that table.
 import { parseArgs } from 'node:util';
-import { UsageError } from './config.js';
+import { UsageError } from '../config.js';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';

@@ -4,12 +4,9 @@
 // let the network see a note's fundamental and its (stretched) partials at fixed offsets whatever
 // the key. Subtracting a running peak makes the features the same at any input gain, and the
 // per-semitone rise since the previous frame marks a re-struck key even when its pitch is unchanged.
-import { realFft, type RealFft } from './wasm/fft.js';
-import { FeatureCore } from './wasm/features.js';
-
-/** Rate the features and the model work at: 16 kHz keeps every piano fundamental (C8 = 4186 Hz)
- *  and its second partial while costing a third of 44.1 kHz. A model card must say this rate. */
-export const MODEL_RATE = 16000;
+import { realFft, type RealFft } from '../wasm/fft.js';
+import { FeatureCore } from '../wasm/features.js';
+import { MODEL_RATE, midiToHz } from '../music.js';
 
 export const LOWEST_MIDI = 21; // A0, the lowest piano key
 export const TOP_MIDI = 118; // highest semitone whose bins stay under 8 kHz (Nyquist at MODEL_RATE)
@@ -28,10 +25,6 @@ export const RELEASE_DB_PER_FRAME = 0.15;
 /** Rise in dB over one hop that counts as a full onset (1.0). */
 export const ONSET_RISE_DB = 20;
 export const FLOOR_DB = -110; // power of one LSB of 16-bit audio is about -100 dB here: below is digital silence
-
-export function midiToHz(midi: number): number {
-  return 440 * Math.pow(2, (midi - 69) / 12);
-}
 
 /** Sparse triangular filterbank from FFT bins to log-frequency bins. */
 export interface Filterbank {

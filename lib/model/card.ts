@@ -1,9 +1,10 @@
 // The model card: everything a model fixes about how it is fed and read (rates, window, hop, front
 // end, network, classes, decoder defaults), read once from its model.json (userDefinedMetadata).
 // Stages and training take the card; none of it is a user flag.
-import { InputError } from './config.js';
-import { MODEL_RATE, ONSET_RISE_DB } from './features.js';
-import { FRONT_ENDS, isFrontEndName, type FrontEndName } from './frontends.js';
+import { InputError } from '../config.js';
+import { ONSET_RISE_DB } from '../pipeline/features.js';
+import { MODEL_RATE } from '../music.js';
+import { FRONT_ENDS, isFrontEndName, type FrontEndName } from '../pipeline/frontends.js';
 import { isNetworkName, NETWORKS, type NetworkName } from './networks.js';
 
 /** Class 0: silence or noise; class k: MIDI 20 + k (A0 = 21 … C8 = 108). */

@@ -1,14 +1,14 @@
 // The transcribe command's flags → Config. sox/ffmpeg names where they exist (-r, -c, -e, -b).
 // The option table below is the only list of them: parsing and --help (help.ts) both read it.
-import { BACKENDS, ConfigError, DEFAULTS, UsageError, type Config, type Encoding } from './config.js';
-import { resolveConfig as resolveLibraryConfig } from './config.js';
-import { DECODER_DEFAULTS } from './card.js';
-import { parseNoteName } from './notes.js';
-import { parseKey, type Key } from './score/key.js';
-import type { Meter } from './score/notate.js';
+import { BACKENDS, ConfigError, DEFAULTS, UsageError, type Config, type Encoding } from '../config.js';
+import { resolveConfig as resolveLibraryConfig } from '../config.js';
+import { DECODER_DEFAULTS } from '../model/card.js';
+import { parseNoteName } from '../music.js';
+import { parseKey, type Key } from '../score/key.js';
+import type { Meter } from '../score/notate.js';
 import { numberOption as num, parseOptions, type OptionTable, type ParsedValues } from './options.js';
-import { WRITERS } from './writers/registry.js';
-import { MAX_WIDTH_PX } from './writers/svg.js';
+import { WRITERS } from '../writers/registry.js';
+import { MAX_WIDTH_PX } from '../writers/svg.js';
 
 export interface Invocation {
   command: 'transcribe' | 'help' | 'version';

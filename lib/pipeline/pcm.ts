@@ -1,7 +1,7 @@
 // Decoder: bytes on stdin → mono Float32Array chunks. The only stage that sees Buffers.
-import { InputError, MAX_RATE, MIN_INPUT_RATE, UsageError, type Config, type Encoding } from './config.js';
-import { highestKeyBelow, midiName } from './notes.js';
-import { s16ToMono } from './wasm/pcm.js';
+import { InputError, MAX_RATE, MIN_INPUT_RATE, UsageError, type Config, type Encoding } from '../config.js';
+import { highestKeyBelow, midiName } from '../music.js';
+import { s16ToMono } from '../wasm/pcm.js';
 
 const BYTES_PER_SAMPLE: Record<Encoding, number> = { s16le: 2, s24le: 3, s32le: 4, f32le: 4, u8: 1, s16be: 2 };
 /** A RIFF header is at most a few hundred bytes; refuse to buffer more than this looking for 'data'. */

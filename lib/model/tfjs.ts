@@ -1,13 +1,13 @@
 // The network in TensorFlow.js: build (from its description in networks.ts), save, load, and run it
 // per window. `--kernel tfjs`, the training spec (train/spec.ts) and the tfjs tests use this; the
 // default wasm kernel and the TypeScript one (kernels.ts) run without tfjs, reading the same files.
-import { writeFile, mkdir } from 'node:fs/promises';
-import path from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import * as tf from './tf.js';
-import { InputError } from './config.js';
+import { InputError } from '../config.js';
 import { NUM_CLASSES, storedCard, type ModelCard } from './card.js';
 import { NETWORKS, type ModelShape, type NetworkName } from './networks.js';
-import { firstUnusable, readWeightFile, type FrameClassifier, type NamedWeights, type WeightFile } from './kernel.js';
+import { type FrameClassifier } from './kernels.js';
+import { readWeightFile, writeModelFiles, type NamedWeights, type WeightFile } from './files.js';
 
 /** The network's body (networks.ts) between the input and the two heads every network shares: a
  *  softmax over silence and the keys, and a sigmoid onset that marks re-struck keys the class head
@@ -48,23 +48,14 @@ export async function saveModel(model: tf.LayersModel, dir: string, card: ModelC
   await mkdir(dir, { recursive: true });
   model.setUserDefinedMetadata(storedCard(card) as unknown as object);
   await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    const weightData = artifacts.weightData as ArrayBuffer;
-    // A diverged run (a learning rate of 1e308) must not leave a model that loads and hears nothing.
-    const bad = firstUnusable(new Float32Array(weightData));
-    if (bad >= 0) {
-      const w = new Float32Array(weightData)[bad];
-      throw new InputError(`not saving ${dir}: weight ${bad} is ${w} (training diverged)`);
-    }
-    const json = {
+    await writeModelFiles(dir, {
       format: 'layers-model',
       generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
       convertedBy: null,
       modelTopology: artifacts.modelTopology,
       weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
       userDefinedMetadata: artifacts.userDefinedMetadata,
-    };
-    await writeFile(path.join(dir, 'weights.bin'), Buffer.from(weightData));
-    await writeFile(path.join(dir, 'model.json'), JSON.stringify(json, null, 1) + '\n');
+    }, artifacts.weightData as ArrayBuffer);
     return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
   }));
 }

@@ -4,7 +4,7 @@
 //
 // Every network ends in the same two heads (an 89-way softmax over silence and the keys, a sigmoid
 // onset); the entries build only the body between the input and the heads.
-import type { FrontEndName } from './frontends.js';
+import type { FrontEndName } from '../pipeline/frontends.js';
 
 /** Layer sizes. What the widths mean is the network's own (see each entry's `widths`). */
 export interface ModelShape {
@@ -22,7 +22,7 @@ export const RECURRENT_DEFAULTS = {
 
 /** What the entries use of TensorFlow.js' layers API, declared here so that this module's types, and
  *  the library's that name networks, do not pull in tfjs-layers' declarations (they do not compile
- *  under `strict` without skipLibCheck). lib/model.ts passes tfjs itself. */
+ *  under `strict` without skipLibCheck). lib/model/tfjs.ts passes tfjs itself. */
 export interface LayersApi {
   layers: {
     dense(config: object): Applicable;
@@ -45,7 +45,7 @@ export interface Network {
   /** true: state carries from window to window (fed [batch, frames, features]); false: each window
    *  is labelled alone (fed [windows, features]). */
   recurrent: boolean;
-  /** The cell the Float32Array kernel runs (kernel.ts), or null: this network runs in tfjs only. */
+  /** The cell the Float32Array kernel runs (fast-kernel.ts, wasm-kernel.ts), or null: this network runs in tfjs only. */
   fastKernel: 'lstm' | 'gru' | null;
   /** Widths of a freshly trained network. */
   units: { embedUnits: number; hiddenUnits: number };

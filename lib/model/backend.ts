@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from './tf.js';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { InputError, type Backend } from './config.js';
+import { InputError, type Backend } from '../config.js';
 
 const require = createRequire(import.meta.url);
 
