@@ -19,7 +19,8 @@ import { useBackend } from '../lib/model/backend.js';
 import { loadEngine, transcribe } from '../lib/pipeline/transcriber.js';
 import { MODEL_RATE } from '../lib/music.js';
 import { noiseBed, randomNoiseBed, rms } from '../lib/synth/noise.js';
-import { FRONT_ENDS, type FrontEndName } from '../lib/pipeline/frontends.js';
+import { FRONT_ENDS, type FrontEnd, type FrontEndName } from '../lib/pipeline/frontends.js';
+import { FeatureExtractor, FEATURE_SIZE, SPECTRUM_BINS } from '../lib/pipeline/features.js';
 import { ROOT, runCli, encodePcm, sine } from './helpers.js';
 import { resolveConfig } from '../lib/config.js';
 
@@ -164,6 +165,37 @@ t.test('PyTorch trainer', { skip: python ? false : 'no Python with torch here (a
       engine, sampleRate: 16000, channels: 1, encoding: 's16le',
     });
     t.ok(Array.isArray(notes), `${notes.length} notes from a 2-step network`);
+  });
+
+  await t.test('a front end added in this test alone (one extractor, one FRONT_ENDS entry) trains and runs', async (t) => {
+    // The spectrum without its onset and level features: an extractor module's whole contract.
+    class SpectrumOnly {
+      private readonly full = new FeatureExtractor(NEW_MODEL_WINDOW.windowSamples);
+      private readonly scratch = new Float32Array(FEATURE_SIZE);
+      get levelDb(): number { return this.full.levelDb; }
+      compute(samples: Float32Array, out: Float32Array, outOffset: number): void {
+        this.full.compute(samples, this.scratch, 0);
+        out.set(this.scratch.subarray(0, SPECTRUM_BINS), outOffset);
+      }
+    }
+    const frontEnds = FRONT_ENDS as Record<string, FrontEnd>, networks = NETWORKS as Record<string, Network>;
+    const frontEnd = 'test-spectrum-only' as FrontEndName, name = 'test-spectrum-only-lstm' as NetworkName;
+    frontEnds[frontEnd] = { size: SPECTRUM_BINS, make: () => new SpectrumOnly() };
+    networks[name] = { ...NETWORKS.lstm, frontEnd, units: { embedUnits: 20, hiddenUnits: 12 } };
+    t.teardown(() => { delete frontEnds[frontEnd]; delete networks[name]; });
+    const file = path.join(dir, 'spec-front-end.json');
+    writeFileSync(file, JSON.stringify(await trainingSpec('front-end', name)));
+    const data = shards('spectrum-only', frontEnd, 32, 16);
+    const runDir = path.join(dir, 'front-end');
+    const args = ['--data', data, '--val', data, ...tiny.slice(4), '--spec', file, '--run', runDir, '--steps', '2'];
+    t.match(run(args), /done: 2 steps/);
+    const engine = await loadEngine(resolveConfig({ modelDir: path.join(runDir, 'model') }));
+    t.equal(engine.card.frontEnd, frontEnd);
+    t.equal(engine.card.featureSize, SPECTRUM_BINS, 'the card sizes the input by the new front end');
+    const notes = await transcribe(encodePcm(sine(440, 1, 16000), 1, 's16le'), {
+      engine, sampleRate: 16000, channels: 1, encoding: 's16le',
+    });
+    t.ok(Array.isArray(notes), `${notes.length} notes through the new front end`);
   });
 
   await t.test('a resume never replaces a model it cannot continue (issue 22)', async (t) => {
