@@ -1,6 +1,10 @@
 // Writes training shards for trainer/train.py without training:
 //   node dist/scripts/make-shards.js OUT_DIR [--seed N] [--workers N] [--shards N] [--shard-size N]
 //     [--keep N] [--front-end spectrum|raw] [--fluid-share X] [--noise-share X] [--renders N]
+//     [--freepats-share X] [--colour X]
+// --fluid-share: share of examples cut from sampled renders (FluidR3, or freepats with --freepats-share:
+// that share of the renders); --colour: probability of a pitch-shifted render and of a random microphone
+// curve and compression per example (lib/synth/colour.ts). Both 0 by default: the recipes before issue 19.
 // `melodyfilter train` runs the same generator beside the trainer; this is for making data ahead.
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
@@ -12,7 +16,9 @@ const { values, positionals } = parseArgs({
     seed: { type: 'string', default: '1' }, workers: { type: 'string', default: String(availableParallelism()) },
     shards: { type: 'string', default: 'Infinity' }, 'shard-size': { type: 'string', default: '64' },
     keep: { type: 'string', default: '0' }, 'front-end': { type: 'string', default: 'spectrum' },
-    'fluid-share': { type: 'string', default: '0.4' }, 'noise-share': { type: 'string', default: '0.15' }, renders: { type: 'string', default: '20' },
+    'fluid-share': { type: 'string', default: '0.4' }, 'noise-share': { type: 'string', default: '0.15' },
+    renders: { type: 'string', default: '20' },
+    'freepats-share': { type: 'string', default: '0' }, colour: { type: 'string', default: '0' },
     frames: { type: 'string', default: '128' }, warmup: { type: 'string', default: '48' },
   },
 });
@@ -23,6 +29,7 @@ const { done } = generateShards({
   shardSize: Number(values['shard-size']), keep: Number(values.keep), frames: Number(values.frames),
   warmupFrames: Number(values.warmup), frontEnd, fluidShare: Number(values['fluid-share']),
   noiseShare: Number(values['noise-share']), renders: Number(values.renders),
+  freepatsShare: Number(values['freepats-share']), colour: Number(values.colour),
   renderSeconds: 60, log: (l) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${l}\n`),
 });
 await done;

@@ -19,6 +19,8 @@ export interface Render {
   audio: Float32Array;
   notes: ScoreNote[];
   program: number;
+  /** Who played it, for the scene's record: 'fluid:0', 'freepats:4', 'fluid:1+2' (shifted 2 keys). */
+  source?: string;
 }
 
 export interface SceneOptions {
@@ -31,6 +33,8 @@ export interface SceneOptions {
   noiseKinds?: readonly NoiseKind[];
   reverbProbability?: number;
   detuneCents?: number; // maximum |detune| for the synthesizer
+  /** Probability of a random microphone curve and compression (synth/colour.ts); 0 in evaluation. */
+  colour?: number;
   /** Synthesizer voices drawn outside the training ranges (evaluation). */
   heldOutVoices?: boolean;
 }

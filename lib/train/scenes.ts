@@ -9,6 +9,8 @@ import { FRONT_ENDS } from '../pipeline/frontends.js';
 import { randomMelody, type MelodyOptions, type ScoreNote } from '../synth/melody.js';
 import { randomVoice, renderPiano } from '../synth/piano.js';
 import { renderFluid, fluidAvailable, KEYBOARD_PROGRAMS } from '../synth/fluid.js';
+import { renderFreepats, timidityAvailable, FREEPATS_PROGRAMS } from '../synth/timidity.js';
+import { colourAudio, drawShift, shiftPitch } from '../synth/colour.js';
 import { type Rng, uniform, logUniform, intIn, pick } from '../synth/random.js';
 import { applyConditions, type Render, type SceneOptions } from '../synth/scene.js';
 import { noiseBed, randomNoiseBed } from '../synth/noise.js';
@@ -73,22 +75,44 @@ export function shapeNotes(rng: Rng, kind: SceneKind, notes: ScoreNote[]): Score
   return notes;
 }
 
-/** FluidR3 renders of shaped melodies, tagged with their kind so a scene can use one of its own. */
+/** Sampled renders of shaped melodies (FluidR3, or freepats by TiMidity++), tagged with their kind
+ *  so a scene can use one of its own. */
 export interface KindRender extends Render { kind: SceneKind }
+
+export interface RenderOptions {
+  /** Share of renders by freepats instead of FluidR3 (0: FluidR3 only, as before issue 19). */
+  freepatsShare?: number;
+  /** Probability that a render is pitch-shifted ±1–2 keys by resampling: another instrument. */
+  colour?: number;
+}
 
 export function makeKindRenders(
   rng: Rng, count: number, seconds: number, programs: readonly number[] = KEYBOARD_PROGRAMS,
+  opts: RenderOptions = {},
 ): KindRender[] {
-  if (!count || !fluidAvailable()) return [];
-  const pianos = programs.filter((p) => p <= 3);
+  const freepatsShare = timidityAvailable() ? opts.freepatsShare ?? 0 : 0, colour = opts.colour ?? 0;
+  if (!count || (!fluidAvailable() && freepatsShare === 0)) return [];
+  const fluid = fluidAvailable() ? 1 - freepatsShare : 0;
   const shaped: SceneKind[] = ['plain', 'soft-after-loud', 'repeats', 'extreme', 'short'];
   const renders: KindRender[] = [];
   for (let i = 0; i < count; i++) {
     const kind = shaped[i % shaped.length];
-    const program = rng() < 0.7 && pianos.length ? pick(rng, pianos) : pick(rng, programs);
-    const notes = shapeNotes(rng, kind, randomMelody(rng, { seconds, ...melodyOptions(rng, kind) }));
-    const audio = renderFluid(notes, program, MODEL_RATE, { reverb: rng() < 0.3, chorus: rng() < 0.2 });
-    renders.push({ audio, notes, program, kind });
+    // Draws only where a share asks for them: with both at 0 the stream is the one before issue 19.
+    const byFreepats = freepatsShare > 0 && (fluid === 0 || rng() < freepatsShare);
+    const keyboards = byFreepats ? FREEPATS_PROGRAMS : programs;
+    const pianosHere = keyboards.filter((p) => p <= 3);
+    const program = rng() < 0.7 && pianosHere.length ? pick(rng, pianosHere) : pick(rng, keyboards);
+    let notes = shapeNotes(rng, kind, randomMelody(rng, { seconds, ...melodyOptions(rng, kind) }));
+    let audio = byFreepats
+      ? renderFreepats(notes, program, MODEL_RATE)
+      : renderFluid(notes, program, MODEL_RATE, { reverb: rng() < 0.3, chorus: rng() < 0.2 });
+    let source = `${byFreepats ? 'freepats' : 'fluid'}:${program}`;
+    const shift = colour > 0 && rng() < colour ? drawShift(rng, notes) : 0;
+    if (shift !== 0) {
+      ({ audio, notes } = shiftPitch(audio, notes, MODEL_RATE, shift));
+      source += `${shift > 0 ? '+' : ''}${shift}`;
+    }
+    renders.push({ audio, notes, program, kind, source });
   }
   return renders;
 }
@@ -169,7 +193,7 @@ export function makeKindExample(
   if (useFluid) {
     const own = renders.filter((r) => r.kind === kind);
     const r = pick(rng, own.length ? own : renders);
-    source = `fluid:${r.program}`;
+    source = r.source ?? `fluid:${r.program}`;
     for (const seg of tl.segments) notes.push(...placeRender(rng, r, seg, audio));
   } else {
     const mo = melodyOptions(rng, kind);
@@ -184,6 +208,8 @@ export function makeKindExample(
     const detune = opts.detuneCents ?? 30;
     renderPiano(notes, randomVoice(rng), MODEL_RATE, audio, rng, uniform(rng, -detune, detune));
   }
+  const colour = opts.colour ?? 0;
+  if (colour > 0 && rng() < colour) colourAudio(rng, audio, MODEL_RATE);
   // Noise is what these two kinds are about: keep it in (the plain mix is 20% clean).
   const noisy = kind === 'lead-in' || kind === 'pause';
   const conditions = noisy ? { ...opts, snrDb: opts.snrDb ?? uniform(rng, -5, 30) } : opts;

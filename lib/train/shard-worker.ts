@@ -16,9 +16,12 @@ const log = (text: string) => parentPort!.postMessage({ type: 'log', text });
 const rng = makeRng(s.seed * 7919 + s.index * 104729 + 17);
 const started = Date.now();
 const speech = makeSpeech(rng, 40);
-const renders = makeKindRenders(rng, s.renders, s.renderSeconds);
+const renders = makeKindRenders(rng, s.renders, s.renderSeconds, undefined, {
+  freepatsShare: s.freepatsShare, colour: s.colour,
+});
 const loadSeconds = ((Date.now() - started) / 1000).toFixed(0);
-log(`${speech.length} speech clips, ${renders.length} FluidR3 renders in ${loadSeconds} s`);
+const byFreepats = renders.filter((r) => r.source?.startsWith('freepats')).length;
+log(`${speech.length} speech clips, ${renders.length - byFreepats} FluidR3 and ${byFreepats} freepats renders in ${loadSeconds} s`);
 // New models' framing (card.ts): shards are for training new models.
 const card = { frontEnd: s.frontEnd, modelRate: MODEL_RATE, ...NEW_MODEL_WINDOW };
 const prefix = `s${s.seed}-w${s.index}-`;
@@ -31,7 +34,7 @@ for (let n = 0; n < s.shards; n++) {
   while (batch.length < s.shardSize) {
     try {
       const kind = drawKind(rng, mix);
-      const options = { fluidShare: s.fluidShare };
+      const options = { fluidShare: s.fluidShare, colour: s.colour };
       batch.push(makeKindExample(rng, kind, s.frames, s.warmupFrames, options, renders, speech, card));
     } catch (err) {
       // One bad draw must not stop the data: say so and make the next one.

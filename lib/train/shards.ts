@@ -142,6 +142,10 @@ export interface GenerateOptions {
   noiseShare: number;
   renders: number;
   renderSeconds: number;
+  /** Share of the sampled renders played by freepats (TiMidity++) instead of FluidR3; 0 before issue 19. */
+  freepatsShare?: number;
+  /** Probability of a pitch-shifted render and of a microphone curve per example (synth/colour.ts). */
+  colour?: number;
   log: (line: string) => void;
 }
 
