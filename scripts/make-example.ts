@@ -1,6 +1,9 @@
 // Renders examples/melody.wav, the README's demo: the opening of Beethoven's "Ode to Joy" (repeated
-// notes included) on FluidR3's grand piano, 16-bit mono WAV at 22.05 kHz.
+// notes included) on FluidR3's grand piano, 16-bit mono WAV at 22.05 kHz. The same bytes every run
+// (fluidsynth renders deterministically; test/cli.test.ts checks the committed file against a new one).
+//   node dist/scripts/make-example.js [OUT.wav]   (default examples/melody.wav)
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { renderFluid } from '../lib/synth/fluid.js';
 import type { ScoreNote } from '../lib/synth/melody.js';
 import { wavHeader } from '../lib/pipeline/wav-header.js';
@@ -23,5 +26,6 @@ const audio = renderFluid(EXAMPLE_NOTES, 0, rate, { reverb: true });
 const pcm = new Int16Array(audio.length);
 for (let i = 0; i < audio.length; i++) pcm[i] = Math.round(Math.max(-1, Math.min(1, audio[i])) * 32767);
 const header = wavHeader({ rate, channels: 1, bits: 16, dataBytes: pcm.byteLength });
-writeFileSync(new URL('../../examples/melody.wav', import.meta.url), Buffer.concat([header, new Uint8Array(pcm.buffer)]));
-console.log(`examples/melody.wav: ${(audio.length / rate).toFixed(2)} s, ${EXAMPLE_NOTES.length} notes`);
+const out = process.argv[2] ?? fileURLToPath(new URL('../../examples/melody.wav', import.meta.url));
+writeFileSync(out, Buffer.concat([header, new Uint8Array(pcm.buffer)]));
+console.log(`${out}: ${(audio.length / rate).toFixed(2)} s, ${EXAMPLE_NOTES.length} notes`);
