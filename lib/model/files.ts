@@ -272,10 +272,30 @@ export async function writeCard(dir: string, edit: (card: ModelCard) => ModelCar
   return card;
 }
 
-/** Write a model directory: weights.bin, then model.json (`json`: the tfjs layers format, its
- *  weights manifest naming weights.bin, the card in userDefinedMetadata), each through a temporary
- *  file and a rename, model.json last: a reader never finds a manifest whose weights are not there. */
-export async function writeModelFiles(dir: string, json: Record<string, unknown>, weightData: ArrayBuffer): Promise<void> {
+/** model.json as written: the tfjs layers format, one weights file, the card as userDefinedMetadata. */
+export interface ModelDocument<Topology = unknown> {
+  format: 'layers-model';
+  generatedBy: string;
+  convertedBy: null;
+  modelTopology: Topology;
+  weightsManifest: { paths: ['weights.bin']; weights: WeightSpec[] }[];
+  userDefinedMetadata: StoredCard;
+}
+
+/** The model.json of a network with this topology, weights (in weights.bin's order) and card. The
+ *  training spec is one without weights.bin; the trainer writes it back with its weights. */
+export function modelDocument<Topology>(
+  generatedBy: string, modelTopology: Topology, weights: WeightSpec[], card: ModelCard,
+): ModelDocument<Topology> {
+  return {
+    format: 'layers-model', generatedBy, convertedBy: null, modelTopology,
+    weightsManifest: [{ paths: ['weights.bin'], weights }], userDefinedMetadata: storedCard(card),
+  };
+}
+
+/** Write a model directory: weights.bin, then model.json, each through a temporary file and a
+ *  rename, model.json last: a reader never finds a manifest whose weights are not there. */
+export async function writeModelFiles(dir: string, json: ModelDocument, weightData: ArrayBuffer): Promise<void> {
   const bad = firstUnusable(new Float32Array(weightData));
   if (bad >= 0) {
     // A diverged run (a learning rate of 1e308) must not leave a model that loads and hears nothing.

@@ -7,7 +7,9 @@ import { InputError } from '../config.js';
 import { NUM_CLASSES, storedCard, type ModelCard } from './card.js';
 import { NETWORKS, type ModelShape, type NetworkName } from './networks.js';
 import { type FrameClassifier } from './kernels.js';
-import { readWeightFile, writeModelFiles, type NamedWeights, type WeightFile } from './files.js';
+import {
+  modelDocument, readWeightFile, writeModelFiles, type NamedWeights, type WeightFile, type WeightSpec,
+} from './files.js';
 
 /** The network's body (networks.ts) between the input and the two heads every network shares: a
  *  softmax over silence and the keys, and a sigmoid onset that marks re-struck keys the class head
@@ -46,16 +48,11 @@ export function shapeOf(model: tf.LayersModel, network: NetworkName): ModelShape
 /** Save as tfjs layers format (model.json + weights.bin) with our metadata inside model.json. */
 export async function saveModel(model: tf.LayersModel, dir: string, card: ModelCard): Promise<void> {
   await mkdir(dir, { recursive: true });
-  model.setUserDefinedMetadata(storedCard(card) as unknown as object);
   await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    await writeModelFiles(dir, {
-      format: 'layers-model',
-      generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
-      convertedBy: null,
-      modelTopology: artifacts.modelTopology,
-      weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-      userDefinedMetadata: artifacts.userDefinedMetadata,
-    }, artifacts.weightData as ArrayBuffer);
+    const generatedBy = `TensorFlow.js tfjs-layers v${tf.version_layers}`;
+    const weights = (artifacts.weightSpecs ?? []) as WeightSpec[];
+    await writeModelFiles(dir, modelDocument(generatedBy, artifacts.modelTopology, weights, card),
+      artifacts.weightData as ArrayBuffer);
     return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
   }));
 }

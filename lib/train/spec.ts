@@ -4,17 +4,11 @@
 // is the card (lib/model/card.ts) that the trainer copies through, adding only its training record.
 // trainer/nets.py builds PyTorch modules from the topology's layers, keyed by layer class, so a new
 // network is one NETWORKS entry (plus, for a new kind of layer, one module in nets.py).
-import { newCard, storedCard, type StoredCard } from '../model/card.js';
+import { newCard } from '../model/card.js';
+import { modelDocument, type ModelDocument } from '../model/files.js';
 import { NETWORKS, type NetworkName } from '../model/networks.js';
 
-export interface TrainingSpec {
-  format: 'layers-model';
-  generatedBy: string;
-  convertedBy: null;
-  modelTopology: { class_name: string; config: { layers: LayerJson[] } };
-  weightsManifest: { paths: string[]; weights: { name: string; shape: number[]; dtype: 'float32' }[] }[];
-  userDefinedMetadata: StoredCard;
-}
+export type TrainingSpec = ModelDocument<{ class_name: string; config: { layers: LayerJson[] } }>;
 
 interface LayerJson { name: string; class_name: string; config: Record<string, unknown> }
 
@@ -32,7 +26,7 @@ export async function trainingSpec(
   const model = buildModel({ network, featureSize: card.featureSize, ...units });
   const modelTopology = model.toJSON(null, false) as unknown as TrainingSpec['modelTopology'];
   const weights = [...weightsOf(model)]
-    .map(([w, { shape }]) => ({ name: w, shape: [...shape], dtype: 'float32' as const }));
+    .map(([w, { shape }]) => ({ name: w, shape: [...shape], dtype: 'float32' }));
   model.dispose();
   // PyTorch's GRU is the reset-after cell (Keras' reset_after, its two biases kept apart as [2, 3H]):
   // the kernels run it, tfjs' GRUCell refuses it, so the spec says what the trainer will write.
@@ -42,8 +36,5 @@ export async function trainingSpec(
     const bias = weights.find((w) => w.name === `${layer.name}/bias`);
     if (bias) bias.shape = [2, bias.shape[0]];
   }
-  return {
-    format: 'layers-model', generatedBy: 'melodyfilter lib/train/spec.ts', convertedBy: null, modelTopology,
-    weightsManifest: [{ paths: ['weights.bin'], weights }], userDefinedMetadata: storedCard(card),
-  };
+  return modelDocument('melodyfilter lib/train/spec.ts', modelTopology, weights, card);
 }
