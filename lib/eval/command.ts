@@ -4,6 +4,7 @@ import { engineOptions, ENGINE_OPTIONS } from '../cli/args.js';
 import { numberOption, type OptionTable, type Parsed } from '../cli/options.js';
 import type { Subcommand } from '../cli/commands.js';
 import { checkedStdout } from '../cli/output.js';
+import type { PianoSet } from './evaluate.js';
 
 const SCALES: Record<string, number> = { smoke: 0.05, quick: 0.5, full: 2 };
 
@@ -11,6 +12,10 @@ const OPTIONS: OptionTable = {
   set: { type: 'string', value: 'SET', help: 'smoke, quick (default) or full', section: 'Evaluation' },
   seed: { type: 'string', value: 'N', help: 'seed of the melodies (default: the eval seed)', section: 'Evaluation' },
   json: { type: 'boolean', help: 'the report as JSON instead of a table', section: 'Evaluation' },
+  pianos: {
+    type: 'string', value: 'SET', section: 'Evaluation',
+    help: 'standard (default: FluidR3 and held-out synth voices) or freepats (pianos never trained on)',
+  },
   ...ENGINE_OPTIONS,
 };
 
@@ -24,12 +29,16 @@ async function run({ values: v }: Parsed): Promise<number> {
   if (seed !== undefined && !Number.isSafeInteger(seed)) {
     throw new UsageError(`--seed must be an integer, got ${v.seed}`);
   }
+  const pianos = String(v.pianos ?? 'standard');
   const { loadEngine } = await import('../pipeline/transcriber.js');
-  const { evaluate, formatReport, EVAL_SEED } = await import('./evaluate.js');
+  const { evaluate, formatReport, EVAL_SEED, PIANO_SETS } = await import('./evaluate.js');
+  if (!(PIANO_SETS as readonly string[]).includes(pianos)) {
+    throw new UsageError(`--pianos must be one of ${PIANO_SETS.join(', ')}, got ${pianos}`);
+  }
   const engine = await loadEngine(engineOptions(v));
   const log = (s: string) => process.stderr.write(`melodyfilter: eval: ${s}\n`);
   const { noiseCondition, formatNoiseReport } = await import('./noise.js');
-  const report = await evaluate(engine, { scale: SCALES[set], seed, log });
+  const report = await evaluate(engine, { scale: SCALES[set], seed, log, pianos: pianos as PianoSet });
   const started = Date.now();
   const noise = await noiseCondition(engine, { seed: seed ?? EVAL_SEED, scale: SCALES[set] });
   const phantoms = noise.alone.reduce((s, x) => s + x.notes, 0);

@@ -7,6 +7,7 @@ import type { Note } from '../notes.js';
 import { randomMelody, type ScoreNote, type MelodyOptions } from '../synth/melody.js';
 import { heldOutVoice, renderPiano } from '../synth/piano.js';
 import { fluidAvailable, renderFluid } from '../synth/fluid.js';
+import { FREEPATS_PROGRAMS, renderFreepats, timidityAvailable } from '../synth/timidity.js';
 import { espeakAvailable, speechClips } from '../synth/speech.js';
 import { makeRng, type Rng, intIn, pick, uniform } from '../synth/random.js';
 import { resampleBuffer } from '../pipeline/resample.js';
@@ -83,11 +84,18 @@ function makeMelody(rng: Rng, c: Condition): Melody {
   return { notes, seconds: end + 0.6 };
 }
 
-/** Render each melody: FluidR3 in one fluidsynth run per program (melodies laid end to end), else
- *  a held-out synthesizer voice. Returns audio at MODEL_RATE. */
-function renderMelodies(rng: Rng, melodies: Melody[], fluidShare: number): { audio: Float32Array; source: string }[] {
+/** Render each melody: FluidR3 (or, with `pianos` freepats, TiMidity++ for every melody) in one run per
+ *  program, melodies laid end to end; else a held-out synthesizer voice. Returns audio at MODEL_RATE. */
+function renderMelodies(
+  rng: Rng, melodies: Melody[], fluidShare: number, pianos: PianoSet = 'standard',
+): { audio: Float32Array; source: string }[] {
+  const freepats = pianos === 'freepats';
+  if (freepats && !timidityAvailable()) throw new Error('the freepats set needs timidity and freepats installed');
   const useFluid = fluidAvailable();
-  const sources = melodies.map(() => (useFluid && rng() < fluidShare ? pick(rng, [0, 0, 1, 2, 3, 4, 5]) : -1));
+  const sources = melodies.map(() => {
+    if (freepats) return pick(rng, FREEPATS_PROGRAMS);
+    return useFluid && rng() < fluidShare ? pick(rng, [0, 0, 1, 2, 3, 4, 5]) : -1;
+  });
   const out: { audio: Float32Array; source: string }[] = new Array(melodies.length);
   const GAP_SECONDS = 2; // keeps each melody's release tail out of the next
   for (const program of new Set(sources.filter((p) => p >= 0))) {
@@ -100,12 +108,14 @@ function renderMelodies(rng: Rng, melodies: Melody[], fluidShare: number): { aud
       for (const n of melodies[i].notes) score.push({ ...n, start: n.start + t, end: n.end + t });
       t += melodies[i].seconds + GAP_SECONDS;
     }
-    const long = renderFluid(score, program, MODEL_RATE, { reverb: rng() < 0.3 });
+    const long = freepats
+      ? renderFreepats(score, program, MODEL_RATE)
+      : renderFluid(score, program, MODEL_RATE, { reverb: rng() < 0.3 });
     idx.forEach((i, k) => {
       const from = Math.round(offsets[k] * MODEL_RATE);
       const audio = new Float32Array(Math.ceil(melodies[i].seconds * MODEL_RATE));
       audio.set(long.subarray(from, from + audio.length));
-      out[i] = { audio, source: `fluid` };
+      out[i] = { audio, source: freepats ? 'freepats' : 'fluid' };
     });
   }
   melodies.forEach((m, i) => {
@@ -135,6 +145,10 @@ export function encodeS16le(channels: readonly Float32Array[]): Buffer {
   return buf;
 }
 
+const SOURCE_NAMES: Record<string, string> = {
+  fluid: 'FluidR3 GM', synth: 'synth, held-out voices', freepats: 'freepats (never trained on)',
+};
+
 const REGISTERS: [string, number, number][] = [
   ['register A0–B2', 21, 47], ['register C3–B5', 48, 83], ['register C6–C8', 84, 108],
 ];
@@ -156,7 +170,14 @@ export interface EvalOptions {
   /** Only the first N conditions (each condition's melodies are drawn after the ones before it, so a
    *  prefix scores the same melodies as the whole set). */
   firstConditions?: number;
+  /** Who plays the melodies: FluidR3 and held-out synthesizer voices (the eval set), or every melody
+   *  on freepats (TiMidity++), pianos the shipped models never trained on: a probe of unseen pianos,
+   *  meaningless for a model trained with `--freepats-share`. */
+  pianos?: PianoSet;
 }
+
+export const PIANO_SETS = ['standard', 'freepats'] as const;
+export type PianoSet = (typeof PIANO_SETS)[number];
 
 export async function evaluate(engine: Engine, opts: EvalOptions): Promise<EvalReport> {
   return (await evaluateDecoders(engine, { ...opts, decoders: [opts.decoder ?? {}] }))[0];
@@ -175,7 +196,7 @@ export async function evaluateDecoders(
   }));
   for (const c of conditions(opts.scale).slice(0, opts.firstConditions)) {
     const melodies = Array.from({ length: c.melodies }, () => makeMelody(rng, c));
-    const rendered = renderMelodies(rng, melodies, c.fluidShare);
+    const rendered = renderMelodies(rng, melodies, c.fluidShare, opts.pianos);
     const perRun = runs.map(() => ({ counts: emptyCounts(), rep: { repeated: 0, found: 0 } }));
     for (let i = 0; i < melodies.length; i++) {
       const snr = c.snrDb === 'range' ? uniform(rng, 5, 30) : c.snrDb;
@@ -195,7 +216,7 @@ export async function evaluateDecoders(
         const est = (await transcribe(input, { ...decoder, engine, ...format })) as Note[];
         if (k === 0) opts.onMelody?.({ condition: c.name, source: rendered[i].source, ref, est });
         addMelody(counts, ref, est);
-        const source = rendered[i].source === 'fluid' ? 'FluidR3 GM' : 'synth, held-out voices';
+        const source = SOURCE_NAMES[rendered[i].source] ?? rendered[i].source;
         addMelody(bucket(`source ${source}`), ref, est);
         for (const [name, lo, hi] of REGISTERS) {
           const inside = (n: { pitch: number }) => n.pitch >= lo && n.pitch <= hi;

@@ -17,10 +17,12 @@ export function timidityAvailable(): boolean {
 
 /** Mono Float32Array at `sampleRate` of `notes` played by GM `program` from freepats. */
 export function renderFreepats(notes: readonly ScoreNote[], program: number, sampleRate: number): Float32Array {
-  // -OrM1sl: raw, mono, 16-bit, signed, linear; -idqq: no interface, quiet. No reverb or chorus:
-  // the scene adds its own room.
+  // -OrM1sl: raw, mono, 16-bit, signed, linear; -idqq: no interface, quiet. --preserve-silence:
+  // timidity drops the silence before the first note by default, which moves every note off its label.
+  // No reverb or chorus: the scene adds its own room.
   const bytes = renderMidi('timidity', notes, program, (mid, raw) => [
-    '-c', FREEPATS_CONFIG, '-idqq', '-s', String(sampleRate), '-OrM1sl', '-EFreverb=0', '-EFchorus=0', '-o', raw, mid,
+    '-c', FREEPATS_CONFIG, '-idqq', '--preserve-silence', '-s', String(sampleRate), '-OrM1sl',
+    '-EFreverb=0', '-EFchorus=0', '-o', raw, mid,
   ]);
   const out = new Float32Array(bytes.length >> 1);
   for (let i = 0; i < out.length; i++) out[i] = bytes.readInt16LE(2 * i) / 32768;
