@@ -198,6 +198,39 @@ t.test('PyTorch trainer', { skip: python ? false : 'no Python with torch here (a
     t.ok(Array.isArray(notes), `${notes.length} notes through the new front end`);
   });
 
+  await t.test('feature-space augmentation moves the keys and their labels together', async (t) => {
+    // One frame per example: a key's three bins and its rise at `key`, labelled key + 1 (class 1 is A0).
+    const script = `
+import json, sys, numpy as np
+sys.path.insert(0, ${JSON.stringify(path.join(ROOT, 'trainer'))})
+from augment import shift_keys, eq_curves
+S = 98; F = 4 * S + 1
+keys = [40, 87, 0, 10]
+x = np.zeros((4, 1, F), np.float32); c = np.zeros((4, 1), np.int64)
+for i, k in enumerate(keys):
+    x[i, 0, 3 * k:3 * k + 3] = [0.5, 1, 0.5]; x[i, 0, 3 * S + k] = 0.7; x[i, 0, 4 * S] = 0.3; c[i, 0] = k + 1
+shift_keys(x, c, np.random.default_rng(1), 1.0)
+out = [{'cls': int(c[i, 0]), 'spec': int(np.argmax(x[i, 0, :3 * S])) // 3, 'rise': int(np.argmax(x[i, 0, 3 * S:4 * S])),
+        'level': float(x[i, 0, 4 * S])} for i in range(4)]
+eq_curves(x, np.random.default_rng(2), 1.0)
+print(json.dumps({'out': out, 'lo': float(x[:, :, :3 * S].min()), 'hi': float(x[:, :, :3 * S].max())}))
+`;
+    const r = spawnSync(py, ['-c', script], { encoding: 'utf8' });
+    t.equal(r.status, 0, r.stderr);
+    const { out, lo, hi } = JSON.parse(r.stdout) as { out: { cls: number; spec: number; rise: number; level: number }[];
+      lo: number; hi: number };
+    const keys = [40, 87, 0, 10];
+    out.forEach((o, i) => {
+      const s = o.cls - (keys[i] + 1);
+      t.ok([-2, -1, 1, 2].includes(s), `example ${i}: shifted ${s}`);
+      t.equal(o.spec, keys[i] + s, 'the spectrum moved with the label');
+      t.equal(o.rise, keys[i] + s, 'the rises moved with it');
+      t.ok(Math.abs(o.level - 0.3) < 1e-6, 'the level stays');
+    });
+    t.ok(out[1].cls <= 88 && out[2].cls >= 1, 'C8 and A0 stay on the piano');
+    t.ok(lo >= 0 && hi <= 1, 'EQ keeps features in 0..1');
+  });
+
   await t.test('a resume never replaces a model it cannot continue (issue 22)', async (t) => {
     const fail = (args: string[]) => spawnSync(py, [trainPy, ...args], { encoding: 'utf8' });
     const runDir = path.join(dir, 'lstm');

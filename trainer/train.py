@@ -38,6 +38,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nets import Net, export_tfjs, load_tfjs, read_spec  # noqa: E402
 from shards import read_shard  # noqa: E402
+from augment import eq_curves, shift_keys  # noqa: E402
 
 
 def log(msg):
@@ -204,6 +205,10 @@ def main(argv=None):
     p.add_argument('--resume', action='store_true', help='continue RUN/checkpoint.pt')
     p.add_argument('--data-info', default='', help='how the shards were made (recorded in model.json)')
     p.add_argument('--log-every', type=int, default=100)
+    p.add_argument('--augment-shift', type=float, default=0.0,
+                   help='share of drawn examples shifted ±1-2 keys in feature space (trainer/augment.py)')
+    p.add_argument('--augment-eq', type=float, default=0.0,
+                   help='share of drawn examples given a random EQ curve in feature space')
     a = p.parse_args(argv)
 
     torch.set_num_threads(a.threads)
@@ -298,7 +303,9 @@ def main(argv=None):
             'schedule': '1× to 60% of the run, 0.3× to 85%, then 0.1×', 'gradientClip': a.clip,
             'loss': round(ema_loss, 4), 'noteAccuracy': round(ema_acc, 4), 'examplesDrawn': state['examples_drawn'],
             'examplesLoaded': pool.loaded_examples + state.get('loaded_before', 0), 'pool': a.pool, 'seed': a.seed,
-            'data': data_description, **({'stages': state['stages']} if 'stages' in state else {}),
+            'data': data_description,
+            **({'augment': {'shift': a.augment_shift, 'eq': a.augment_eq}} if a.augment_shift or a.augment_eq else {}),
+            **({'stages': state['stages']} if 'stages' in state else {}),
             **({'initialisedFrom': state['init']} if 'init' in state else {}),
             **({'validation': v} if v else {})}
         state['seen'] = sorted(pool.seen)
@@ -322,6 +329,10 @@ def main(argv=None):
         for g in opt.param_groups:
             g['lr'] = a.lr * lr_factor(frac)
         x, c, o = pool.batch(a.batch)
+        if a.augment_shift > 0:
+            shift_keys(x, c, rng, a.augment_shift)
+        if a.augment_eq > 0:
+            eq_curves(x, rng, a.augment_eq)
         loss, ce, acc = losses(net, torch.from_numpy(x), torch.from_numpy(c), torch.from_numpy(o))
         opt.zero_grad(set_to_none=True)
         loss.backward()
