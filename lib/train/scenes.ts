@@ -183,7 +183,7 @@ export function makeKindExample(
   rng: Rng, kind: SceneKind, frames: number, warmupFrames: number, opts: Omit<SceneOptions, 'seconds'>,
   renders: readonly KindRender[], speech: readonly Float32Array[], card: ExampleCard,
 ): KindExample {
-  if (kind === 'noise') return noiseExample(rng, frames, warmupFrames, speech, card);
+  if (kind === 'noise') return noiseExample(rng, frames, warmupFrames, speech, card, opts.colour ?? 0);
   const hop = card.hopSamples / card.modelRate;
   const tl = timeline(rng, kind, frames * hop, warmupFrames * hop);
   const audio = new Float32Array(Math.ceil(tl.seconds * MODEL_RATE));
@@ -228,14 +228,17 @@ export function makeKindExample(
 }
 
 /** Noise alone, every frame labelled silence. Half start at the stream's start (the running peak set by
- *  the noise from the first window, as `sox -d` with a fan on), half after the warm-up. */
+ *  the noise from the first window, as `sox -d` with a fan on), half after the warm-up. With `colour`,
+ *  that share through a random microphone curve as the music is: else the network learns that a
+ *  coloured sound is music. */
 function noiseExample(
-  rng: Rng, frames: number, warmupFrames: number, speech: readonly Float32Array[], card: ExampleCard,
+  rng: Rng, frames: number, warmupFrames: number, speech: readonly Float32Array[], card: ExampleCard, colour: number,
 ): KindExample {
   const { size } = FRONT_ENDS[card.frontEnd];
   const first = rng() < 0.5 ? 0 : warmupFrames;
   const audio = new Float32Array((first + frames) * card.hopSamples);
   noiseBed(randomNoiseBed(rng), audio, card.modelRate, rng, speech);
+  if (colour > 0 && rng() < colour) colourAudio(rng, audio, card.modelRate);
   for (let i = 0; i < audio.length; i++) audio[i] = Math.round(audio[i] * 32767) / 32767;
   const { features } = sceneFeatures(audio, card);
   const x = features.slice(first * size, (first + frames) * size);
