@@ -102,13 +102,13 @@ t.test('review cases: contradictions, other containers, truncated WAV data, batc
   t.equal(csv.code, 2);
   t.match(csv.stderr, /--output csv with 2 input files needs --out-dir/);
 
-  const flac = await runCli([], Buffer.concat([Buffer.from('fLaC'), Buffer.alloc(100)]));
+  const flac = await runCli(TONE, Buffer.concat([Buffer.from('fLaC'), Buffer.alloc(100)]));
   t.equal(flac.code, 1);
   t.match(flac.stderr, /^melodyfilter: input is FLAC audio, not PCM or WAV; convert it first: ffmpeg -i FILE -f wav - \| melodyfilter \(or sox FILE -t wav - \| melodyfilter\)\n/);
 
   const m = melody(3, 16000);
   const wav = wavFile(m.audio, 16000, 1);
-  const cut = await runCli([], wav.subarray(0, Math.floor(wav.length / 2) & ~1));
+  const cut = await runCli(TONE, wav.subarray(0, Math.floor(wav.length / 2) & ~1));
   t.equal(cut.code, 0);
   t.match(cut.stderr, /warning: input: WAV data ended after \d+ of \d+ bytes \(truncated file\?\)/);
 });
@@ -120,11 +120,13 @@ t.test('a batch skips an unreadable input, finishes the others, and exits 1', as
   const dir = mkdtempSync(path.join(tmpdir(), 'melodyfilter-batch-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(path.join(dir, 'good.wav'), wavFile(melody(4, 16000).audio, 16000, 1));
-  const r = await runCli(['-o', 'midi', '-d', path.join(dir, 'out'), path.join(dir, 'missing.wav'), path.join(dir, 'good.wav')], null);
+  const r = await runCli([...TONE, '-o', 'midi', '-d', path.join(dir, 'out'), path.join(dir, 'missing.wav'),
+    path.join(dir, 'good.wav')], null);
   t.equal(r.code, 1);
   t.match(r.stderr, /cannot read .*missing\.wav: no such file/);
   t.same(readdirSync(path.join(dir, 'out')), ['good.mid'], 'the good input was transcribed; nothing half-written for the missing one');
-  const clash = await runCli(['-d', path.join(dir, 'out'), path.join(dir, 'good.wav'), path.join(dir, 'out', '..', 'good.wav')], null);
+  const clash = await runCli([...TONE, '-d', path.join(dir, 'out'), path.join(dir, 'good.wav'),
+    path.join(dir, 'out', '..', 'good.wav')], null);
   t.equal(clash.code, 2);
   t.match(clash.stderr, /would both be written to/);
 });
