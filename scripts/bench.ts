@@ -511,131 +511,167 @@ function writeSection(file: string, body: string): void {
 
 // ---------------------------------------------------------------------------------------------
 
+/** The model to measure: the shipped one (null), the one given, or a random one of the shipping
+ *  shape written into `tmpDir`. */
+async function benchModelDir(opt: Options, tmpDir: string): Promise<string | null> {
+  if (!opt.standIn) return opt.modelDir;
+  await useBackend('auto');
+  const shipped = await loadModel(resolveConfig().modelDir);
+  const model = buildModel({
+    network: 'gru', featureSize: FEATURE_SIZE, embedUnits: SHIPPING_EMBED_UNITS, hiddenUnits: SHIPPING_GRU_UNITS,
+  });
+  const modelDir = path.join(tmpDir, 'stand-in');
+  const { training: _t, eval: _e, ...card } = shipped.card;
+  await saveModel(model, modelDir, { ...card, name: 'stand-in (random weights)' });
+  return modelDir;
+}
+
+/** The settings the spawned runs' flags give, so that the in-process split measures the same one. */
+function benchConfig(opt: Options, flags: string[]): Config {
+  const inv = parseArgv(flags);
+  const { cfg } = inv;
+  if (inv.command !== 'transcribe' || inv.files.length || cfg.events || cfg.output !== 'jsonl' || cfg.verbose) {
+    throw new UsageError('flags after -- may only tune recognition (no files, --events, --output or -v), ' +
+      `got ${opt.extraArgs.join(' ')}`);
+  }
+  return cfg;
+}
+
+/** The long input, rendered once and shared by every run: melodyfilter reads the raw bytes,
+ *  aubionotes the WAV. */
+function renderLongInput(opt: Options, tmpDir: string) {
+  log(`rendering ${minutesLabel(opt.minutes)} of melody in ${NOISE_KIND} noise…`);
+  const long = synthesize(opt.minutes * 60, SEED, THROUGHPUT_SNR_DB);
+  const rawPath = path.join(tmpDir, `melody-${+opt.minutes.toFixed(2)}min.raw`);
+  const wavPath = rawPath.replace(/\.raw$/, '.wav');
+  writeFileSync(rawPath, long.pcm);
+  writeFileSync(wavPath, wavHeader({ rate: RATE_HZ, channels: CHANNELS, bits: 16, dataBytes: long.pcm.length }));
+  appendFileSync(wavPath, long.pcm); // not concatenated: an hour of audio is 635 MB
+  return { long, rawPath, wavPath };
+}
+
+/** Rows 1, 2, 4: throughput, aubionotes and memory, alternating so that load changes hit both alike.
+ *  Every Node measured runs in the same rounds, so one run's load hits them all alike too. */
+async function throughputRuns(opt: Options, nodes: string[], mfArgs: string[],
+  input: { rawPath: string; wavPath: string }, checkpointMinutes: number) {
+  const mfRunsByNode: ProcessRun[][] = nodes.map(() => []);
+  const aubioRuns: ProcessRun[] = [];
+  let aubioMissing: string | null = null;
+  for (let r = 0; r < opt.runs; r++) {
+    log(`throughput run ${r + 1}/${opt.runs}…`);
+    for (const [i, node] of nodes.entries()) {
+      mfRunsByNode[i].push(await runProcess(node, [MAIN_JS, ...mfArgs],
+        { file: input.rawPath, checkpointBytes: checkpointMinutes * 60 * RATE_HZ * FRAME_BYTES }));
+    }
+    if (aubioMissing) continue;
+    try {
+      aubioRuns.push(await runProcess('aubionotes', ['-i', input.wavPath], null));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      aubioMissing = 'aubionotes not found (Debian: apt install aubio-tools); row skipped';
+      log(aubioMissing);
+    }
+  }
+  return { mfRunsByNode, aubioRuns, aubioMissing };
+}
+
+/** The per-file rows: short WAV files, each a fresh process (start-up and model load included), as
+ *  a batch job over many files runs it. */
+async function perFileRuns(opt: Options, tmpDir: string, nodes: string[], flags: string[],
+  aubioMissing: string | null): Promise<ReportInput['perFile']> {
+  log(`per-file runs: ${FILE_SECONDS.join(', ')} s…`);
+  const files = FILE_SECONDS.map((seconds, i) => {
+    const a = synthesize(seconds, SEED + 10 + i, THROUGHPUT_SNR_DB);
+    const file = path.join(tmpDir, `take-${seconds}s.wav`);
+    const header = wavHeader({ rate: RATE_HZ, channels: CHANNELS, bits: 16, dataBytes: a.pcm.length });
+    writeFileSync(file, Buffer.concat([header, a.pcm]));
+    return file;
+  });
+  const fileCpuByNode: number[][][] = nodes.map(() => files.map(() => [])); // [node][file][run]
+  const aubioFileCpu: number[][] = files.map(() => []);
+  for (let r = 0; r < opt.runs; r++) {
+    for (const [f, file] of files.entries()) {
+      for (const [i, node] of nodes.entries()) {
+        fileCpuByNode[i][f].push((await runProcess(node, [MAIN_JS, ...flags, file], null)).cpuMs ?? NaN);
+      }
+      if (!aubioMissing) aubioFileCpu[f].push((await runProcess('aubionotes', ['-i', file], null)).cpuMs ?? NaN);
+    }
+  }
+  return {
+    audioSeconds: FILE_SECONDS.reduce((a, b) => a + b, 0),
+    cpuMsByNode: fileCpuByNode.map((byFile) => byFile.reduce((sum, runs) => sum + median(runs), 0)),
+    aubioCpuMs: aubioMissing ? null : aubioFileCpu.reduce((sum, runs) => sum + median(runs), 0),
+  };
+}
+
+/** The network-cost table: what each network costs per window, under each Node (its own process,
+ *  pinned). */
+function networkCosts(nodes: string[]): NetworkCosts[] {
+  log('network costs…');
+  return nodes.map((node, i) => {
+    const script = path.join(ROOT, 'dist/scripts/network-cost.js');
+    const args = [node, script, ...(i === 0 ? ['--reference'] : [])];
+    const out = HAVE_TASKSET ? execFileSync('taskset', ['-c', String(PIN_CPU), ...args], { encoding: 'utf8' })
+      : execFileSync(args[0], args.slice(1), { encoding: 'utf8' });
+    return JSON.parse(out) as NetworkCosts;
+  });
+}
+
+/** Row 5: start-up on one second with one note in it. */
+async function startupRuns(mfArgs: string[]): Promise<ProcessRun[]> {
+  log('start-up runs…');
+  const oneNote = synthesize(1, SEED, Infinity, [{ pitch: 60, start: 0.1, end: 0.8, velocity: 90 }]);
+  const runs: ProcessRun[] = [];
+  for (let r = 0; r < STARTUP_RUNS; r++) {
+    runs.push(await runProcess(process.execPath, [MAIN_JS, ...mfArgs], { bytes: oneNote.pcm }));
+  }
+  return runs;
+}
+
+/** Row 3: latency at real time. */
+async function latencyRuns(opt: Options, latencyArgs: string[]): Promise<LatencyResult> {
+  log(`latency: ${opt.latencySeconds} s paced in ${LATENCY_CHUNK_MS} ms chunks…`);
+  const paced = synthesize(opt.latencySeconds, SEED + 1, LATENCY_SNR_DB);
+  return measureLatency(paced, latencyArgs);
+}
+
 async function main(): Promise<void> {
   const opt = parseOptions(process.argv.slice(2));
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'melodyfilter-bench-'));
   const loadAtStart = os.loadavg()[0];
   try {
-    // The model: the shipped one, one given, or a random one of the shipping shape.
-    let modelDir = opt.modelDir;
-    if (opt.standIn) {
-      await useBackend('auto');
-      const shipped = await loadModel(resolveConfig().modelDir);
-      const model = buildModel({
-        network: 'gru', featureSize: FEATURE_SIZE, embedUnits: SHIPPING_EMBED_UNITS, hiddenUnits: SHIPPING_GRU_UNITS,
-      });
-      modelDir = path.join(tmpDir, 'stand-in');
-      const { training: _t, eval: _e, ...card } = shipped.card;
-      await saveModel(model, modelDir, { ...card, name: 'stand-in (random weights)' });
-    }
-    // The in-process split parses the same flags the spawned runs get, so both measure one setting.
+    const modelDir = await benchModelDir(opt, tmpDir);
     const flags = [...(modelDir ? ['-m', modelDir] : []), ...opt.extraArgs];
-    const inv = parseArgv(flags);
-    if (inv.command !== 'transcribe' || inv.files.length || inv.cfg.events || inv.cfg.output !== 'jsonl' || inv.cfg.verbose) {
-      throw new UsageError(`flags after -- may only tune recognition (no files, --events, --output or -v), got ${opt.extraArgs.join(' ')}`);
-    }
-    const { cfg } = inv;
+    const cfg = benchConfig(opt, flags);
     const engine = await loadEngine(cfg);
     const { shape, card } = engine;
     const modelLine = `${card.name}: ${shape.featureSize} features → Dense(${shape.embedUnits}) → ` +
       `${shape.network.toUpperCase()}(${shape.hiddenUnits})`;
     log(`model ${modelLine}`);
 
-    // Rendered once, shared by every run: melodyfilter reads the raw bytes, aubionotes the WAV.
-    const longSeconds = opt.minutes * 60;
-    log(`rendering ${minutesLabel(opt.minutes)} of melody in ${NOISE_KIND} noise…`);
-    const long = synthesize(longSeconds, SEED, THROUGHPUT_SNR_DB);
-    const rawPath = path.join(tmpDir, `melody-${+opt.minutes.toFixed(2)}min.raw`);
-    const wavPath = rawPath.replace(/\.raw$/, '.wav');
-    writeFileSync(rawPath, long.pcm);
-    writeFileSync(wavPath, wavHeader({ rate: RATE_HZ, channels: CHANNELS, bits: 16, dataBytes: long.pcm.length }));
-    appendFileSync(wavPath, long.pcm); // not concatenated: an hour of audio is 635 MB
-
-    // 1, 2, 4: throughput, aubionotes and memory, alternating so that load changes hit both alike.
-    // Every Node measured runs in the same rounds, so one run's load hits them all alike too.
+    const { long, rawPath, wavPath } = renderLongInput(opt, tmpDir);
     const nodes = [process.execPath, ...(opt.alsoNode ? [opt.alsoNode] : [])];
     const nodeVersions = nodes.map((n) => execFileSync(n, ['--version'], { encoding: 'utf8' }).trim());
     const mfArgs = ['-v', ...flags];
     const checkpointMinutes = Math.min(CHECKPOINT_MINUTES, opt.minutes / 2);
-    const mfRunsByNode: ProcessRun[][] = nodes.map(() => []);
-    const aubioRuns: ProcessRun[] = [];
-    let aubioMissing: string | null = null;
-    for (let r = 0; r < opt.runs; r++) {
-      log(`throughput run ${r + 1}/${opt.runs}…`);
-      for (const [i, node] of nodes.entries()) {
-        mfRunsByNode[i].push(await runProcess(node, [MAIN_JS, ...mfArgs],
-          { file: rawPath, checkpointBytes: checkpointMinutes * 60 * RATE_HZ * FRAME_BYTES }));
-      }
-      if (aubioMissing) continue;
-      try {
-        aubioRuns.push(await runProcess('aubionotes', ['-i', wavPath], null));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        aubioMissing = 'aubionotes not found (Debian: apt install aubio-tools); row skipped';
-        log(aubioMissing);
-      }
-    }
+    const { mfRunsByNode, aubioRuns, aubioMissing } =
+      await throughputRuns(opt, nodes, mfArgs, { rawPath, wavPath }, checkpointMinutes);
     const mfRuns = mfRunsByNode[0];
     const backend = backendOf(mfRuns[0].stderr);
-
-    // Per file: short WAV files, each a fresh process (start-up and model load included), as a
-    // batch job over many files runs it.
-    log(`per-file runs: ${FILE_SECONDS.join(', ')} s…`);
-    const files = FILE_SECONDS.map((seconds, i) => {
-      const a = synthesize(seconds, SEED + 10 + i, THROUGHPUT_SNR_DB);
-      const file = path.join(tmpDir, `take-${seconds}s.wav`);
-      writeFileSync(file, Buffer.concat([wavHeader({ rate: RATE_HZ, channels: CHANNELS, bits: 16, dataBytes: a.pcm.length }), a.pcm]));
-      return file;
-    });
-    const fileCpuByNode: number[][][] = nodes.map(() => files.map(() => [])); // [node][file][run]
-    const aubioFileCpu: number[][] = files.map(() => []);
-    for (let r = 0; r < opt.runs; r++) {
-      for (const [f, file] of files.entries()) {
-        for (const [i, node] of nodes.entries()) {
-          fileCpuByNode[i][f].push((await runProcess(node, [MAIN_JS, ...flags, file], null)).cpuMs ?? NaN);
-        }
-        if (!aubioMissing) aubioFileCpu[f].push((await runProcess('aubionotes', ['-i', file], null)).cpuMs ?? NaN);
-      }
-    }
-    const perFile = {
-      audioSeconds: FILE_SECONDS.reduce((a, b) => a + b, 0),
-      cpuMsByNode: fileCpuByNode.map((byFile) => byFile.reduce((sum, runs) => sum + median(runs), 0)),
-      aubioCpuMs: aubioMissing ? null : aubioFileCpu.reduce((sum, runs) => sum + median(runs), 0),
-    };
-
-    // What each network costs per window, under each Node (its own process, pinned).
-    log('network costs…');
-    const costs = nodes.map((node, i) => {
-      const script = path.join(ROOT, 'dist/scripts/network-cost.js');
-      const args = [node, script, ...(i === 0 ? ['--reference'] : [])];
-      const out = HAVE_TASKSET ? execFileSync('taskset', ['-c', String(PIN_CPU), ...args], { encoding: 'utf8' })
-        : execFileSync(args[0], args.slice(1), { encoding: 'utf8' });
-      return JSON.parse(out) as NetworkCosts;
-    });
-
-    // 5: start-up on one second with one note in it.
-    log('start-up runs…');
-    const oneNote = synthesize(1, SEED, Infinity, [{ pitch: 60, start: 0.1, end: 0.8, velocity: 90 }]);
-    const startupRuns: ProcessRun[] = [];
-    for (let r = 0; r < STARTUP_RUNS; r++) {
-      startupRuns.push(await runProcess(process.execPath, [MAIN_JS, ...mfArgs], { bytes: oneNote.pcm }));
-    }
-
-    // 3: latency at real time.
-    log(`latency: ${opt.latencySeconds} s paced in ${LATENCY_CHUNK_MS} ms chunks…`);
-    const paced = synthesize(opt.latencySeconds, SEED + 1, LATENCY_SNR_DB);
+    const perFile = await perFileRuns(opt, tmpDir, nodes, flags, aubioMissing);
+    const costs = networkCosts(nodes);
+    const startup = await startupRuns(mfArgs);
     const latencyArgs = ['--events', '-v', ...flags];
-    const latency = await measureLatency(paced, latencyArgs);
-
-    // 6: per stage, in this process.
+    const latency = await latencyRuns(opt, latencyArgs);
+    // Row 6: per stage, in this process.
     log('per-stage split…');
     const stages = await stageSplit(long.pcm, cfg, engine);
 
     const loadAtEnd = os.loadavg()[0];
     const report = formatReport({
       opt, backend, kernel: cfg.kernel, info: modelLine,
-      notesInLong: long.notes.length, mfRuns, mfRunsByNode, nodeVersions, hopSamples: card.hopSamples, perFile, costs, aubioRuns, aubioMissing,
-      checkpointMinutes, startupRuns,
+      notesInLong: long.notes.length, mfRuns, mfRunsByNode, nodeVersions, hopSamples: card.hopSamples, perFile, costs,
+      aubioRuns, aubioMissing, checkpointMinutes, startupRuns: startup,
       latency, stages, loadAtStart, loadAtEnd, mfArgs, latencyArgs,
       rawName: path.basename(rawPath), wavName: path.basename(wavPath),
     });
