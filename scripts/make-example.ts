@@ -23,5 +23,6 @@ const audio = renderFluid(EXAMPLE_NOTES, 0, rate, { reverb: true });
 const pcm = new Int16Array(audio.length);
 for (let i = 0; i < audio.length; i++) pcm[i] = Math.round(Math.max(-1, Math.min(1, audio[i])) * 32767);
 const header = wavHeader({ rate, channels: 1, bits: 16, dataBytes: pcm.byteLength });
-writeFileSync(new URL('../../examples/melody.wav', import.meta.url), Buffer.concat([header, new Uint8Array(pcm.buffer)]));
+writeFileSync(new URL('../../examples/melody.wav', import.meta.url),
+  Buffer.concat([header, new Uint8Array(pcm.buffer)]));
 console.log(`examples/melody.wav: ${(audio.length / rate).toFixed(2)} s, ${EXAMPLE_NOTES.length} notes`);

@@ -12,11 +12,15 @@ const { values, positionals } = parseArgs({
     seed: { type: 'string', default: '1' }, workers: { type: 'string', default: String(availableParallelism()) },
     shards: { type: 'string', default: 'Infinity' }, 'shard-size': { type: 'string', default: '64' },
     keep: { type: 'string', default: '0' }, 'front-end': { type: 'string', default: 'spectrum' },
-    'fluid-share': { type: 'string', default: '0.4' }, 'noise-share': { type: 'string', default: '0.15' }, renders: { type: 'string', default: '20' },
+    'fluid-share': { type: 'string', default: '0.4' }, 'noise-share': { type: 'string', default: '0.15' },
+    renders: { type: 'string', default: '20' },
     frames: { type: 'string', default: '128' }, warmup: { type: 'string', default: '48' },
   },
 });
-if (!positionals[0]) { process.stderr.write('usage: make-shards.js OUT_DIR [--seed N] [--workers N] [--shards N] …\n'); process.exit(2); }
+if (!positionals[0]) {
+  process.stderr.write('usage: make-shards.js OUT_DIR [--seed N] [--workers N] [--shards N] …\n');
+  process.exit(2);
+}
 const frontEnd = values['front-end'] === 'raw' ? 'raw' : 'spectrum';
 const { done } = generateShards({
   outDir: positionals[0], seed: Number(values.seed), workers: Number(values.workers), shards: Number(values.shards),
