@@ -1,4 +1,5 @@
-// Fixtures made here, not stored: sines, melodies, PCM encodings, the hand-set tone model, shells.
+// Fixtures made here, not stored: sines and tone sequences, PCM and WAV encodings, the hand-set tone model
+// (test/fixtures/tone-model.ts) written into a temporary folder, and runs of the CLI (spawned, fed, in a shell).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

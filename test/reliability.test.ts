@@ -2,9 +2,8 @@
 // last note. Every run spawns bin/melodyfilter (built into dist/ by `npm test`'s pretest).
 //
 // Notes come from the hand-set tone model (test/fixtures/tone-model.ts), which hears sine tones whatever
-// state the trained model is in, so the comparisons below compare real notes, not empty outputs.
-// Only the last test also asks the shipped model, and skips that part while the model hears nothing
-// (or was trained on another version's features).
+// state the trained model is in, so the comparisons below compare real notes, not empty outputs. No test
+// here runs the shipped model (the usage errors stop before any model loads).
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
