@@ -8,7 +8,8 @@
 //
 //   npm run bench -- [--minutes N] [--runs N] [--latency-seconds N] [--note TEXT] [--no-write] [-- MELODYFILTER FLAGS]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createReadStream, existsSync, mkdtempSync, readFileSync, rmSync,
+  writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -87,7 +88,8 @@ const HELP = `Usage: npm run bench -- [options]
   --minutes N           length of the throughput/memory input (default 10)
   --runs N              repeats of the throughput run, and of aubionotes (default 3)
   --latency-seconds N   length of the real-time paced input (default 30)
-  --stand-in            use a randomly initialised model of the shipping shape (${FEATURE_SIZE} → Dense(${SHIPPING_EMBED_UNITS}) → GRU(${SHIPPING_GRU_UNITS}))
+  --stand-in            use a randomly initialised model of the shipping shape
+                        (${FEATURE_SIZE} → Dense(${SHIPPING_EMBED_UNITS}) → GRU(${SHIPPING_GRU_UNITS}))
                         instead of models/melody-gru: real timings, no notes
   --model DIR           model directory for every run (melodyfilter -m)
   --note TEXT           a line at the top of the report (e.g. "preliminary, measured while training ran")
@@ -123,7 +125,8 @@ function parseOptions(argv: string[]): Options {
       options: {
         minutes: { type: 'string' }, runs: { type: 'string' }, 'latency-seconds': { type: 'string' },
         'stand-in': { type: 'boolean' }, model: { type: 'string' }, note: { type: 'string' },
-        out: { type: 'string' }, 'no-write': { type: 'boolean' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        out: { type: 'string' }, 'no-write': { type: 'boolean' }, keep: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
         'also-node': { type: 'string' },
       },
     });
@@ -135,7 +138,8 @@ function parseOptions(argv: string[]): Options {
   const positive = (name: string, s: string | undefined, dflt: number, integer = false) => {
     if (s === undefined) return dflt;
     const n = Number(s);
-    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${s}`);
+    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+      throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${s}`);
     return n;
   };
   if (v['stand-in'] && v.model) throw new UsageError('--stand-in and --model both choose the model; give one');
@@ -272,14 +276,16 @@ async function runProcess(command: string, args: string[], input: ProcessInput |
   child.stderr!.on('data', (d: Buffer) => { run.stderr += d; });
   let fed: Promise<void> = Promise.resolve();
   if (input) {
-    const source: Readable | AsyncIterable<Buffer> = input.file ? createReadStream(input.file, { highWaterMark: CHUNK_BYTES }) : bufferChunks(input.bytes!);
+    const source: Readable | AsyncIterable<Buffer> = input.file
+      ? createReadStream(input.file, { highWaterMark: CHUNK_BYTES }) : bufferChunks(input.bytes!);
     let writtenBytes = 0;
     // Bytes accepted by the pipe are at most one pipe's worth ahead of what the process has read.
     const count = async function* (src: AsyncIterable<Buffer>) {
       for await (const chunk of src) {
         yield chunk;
         writtenBytes += chunk.length;
-        if (run.rssAtCheckpointKiB === null && writtenBytes >= (input.checkpointBytes ?? Infinity)) run.rssAtCheckpointKiB = mem.rssKiB();
+        if (run.rssAtCheckpointKiB === null && writtenBytes >= (input.checkpointBytes ?? Infinity))
+          run.rssAtCheckpointKiB = mem.rssKiB();
       }
     };
     fed = pipeline(source, count, child.stdin!)
@@ -371,9 +377,11 @@ async function measureLatency(audio: BenchAudio, args: string[]): Promise<Latenc
   }
   child.stdin.end();
   const code = await closed;
-  if (code !== 0) throw new Error(`melodyfilter ${args.join(' ')} exited with ${code}: ${stderr.trim().split('\n').pop()}`);
+  if (code !== 0)
+    throw new Error(`melodyfilter ${args.join(' ')} exited with ${code}: ${stderr.trim().split('\n').pop()}`);
 
-  const chunkAt = (seconds: number) => Math.min(chunks - 1, Math.max(0, Math.floor((seconds * 1000) / LATENCY_CHUNK_MS)));
+  const chunkAt = (seconds: number) => Math.min(chunks - 1,
+    Math.max(0, Math.floor((seconds * 1000) / LATENCY_CHUNK_MS)));
   const used = new Uint8Array(audio.notes.length);
   const result: LatencyResult = {
     backend: backendOf(stderr), trueOnsets: audio.notes.length, noteOnEvents: 0, matched: 0, matchedRightPitch: 0,
@@ -447,9 +455,12 @@ interface StageTime {
 
 /** The CLI's stages over the same audio, in memory and in 64 KiB chunks as stdin delivers it. */
 async function stageSplit(pcm: Buffer, cfg: Config, engine: Engine): Promise<StageTime[]> {
-  const names = ['decode (s16le stereo → mono)', 'resample (44.1 → 16 kHz)', 'windows', 'features', 'classifier', 'note assembly', 'output (JSON lines)'];
+  const names = ['decode (s16le stereo → mono)', 'resample (44.1 → 16 kHz)', 'windows', 'features', 'classifier',
+    'note assembly', 'output (JSON lines)'];
   const stages = [...noteStages(cfg, engine), jsonlWriter()] as unknown as AnyStage[];
-  const inclusive: StageTotals = { wallMs: new Float64Array(stages.length + 1), cpuMs: new Float64Array(stages.length + 1) }; // [0]: the source
+  const inclusive: StageTotals = { // [0]: the source
+    wallMs: new Float64Array(stages.length + 1), cpuMs: new Float64Array(stages.length + 1),
+  };
   let it: AsyncIterable<unknown> = timed(bufferChunks(pcm), inclusive, 0);
   stages.forEach((stage, i) => { it = timed(stage(it), inclusive, i + 1); });
   for await (const _ of it); // drain: output text is discarded, as the throughput runs' is
@@ -492,7 +503,8 @@ function cpuModel(): string {
 function gitDescription(): string {
   try {
     const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'],
+      { cwd: ROOT, encoding: 'utf8' }).trim();
     return dirty ? `${commit} with uncommitted changes` : commit;
   } catch {
     return 'unknown';
@@ -505,137 +517,174 @@ function writeSection(file: string, body: string): void {
     ? readFileSync(file, 'utf8')
     : '# Benchmarks\n\nWritten by `npm run bench` (scripts/bench.ts); text outside the bench markers is kept.\n';
   const a = text.indexOf(MARK_START), b = text.indexOf(MARK_END);
-  text = a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + MARK_END.length) : `${text.trimEnd()}\n\n${block}\n`;
+  text = a >= 0 && b > a
+    ? text.slice(0, a) + block + text.slice(b + MARK_END.length) : `${text.trimEnd()}\n\n${block}\n`;
   writeFileSync(file, text);
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** The model to measure: the shipped one (null), the one given, or a random one of the shipping
+ *  shape written into `tmpDir`. */
+async function benchModelDir(opt: Options, tmpDir: string): Promise<string | null> {
+  if (!opt.standIn) return opt.modelDir;
+  await useBackend('auto');
+  const shipped = await loadModel(resolveConfig().modelDir);
+  const model = buildModel({
+    network: 'gru', featureSize: FEATURE_SIZE, embedUnits: SHIPPING_EMBED_UNITS, hiddenUnits: SHIPPING_GRU_UNITS,
+  });
+  const modelDir = path.join(tmpDir, 'stand-in');
+  const { training: _t, eval: _e, ...card } = shipped.card;
+  await saveModel(model, modelDir, { ...card, name: 'stand-in (random weights)' });
+  return modelDir;
+}
+
+/** The settings the spawned runs' flags give, so that the in-process split measures the same one. */
+function benchConfig(opt: Options, flags: string[]): Config {
+  const inv = parseArgv(flags);
+  const { cfg } = inv;
+  if (inv.command !== 'transcribe' || inv.files.length || cfg.events || cfg.output !== 'jsonl' || cfg.verbose) {
+    throw new UsageError('flags after -- may only tune recognition (no files, --events, --output or -v), ' +
+      `got ${opt.extraArgs.join(' ')}`);
+  }
+  return cfg;
+}
+
+/** The long input, rendered once and shared by every run: melodyfilter reads the raw bytes,
+ *  aubionotes the WAV. */
+function renderLongInput(opt: Options, tmpDir: string) {
+  log(`rendering ${minutesLabel(opt.minutes)} of melody in ${NOISE_KIND} noise…`);
+  const long = synthesize(opt.minutes * 60, SEED, THROUGHPUT_SNR_DB);
+  const rawPath = path.join(tmpDir, `melody-${+opt.minutes.toFixed(2)}min.raw`);
+  const wavPath = rawPath.replace(/\.raw$/, '.wav');
+  writeFileSync(rawPath, long.pcm);
+  writeFileSync(wavPath, wavHeader({ rate: RATE_HZ, channels: CHANNELS, bits: 16, dataBytes: long.pcm.length }));
+  appendFileSync(wavPath, long.pcm); // not concatenated: an hour of audio is 635 MB
+  return { long, rawPath, wavPath };
+}
+
+/** Rows 1, 2, 4: throughput, aubionotes and memory, alternating so that load changes hit both alike.
+ *  Every Node measured runs in the same rounds, so one run's load hits them all alike too. */
+async function throughputRuns(opt: Options, nodes: string[], mfArgs: string[],
+  input: { rawPath: string; wavPath: string }, checkpointMinutes: number) {
+  const mfRunsByNode: ProcessRun[][] = nodes.map(() => []);
+  const aubioRuns: ProcessRun[] = [];
+  let aubioMissing: string | null = null;
+  for (let r = 0; r < opt.runs; r++) {
+    log(`throughput run ${r + 1}/${opt.runs}…`);
+    for (const [i, node] of nodes.entries()) {
+      mfRunsByNode[i].push(await runProcess(node, [MAIN_JS, ...mfArgs],
+        { file: input.rawPath, checkpointBytes: checkpointMinutes * 60 * RATE_HZ * FRAME_BYTES }));
+    }
+    if (aubioMissing) continue;
+    try {
+      aubioRuns.push(await runProcess('aubionotes', ['-i', input.wavPath], null));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      aubioMissing = 'aubionotes not found (Debian: apt install aubio-tools); row skipped';
+      log(aubioMissing);
+    }
+  }
+  return { mfRunsByNode, aubioRuns, aubioMissing };
+}
+
+/** The per-file rows: short WAV files, each a fresh process (start-up and model load included), as
+ *  a batch job over many files runs it. */
+async function perFileRuns(opt: Options, tmpDir: string, nodes: string[], flags: string[],
+  aubioMissing: string | null): Promise<ReportInput['perFile']> {
+  log(`per-file runs: ${FILE_SECONDS.join(', ')} s…`);
+  const files = FILE_SECONDS.map((seconds, i) => {
+    const a = synthesize(seconds, SEED + 10 + i, THROUGHPUT_SNR_DB);
+    const file = path.join(tmpDir, `take-${seconds}s.wav`);
+    const header = wavHeader({ rate: RATE_HZ, channels: CHANNELS, bits: 16, dataBytes: a.pcm.length });
+    writeFileSync(file, Buffer.concat([header, a.pcm]));
+    return file;
+  });
+  const fileCpuByNode: number[][][] = nodes.map(() => files.map(() => [])); // [node][file][run]
+  const aubioFileCpu: number[][] = files.map(() => []);
+  for (let r = 0; r < opt.runs; r++) {
+    for (const [f, file] of files.entries()) {
+      for (const [i, node] of nodes.entries()) {
+        fileCpuByNode[i][f].push((await runProcess(node, [MAIN_JS, ...flags, file], null)).cpuMs ?? NaN);
+      }
+      if (!aubioMissing) aubioFileCpu[f].push((await runProcess('aubionotes', ['-i', file], null)).cpuMs ?? NaN);
+    }
+  }
+  return {
+    audioSeconds: FILE_SECONDS.reduce((a, b) => a + b, 0),
+    cpuMsByNode: fileCpuByNode.map((byFile) => byFile.reduce((sum, runs) => sum + median(runs), 0)),
+    aubioCpuMs: aubioMissing ? null : aubioFileCpu.reduce((sum, runs) => sum + median(runs), 0),
+  };
+}
+
+/** The network-cost table: what each network costs per window, under each Node (its own process,
+ *  pinned). */
+function networkCosts(nodes: string[]): NetworkCosts[] {
+  log('network costs…');
+  return nodes.map((node, i) => {
+    const script = path.join(ROOT, 'dist/scripts/network-cost.js');
+    const args = [node, script, ...(i === 0 ? ['--reference'] : [])];
+    const out = HAVE_TASKSET ? execFileSync('taskset', ['-c', String(PIN_CPU), ...args], { encoding: 'utf8' })
+      : execFileSync(args[0], args.slice(1), { encoding: 'utf8' });
+    return JSON.parse(out) as NetworkCosts;
+  });
+}
+
+/** Row 5: start-up on one second with one note in it. */
+async function startupRuns(mfArgs: string[]): Promise<ProcessRun[]> {
+  log('start-up runs…');
+  const oneNote = synthesize(1, SEED, Infinity, [{ pitch: 60, start: 0.1, end: 0.8, velocity: 90 }]);
+  const runs: ProcessRun[] = [];
+  for (let r = 0; r < STARTUP_RUNS; r++) {
+    runs.push(await runProcess(process.execPath, [MAIN_JS, ...mfArgs], { bytes: oneNote.pcm }));
+  }
+  return runs;
+}
+
+/** Row 3: latency at real time. */
+async function latencyRuns(opt: Options, latencyArgs: string[]): Promise<LatencyResult> {
+  log(`latency: ${opt.latencySeconds} s paced in ${LATENCY_CHUNK_MS} ms chunks…`);
+  const paced = synthesize(opt.latencySeconds, SEED + 1, LATENCY_SNR_DB);
+  return measureLatency(paced, latencyArgs);
+}
 
 async function main(): Promise<void> {
   const opt = parseOptions(process.argv.slice(2));
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'melodyfilter-bench-'));
   const loadAtStart = os.loadavg()[0];
   try {
-    // The model: the shipped one, one given, or a random one of the shipping shape.
-    let modelDir = opt.modelDir;
-    if (opt.standIn) {
-      await useBackend('auto');
-      const shipped = await loadModel(resolveConfig().modelDir);
-      const model = buildModel({
-        network: 'gru', featureSize: FEATURE_SIZE, embedUnits: SHIPPING_EMBED_UNITS, hiddenUnits: SHIPPING_GRU_UNITS,
-      });
-      modelDir = path.join(tmpDir, 'stand-in');
-      const { training: _t, eval: _e, ...card } = shipped.card;
-      await saveModel(model, modelDir, { ...card, name: 'stand-in (random weights)' });
-    }
-    // The in-process split parses the same flags the spawned runs get, so both measure one setting.
+    const modelDir = await benchModelDir(opt, tmpDir);
     const flags = [...(modelDir ? ['-m', modelDir] : []), ...opt.extraArgs];
-    const inv = parseArgv(flags);
-    if (inv.command !== 'transcribe' || inv.files.length || inv.cfg.events || inv.cfg.output !== 'jsonl' || inv.cfg.verbose) {
-      throw new UsageError(`flags after -- may only tune recognition (no files, --events, --output or -v), got ${opt.extraArgs.join(' ')}`);
-    }
-    const { cfg } = inv;
+    const cfg = benchConfig(opt, flags);
     const engine = await loadEngine(cfg);
     const { shape, card } = engine;
     const modelLine = `${card.name}: ${shape.featureSize} features → Dense(${shape.embedUnits}) → ` +
       `${shape.network.toUpperCase()}(${shape.hiddenUnits})`;
     log(`model ${modelLine}`);
 
-    // Rendered once, shared by every run: melodyfilter reads the raw bytes, aubionotes the WAV.
-    const longSeconds = opt.minutes * 60;
-    log(`rendering ${minutesLabel(opt.minutes)} of melody in ${NOISE_KIND} noise…`);
-    const long = synthesize(longSeconds, SEED, THROUGHPUT_SNR_DB);
-    const rawPath = path.join(tmpDir, `melody-${+opt.minutes.toFixed(2)}min.raw`);
-    const wavPath = rawPath.replace(/\.raw$/, '.wav');
-    writeFileSync(rawPath, long.pcm);
-    writeFileSync(wavPath, wavHeader({ rate: RATE_HZ, channels: CHANNELS, bits: 16, dataBytes: long.pcm.length }));
-    appendFileSync(wavPath, long.pcm); // not concatenated: an hour of audio is 635 MB
-
-    // 1, 2, 4: throughput, aubionotes and memory, alternating so that load changes hit both alike.
-    // Every Node measured runs in the same rounds, so one run's load hits them all alike too.
+    const { long, rawPath, wavPath } = renderLongInput(opt, tmpDir);
     const nodes = [process.execPath, ...(opt.alsoNode ? [opt.alsoNode] : [])];
     const nodeVersions = nodes.map((n) => execFileSync(n, ['--version'], { encoding: 'utf8' }).trim());
     const mfArgs = ['-v', ...flags];
     const checkpointMinutes = Math.min(CHECKPOINT_MINUTES, opt.minutes / 2);
-    const mfRunsByNode: ProcessRun[][] = nodes.map(() => []);
-    const aubioRuns: ProcessRun[] = [];
-    let aubioMissing: string | null = null;
-    for (let r = 0; r < opt.runs; r++) {
-      log(`throughput run ${r + 1}/${opt.runs}…`);
-      for (const [i, node] of nodes.entries()) {
-        mfRunsByNode[i].push(await runProcess(node, [MAIN_JS, ...mfArgs],
-          { file: rawPath, checkpointBytes: checkpointMinutes * 60 * RATE_HZ * FRAME_BYTES }));
-      }
-      if (aubioMissing) continue;
-      try {
-        aubioRuns.push(await runProcess('aubionotes', ['-i', wavPath], null));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        aubioMissing = 'aubionotes not found (Debian: apt install aubio-tools); row skipped';
-        log(aubioMissing);
-      }
-    }
+    const { mfRunsByNode, aubioRuns, aubioMissing } =
+      await throughputRuns(opt, nodes, mfArgs, { rawPath, wavPath }, checkpointMinutes);
     const mfRuns = mfRunsByNode[0];
     const backend = backendOf(mfRuns[0].stderr);
-
-    // Per file: short WAV files, each a fresh process (start-up and model load included), as a
-    // batch job over many files runs it.
-    log(`per-file runs: ${FILE_SECONDS.join(', ')} s…`);
-    const files = FILE_SECONDS.map((seconds, i) => {
-      const a = synthesize(seconds, SEED + 10 + i, THROUGHPUT_SNR_DB);
-      const file = path.join(tmpDir, `take-${seconds}s.wav`);
-      writeFileSync(file, Buffer.concat([wavHeader({ rate: RATE_HZ, channels: CHANNELS, bits: 16, dataBytes: a.pcm.length }), a.pcm]));
-      return file;
-    });
-    const fileCpuByNode: number[][][] = nodes.map(() => files.map(() => [])); // [node][file][run]
-    const aubioFileCpu: number[][] = files.map(() => []);
-    for (let r = 0; r < opt.runs; r++) {
-      for (const [f, file] of files.entries()) {
-        for (const [i, node] of nodes.entries()) {
-          fileCpuByNode[i][f].push((await runProcess(node, [MAIN_JS, ...flags, file], null)).cpuMs ?? NaN);
-        }
-        if (!aubioMissing) aubioFileCpu[f].push((await runProcess('aubionotes', ['-i', file], null)).cpuMs ?? NaN);
-      }
-    }
-    const perFile = {
-      audioSeconds: FILE_SECONDS.reduce((a, b) => a + b, 0),
-      cpuMsByNode: fileCpuByNode.map((byFile) => byFile.reduce((sum, runs) => sum + median(runs), 0)),
-      aubioCpuMs: aubioMissing ? null : aubioFileCpu.reduce((sum, runs) => sum + median(runs), 0),
-    };
-
-    // What each network costs per window, under each Node (its own process, pinned).
-    log('network costs…');
-    const costs = nodes.map((node, i) => {
-      const script = path.join(ROOT, 'dist/scripts/network-cost.js');
-      const args = [node, script, ...(i === 0 ? ['--reference'] : [])];
-      const out = HAVE_TASKSET ? execFileSync('taskset', ['-c', String(PIN_CPU), ...args], { encoding: 'utf8' })
-        : execFileSync(args[0], args.slice(1), { encoding: 'utf8' });
-      return JSON.parse(out) as NetworkCosts;
-    });
-
-    // 5: start-up on one second with one note in it.
-    log('start-up runs…');
-    const oneNote = synthesize(1, SEED, Infinity, [{ pitch: 60, start: 0.1, end: 0.8, velocity: 90 }]);
-    const startupRuns: ProcessRun[] = [];
-    for (let r = 0; r < STARTUP_RUNS; r++) {
-      startupRuns.push(await runProcess(process.execPath, [MAIN_JS, ...mfArgs], { bytes: oneNote.pcm }));
-    }
-
-    // 3: latency at real time.
-    log(`latency: ${opt.latencySeconds} s paced in ${LATENCY_CHUNK_MS} ms chunks…`);
-    const paced = synthesize(opt.latencySeconds, SEED + 1, LATENCY_SNR_DB);
+    const perFile = await perFileRuns(opt, tmpDir, nodes, flags, aubioMissing);
+    const costs = networkCosts(nodes);
+    const startup = await startupRuns(mfArgs);
     const latencyArgs = ['--events', '-v', ...flags];
-    const latency = await measureLatency(paced, latencyArgs);
-
-    // 6: per stage, in this process.
+    const latency = await latencyRuns(opt, latencyArgs);
+    // Row 6: per stage, in this process.
     log('per-stage split…');
     const stages = await stageSplit(long.pcm, cfg, engine);
 
     const loadAtEnd = os.loadavg()[0];
     const report = formatReport({
       opt, backend, kernel: cfg.kernel, info: modelLine,
-      notesInLong: long.notes.length, mfRuns, mfRunsByNode, nodeVersions, hopSamples: card.hopSamples, perFile, costs, aubioRuns, aubioMissing,
-      checkpointMinutes, startupRuns,
+      notesInLong: long.notes.length, mfRuns, mfRunsByNode, nodeVersions, hopSamples: card.hopSamples, perFile, costs,
+      aubioRuns, aubioMissing, checkpointMinutes, startupRuns: startup,
       latency, stages, loadAtStart, loadAtEnd, mfArgs, latencyArgs,
       rawName: path.basename(rawPath), wavName: path.basename(wavPath),
     });
@@ -700,25 +749,31 @@ function formatReport(r: ReportInput): string {
     aubioCpuMs = median(r.aubioRuns.map((x) => x.cpuMs ?? NaN));
     const ratios = r.mfRunsByNode.map((runs, i) => {
       const ratio = median(runs.map((x) => x.cpuMs ?? NaN)) / aubioCpuMs!;
-      return `Node ${r.nodeVersions[i]}: **${ratio.toFixed(2)}** (${ratio < 1 ? `${(1 / ratio).toFixed(2)}× faster` : `${ratio.toFixed(2)}× slower`})`;
+      const how = ratio < 1 ? `${(1 / ratio).toFixed(2)}× faster` : `${ratio.toFixed(2)}× slower`;
+      return `Node ${r.nodeVersions[i]}: **${ratio.toFixed(2)}** (${how})`;
     });
     rows.push(['aubionotes, same audio, same core', `${times(speed(aubioCpuMs))} real time`,
-      `${secs(aubioCpuMs)} CPU, ${secs(aubioMs)} wall (medians of ${r.aubioRuns.length}, run between melodyfilter's); ` +
+      `${secs(aubioCpuMs)} CPU, ${secs(aubioMs)} wall ` +
+      `(medians of ${r.aubioRuns.length}, run between melodyfilter's); ` +
       `melodyfilter/aubionotes CPU time ${ratios.join(', ')}; ${r.aubioRuns[0].stdoutLines} notes written`]);
   }
   const pf = r.perFile;
   pf.cpuMsByNode.forEach((cpu, i) => {
-    const aubio = pf.aubioCpuMs === null ? '' : `; aubionotes on the same files ${times((pf.audioSeconds * 1000) / pf.aubioCpuMs)} ` +
+    const aubio = pf.aubioCpuMs === null ? '' :
+      `; aubionotes on the same files ${times((pf.audioSeconds * 1000) / pf.aubioCpuMs)} ` +
       `(${secs(pf.aubioCpuMs)} CPU; ratio ${(cpu / pf.aubioCpuMs).toFixed(2)})`;
     rows.push([`Per file, Node ${r.nodeVersions[i]}`, `**${times((pf.audioSeconds * 1000) / cpu)} real time**`,
-      `${FILE_SECONDS.length} WAV files of ${FILE_SECONDS.join(', ')} s (${pf.audioSeconds} s of audio), one process each, ` +
-      `start-up and model load included: ${secs(cpu)} CPU in all (each file's median of ${opt.runs}), ${pinned}${aubio}`]);
+      `${FILE_SECONDS.length} WAV files of ${FILE_SECONDS.join(', ')} s (${pf.audioSeconds} s of audio), ` +
+      `one process each, start-up and model load included: ${secs(cpu)} CPU in all ` +
+      `(each file's median of ${opt.runs}), ${pinned}${aubio}`]);
   });
 
   const lat = r.latency;
-  const spread = (xs: number[]) => xs.length ? `${ms(percentile(xs, 0.5))} / ${ms(percentile(xs, 0.95))} / ${ms(Math.max(...xs))}` : 'nothing measured';
+  const spread = (xs: number[]) => xs.length
+    ? `${ms(percentile(xs, 0.5))} / ${ms(percentile(xs, 0.95))} / ${ms(Math.max(...xs))}` : 'nothing measured';
   rows.push(['Latency p50 / p95 / max: true onset written → note-on line', spread(lat.fromTrueOnsetMs),
-    `${lat.matched} of ${lat.trueOnsets} onsets matched by an event within ${MATCH_SECONDS * 1000} ms (${lat.matchedRightPitch} with the right pitch)`]);
+    `${lat.matched} of ${lat.trueOnsets} onsets matched by an event within ${MATCH_SECONDS * 1000} ms ` +
+    `(${lat.matchedRightPitch} with the right pitch)`]);
   rows.push(['Latency p50 / p95 / max: audio at the event\'s own time written → line', spread(lat.fromReportedTimeMs),
     `all ${lat.noteOnEvents} note-on events; the pipeline's delay behind the audio, whatever the model hears; ` +
     `paced writes slipped up to ${ms(lat.worstPacingSlipMs)} behind schedule`]);
@@ -727,51 +782,68 @@ function formatReport(r: ReportInput): string {
   const early = medianOrNull(r.mfRuns.map((x) => x.rssAtCheckpointKiB));
   const end = medianOrNull(r.mfRuns.map((x) => x.rssAtEndOfInputKiB));
   rows.push(['Peak RSS', mib(peak), `VmHWM, throughput runs (median)`]);
-  const growth = early !== null && end !== null ? `; ${end >= early ? '+' : ''}${((end - early) / 1024).toFixed(1)} MiB` : '';
-  rows.push([`RSS after ${minutesLabel(r.checkpointMinutes)} of audio → at end of input`, `${mib(early)} → ${mib(end)}`,
+  const growth = early !== null && end !== null
+    ? `; ${end >= early ? '+' : ''}${((end - early) / 1024).toFixed(1)} MiB` : '';
+  rows.push([`RSS after ${minutesLabel(r.checkpointMinutes)} of audio → at end of input`,
+    `${mib(early)} → ${mib(end)}`,
     `VmRSS while streaming ${minutesLabel(opt.minutes)}${growth} (a whole hour is the soak script's job)`]);
 
   const firstBytes = r.startupRuns.map((x) => x.firstByteMs);
   const exits = r.startupRuns.map((x) => x.wallMs);
   const wroteAll = firstBytes.every((x) => x !== null);
   const startupCpuMs = medianOrNull(r.startupRuns.map((x) => x.cpuMs));
+  const silentRuns = firstBytes.filter((x) => x === null).length;
   rows.push(['Start-up, 1 s input with one note (C4)',
     wroteAll ? `${ms(median(firstBytes as number[]))} to first byte` : `${ms(median(exits))} to exit`,
-    `median of ${STARTUP_RUNS}; ${wroteAll ? `exit at ${ms(median(exits))}` : `no output in ${firstBytes.filter((x) => x === null).length} of ${STARTUP_RUNS} runs, so time to exit`}` +
+    `median of ${STARTUP_RUNS}; ` +
+    (wroteAll ? `exit at ${ms(median(exits))}`
+      : `no output in ${silentRuns} of ${STARTUP_RUNS} runs, so time to exit`) +
     (startupCpuMs === null ? '' : `; ${ms(startupCpuMs)} CPU`)]);
 
   const totalWallMs = r.stages.reduce((s, x) => s + x.wallMs, 0);
   const totalCpuMs = r.stages.reduce((s, x) => s + x.cpuMs, 0);
   const perMinute = (x: number) => (x / opt.minutes).toFixed(0);
   const share = (x: number, total: number) => `${((100 * x) / total).toFixed(1)}%`;
-  const stageRows = r.stages.map((s) => [s.name, perMinute(s.wallMs), share(s.wallMs, totalWallMs), perMinute(s.cpuMs), share(s.cpuMs, totalCpuMs)]);
-  stageRows.push(['**total**', `**${perMinute(totalWallMs)}**`, `${times(speed(totalWallMs))} real time`, `**${perMinute(totalCpuMs)}**`, `${times(speed(totalCpuMs))} per CPU second`]);
+  const stageRows = r.stages.map((s) => [s.name, perMinute(s.wallMs), share(s.wallMs, totalWallMs), perMinute(s.cpuMs),
+    share(s.cpuMs, totalCpuMs)]);
+  stageRows.push(['**total**', `**${perMinute(totalWallMs)}**`, `${times(speed(totalWallMs))} real time`,
+    `**${perMinute(totalCpuMs)}**`, `${times(speed(totalCpuMs))} per CPU second`]);
 
   const windowsPer10Min = (600 * MODEL_RATE) / r.hopSamples;
   const costHead = ['Network', 'multiply-adds per window',
-    ...r.costs.map((c) => `wasm kernel, Node ${c.node}${c.rows[0].relaxed ? ' (relaxed-SIMD FMA)' : ''}: CPU µs per window`),
+    ...r.costs.map((c) =>
+      `wasm kernel, Node ${c.node}${c.rows[0].relaxed ? ' (relaxed-SIMD FMA)' : ''}: CPU µs per window`),
     'CPU s per 10 min of audio (first Node)'];
   const costRows = r.costs[0].rows.map((row, k) => [
     row.label + (row.tsMicros !== null ? ` — plain-TS reference kernel: ${row.tsMicros.toFixed(0)} µs` : ''),
     row.macs.toLocaleString('en-US'),
-    ...r.costs.map((c) => `${c.rows[k].wasmMicros.toFixed(1)} (${(c.rows[k].macs / c.rows[k].wasmMicros / 1000).toFixed(1)} GMAC/s)`),
+    ...r.costs.map((c) =>
+      `${c.rows[k].wasmMicros.toFixed(1)} (${(c.rows[k].macs / c.rows[k].wasmMicros / 1000).toFixed(1)} GMAC/s)`),
     ((row.wasmMicros * windowsPer10Min) / 1e6).toFixed(2),
   ]);
   const table = (head: string[], body: string[][]) =>
-    [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+    [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`,
+      ...body.map((row) => `| ${row.join(' | ')} |`)].join('\n');
   const cores = os.cpus().length;
   const date = new Date().toISOString().replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC');
   const busy = r.loadAtStart > cores / 2 ? ' (busy: numbers are noisy)' : '';
   const pin = HAVE_TASKSET ? `taskset -c ${PIN_CPU} ` : '';
-  const bench = `npm run bench --${process.argv.slice(2).map((a) => ` ${/\s/.test(a) ? JSON.stringify(a) : a}`).join('')}`;
+  const bench =
+    `npm run bench --${process.argv.slice(2).map((a) => ` ${/\s/.test(a) ? JSON.stringify(a) : a}`).join('')}`;
   return [
     '## Latest run',
     '',
     ...(opt.note ? [`**${opt.note}**`, ''] : []),
     `- Date: ${date}; commit ${gitDescription()}`,
-    `- Machine: ${cores} cores, ${cpuModel()}; ${os.platform()} ${os.release()}; Node ${process.version}; load average ${r.loadAtStart.toFixed(2)} at start, ${r.loadAtEnd.toFixed(2)} at end${busy}`,
-    `- Model: ${r.info}; tfjs backend ${r.backend} (from \`-v\`), kernel ${r.kernel}; ${opt.extraArgs.length ? `flags \`${opt.extraArgs.join(' ')}\`` : 'default settings'}`,
-    `- Input: ${minutesLabel(opt.minutes)} synthesized melody (${r.notesInLong} notes, MIDI ${MELODY_LOW_MIDI}–${MELODY_HIGH_MIDI}, seed ${SEED}) in ${NOISE_KIND} noise at ${THROUGHPUT_SNR_DB} dB SNR, ${RATE_HZ} Hz stereo s16le (the CLI's defaults); latency input ${opt.latencySeconds} s at ${LATENCY_SNR_DB} dB SNR`,
+    `- Machine: ${cores} cores, ${cpuModel()}; ${os.platform()} ${os.release()}; Node ${process.version}; ` +
+      `load average ${r.loadAtStart.toFixed(2)} at start, ${r.loadAtEnd.toFixed(2)} at end${busy}`,
+    `- Model: ${r.info}; tfjs backend ${r.backend} (from \`-v\`), kernel ${r.kernel}; ` +
+      (opt.extraArgs.length ? `flags \`${opt.extraArgs.join(' ')}\`` : 'default settings'),
+    `- Input: ${minutesLabel(opt.minutes)} synthesized melody (${r.notesInLong} notes, ` +
+      `MIDI ${MELODY_LOW_MIDI}–${MELODY_HIGH_MIDI}, seed ${SEED}) ` +
+      `in ${NOISE_KIND} noise at ${THROUGHPUT_SNR_DB} dB SNR, ` +
+      `${RATE_HZ} Hz stereo s16le (the CLI's defaults); ` +
+      `latency input ${opt.latencySeconds} s at ${LATENCY_SNR_DB} dB SNR`,
     '',
     table(['Measurement', 'Result', 'Detail'], rows),
     '',
@@ -779,7 +851,8 @@ function formatReport(r: ReportInput): string {
     '',
     table(['Stage', 'wall ms per minute of audio', 'share', 'CPU ms per minute of audio', 'share'], stageRows),
     '',
-    `### What each network costs per ${(r.hopSamples / MODEL_RATE) * 1000} ms window (random weights, reads of 23 windows, ${pinned})`,
+    `### What each network costs per ${(r.hopSamples / MODEL_RATE) * 1000} ms window ` +
+      `(random weights, reads of 23 windows, ${pinned})`,
     '',
     table(costHead, costRows),
     '',
@@ -787,12 +860,16 @@ function formatReport(r: ReportInput): string {
     '',
     '```sh',
     `${bench}   # this report`,
-    `cat ${r.rawName} | ${pin}node dist/bin/melodyfilter.js ${r.mfArgs.join(' ')} > /dev/null   # throughput, memory; x${opt.runs} per Node`,
-    ...(r.aubioMissing ? [] : [`${pin}aubionotes -i ${r.wavName} > /dev/null   # same samples with a WAV header; x${opt.runs}`]),
-    `${pin}node dist/bin/melodyfilter.js take-Ns.wav > /dev/null   # per file, N in ${FILE_SECONDS.join(' ')}; x${opt.runs}` +
+    `cat ${r.rawName} | ${pin}node dist/bin/melodyfilter.js ${r.mfArgs.join(' ')} > /dev/null   ` +
+      `# throughput, memory; x${opt.runs} per Node`,
+    ...(r.aubioMissing ? [] :
+      [`${pin}aubionotes -i ${r.wavName} > /dev/null   # same samples with a WAV header; x${opt.runs}`]),
+    `${pin}node dist/bin/melodyfilter.js take-Ns.wav > /dev/null   ` +
+      `# per file, N in ${FILE_SECONDS.join(' ')}; x${opt.runs}` +
       (r.aubioMissing ? '' : '; also aubionotes -i take-Ns.wav'),
     `${pin}node dist/scripts/network-cost.js --reference   # network costs, per Node`,
-    `bin/melodyfilter ${r.latencyArgs.join(' ')}   # stdin fed ${LATENCY_CHUNK_MS} ms chunks on a timer after the model loads`,
+    `bin/melodyfilter ${r.latencyArgs.join(' ')}   ` +
+      `# stdin fed ${LATENCY_CHUNK_MS} ms chunks on a timer after the model loads`,
     `node dist/bin/melodyfilter.js ${r.mfArgs.join(' ')} < note-1s.raw   # start-up; x${STARTUP_RUNS}`,
     '```',
     '',

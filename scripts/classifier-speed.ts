@@ -12,14 +12,19 @@ import { makeRng } from '../lib/synth/random.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { kernel: { type: 'string', default: 'fast' }, backend: { type: 'string', default: 'wasm' }, windows: { type: 'string', default: '4000' } },
+  options: {
+    kernel: { type: 'string', default: 'fast' }, backend: { type: 'string', default: 'wasm' },
+    windows: { type: 'string', default: '4000' },
+  },
 });
 const BATCH = 23;
 const total = Number(values.windows);
-console.log('| model | arch | kernel | parameters | weights on disk | windows/s (median of 3) | × real time (62.5 windows/s) |');
+console.log('| model | arch | kernel | parameters | weights on disk | windows/s (median of 3) ' +
+  '| × real time (62.5 windows/s) |');
 console.log('|---|---|---|---|---|---|---|');
 for (const dir of positionals) {
-  const engine = await loadEngine({ ...resolveConfig({ modelDir: dir }), kernel: values.kernel as Kernel, backend: values.backend as Backend });
+  const engine = await loadEngine({ ...resolveConfig({ modelDir: dir }), kernel: values.kernel as Kernel,
+    backend: values.backend as Backend });
   const F = engine.card.featureSize;
   const rng = makeRng(5);
   const x = new Float32Array(BATCH * F).map(() => (rng() < 0.3 ? rng() : 0));
@@ -36,5 +41,6 @@ for (const dir of positionals) {
   rates.sort((a, b) => a - b);
   const bytes = (await readWeightFile(dir)).weightData.byteLength;
   const kernel = engine.backend === 'none' ? 'fast' : `tfjs ${engine.backend}`;
-  console.log(`| ${engine.card.name} | ${engine.card.network} | ${kernel} | ${bytes / 4} | ${(bytes / 1024).toFixed(0)} KiB | ${rates[1].toFixed(0)} | ${(rates[1] / 62.5).toFixed(0)} |`);
+  console.log(`| ${engine.card.name} | ${engine.card.network} | ${kernel} | ${bytes / 4} | ` +
+    `${(bytes / 1024).toFixed(0)} KiB | ${rates[1].toFixed(0)} | ${(rates[1] / 62.5).toFixed(0)} |`);
 }

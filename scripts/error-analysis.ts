@@ -20,16 +20,21 @@ function extraKind(e: TimedNote, ref: readonly TimedNote[], est: readonly TimedN
     // Split by an onset (the tracker ends one note and starts the next at once) or lost and found again.
     const before = est.filter((o) => o.pitch === e.pitch && o.start < e.start).sort((a, b) => b.start - a.start)[0];
     const gap = before ? e.start - before.end : Infinity;
-    return gap <= 0.02 ? 'split inside a sounding note, by an onset' : gap < 0.3 ? `split inside a sounding note, lost ${gap < 0.1 ? '< 100' : '100–300'} ms` : 'same pitch inside a sounding note, other';
+    if (gap <= 0.02) return 'split inside a sounding note, by an onset';
+    if (gap < 0.3) return `split inside a sounding note, lost ${gap < 0.1 ? '< 100' : '100–300'} ms`;
+    return 'same pitch inside a sounding note, other';
   }
-  if (ref.some((r) => r.pitch === e.pitch && e.start >= r.end && e.start < r.end + 0.5)) return 'same pitch just after the note ended (release tail)';
-  if (ref.some((r) => r.pitch === e.pitch && Math.abs(r.start - e.start) <= 0.15)) return 'right pitch, onset 50–150 ms off';
+  if (ref.some((r) => r.pitch === e.pitch && e.start >= r.end && e.start < r.end + 0.5))
+    return 'same pitch just after the note ended (release tail)';
+  if (ref.some((r) => r.pitch === e.pitch && Math.abs(r.start - e.start) <= 0.15))
+    return 'right pitch, onset 50–150 ms off';
   const d = ref.filter(near).map((r) => e.pitch - r.pitch);
   if (d.some((x) => Math.abs(x) === 12 || Math.abs(x) === 24)) return 'octave error at a true onset';
   if (d.some((x) => Math.abs(x) === 19 || Math.abs(x) === 7)) return 'fifth/twelfth error at a true onset';
   if (d.some((x) => Math.abs(x) <= 2)) return 'semitone/tone error at a true onset';
   if (d.length) return 'other pitch at a true onset';
-  if (est.some((o) => o !== e && o.pitch !== e.pitch && o.start <= e.start && o.end > e.start)) return 'during another estimated note';
+  if (est.some((o) => o !== e && o.pitch !== e.pitch && o.start <= e.start && o.end > e.start))
+    return 'during another estimated note';
   if (ref.some((r) => e.start >= r.start && e.start < r.end)) return 'during a reference note, other pitch';
   return 'in silence or noise';
 }
@@ -38,8 +43,10 @@ function missedKind(r: TimedNote, ref: readonly TimedNote[], est: readonly Timed
   const len = r.end - r.start;
   const prev = ref.filter((o) => o !== r && o.start < r.start).sort((a, b) => b.start - a.start)[0];
   if (prev && prev.pitch === r.pitch && r.start - prev.end < 0.1) return 'repeat of the previous note, merged';
-  if (est.some((e) => e.pitch === r.pitch && Math.abs(e.start - r.start) <= 0.15)) return 'found, onset 50–150 ms off';
-  if (est.some((e) => Math.abs(e.start - r.start) <= 0.05 && Math.abs(e.pitch - r.pitch) % 12 === 0)) return 'octave error';
+  if (est.some((e) => e.pitch === r.pitch && Math.abs(e.start - r.start) <= 0.15))
+    return 'found, onset 50–150 ms off';
+  if (est.some((e) => Math.abs(e.start - r.start) <= 0.05 && Math.abs(e.pitch - r.pitch) % 12 === 0))
+    return 'octave error';
   if (est.some((e) => Math.abs(e.start - r.start) <= 0.05)) return 'other pitch at its onset';
   if (len < 0.15) return 'short (< 150 ms), not found';
   if (r.pitch < 36) return 'below C2, not found';
@@ -58,9 +65,12 @@ await evaluate(engine, {
   },
 });
 const table = (title: string, m: Map<string, number>, total: number) => {
-  console.log(`\n| ${title} | count | share of ${title.includes('extra') ? 'estimated' : 'reference'} notes |\n|---|---|---|`);
-  for (const [k, v] of [...m.entries()].sort((a, b) => b[1] - a[1])) console.log(`| ${k} | ${v} | ${(v / total).toFixed(3)} |`);
+  const of = title.includes('extra') ? 'estimated' : 'reference';
+  console.log(`\n| ${title} | count | share of ${of} notes |\n|---|---|---|`);
+  for (const [k, v] of [...m.entries()].sort((a, b) => b[1] - a[1]))
+    console.log(`| ${k} | ${v} | ${(v / total).toFixed(3)} |`);
 };
-console.log(`model ${engine.card.name}, validation set at scale ${scale}: ${refTotal} reference notes, ${estTotal} estimated`);
+console.log(`model ${engine.card.name}, validation set at scale ${scale}: ${refTotal} reference notes, ` +
+  `${estTotal} estimated`);
 table('extra notes (false positives)', extra, estTotal);
 table('missed notes (false negatives)', missed, refTotal);

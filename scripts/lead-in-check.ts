@@ -23,7 +23,8 @@ const engine = await loadEngine(resolveConfig(modelDir ? { modelDir } : {}));
 const rng = makeRng(Number(process.argv[5] ?? 3_000_017)); // not a training, eval or validation seed
 const speech = espeakAvailable() ? speechClips(rng, 20, ['en-gb-scotland', 'pt', 'sv', 'ru'], MODEL_RATE) : [];
 const kinds: NoiseKind[] = ['hum', 'babble', 'pink', 'white'];
-console.log(`Model ${engine.card.name}: ${perNoise} melodies per noise, ${LEAD} s lead-in and a ${PAUSE} s pause of noise alone, ${snrDb} dB SNR\n`);
+console.log(`Model ${engine.card.name}: ${perNoise} melodies per noise, ` +
+  `${LEAD} s lead-in and a ${PAUSE} s pause of noise alone, ${snrDb} dB SNR\n`);
 console.log('| noise | melodies | notes before the first note | notes in the pause | melodies with any | note F1 |');
 console.log('|---|---|---|---|---|---|');
 for (const kind of kinds) {
@@ -33,11 +34,13 @@ for (const kind of kinds) {
     const a = randomMelody(rng, { seconds: PART, lowMidi: 36, highMidi: 96 });
     const b = randomMelody(rng, { seconds: PART, lowMidi: 36, highMidi: 96 });
     const bStart = LEAD + PART + PAUSE;
-    const clip = (ns: ScoreNote[], at: number) => ns.map((n) => ({ ...n, start: n.start + at, end: Math.min(n.end, PART) + at }));
+    const clip = (ns: ScoreNote[], at: number) => ns.map((n) =>
+      ({ ...n, start: n.start + at, end: Math.min(n.end, PART) + at }));
     const notes = [...clip(a, LEAD), ...clip(b, bStart)];
     const seconds = bStart + PART + 1;
     let audio = new Float32Array(Math.ceil(seconds * MODEL_RATE));
-    if (fluidAvailable() && rng() < 0.5) audio = renderFluid(notes, pick(rng, [0, 1, 2, 3]), MODEL_RATE).slice(0, audio.length);
+    if (fluidAvailable() && rng() < 0.5) audio = renderFluid(notes, pick(rng, [0, 1, 2, 3]), MODEL_RATE)
+      .slice(0, audio.length);
     else renderPiano(notes, heldOutVoice(rng), MODEL_RATE, audio, rng, uniform(rng, -20, 20));
     const noise = new Float32Array(audio.length);
     makeNoise(kind, noise, MODEL_RATE, rng, speech);

@@ -22,7 +22,10 @@ const { values, positionals } = parseArgs({
     frames: { type: 'string', default: '128' }, warmup: { type: 'string', default: '48' },
   },
 });
-if (!positionals[0]) { process.stderr.write('usage: make-shards.js OUT_DIR [--seed N] [--workers N] [--shards N] …\n'); process.exit(2); }
+if (!positionals[0]) {
+  process.stderr.write('usage: make-shards.js OUT_DIR [--seed N] [--workers N] [--shards N] …\n');
+  process.exit(2);
+}
 const frontEnd = values['front-end'] === 'raw' ? 'raw' : 'spectrum';
 const { done } = generateShards({
   outDir: positionals[0], seed: Number(values.seed), workers: Number(values.workers), shards: Number(values.shards),

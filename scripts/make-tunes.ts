@@ -20,7 +20,8 @@ try {
   mkdirSync(out, { recursive: true });
   for (const tune of tunes) {
     const notes = tune.notes.map((n) => ({ ...n, name: midiName(n.pitch), velocity: 80, confidence: 1 }));
-    writeFileSync(path.join(out, `${tune.name}.mid`), buildMidi(notes, { tempo: tune.bpm, program: 0, midiChannel: 1 }));
+    writeFileSync(path.join(out, `${tune.name}.mid`), buildMidi(notes,
+      { tempo: tune.bpm, program: 0, midiChannel: 1 }));
   }
   console.log(`${out}/: ${tunes.length} MIDI files from ${src}`);
 } catch (err) {

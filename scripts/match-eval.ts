@@ -55,7 +55,8 @@ interface Performance {
 /** Distractors: random tune-like melodies in the tunes' register and pace. */
 function distractor(rng: Rng, i: number): Melody {
   const notes = randomMelody(rng, { seconds: uniform(rng, 10, 25), lowMidi: 55, highMidi: 84, minNoteSeconds: 0.15,
-    maxNoteSeconds: 1.2, restProbability: 0.05, style: pick(rng, ['tune', 'tune', 'scale', 'walk', 'arpeggio', 'leaps'] as const) });
+    maxNoteSeconds: 1.2, restProbability: 0.05, style: pick(rng,
+      ['tune', 'tune', 'scale', 'walk', 'arpeggio', 'leaps'] as const) });
   return melodyOf(`distractor-${i}`, notes);
 }
 
@@ -72,7 +73,8 @@ function perform(rng: Rng, tune: Tune, mistakes: number, maxNotes: number): Perf
   const notes: Performed[] = src.map((n, i) => {
     const start = 0.3 + warp(n.start) + (i ? 0.01 * gaussian(rng) : 0);
     const end = 0.3 + warp(n.end);
-    return { pitch: n.pitch + transpose, start, end: Math.max(start + 0.05, end), velocity: intIn(rng, 55, 100), position: i + 1 };
+    return { pitch: n.pitch + transpose, start, end: Math.max(start + 0.05, end),
+      velocity: intIn(rng, 55, 100), position: i + 1 };
   });
   // Mistakes at distinct places, two notes apart, never the first two or the last.
   const places: number[] = [];
@@ -95,10 +97,12 @@ function perform(rng: Rng, tune: Tune, mistakes: number, maxNotes: number): Perf
     } else {
       const a = notes[p], ioi = notes[p + 1].start - a.start;
       let q;
-      do q = a.pitch + pick(rng, [-5, -4, -3, -2, -1, 1, 2, 3, 4, 5]); while (q === a.pitch || q === notes[p + 1].pitch);
+      do q = a.pitch + pick(rng, [-5, -4, -3, -2, -1, 1, 2, 3, 4, 5]);
+      while (q === a.pitch || q === notes[p + 1].pitch);
       const start = a.start + ioi / 2;
       notes[p] = { ...a, end: Math.min(a.end, start - 0.01) };
-      notes.splice(p + 1, 0, { pitch: q, start, end: start + ioi * 0.4, velocity: a.velocity, position: 0, mistake: 'extra' });
+      notes.splice(p + 1, 0, { pitch: q, start, end: start + ioi * 0.4, velocity: a.velocity,
+        position: 0, mistake: 'extra' });
     }
   }
   return { tune, notes, missed, transpose, speed, drift, mistakes: places.length };
@@ -131,15 +135,19 @@ interface Detail {
   top1?: (string | null)[];
 }
 
-interface FollowScore { injected: number; reported: number; reportedAnyKind: number; falseReports: number; correctNotes: number }
+interface FollowScore {
+  injected: number; reported: number; reportedAnyKind: number; falseReports: number; correctNotes: number;
+}
 
-function followScore(perf: Performance, ref: Melody, played: readonly PlayedNote[], verdicts: readonly FollowEvent[]): FollowScore {
+function followScore(perf: Performance, ref: Melody, played: readonly PlayedNote[],
+  verdicts: readonly FollowEvent[]): FollowScore {
   const notes = verdicts.filter((v): v is NoteVerdict => v.event === 'note');
   const byPlayed = new Map<number, NoteVerdict>(); // played note index → its verdict
   // One event per played note, in order: a verdict with the note's pitch, or a prelude.
   const perPlayed = verdicts.filter((v) => v.event === 'prelude' || (v.event === 'note' && v.pitch !== undefined));
   perPlayed.forEach((v, i) => { if (v.event === 'note') byPlayed.set(i, v); });
-  if (perPlayed.length !== played.length) throw new Error(`${perPlayed.length} events for ${played.length} played notes`);
+  if (perPlayed.length !== played.length)
+    throw new Error(`${perPlayed.length} events for ${played.length} played notes`);
   const pairs = pairNotes(played, perf.notes);
   const perfToPlayed = new Map<number, number>();
   for (const [i, k] of pairs) perfToPlayed.set(k, i);
@@ -155,7 +163,8 @@ function followScore(perf: Performance, ref: Melody, played: readonly PlayedNote
   });
   for (const pos of perf.missed) {
     injected++;
-    const same = (v: NoteVerdict) => v.position === pos || (Math.abs(v.position - pos) === 1 && ref.pitches[v.position - 1] === ref.pitches[pos - 1]);
+    const same = (v: NoteVerdict) => v.position === pos || (Math.abs(v.position - pos) === 1
+      && ref.pitches[v.position - 1] === ref.pitches[pos - 1]);
     const hit = notes.find((v) => v.verdict === 'missed' && same(v));
     if (hit) { reported++; explained.add(hit); }
     const any = notes.find((v) => v.verdict !== 'ok' && !explained.has(v) && Math.abs(v.position - pos) <= 1);
@@ -183,7 +192,8 @@ async function main() {
       const notes: Note[] = t.notes.map((n) => ({ ...n, name: midiName(n.pitch), velocity: 80, confidence: 1 }));
       if (args.refs === 'midi') {
         writeFileSync(path.join(dir, `${t.name}.mid`), buildMidi(notes, { tempo: t.bpm, program: 0, midiChannel: 1 }));
-      } else if (args.refs === 'musicxml') writeFileSync(path.join(dir, `${t.name}.musicxml`), renderMusicXml(tuneScore(t)));
+      } else if (args.refs === 'musicxml') writeFileSync(path.join(dir, `${t.name}.musicxml`),
+        renderMusicXml(tuneScore(t)));
     }
     tuneRefs = loadReferences([dir]);
   } finally {
@@ -200,7 +210,8 @@ async function main() {
   const top1 = { audio: CHECKPOINTS.map(() => 0), score: CHECKPOINTS.map(() => 0), reached: CHECKPOINTS.map(() => 0) };
   // The same, over the performances without injected mistakes (what the transcriber alone does).
   const top1Clean = { audio: CHECKPOINTS.map(() => 0), score: CHECKPOINTS.map(() => 0), n: 0 };
-  const follow = { audio: [] as (FollowScore & { clean: boolean; source: string })[], score: [] as (FollowScore & { clean: boolean })[] };
+  const follow = { audio: [] as (FollowScore & { clean: boolean; source: string })[],
+    score: [] as (FollowScore & { clean: boolean })[] };
   const details: unknown[] = [];
   const queries: PlayedNote[][] = [];
   const started = Date.now();
@@ -211,7 +222,8 @@ async function main() {
       const mistakes = k < 2 ? 0 : Math.min(3, k - 1 + (k >= 5 ? intIn(rng, -2, 0) : 0));
       const perf = perform(rng, tune, mistakes, Number(args.notes));
       const { audio, source } = render(rng, perf);
-      const est = ((await transcribe(toS16le(audio), { engine: engine!, sampleRate: MODEL_RATE, channels: 1, encoding: 's16le' })) as Note[])
+      const est = ((await transcribe(toS16le(audio), { engine: engine!, sampleRate: MODEL_RATE, channels: 1,
+        encoding: 's16le' })) as Note[])
         .map((n) => ({ pitch: n.pitch, start: n.start, end: n.end })).sort((a, b) => a.start - b.start);
       const { tune: _t, ...rest } = perf;
       return { tune: tune.name, source, perf: rest, est };
@@ -238,8 +250,10 @@ async function main() {
             if (which === 'audio') top1.reached[c]++;
             if (ranking[0]?.ref === ref.name) { top1[which][c]++; if (mistakes === 0) top1Clean[which][c]++; }
             else if (process.env.MATCH_EVAL_MISSES && i + 1 === 8) {
-              log(`${which} after 8: ${tune.name} (${mistakes} mistakes) → ${ranking[0]?.ref} ${ranking[0]?.score.toFixed(3)}; ` +
-                `played ${notes.slice(0, 8).map((x) => x.pitch).join(' ')}; reference ${Array.from(ref.pitches.slice(0, 10)).join(' ')}`);
+              log(`${which} after 8: ${tune.name} (${mistakes} mistakes) → ` +
+                `${ranking[0]?.ref} ${ranking[0]?.score.toFixed(3)}; ` +
+                `played ${notes.slice(0, 8).map((x) => x.pitch).join(' ')}; ` +
+                `reference ${Array.from(ref.pitches.slice(0, 10)).join(' ')}`);
             }
             if (which === 'audio') (d.top1 ??= []).push(ranking[0]?.ref ?? null);
           }
@@ -267,26 +281,36 @@ async function main() {
   const total = performances;
   const sum = (xs: FollowScore[], k: keyof FollowScore) => xs.reduce((a, x) => a + x[k], 0);
   const lines: string[] = [];
-  lines.push(`Seed ${SEED}: ${tunes.length} tunes (${args.refs} references), ${total} performances, ${distractors.length} distractors; ` +
-    `${((Date.now() - started) / 1000).toFixed(0)} s`);
+  lines.push(`Seed ${SEED}: ${tunes.length} tunes (${args.refs} references), ${total} performances, ` +
+    `${distractors.length} distractors; ${((Date.now() - started) / 1000).toFixed(0)} s`);
   lines.push('', '| identification, top-1 | after 4 notes | after 8 notes | after 16 notes |', '|---|---|---|---|');
-  lines.push(`| audio → melodyfilter → match | ${CHECKPOINTS.map((_, c) => `${pct(top1.audio[c], total)} (${top1.audio[c]}/${total})`).join(' | ')} |`);
-  lines.push(`| performed notes → match (no audio) | ${CHECKPOINTS.map((_, c) => pct(top1.score[c], total)).join(' | ')} |`);
+  /** A table row: its name, then a cell per checkpoint. */
+  const top1Row = (name: string, cell: (c: number) => string) =>
+    `| ${name} | ${CHECKPOINTS.map((_, c) => cell(c)).join(' | ')} |`;
+  lines.push(top1Row('audio → melodyfilter → match',
+    (c) => `${pct(top1.audio[c], total)} (${top1.audio[c]}/${total})`));
+  lines.push(top1Row('performed notes → match (no audio)', (c) => pct(top1.score[c], total)));
   const nClean = top1Clean.n;
-  lines.push(`| … performances without injected mistakes: audio | ${CHECKPOINTS.map((_, c) => `${pct(top1Clean.audio[c], nClean)} (${top1Clean.audio[c]}/${nClean})`).join(' | ')} |`);
-  lines.push(`| … performances without injected mistakes: performed notes | ${CHECKPOINTS.map((_, c) => pct(top1Clean.score[c], nClean)).join(' | ')} |`);
+  lines.push(top1Row('… performances without injected mistakes: audio',
+    (c) => `${pct(top1Clean.audio[c], nClean)} (${top1Clean.audio[c]}/${nClean})`));
+  lines.push(top1Row('… performances without injected mistakes: performed notes',
+    (c) => pct(top1Clean.score[c], nClean)));
   const row = (name: string, xs: FollowScore[], cleanXs: FollowScore[]) =>
     `| ${name} | ${pct(sum(xs, 'reported'), sum(xs, 'injected'))} (${sum(xs, 'reported')}/${sum(xs, 'injected')}) | ` +
     `${pct(sum(xs, 'reportedAnyKind'), sum(xs, 'injected'))} | ` +
-    `${(100 * sum(cleanXs, 'falseReports') / Math.max(1, sum(cleanXs, 'correctNotes'))).toFixed(2)} (${sum(cleanXs, 'falseReports')}/${sum(cleanXs, 'correctNotes')}) | ` +
+    `${(100 * sum(cleanXs, 'falseReports') / Math.max(1, sum(cleanXs, 'correctNotes'))).toFixed(2)} ` +
+    `(${sum(cleanXs, 'falseReports')}/${sum(cleanXs, 'correctNotes')}) | ` +
     `${(100 * sum(xs, 'falseReports') / Math.max(1, sum(xs, 'correctNotes'))).toFixed(2)} |`;
-  lines.push('', '| --follow | injected mistakes reported (right kind) | reported as any mistake | false reports per 100 correct notes, clean performances | same, performances with mistakes |', '|---|---|---|---|---|');
+  lines.push('', '| --follow | injected mistakes reported (right kind) | reported as any mistake ' +
+    '| false reports per 100 correct notes, clean performances | same, performances with mistakes |',
+    '|---|---|---|---|---|');
   const withMistakes = (xs: (FollowScore & { clean: boolean })[]) => xs.filter((x) => !x.clean);
   const clean = (xs: (FollowScore & { clean: boolean })[]) => xs.filter((x) => x.clean);
   lines.push(row('audio → melodyfilter → match', withMistakes(follow.audio), clean(follow.audio)));
   for (const src of ['FluidR3', 'synth']) {
     const xs = follow.audio.filter((x) => x.source === src);
-    lines.push(row(`… played by ${src === 'synth' ? 'held-out synth voices' : 'FluidR3'}`, withMistakes(xs), clean(xs)));
+    lines.push(row(`… played by ${src === 'synth' ? 'held-out synth voices' : 'FluidR3'}`,
+      withMistakes(xs), clean(xs)));
   }
   lines.push(row('performed notes → match (no audio)', withMistakes(follow.score), clean(follow.score)));
 
@@ -303,7 +327,9 @@ async function main() {
   const cpu0 = process.cpuUsage();
   for (const q of queries) {
     big.reset();
-    for (const n of q.slice(0, 32)) { const t1 = performance.now(); big.push(n); worst = Math.max(worst, performance.now() - t1); pushes++; }
+    for (const n of q.slice(0, 32)) {
+      const t1 = performance.now(); big.push(n); worst = Math.max(worst, performance.now() - t1); pushes++;
+    }
   }
   const perNote = (performance.now() - t0) / pushes;
   const cpu = process.cpuUsage(cpu0), cpuPerNote = (cpu.user + cpu.system) / 1000 / pushes;
@@ -312,8 +338,10 @@ async function main() {
   let fpushes = 0;
   for (const q of queries) for (const n of q) { fol.push(n); fpushes++; }
   const followPerNote = (performance.now() - t0) / fpushes;
-  lines.push('', `Speed: ${many.length} references indexed in ${buildMs.toFixed(0)} ms; identification ${perNote.toFixed(2)} ms ` +
-    `per incoming note (CPU ${cpuPerNote.toFixed(2)} ms; worst ${worst.toFixed(1)} ms; ${pushes} notes, windows of up to 32); ` +
+  lines.push('',
+    `Speed: ${many.length} references indexed in ${buildMs.toFixed(0)} ms; identification ${perNote.toFixed(2)} ms ` +
+    `per incoming note (CPU ${cpuPerNote.toFixed(2)} ms; worst ${worst.toFixed(1)} ms; ` +
+    `${pushes} notes, windows of up to 32); ` +
     `--follow ${followPerNote.toFixed(3)} ms per note (${fol.reference.pitches.length}-note reference); load average ` +
     `${loadavg()[0].toFixed(1)} on ${cpus().length} cores`);
   process.stdout.write(lines.join('\n') + '\n');

@@ -31,7 +31,8 @@ function randomWeights(cell: KernelCell, E: number, H: number): NamedWeights {
   return new Map([
     ['embed/kernel', m([FEATURE_SIZE, E])], ['embed/bias', m([E])],
     [`${cell}/kernel`, m([E, G])], [`${cell}/recurrent_kernel`, m([H, G])], [`${cell}/bias`, m([G])],
-    ['note/kernel', m([H, NUM_CLASSES])], ['note/bias', m([NUM_CLASSES])], ['onset/kernel', m([H, 1])], ['onset/bias', m([1])],
+    ['note/kernel', m([H, NUM_CLASSES])], ['note/bias', m([NUM_CLASSES])],
+    ['onset/kernel', m([H, 1])], ['onset/bias', m([1])],
   ]);
 }
 

@@ -48,7 +48,8 @@ function perform(rng: Rng, tune: Tune): Performance {
   const notes = tune.written.map((w, i) => {
     const start = 0.5 + time(w.beat) + uniform(rng, -jitter, jitter);
     const end = 0.5 + time(w.beat + w.beats * 0.9);
-    return { pitch: w.pitch + transpose, start, end: Math.max(start + 0.06, end), velocity: intIn(rng, 55, 100), written: i };
+    return { pitch: w.pitch + transpose, start, end: Math.max(start + 0.06, end),
+      velocity: intIn(rng, 55, 100), written: i };
   });
   return { notes, transpose, bpm: (total / time(total)) * 60 };
 }
@@ -85,14 +86,16 @@ async function main() {
       let heard: { pitch: number; start: number; end: number }[];
       if (engine) {
         const { audio } = renderTake(rng, perf.notes);
-        heard = ((await transcribe(toS16le(audio), { engine, sampleRate: MODEL_RATE, channels: 1, encoding: 's16le' })) as Note[])
+        heard = ((await transcribe(toS16le(audio), { engine, sampleRate: MODEL_RATE, channels: 1,
+          encoding: 's16le' })) as Note[])
           .map((n) => ({ pitch: n.pitch, start: n.start, end: n.end }));
       } else heard = perf.notes.map(({ pitch, start, end }) => ({ pitch, start, end }));
       const score = readScore(heard, { title: tune.name });
       takes++;
       written += tune.written.length;
       // Key: tonic and mode, in the transposed key.
-      if (score.key.mode === wantKey.mode && score.key.tonic === (((wantKey.tonic + perf.transpose) % 12) + 12) % 12) keyRight++;
+      if (score.key.mode === wantKey.mode && score.key.tonic === (((wantKey.tonic + perf.transpose) % 12) + 12) % 12)
+        keyRight++;
       const meterOk = score.meter.beats === tune.meter!.beats && score.meter.beatType === tune.meter!.beatType;
       if (meterOk) meterRight++;
       const ratio = score.tempo / perf.bpm;
@@ -101,9 +104,11 @@ async function main() {
       else if (Math.abs(ratio / 2 - 1) <= TEMPO_TOLERANCE || Math.abs(ratio * 2 - 1) <= TEMPO_TOLERANCE) tempoOctave++;
       // The first bar line, in quarter notes from the first note: ours and the written one.
       const wantBarQ = (tune.meter!.beats * 4) / tune.meter!.beatType;
-      const phaseOk = meterOk && tempoOk && Math.abs(score.pickup / DIVISIONS_PER_QUARTER - (tune.pickup % wantBarQ)) < 1e-6;
+      const phaseOk = meterOk && tempoOk
+        && Math.abs(score.pickup / DIVISIONS_PER_QUARTER - (tune.pickup % wantBarQ)) < 1e-6;
       if (!meterOk || !tempoOk || !phaseOk) {
-        misses.push(`${tune.name}: metre ${score.meter.beats}/${score.meter.beatType} (${tune.meter!.beats}/${tune.meter!.beatType}), ` +
+        misses.push(`${tune.name}: metre ${score.meter.beats}/${score.meter.beatType} ` +
+          `(${tune.meter!.beats}/${tune.meter!.beatType}), ` +
           `tempo ×${ratio.toFixed(2)}, pickup ${score.pickup / DIVISIONS_PER_QUARTER} (${tune.pickup})`);
       }
       // Note values and bar lines, on the notes heard right.
@@ -137,8 +142,8 @@ async function main() {
   console.log(`| note values exactly as written | ${pct(valuesRight, aligned)} of ${aligned} notes heard right ` +
     `(${pct(aligned, written)} of ${written} written) | 90% |`);
   console.log(`| note values right relative to the tempo read | ${pct(valuesRelative, aligned)} | — |`);
-  console.log(`| downbeats (F1 of notes on a bar line) | ${(100 * f1).toFixed(1)}% (precision ${(100 * precision).toFixed(1)}%, ` +
-    `recall ${(100 * recall).toFixed(1)}%) | 90% |`);
+  console.log(`| downbeats (F1 of notes on a bar line) | ${(100 * f1).toFixed(1)}% ` +
+    `(precision ${(100 * precision).toFixed(1)}%, recall ${(100 * recall).toFixed(1)}%) | 90% |`);
   if (process.env.SCORE_EVAL_MISSES) console.error(misses.join('\n'));
 }
 

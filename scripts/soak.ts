@@ -72,7 +72,10 @@ function parseOptions(argv: string[]): Options {
   try {
     parsed = parseArgs({
       args: argv, strict: true,
-      options: { minutes: { type: 'string' }, 'tone-model': { type: 'boolean' }, model: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        minutes: { type: 'string' }, 'tone-model': { type: 'boolean' }, model: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0]);
@@ -80,7 +83,10 @@ function parseOptions(argv: string[]): Options {
   const v = parsed.values;
   if (v.help) { process.stdout.write(HELP); process.exit(0); }
   const minutes = v.minutes === undefined ? 60 : Number(v.minutes);
-  if (!Number.isFinite(minutes) || minutes * 60 < PERIOD_SECONDS) throw new UsageError(`--minutes must be at least ${+(PERIOD_SECONDS / 60).toFixed(3)} (one ${PERIOD_SECONDS} s repetition of the melody), got ${v.minutes}`);
+  if (!Number.isFinite(minutes) || minutes * 60 < PERIOD_SECONDS) {
+    throw new UsageError(`--minutes must be at least ${+(PERIOD_SECONDS / 60).toFixed(3)} ` +
+      `(one ${PERIOD_SECONDS} s repetition of the melody), got ${v.minutes}`);
+  }
   if (v['tone-model'] && v.model) throw new UsageError('--tone-model and --model both choose the model; give one');
   return { minutes, toneModel: Boolean(v['tone-model']), modelDir: v.model ? path.resolve(v.model) : null };
 }
@@ -138,7 +144,8 @@ async function stream(args: string[], periods: number, checkpointPeriods: number
   const period = renderPeriod();
   const startMs = performance.now();
   const child = spawn(BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  const run: SoakRun = { wallMs: 0, code: null, stderr: '', notes: [], rssAtCheckpointKiB: null, rssHalfwayKiB: null, rssAtEndKiB: null, peakKiB: null, trace: [] };
+  const run: SoakRun = { wallMs: 0, code: null, stderr: '', notes: [], rssAtCheckpointKiB: null, rssHalfwayKiB: null,
+    rssAtEndKiB: null, peakKiB: null, trace: [] };
   let written = 0; // periods
   const sample = () => {
     const m = memoryKiB(child.pid!);
@@ -151,7 +158,8 @@ async function stream(args: string[], periods: number, checkpointPeriods: number
   child.stdout.on('data', (text: string) => {
     const lines = (partial + text).split('\n');
     partial = lines.pop()!;
-    for (const line of lines) if (line) { const n = JSON.parse(line) as SoakNote; run.notes.push({ pitch: n.pitch, start: n.start }); }
+    for (const line of lines)
+      if (line) { const n = JSON.parse(line) as SoakNote; run.notes.push({ pitch: n.pitch, start: n.start }); }
   });
   child.stderr.on('data', (d) => { run.stderr += d; });
   const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -214,7 +222,8 @@ function checkGrid(notes: SoakNote[], seconds: number): GridResult {
   const sorted = [...offsets].sort((a, b) => a - b);
   return {
     expected: totalSlots, heard: notes.length, rightPitch, offGrid,
-    offsetMin: sorted[0] ?? NaN, offsetMedian: sorted[sorted.length >> 1] ?? NaN, offsetMax: sorted[sorted.length - 1] ?? NaN,
+    offsetMin: sorted[0] ?? NaN, offsetMedian: sorted[sorted.length >> 1] ?? NaN,
+    offsetMax: sorted[sorted.length - 1] ?? NaN,
     spreadSeconds: Math.max(0, ...bySlot.filter((xs) => xs.length).map((xs) => Math.max(...xs) - Math.min(...xs))),
     driftSeconds: firstMinute.length && lastMinute.length ? mean(lastMinute) - mean(firstMinute) : NaN,
   };
@@ -225,7 +234,8 @@ function report(run: SoakRun, grid: GridResult, model: string): { text: string; 
   const mib = (kib: number | null) => (kib === null ? 'n/a' : `${(kib / 1024).toFixed(1)} MiB`);
   const ms = (s: number) => (Number.isFinite(s) ? `${(Math.abs(s) < 5e-5 ? 0 : s * 1000).toFixed(1)} ms` : 'n/a');
   const growth = (from: number | null, to: number | null) => (from === null || to === null ? null : to - from);
-  const growthKiB = growth(run.rssAtCheckpointKiB, run.rssAtEndKiB), lateGrowthKiB = growth(run.rssHalfwayKiB, run.rssAtEndKiB);
+  const growthKiB = growth(run.rssAtCheckpointKiB, run.rssAtEndKiB),
+    lateGrowthKiB = growth(run.rssHalfwayKiB, run.rssAtEndKiB);
   const signed = (kib: number | null) => (kib === null ? 'n/a' : `${kib >= 0 ? '+' : ''}${mib(kib)}`);
   const checks = {
     exit: run.code === 0,
@@ -235,24 +245,35 @@ function report(run: SoakRun, grid: GridResult, model: string): { text: string; 
   };
   const ok = (b: boolean) => (b ? 'ok' : '**FAIL**');
   const rows = [
-    ['Audio', `${+(seconds / 60).toFixed(2)} min, ${RATE_HZ} Hz stereo s16le through a pipe; ${grid.expected} notes (${PATTERN_MIDI.map(midiName).join(' ')}, repeated)`, ''],
+    ['Audio', `${+(seconds / 60).toFixed(2)} min, ${RATE_HZ} Hz stereo s16le through a pipe; ` +
+      `${grid.expected} notes (${PATTERN_MIDI.map(midiName).join(' ')}, repeated)`, ''],
     ['Model', model, ''],
     ['Wall time', `${(run.wallMs / 1000).toFixed(1)} s (${(seconds * 1000 / run.wallMs).toFixed(1)}× real time)`, ''],
     ['Exit', `${run.code}${run.code === 0 ? '' : `: ${run.stderr.trim().split('\n').pop()}`}`, ok(checks.exit)],
-    [`RSS after ${CHECKPOINT_MINUTES} min of audio → at end of input`, `${mib(run.rssAtCheckpointKiB)} → ${mib(run.rssAtEndKiB)} (${signed(growthKiB)})`, ''],
-    ['RSS growth over the second half', `${mib(run.rssHalfwayKiB)} → ${mib(run.rssAtEndKiB)} (${signed(lateGrowthKiB)})`, `${ok(checks.memory)} (≤ +${MAX_LATE_GROWTH_MIB} MiB)`],
+    [`RSS after ${CHECKPOINT_MINUTES} min of audio → at end of input`,
+      `${mib(run.rssAtCheckpointKiB)} → ${mib(run.rssAtEndKiB)} (${signed(growthKiB)})`, ''],
+    ['RSS growth over the second half',
+      `${mib(run.rssHalfwayKiB)} → ${mib(run.rssAtEndKiB)} (${signed(lateGrowthKiB)})`,
+      `${ok(checks.memory)} (≤ +${MAX_LATE_GROWTH_MIB} MiB)`],
     ['Peak RSS (VmHWM)', mib(run.peakKiB), ''],
-    ...(run.trace.length ? [[`RSS every ${LOG_EVERY_MINUTES} min of audio`, run.trace.map(([m, kib]) => `${m} min: ${mib(kib)}`).join(', '), '']] : []),
+    ...(run.trace.length ? [[`RSS every ${LOG_EVERY_MINUTES} min of audio`,
+      run.trace.map(([m, kib]) => `${m} min: ${mib(kib)}`).join(', '), '']] : []),
     ['Notes heard', `${grid.heard} of ${grid.expected}; ${grid.rightPitch} on the right key`, ''],
-    ['Onsets on the grid', `${grid.heard - grid.offGrid} of ${grid.heard} start while their tone sounds; offset from the slot ${ms(grid.offsetMin)} … ${ms(grid.offsetMedian)} … ${ms(grid.offsetMax)} (min … median … max)`,
+    ['Onsets on the grid', `${grid.heard - grid.offGrid} of ${grid.heard} start while their tone sounds; ` +
+      `offset from the slot ${ms(grid.offsetMin)} … ${ms(grid.offsetMedian)} … ${ms(grid.offsetMax)} ` +
+      '(min … median … max)',
       ok(checks.grid)],
-    ['Drift', `last minute − first minute, mean onset offset: ${ms(grid.driftSeconds)}; largest spread of one slot across repetitions ${ms(grid.spreadSeconds)}`,
+    ['Drift', `last minute − first minute, mean onset offset: ${ms(grid.driftSeconds)}; ` +
+      `largest spread of one slot across repetitions ${ms(grid.spreadSeconds)}`,
       `${ok(checks.drift)} (within ${ms(MAX_DRIFT_SECONDS)})`],
   ];
-  const table = ['| Measure | Result | Check |', '|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  const table = ['| Measure | Result | Check |', '|---|---|---|',
+    ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
   const pass = Object.values(checks).every(Boolean);
   const date = new Date().toISOString().replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC');
-  const head = `## Soak, ${date}: ${pass ? 'pass' : 'FAIL'}\n\n${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(2)}; Node ${process.version}; \`npm run soak --${process.argv.slice(2).map((a) => ` ${a}`).join('')}\`\n`;
+  const command = `npm run soak --${process.argv.slice(2).map((a) => ` ${a}`).join('')}`;
+  const head = `## Soak, ${date}: ${pass ? 'pass' : 'FAIL'}\n\n${os.cpus().length} cores, ` +
+    `load average ${os.loadavg()[0].toFixed(2)}; Node ${process.version}; \`${command}\`\n`;
   return { text: `${head}\n${table}\n`, pass };
 }
 
@@ -268,11 +289,14 @@ async function main(): Promise<void> {
     }
     const args = ['-v', ...(modelDir ? ['-m', modelDir] : [])];
     const periods = Math.round((opt.minutes * 60) / PERIOD_SECONDS);
-    const checkpointPeriods = Math.min(Math.round((CHECKPOINT_MINUTES * 60) / PERIOD_SECONDS), Math.floor(periods / 2));
-    log(`streaming ${+(periods * PERIOD_SECONDS / 60).toFixed(2)} min of melody into bin/melodyfilter ${args.join(' ')}…`);
+    const checkpointPeriods = Math.min(Math.round((CHECKPOINT_MINUTES * 60) / PERIOD_SECONDS),
+      Math.floor(periods / 2));
+    log(`streaming ${+(periods * PERIOD_SECONDS / 60).toFixed(2)} min of melody ` +
+      `into bin/melodyfilter ${args.join(' ')}…`);
     const run = await stream(args, periods, checkpointPeriods);
     if (run.code !== 0) {
-      const error = /^melodyfilter: (?!backend |warning: ).*$/m.exec(run.stderr)?.[0] ?? run.stderr.trim().split('\n').pop();
+      const error = /^melodyfilter: (?!backend |warning: ).*$/m.exec(run.stderr)?.[0]
+        ?? run.stderr.trim().split('\n').pop();
       throw new Error(`bin/melodyfilter exited with ${run.code}: ${error}`);
     }
     const grid = checkGrid(run.notes, periods * PERIOD_SECONDS);

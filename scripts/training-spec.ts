@@ -10,9 +10,11 @@ const { values, positionals } = parseArgs({
 });
 const [network, name] = positionals;
 if (!network || !name || !isNetworkName(network)) {
-  process.stderr.write(`usage: training-spec.js NETWORK NAME [--embed-units N] [--units N]; NETWORK: ${NETWORK_NAMES.join(' ')}\n`);
+  process.stderr.write('usage: training-spec.js NETWORK NAME [--embed-units N] [--units N]; ' +
+    `NETWORK: ${NETWORK_NAMES.join(' ')}\n`);
   process.exit(2);
 }
 const width = (v: string | undefined) => (v === undefined ? undefined : Number(v));
-const spec = await trainingSpec(name, network, { embedUnits: width(values['embed-units']), hiddenUnits: width(values.units) });
+const spec = await trainingSpec(name, network, { embedUnits: width(values['embed-units']),
+  hiddenUnits: width(values.units) });
 process.stdout.write(JSON.stringify(spec, null, 1) + '\n');

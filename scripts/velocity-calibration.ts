@@ -23,7 +23,8 @@ const VELOCITIES = [20, 40, 60, 80, 100, 114, 127];
 const PITCHES = [48, 55, 60, 64, 67, 72, 79, 84];
 
 const modelDir = process.argv[2];
-const cfg = resolveConfig({ sampleRate: MODEL_RATE, channels: 1, encoding: 's16le', ...(modelDir ? { modelDir } : {}) });
+const cfg = resolveConfig({ sampleRate: MODEL_RATE, channels: 1, encoding: 's16le',
+  ...(modelDir ? { modelDir } : {}) });
 const engine = await loadEngine(cfg);
 
 async function measure(source: string, render: (pitch: number, velocity: number, seed: number) => Float32Array) {
@@ -41,7 +42,8 @@ async function measure(source: string, render: (pitch: number, velocity: number,
     const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
     if (!levels.length) continue;
     rows.push([v, mean(levels)]);
-    console.log(`${source}\tvelocity ${v}\tnotes ${levels.length}\tlevel ${mean(levels).toFixed(1)} dB\treported ${mean(reported).toFixed(0)}`);
+    console.log(`${source}\tvelocity ${v}\tnotes ${levels.length}\tlevel ${mean(levels).toFixed(1)} dB\t` +
+      `reported ${mean(reported).toFixed(0)}`);
   }
   return rows;
 }

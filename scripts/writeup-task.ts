@@ -65,12 +65,14 @@ function makeExamples(rng: Rng): KindExample[] {
 }
 
 function worker(): void {
-  const { outDir, seed, melodies, index } = workerData as { outDir: string; seed: number; melodies: number; index: number };
+  const { outDir, seed, melodies, index } =
+    workerData as { outDir: string; seed: number; melodies: number; index: number };
   const rng = makeRng(seed * 7919 + index * 104729 + 5);
   for (let done = 0, shard = 0; done < melodies; shard++) {
     const batch: KindExample[] = [];
     for (let k = 0; k < 32 && done < melodies; k++, done++) batch.push(...makeExamples(rng));
-    const bytes = encodeShard(batch, { frames: EXAMPLE_FRAMES, featureSize: batch[0].features.length / EXAMPLE_FRAMES, frontEnd: 'raw', seed });
+    const bytes = encodeShard(batch, { frames: EXAMPLE_FRAMES, featureSize: batch[0].features.length / EXAMPLE_FRAMES,
+      frontEnd: 'raw', seed });
     writeShard(outDir, `writeup-s${seed}-w${index}-${String(shard).padStart(5, '0')}`, bytes);
   }
   parentPort!.postMessage(melodies);
@@ -130,7 +132,8 @@ else {
   } else if (mode === 'eval' && dir) {
     await evaluateTask(dir, Number(values.melodies ?? 100), Number(values.seed ?? EVAL_SEED));
   } else {
-    process.stderr.write('usage: writeup-task.js make OUT_DIR [--seed N] [--melodies N] | eval MODEL_DIR [--melodies N]\n');
+    process.stderr.write('usage: writeup-task.js make OUT_DIR [--seed N] [--melodies N] | ' +
+      'eval MODEL_DIR [--melodies N]\n');
     process.exit(2);
   }
 }

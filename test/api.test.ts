@@ -35,7 +35,9 @@ t.test('transcribe(buffer) and createTranscriber(stream) agree, whatever the chu
   t.ok(whole.length > 0, `${whole.length} notes`);
   const stream = await createTranscriber({ engine });
   const got: Note[] = [];
-  const done = new Promise<void>((resolve, reject) => { stream.on('data', (n: Note) => got.push(n)); stream.on('end', resolve); stream.on('error', reject); });
+  const done = new Promise<void>((resolve, reject) => {
+    stream.on('data', (n: Note) => got.push(n)); stream.on('end', resolve); stream.on('error', reject);
+  });
   const chunks: Buffer[] = [];
   for (let i = 0, k = 1; i < pcm.length; i += k, k = (k * 13) % 4099 + 1) chunks.push(pcm.subarray(i, i + k));
   Readable.from(chunks).pipe(stream);
@@ -53,7 +55,8 @@ t.test('transcribe reads a WAV buffer by its header', async (t) => {
 
 t.test('events mode yields note-on before note-off', async (t) => {
   const engine = await toneEngine();
-  const events = (await transcribe(encodePcm(arpeggio(44100), 2, 's16le'), { engine, events: true })) as unknown as { event: string; pitch: number }[];
+  const events = (await transcribe(encodePcm(arpeggio(44100), 2, 's16le'),
+    { engine, events: true })) as unknown as { event: string; pitch: number }[];
   const firstOn = events.findIndex((e) => e.event === 'on');
   const firstOff = events.findIndex((e) => e.event === 'off');
   t.ok(firstOn >= 0 && firstOff > firstOn);
@@ -88,14 +91,16 @@ t.test('the declarations compile for a strict TypeScript user without skipLibChe
     files: ['use.ts'],
   }));
   // tfjs-layers' own declarations do not compile under strict: the library's must not pull them in.
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', dir], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', dir],
+    { encoding: 'utf8' });
   t.equal(r.status, 0, r.stdout.split('\n').slice(0, 3).join('\n'));
 });
 
 t.test('the score as data: readScore and the renderers from the package entry', async (t) => {
   const { readScore, renderAbc, renderLilypond, renderMusicXml } = await import('../lib/index.js');
   // C D E F | G (half) at 120: quarters from 1 s.
-  const notes = [60, 62, 64, 65, 67].map((pitch, i) => ({ pitch, start: 1 + i * 0.5, end: 1 + i * 0.5 + (i === 4 ? 0.95 : 0.45) }));
+  const notes = [60, 62, 64, 65, 67]
+    .map((pitch, i) => ({ pitch, start: 1 + i * 0.5, end: 1 + i * 0.5 + (i === 4 ? 0.95 : 0.45) }));
   const score = readScore(notes, { title: 'api', meter: { beats: 4, beatType: 4 } });
   t.ok(Math.abs(score.tempo - 120) < 2, `tempo ${score.tempo}`);
   t.same(score.events.filter((e) => e.pitch !== null).map((e) => [e.pitch, e.duration]),

@@ -35,7 +35,8 @@ t.test('raw front end: the window centred on its reference point, divided by a r
   t.equal(FRONT_ENDS.spectrum.size, FEATURE_SIZE);
 });
 
-t.test('tfjs classifier: same answers whatever the batching (GRU carries its state; window models have none)', async (t) => {
+t.test('tfjs classifier: same answers whatever the batching (GRU carries its state; window models have none)',
+  async (t) => {
   await useBackend('cpu');
   for (const arch of ['gru', 'mlp', 'raw-lstm'] as const) {
     const featureSize = FRONT_ENDS[NETWORKS[arch].frontEnd].size;

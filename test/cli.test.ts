@@ -48,7 +48,8 @@ t.test('raw s16le stereo at 44.1 kHz (the defaults) → JSON lines with the melo
   t.equal(r.code, 0); t.equal(r.stderr, '');
   const notes = r.stdout.toString().trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
   for (const n of notes) {
-    t.ok(Number.isInteger(n.pitch) && typeof n.name === 'string' && n.end >= n.start && n.velocity >= 1 && n.velocity <= 127 && n.confidence <= 1, 'note fields');
+    t.ok(Number.isInteger(n.pitch) && typeof n.name === 'string' && n.end >= n.start && n.velocity >= 1
+      && n.velocity <= 127 && n.confidence <= 1, 'note fields');
   }
   const f1 = f1Of(m.notes, notes);
   t.ok(f1 >= 0.9, `note F1 ${f1.toFixed(3)} on ${m.notes.length} notes`);
@@ -75,7 +76,8 @@ t.test('a WAV on stdin and -o midi → a MIDI file with the same notes', async (
   const f1 = f1Of(m.notes, starts);
   t.ok(f1 >= 0.9, `MIDI note F1 ${f1.toFixed(3)}`);
   const jsonl = await runCli(TONE, wavFile(m.audio, 22050, 1));
-  t.equal(jsonl.stdout.toString().trim().split('\n').filter(Boolean).length, starts.length, 'MIDI and JSON lines agree on the notes');
+  t.equal(jsonl.stdout.toString().trim().split('\n').filter(Boolean).length, starts.length,
+    'MIDI and JSON lines agree on the notes');
 });
 
 t.test('usage errors exit 2 with the melodyfilter: prefix', async (t) => {
@@ -102,13 +104,14 @@ t.test('review cases: contradictions, other containers, truncated WAV data, batc
   t.equal(csv.code, 2);
   t.match(csv.stderr, /--output csv with 2 input files needs --out-dir/);
 
-  const flac = await runCli([], Buffer.concat([Buffer.from('fLaC'), Buffer.alloc(100)]));
+  const flac = await runCli(TONE, Buffer.concat([Buffer.from('fLaC'), Buffer.alloc(100)]));
   t.equal(flac.code, 1);
-  t.match(flac.stderr, /^melodyfilter: input is FLAC audio, not PCM or WAV; convert it first: ffmpeg -i FILE -f wav - \| melodyfilter \(or sox FILE -t wav - \| melodyfilter\)\n/);
+  t.match(flac.stderr, new RegExp('^melodyfilter: input is FLAC audio, not PCM or WAV; convert it first: ' +
+    'ffmpeg -i FILE -f wav - \\| melodyfilter \\(or sox FILE -t wav - \\| melodyfilter\\)\n'));
 
   const m = melody(3, 16000);
   const wav = wavFile(m.audio, 16000, 1);
-  const cut = await runCli([], wav.subarray(0, Math.floor(wav.length / 2) & ~1));
+  const cut = await runCli(TONE, wav.subarray(0, Math.floor(wav.length / 2) & ~1));
   t.equal(cut.code, 0);
   t.match(cut.stderr, /warning: input: WAV data ended after \d+ of \d+ bytes \(truncated file\?\)/);
 });
@@ -120,11 +123,14 @@ t.test('a batch skips an unreadable input, finishes the others, and exits 1', as
   const dir = mkdtempSync(path.join(tmpdir(), 'melodyfilter-batch-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(path.join(dir, 'good.wav'), wavFile(melody(4, 16000).audio, 16000, 1));
-  const r = await runCli(['-o', 'midi', '-d', path.join(dir, 'out'), path.join(dir, 'missing.wav'), path.join(dir, 'good.wav')], null);
+  const r = await runCli([...TONE, '-o', 'midi', '-d', path.join(dir, 'out'), path.join(dir, 'missing.wav'),
+    path.join(dir, 'good.wav')], null);
   t.equal(r.code, 1);
   t.match(r.stderr, /cannot read .*missing\.wav: no such file/);
-  t.same(readdirSync(path.join(dir, 'out')), ['good.mid'], 'the good input was transcribed; nothing half-written for the missing one');
-  const clash = await runCli(['-d', path.join(dir, 'out'), path.join(dir, 'good.wav'), path.join(dir, 'out', '..', 'good.wav')], null);
+  t.same(readdirSync(path.join(dir, 'out')), ['good.mid'],
+    'the good input was transcribed; nothing half-written for the missing one');
+  const clash = await runCli([...TONE, '-d', path.join(dir, 'out'), path.join(dir, 'good.wav'),
+    path.join(dir, 'out', '..', 'good.wav')], null);
   t.equal(clash.code, 2);
   t.match(clash.stderr, /would both be written to/);
 });

@@ -1,14 +1,17 @@
 import t from 'tap';
 import { Resampler, resampleBuffer } from '../lib/pipeline/resample.js';
 import { Windower, referenceOffset } from '../lib/pipeline/window.js';
-import { FeatureExtractor, FEATURE_SIZE, SPECTRUM_BINS, LOWEST_MIDI, BINS_PER_SEMITONE } from '../lib/pipeline/features.js';
+import { FeatureExtractor, FEATURE_SIZE, SPECTRUM_BINS, LOWEST_MIDI,
+  BINS_PER_SEMITONE } from '../lib/pipeline/features.js';
 import { sine } from './helpers.js';
 
 function toneLevel(x: Float32Array, hz: number, rate: number): number {
   // Amplitude of `hz` by correlation over the middle of the signal.
   let re = 0, im = 0;
   const from = Math.floor(x.length / 4), to = Math.floor((3 * x.length) / 4);
-  for (let i = from; i < to; i++) { re += x[i] * Math.cos((2 * Math.PI * hz * i) / rate); im += x[i] * Math.sin((2 * Math.PI * hz * i) / rate); }
+  for (let i = from; i < to; i++) {
+    re += x[i] * Math.cos((2 * Math.PI * hz * i) / rate); im += x[i] * Math.sin((2 * Math.PI * hz * i) / rate);
+  }
   return (2 * Math.hypot(re, im)) / (to - from);
 }
 
@@ -36,7 +39,9 @@ t.test('streaming resampling equals whole-buffer resampling whatever the chunks'
   const r = new Resampler(44100, 16000);
   const parts: number[] = [];
   let i = 0, k = 1;
-  while (i < x.length) { const n = Math.min(k, x.length - i); parts.push(...r.push(x.subarray(i, i + n))); i += n; k = (k * 7) % 1013 + 1; }
+  while (i < x.length) {
+    const n = Math.min(k, x.length - i); parts.push(...r.push(x.subarray(i, i + n))); i += n; k = (k * 7) % 1013 + 1;
+  }
   parts.push(...r.flush());
   t.equal(parts.length, whole.length);
   let maxDiff = 0;
@@ -49,7 +54,8 @@ t.test('windows: frame k is referenced at sample k·hop; overlap kept; every sam
   const w = new Windower(cfg);
   const x = new Float32Array(30).map((_, i) => i + 1);
   const got: { index: number; samples: number[] }[] = [];
-  const emit = (win: { index: number; samples: Float32Array }) => got.push({ index: win.index, samples: Array.from(win.samples) });
+  const emit = (win: { index: number; samples: Float32Array }) =>
+    got.push({ index: win.index, samples: Array.from(win.samples) });
   w.push(x.subarray(0, 5), emit); w.push(x.subarray(5), emit); w.flush(emit);
   t.equal(got.length, Math.ceil(30 / 4));
   const ref = referenceOffset(16);
@@ -80,7 +86,9 @@ t.test('features: a sine lights the bin of its MIDI note, much the same at any g
     }
     // 25 dB quieter: the shape of the spectrum is the same (only what falls under the 80 dB floor differs).
     let ab = 0, aa = 0, bb = 0;
-    for (let j = 0; j < SPECTRUM_BINS; j++) { ab += feats[0][j] * feats[1][j]; aa += feats[0][j] ** 2; bb += feats[1][j] ** 2; }
+    for (let j = 0; j < SPECTRUM_BINS; j++) {
+      ab += feats[0][j] * feats[1][j]; aa += feats[0][j] ** 2; bb += feats[1][j] ** 2;
+    }
     const corr = ab / Math.sqrt(aa * bb);
     t.ok(corr > 0.98, `spectra at two gains correlate ${corr.toFixed(4)}`);
   }
@@ -100,7 +108,8 @@ t.test('features: onset evidence rises at a new note and not while it holds', as
   const max = Math.max(...onsetAt);
   const argmax = onsetAt.indexOf(max);
   t.ok(max > 0.5, `onset feature peaks at ${max}`);
-  t.ok(argmax >= firstSounding && argmax <= firstSounding + 8, `peak at frame ${argmax}, note enters at ${firstSounding}`);
+  t.ok(argmax >= firstSounding && argmax <= firstSounding + 8,
+    `peak at frame ${argmax}, note enters at ${firstSounding}`);
   t.ok(onsetAt[onsetAt.length - 1] < 0.05, 'no onset evidence while the note holds');
 });
 

@@ -13,7 +13,8 @@ const RATE = 16000;
 
 /** `n` 0.1 s tones a semitone apart from C4, 0.05 s gaps: a MIDI file of a few hundred bytes. */
 function scale(n: number) {
-  const spec = Array.from({ length: n }, (_, i) => [261.63 * 2 ** ((i % 12) / 12), 0.05 + i * 0.15, 0.15 + i * 0.15] as [number, number, number]);
+  const spec = Array.from({ length: n },
+    (_, i) => [261.63 * 2 ** ((i % 12) / 12), 0.05 + i * 0.15, 0.15 + i * 0.15] as [number, number, number]);
   return wavFile(tones(spec, 0.3 + n * 0.15, RATE), RATE, 1);
 }
 const scaleWav = path.join(dir, 'scale.wav');
@@ -71,7 +72,8 @@ async function peakRssMb(args: string[]): Promise<{ mb: number; stderr: string; 
   return { mb: peak / 1024, stderr, code };
 }
 
-t.test('9: many inputs to stdout: no listener warning, memory does not grow with their number', { skip: process.platform !== 'linux' && 'reads /proc' }, async (t) => {
+t.test('9: many inputs to stdout: no listener warning, memory does not grow with their number',
+  { skip: process.platform !== 'linux' && 'reads /proc' }, async (t) => {
   const many = path.join(dir, 'many');
   mkdirSync(many);
   const one = wavFile(tones([[440, 0.02, 0.15]], 0.2, RATE), RATE, 1);
@@ -89,10 +91,12 @@ t.test('9: many inputs to stdout: no listener warning, memory does not grow with
 
 t.test('12: not audio, as a file argument or on stdin, is exit 1 and names what it is', async (t) => {
   const m4a = path.join(dir, "my take.m4a");
-  writeFileSync(m4a, Buffer.concat([Buffer.from('\x00\x00\x00\x20ftypM4A \x00\x00\x02\x00', 'latin1'), Buffer.alloc(2000, 7)]));
+  writeFileSync(m4a,
+    Buffer.concat([Buffer.from('\x00\x00\x00\x20ftypM4A \x00\x00\x02\x00', 'latin1'), Buffer.alloc(2000, 7)]));
   const asFile = await runCli([...M, m4a], null);
   t.equal(asFile.code, 1);
-  t.equal(asFile.stderr, `melodyfilter: ${m4a}: input is MP4/M4A (AAC, ALAC) or QuickTime, not PCM or WAV; convert it first: ffmpeg -i '${m4a}' -f wav - | melodyfilter\n`);
+  t.equal(asFile.stderr, `melodyfilter: ${m4a}: input is MP4/M4A (AAC, ALAC) or QuickTime, not PCM or WAV; ` +
+    `convert it first: ffmpeg -i '${m4a}' -f wav - | melodyfilter\n`);
   const onStdin = await runCli(M, readFileSync(m4a));
   t.equal(onStdin.code, 1);
   t.match(onStdin.stderr, /^melodyfilter: input is MP4\/M4A .*ffmpeg -i FILE -f wav - \| melodyfilter\n$/);
@@ -117,19 +121,22 @@ t.test('15: names with control characters cannot cut a message or drive the term
 /** Run a shell line with stdin, stdout and stderr on one pseudo-terminal, as typed; returns all the
  *  terminal received. */
 function onTerminal(line: string): string {
-  const r = spawnSync('script', ['-qec', `unset NODE_OPTIONS; ${line}`, '/dev/null'], { cwd: dir, env: { ...process.env, NODE_OPTIONS: '', BIN, COLUMNS: '100' }, timeout: 60_000 });
+  const r = spawnSync('script', ['-qec', `unset NODE_OPTIONS; ${line}`, '/dev/null'],
+    { cwd: dir, env: { ...process.env, NODE_OPTIONS: '', BIN, COLUMNS: '100' }, timeout: 60_000 });
   return r.stdout.toString();
 }
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
 
-t.test('16: the progress bar never draws over another program\'s output', { skip: !hasScript && 'needs util-linux script' }, async (t) => {
+t.test('16: the progress bar never draws over another program\'s output',
+  { skip: !hasScript && 'needs util-linux script' }, async (t) => {
   // Long enough that the bar draws at all (it starts at once).
   const long = path.join(dir, 'long.wav');
   writeFileSync(long, wavFile(tones([[440, 0.1, 9.9]], 20, RATE), RATE, 1));
   for (const pipe of ['| head -3', '| cat', '| jq -c .']) {
     const screen = onTerminal(`"$BIN" -m tone-model long.wav ${pipe}`);
-    t.notMatch(screen, /ETA|%|\r(?!\n)/, `stdout ${pipe}: no bar on the terminal the reader shares: ${JSON.stringify(screen.slice(0, 200))}`);
+    t.notMatch(screen, /ETA|%|\r(?!\n)/,
+      `stdout ${pipe}: no bar on the terminal the reader shares: ${JSON.stringify(screen.slice(0, 200))}`);
   }
   const tty = onTerminal(`"$BIN" -m tone-model long.wav`);
   t.notMatch(tty, /ETA|%/, 'stdout on the terminal: no bar between the notes');
@@ -147,7 +154,8 @@ t.test('14: stdout closed (>&-) is exit 1, not notes thrown away; /dev/null and 
   t.equal(closed.stderr, 'melodyfilter: stdout is closed; nowhere to write the notes\n');
   const devnull = await sh(`exec "$BIN" -m tone-model scale.wav > /dev/null`);
   t.equal(devnull.code, 0);
-  const ignored = spawnSync('env', ['-u', 'NODE_OPTIONS', BIN, '-m', TONE_MODEL, scaleWav], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const ignored = spawnSync('env', ['-u', 'NODE_OPTIONS', BIN, '-m', TONE_MODEL, scaleWav],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
   t.equal(ignored.status, 0, 'a read-write /dev/null from the caller is not a closed stdout');
 });
 
@@ -163,8 +171,10 @@ t.test('issue 22, 5: a -d output that appears while transcribing is not replaced
     exec 3>&-
     wait $pid; echo "exit $?"; cat race/err`);
   t.match(r.stdout, /exit 1/);
-  t.match(r.stdout, /race\/out\/take\.jsonl appeared while this run wrote it .*not overwriting it .*this transcription is in .*\.part/);
-  t.equal(readFileSync(path.join(dir, 'race', 'out', 'take.jsonl'), 'utf8'), 'theirs\n', 'the other run\'s file stands');
+  t.match(r.stdout,
+    /race\/out\/take\.jsonl appeared while this run wrote it .*not overwriting it .*this transcription is in .*\.part/);
+  t.equal(readFileSync(path.join(dir, 'race', 'out', 'take.jsonl'), 'utf8'), 'theirs\n',
+    'the other run\'s file stands');
   const r2 = await sh(`ls -a race/out | grep -c '\\.part$'`);
   t.equal(r2.stdout.trim(), '1', 'the transcription is kept under its temporary name');
 });

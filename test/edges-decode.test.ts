@@ -48,7 +48,8 @@ function wav(spec: WavSpec, data: Buffer): Buffer {
   }
   const dataHeader = Buffer.alloc(8);
   dataHeader.write('data', 0); dataHeader.writeUInt32LE(spec.dataSize ?? data.length, 4);
-  const body = Buffer.concat([Buffer.from('WAVE'), chunk('fmt ', fmt), ...(spec.before ?? []).map(([id, b]) => chunk(id, b)), dataHeader, data]);
+  const body = Buffer.concat([Buffer.from('WAVE'), chunk('fmt ', fmt),
+    ...(spec.before ?? []).map(([id, b]) => chunk(id, b)), dataHeader, data]);
   const riff = Buffer.alloc(8);
   riff.write('RIFF', 0); riff.writeUInt32LE(Math.min(0xffffffff, body.length), 4);
   return Buffer.concat([riff, body]);
@@ -60,11 +61,17 @@ const HEADER_KINDS: { name: string; spec: WavSpec; encoding: 'u8' | 's16le' | 's
   { name: '8-bit PCM stereo', spec: { bits: 8, channels: 2, rate: 8000 }, encoding: 'u8' },
   { name: '24-bit PCM', spec: { bits: 24, channels: 1, rate: 8000 }, encoding: 's24le' },
   { name: '32-bit PCM', spec: { bits: 32, channels: 1, rate: 8000 }, encoding: 's32le' },
-  { name: '32-bit float with a fact chunk', spec: { bits: 32, channels: 1, rate: 8000, float: true, before: [['fact', Buffer.alloc(4)]] }, encoding: 'f32le' },
-  { name: 'EXTENSIBLE 24-bit, 3 channels (sox)', spec: { bits: 24, channels: 3, rate: 8000, extensible: true }, encoding: 's24le' },
-  { name: 'EXTENSIBLE float', spec: { bits: 32, channels: 2, rate: 8000, float: true, extensible: true }, encoding: 'f32le' },
-  { name: '16-bit with an odd-sized LIST chunk before data', spec: { bits: 16, channels: 2, rate: 8000, before: [['LIST', Buffer.from('INFOISFT\x05\x00\x00\x00sox!\x00')]] }, encoding: 's16le' },
-  { name: 'sox streaming size 0x7ffff000', spec: { bits: 16, channels: 2, rate: 8000, dataSize: 0x7ffff000 }, encoding: 's16le' },
+  { name: '32-bit float with a fact chunk',
+    spec: { bits: 32, channels: 1, rate: 8000, float: true, before: [['fact', Buffer.alloc(4)]] }, encoding: 'f32le' },
+  { name: 'EXTENSIBLE 24-bit, 3 channels (sox)',
+    spec: { bits: 24, channels: 3, rate: 8000, extensible: true }, encoding: 's24le' },
+  { name: 'EXTENSIBLE float',
+    spec: { bits: 32, channels: 2, rate: 8000, float: true, extensible: true }, encoding: 'f32le' },
+  { name: '16-bit with an odd-sized LIST chunk before data',
+    spec: { bits: 16, channels: 2, rate: 8000, before: [['LIST', Buffer.from('INFOISFT\x05\x00\x00\x00sox!\x00')]] },
+    encoding: 's16le' },
+  { name: 'sox streaming size 0x7ffff000',
+    spec: { bits: 16, channels: 2, rate: 8000, dataSize: 0x7ffff000 }, encoding: 's16le' },
 ];
 
 t.test('a WAV header split at every byte decodes as in one piece, for every header kind', async (t) => {
@@ -89,8 +96,10 @@ t.test('a WAV header split at every byte decodes as in one piece, for every head
 });
 
 t.test('streamed WAV sizes (sox, ffmpeg, espeak-ng) mean "read to end", never a truncation', async (t) => {
-  for (const size of [0, 0xffffffff, 0x7ffff000, 0x7fffefff /* sox, 24-bit 3 ch */]) t.ok(isStreamedDataSize(size), `0x${size.toString(16)}`);
-  for (const size of [4, 1000, 0x7ffe0000, 0x80000000]) t.notOk(isStreamedDataSize(size), `0x${size.toString(16)} is a real size`);
+  for (const size of [0, 0xffffffff, 0x7ffff000, 0x7fffefff /* sox, 24-bit 3 ch */])
+    t.ok(isStreamedDataSize(size), `0x${size.toString(16)}`);
+  for (const size of [4, 1000, 0x7ffe0000, 0x80000000])
+    t.notOk(isStreamedDataSize(size), `0x${size.toString(16)} is a real size`);
   const data = encodePcm(mono, 2, 's16le');
   const { out, report } = await decodeAll([wav({ bits: 16, channels: 2, rate: 8000, dataSize: 0x7ffff000 }, data)]);
   t.equal(out.length, mono.length);
@@ -100,24 +109,29 @@ t.test('streamed WAV sizes (sox, ffmpeg, espeak-ng) mean "read to end", never a 
 t.test('two concatenated WAVs: both are read; a different rate is an error', async (t) => {
   const a = wav({ bits: 16, channels: 1, rate: 8000 }, encodePcm(mono, 1, 's16le'));
   const b = wav({ bits: 24, channels: 2, rate: 8000 }, encodePcm(mono, 2, 's24le'));
-  for (const pieces of [[Buffer.concat([a, b])], [a.subarray(0, 50), Buffer.concat([a.subarray(50), b.subarray(0, 7)]), b.subarray(7)]]) {
+  const split = [a.subarray(0, 50), Buffer.concat([a.subarray(50), b.subarray(0, 7)]), b.subarray(7)];
+  for (const pieces of [[Buffer.concat([a, b])], split]) {
     const { out, report } = await decodeAll([...pieces]);
     t.equal(out.length, 2 * mono.length, 'the second WAV is not dropped');
     t.equal(report.expectedDataBytes, mono.length * 2 + mono.length * 6);
     t.equal(report.trailingBytes, 0);
   }
   // A LIST chunk after the first WAV's data (odd-sized data with its pad byte) is skipped too.
-  const odd = wav({ bits: 8, channels: 1, rate: 8000, before: [] }, Buffer.concat([encodePcm(mono, 1, 'u8'), Buffer.from([128])]));
+  const odd = wav({ bits: 8, channels: 1, rate: 8000, before: [] },
+    Buffer.concat([encodePcm(mono, 1, 'u8'), Buffer.from([128])]));
   const withList = Buffer.concat([odd, chunk('LIST', Buffer.from('INFOxyz')), a]);
   t.equal((await decodeAll([withList])).out.length, 2 * mono.length + 1);
   const c = wav({ bits: 16, channels: 1, rate: 16000 }, encodePcm(mono, 1, 's16le'));
-  await t.rejects(decodeAll([Buffer.concat([a, c])]), /second WAV follows at byte 364, at 16000 Hz where the first was 8000 Hz/);
+  await t.rejects(decodeAll([Buffer.concat([a, c])]),
+    /second WAV follows at byte 364, at 16000 Hz where the first was 8000 Hz/);
 });
 
 t.test('inconsistent WAV headers are refused', async (t) => {
   const data = encodePcm(mono, 2, 's16le');
-  await t.rejects(decodeAll([wav({ bits: 16, channels: 2, rate: 8000, blockAlign: 2 }, data)]), /block align 2 bytes, but 2 channel\(s\) of 16-bit samples make 4/);
-  const twoFmt = wav({ bits: 16, channels: 2, rate: 8000, before: [['fmt ', wav({ bits: 16, channels: 1, rate: 8000 }, Buffer.alloc(0)).subarray(20, 36)]] }, data);
+  await t.rejects(decodeAll([wav({ bits: 16, channels: 2, rate: 8000, blockAlign: 2 }, data)]),
+    /block align 2 bytes, but 2 channel\(s\) of 16-bit samples make 4/);
+  const twoFmt = wav({ bits: 16, channels: 2, rate: 8000,
+    before: [['fmt ', wav({ bits: 16, channels: 1, rate: 8000 }, Buffer.alloc(0)).subarray(20, 36)]] }, data);
   await t.rejects(decodeAll([twoFmt]), /two fmt chunks/);
   const absurd = wav({ bits: 16, channels: 1, rate: 8000 }, data);
   absurd.writeUInt16LE(24932, 34);
@@ -125,7 +139,9 @@ t.test('inconsistent WAV headers are refused', async (t) => {
 });
 
 t.test('non-PCM inputs are named by their magic bytes, with the ffmpeg line for media', async (t) => {
-  const pad = (head: Buffer | string) => Buffer.concat([Buffer.from(head as string, typeof head === 'string' ? 'latin1' : undefined), Buffer.alloc(600, 0x11)]);
+  const pad = (head: Buffer | string) => Buffer.concat([
+    Buffer.from(head as string, typeof head === 'string' ? 'latin1' : undefined), Buffer.alloc(600, 0x11),
+  ]);
   const cases: [string, Buffer, RegExp][] = [
     ['m4a', pad('\x00\x00\x00\x20ftypM4A \x00\x00\x02\x00'), /MP4\/M4A .*ffmpeg -i FILE -f wav - \| melodyfilter/],
     ['webm', pad('\x1a\x45\xdf\xa3\x9f\x42\x86\x81'), /WebM\/Matroska.*ffmpeg/],
@@ -133,9 +149,11 @@ t.test('non-PCM inputs are named by their magic bytes, with the ffmpeg line for 
     ['AVI', pad('RIFF\x00\x00\x01\x00AVI LIST'), /a RIFF 'AVI ' file.*ffmpeg/],
     ['PNG', pad('\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR'), /input is a PNG image, not audio/],
     ['ELF', pad('\x7fELF\x02\x01\x01\x00'), /input is an ELF executable, not audio/],
-    ['text', Buffer.from('The quick brown fox jumps over the lazy dog. '.repeat(20)), /input is text \("The quick brown fox jum/],
+    ['text', Buffer.from('The quick brown fox jumps over the lazy dog. '.repeat(20)),
+      /input is text \("The quick brown fox jum/],
     ['short text', Buffer.from('hello\n'), /input is text/],
-    ['UTF-8 text', Buffer.from('Ода к радости — Freude, schöner Götterfunken\n'.repeat(5)), /input is text/],
+    ['UTF-8 text',
+      Buffer.from('Ода к радости — Freude, schöner Götterfunken\n'.repeat(5)), /input is text/],
   ];
   for (const [name, bytes, pattern] of cases) {
     await t.rejects(decodeAll([bytes]), pattern, name);

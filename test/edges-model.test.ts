@@ -54,12 +54,17 @@ t.test('the tone model itself loads (the variants below differ in one thing)', a
 });
 
 t.test('6, 7: manifest paths stay inside the model directory and name regular files', async (t) => {
-  await refused(t, variant((j) => { j.weightsManifest[0].paths = ['../../../../../../../../dev/zero']; }), /weights path "\.\.\/.*dev\/zero" leaves the model directory/);
-  await refused(t, variant((j) => { j.weightsManifest[0].paths = ['../../../../../../../../dev/stdin']; }), /leaves the model directory/);
+  await refused(t, variant((j) => { j.weightsManifest[0].paths = ['../../../../../../../../dev/zero']; }),
+    /weights path "\.\.\/.*dev\/zero" leaves the model directory/);
+  await refused(t, variant((j) => { j.weightsManifest[0].paths = ['../../../../../../../../dev/stdin']; }),
+    /leaves the model directory/);
   await refused(t, variant((j) => { j.weightsManifest[0].paths = ['/dev/urandom']; }), /leaves the model directory/);
   writeFileSync(path.join(dir, 'deep', 'outside.bin'), weightsBin);
-  await refused(t, variant((j) => { j.weightsManifest[0].paths = ['../../outside.bin']; }), /leaves the model directory/);
-  const passwd = await refused(t, variant((j) => { j.weightsManifest[0].paths = ['../../../../../../../../etc/passwd']; }), /leaves the model directory/);
+  await refused(t, variant((j) => { j.weightsManifest[0].paths = ['../../outside.bin']; }),
+    /leaves the model directory/);
+  const passwd = await refused(t,
+    variant((j) => { j.weightsManifest[0].paths = ['../../../../../../../../etc/passwd']; }),
+    /leaves the model directory/);
   t.notMatch(passwd.stderr, /\d+ bytes/, 'says nothing of the outside file');
   const zero = variant(undefined, null);
   symlinkSync('/dev/zero', path.join(zero, 'weights.bin'));
@@ -67,7 +72,8 @@ t.test('6, 7: manifest paths stay inside the model directory and name regular fi
   const inside = variant(undefined, null);
   writeFileSync(path.join(inside, 'real.bin'), weightsBin);
   symlinkSync('real.bin', path.join(inside, 'weights.bin'));
-  t.equal((await runCli(['-m', inside], audio, { timeoutMs: TIMEOUT_MS })).code, 0, 'a link inside the directory is fine');
+  t.equal((await runCli(['-m', inside], audio, { timeoutMs: TIMEOUT_MS })).code, 0,
+    'a link inside the directory is fine');
   const fifo = variant(undefined, null);
   execFileSync('mkfifo', [path.join(fifo, 'weights.bin')]);
   await refused(t, fifo, /weights.bin is not a regular file/);
@@ -83,17 +89,23 @@ t.test('8: a layer bigger than its weights is refused before anything is allocat
     layer.config.units = 1 << 20;
   });
   for (const kernel of ['tfjs', 'fast']) {
-    await refused(t, huge, /layer embed declares 1048576 units on an input of \d+, but its kernel is shaped \[\d+,\d+\]/, ['--kernel', kernel, '--backend', 'cpu'].slice(0, kernel === 'tfjs' ? 4 : 2));
+    await refused(t, huge,
+      /layer embed declares 1048576 units on an input of \d+, but its kernel is shaped \[\d+,\d+\]/,
+      ['--kernel', kernel, '--backend', 'cpu'].slice(0, kernel === 'tfjs' ? 4 : 2));
   }
-  await refused(t, variant((j) => { j.weightsManifest[0].weights[0].shape = [1 << 20, 1 << 20]; }), /lists more than \d+ bytes of weights/);
-  await refused(t, variant((j) => { j.weightsManifest[0].weights[1].shape = [-10]; }), /weight "embed\/bias" has no name or no shape of whole numbers/);
+  await refused(t, variant((j) => { j.weightsManifest[0].weights[0].shape = [1 << 20, 1 << 20]; }),
+    /lists more than \d+ bytes of weights/);
+  await refused(t, variant((j) => { j.weightsManifest[0].weights[1].shape = [-10]; }),
+    /weight "embed\/bias" has no name or no shape of whole numbers/);
 });
 
 t.test('13: NaN, infinite or absurd weights are refused on load', async (t) => {
   for (const [value, word] of [[NaN, 'not finite'], [Infinity, 'not finite'], [1e30, 'beyond']] as const) {
     const w = Buffer.from(weightsBin);
     w.writeFloatLE(value, 4 * 17);
-    await refused(t, variant(undefined, w), new RegExp(`weights.bin are damaged: value ${value === 1e30 ? '1\\.0000\\d+e\\+30' : value} at float 17 \\(${word}`));
+    const shown = value === 1e30 ? '1\\.0000\\d+e\\+30' : value;
+    await refused(t, variant(undefined, w),
+      new RegExp(`weights.bin are damaged: value ${shown} at float 17 \\(${word}`));
   }
 });
 
@@ -102,10 +114,16 @@ t.test('15: corrupt model.json gets a true message, not a JavaScript internal', 
   const nul = variant();
   writeFileSync(path.join(nul, 'model.json'), 'null');
   await refused(t, nul, /model .*model.json is not a melodyfilter model/);
-  await refused(t, variant((j) => { j.weightsManifest[0].weights[0].dtype = 'int32'; }), /weight embed\/kernel is "int32", not float32/);
-  await refused(t, variant((j) => { j.weightsManifest[0].weights[0].shape = j.weightsManifest[0].weights[0].shape.map(String); }), /no shape of whole numbers/);
-  await refused(t, variant((j) => { j.userDefinedMetadata.sampleRate = 22050; }), /works at 22050 Hz; this melodyfilter computes features at 16000 Hz/);
-  const r = await refused(t, variant((j) => { j.userDefinedMetadata.sampleRate = 22050; j.userDefinedMetadata.name = 'evil\x1b]0;pwned\x07\x1b[2J'; }), /model evil\\u001b\]0;pwned\\u0007\\u001b\[2J works/);
+  await refused(t, variant((j) => { j.weightsManifest[0].weights[0].dtype = 'int32'; }),
+    /weight embed\/kernel is "int32", not float32/);
+  await refused(t,
+    variant((j) => { j.weightsManifest[0].weights[0].shape = j.weightsManifest[0].weights[0].shape.map(String); }),
+    /no shape of whole numbers/);
+  await refused(t, variant((j) => { j.userDefinedMetadata.sampleRate = 22050; }),
+    /works at 22050 Hz; this melodyfilter computes features at 16000 Hz/);
+  const r = await refused(t, variant((j) => {
+    j.userDefinedMetadata.sampleRate = 22050; j.userDefinedMetadata.name = 'evil\x1b]0;pwned\x07\x1b[2J';
+  }), /model evil\\u001b\]0;pwned\\u0007\\u001b\[2J works/);
   t.notMatch(r.stderr, /\x1b/, 'no escape reaches the terminal');
 });
 
@@ -116,15 +134,18 @@ t.test('13: a model with non-finite weights is never saved (a diverging run: tes
   const poisoned = ws.map((w, i) => (i === 0 ? tf.fill(w.shape, NaN) : w));
   model.setWeights(poisoned);
   const out = path.join(dir, 'nan-model');
-  await t.rejects(saveModel(model, out, { ...newCard('x', 'gru'), featureSize: 8 }), /not saving .*nan-model: weight 0 is NaN/);
+  await t.rejects(saveModel(model, out, { ...newCard('x', 'gru'), featureSize: 8 }),
+    /not saving .*nan-model: weight 0 is NaN/);
 });
 
 t.test('21: the default kernel (wasm) never loads TensorFlow.js', async (t) => {
+  const options = JSON.stringify({ sampleRate: 16000, channels: 1, modelDir: GOOD });
   const script = `
     const { transcribe } = await import(${JSON.stringify(new URL('../dist/lib/index.js', import.meta.url).href)});
-    const notes = await transcribe(new Uint8Array(32000), { sampleRate: 16000, channels: 1, modelDir: ${JSON.stringify(GOOD)} });
+    const notes = await transcribe(new Uint8Array(32000), ${options});
     process.stdout.write(JSON.stringify({ notes: notes.length, tfjs: globalThis._tfengine !== undefined }));`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, NODE_OPTIONS: '' } }).toString();
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script],
+    { env: { ...process.env, NODE_OPTIONS: '' } }).toString();
   t.same(JSON.parse(out), { notes: 0, tfjs: false });
 });
 

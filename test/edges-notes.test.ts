@@ -12,7 +12,8 @@ import { resolveConfig } from '../lib/config.js';
 import type { Note, NoteEvent } from '../lib/notes.js';
 import { encodePcm, makeToneModel, tones } from './helpers.js';
 
-const CFG = { hopSamples: 256, windowSamples: 2048, modelRate: 16000, threshold: 0.3, onsetThreshold: 0.5, strikeRiseDb: 0, minNoteMs: 40, lowMidi: 21, highMidi: 108 };
+const CFG = { hopSamples: 256, windowSamples: 2048, modelRate: 16000, threshold: 0.3, onsetThreshold: 0.5,
+  strikeRiseDb: 0, minNoteMs: 40, lowMidi: 21, highMidi: 108 };
 
 /** 30 frames where C6 leads (0.6) and C5, an octave below, follows (0.35): a C6 was played. */
 function octaveFrames(cfg: typeof CFG) {
@@ -22,7 +23,9 @@ function octaveFrames(cfg: typeof CFG) {
   const probs = new Float32Array(NUM_CLASSES);
   for (let k = 0; k < 40; k++) {
     probs.fill(0);
-    if (k >= 5 && k < 35) { probs[84 - CLASS_MIDI_OFFSET] = 0.6; probs[72 - CLASS_MIDI_OFFSET] = 0.35; probs[0] = 0.05; } else probs[0] = 1;
+    if (k >= 5 && k < 35) {
+      probs[84 - CLASS_MIDI_OFFSET] = 0.6; probs[72 - CLASS_MIDI_OFFSET] = 0.35; probs[0] = 0.05;
+    } else probs[0] = 1;
     tr.push(k, probs, 0, k === 5 ? 0.9 : 0, -20);
     ev.push(k, probs, 0, k === 5 ? 0.9 : 0, -20);
   }
@@ -39,11 +42,13 @@ t.test('19: --range only drops notes, never moves them', async (t) => {
 });
 
 t.test('22: the SVG fits a long take into a page, or a given width', async (t) => {
-  const take: Note[] = Array.from({ length: 720 }, (_, i) => ({ pitch: 60 + (i % 12), name: '', start: i * 0.5, end: i * 0.5 + 0.4, velocity: 80, confidence: 1 }));
+  const take: Note[] = Array.from({ length: 720 }, (_, i) =>
+    ({ pitch: 60 + (i % 12), name: '', start: i * 0.5, end: i * 0.5 + 0.4, velocity: 80, confidence: 1 }));
   const width = (svg: string) => Number(/<svg [^>]*width="(\d+)"/.exec(svg)![1]);
   const svg = renderSvg(take);
   t.ok(width(svg) <= MAX_WIDTH_PX, `6-minute take ${width(svg)} px wide`);
-  const xs = [...svg.matchAll(/class="note" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"/g)].map((m) => Number(m[1]) + Number(m[2]));
+  const xs = [...svg.matchAll(/class="note" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"/g)]
+    .map((m) => Number(m[1]) + Number(m[2]));
   t.ok(Math.max(...xs) <= width(svg), 'every note inside the picture');
   t.ok((svg.match(/<text [^>]*>\d+:\d\d</g) ?? []).length <= 40, 'minute labels, not 360 second labels');
   t.equal(width(renderSvg(take, 't', { widthPx: 900 })), 900, 'a width asked for');
@@ -66,7 +71,8 @@ t.test('22: velocity follows MIDI\'s amplitude ∝ velocity², not a squeezed li
   const engine = await loadEngine(cfg);
   for (const v of [114, 40]) {
     const amplitude = Math.SQRT2 * 10 ** (levelOfVelocity(v) / 20); // a sine's power is A²/2
-    const notes = await transcribe(encodePcm(tones([[440, 0.1, 0.6]], 0.8, 16000, amplitude), 1, 'f32le'), { ...cfg, engine });
+    const pcm = encodePcm(tones([[440, 0.1, 0.6]], 0.8, 16000, amplitude), 1, 'f32le');
+    const notes = await transcribe(pcm, { ...cfg, engine });
     t.equal(notes.length, 1);
     t.ok(Math.abs(notes[0].velocity - v) <= 3, `struck at ${v}, reported ${notes[0].velocity}`);
   }

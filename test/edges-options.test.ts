@@ -27,7 +27,8 @@ t.test('4: -d refuses to overwrite unless -y; a failed re-run keeps the good out
   t.equal(jsonLines(good).length, 2);
   const again = await runCli([...M, '-d', out, take], null);
   t.equal(again.code, 1);
-  t.equal(again.stderr, `melodyfilter: ${path.join(out, 'take.jsonl')} exists; not overwriting it (-y/--overwrite replaces it)\n`);
+  t.equal(again.stderr,
+    `melodyfilter: ${path.join(out, 'take.jsonl')} exists; not overwriting it (-y/--overwrite replaces it)\n`);
   writeFileSync(path.join(out, 'take.jsonl'), 'edited by hand\n');
   t.equal((await runCli([...M, '-d', out, '-y', take], null)).code, 0, '-y replaces it');
   t.equal(readFileSync(path.join(out, 'take.jsonl'), 'utf8'), good);
@@ -79,13 +80,15 @@ t.test('5, 10: train never writes over a model unasked, and refuses flags it can
   }
 });
 
-t.test('issue 22, 8: train checks what it can before any work starts', { skip: !findPython() && 'needs PyTorch' }, async (t) => {
+t.test('issue 22, 8: train checks what it can before any work starts',
+  { skip: !findPython() && 'needs PyTorch' }, async (t) => {
   const fresh = path.join(dir, 'fresh8');
   mkdirSync(path.join(dir, 'no-shards'), { recursive: true });
   const cases: [string, number, RegExp][] = [
     // It once waited all of --seconds for shards that never came.
     ['--data /nonexistent', 2, /--data \/nonexistent: no such directory/],
-    [`--data ${path.join(dir, 'no-shards')}`, 2, /holds no shards \(node dist\/scripts\/make-shards\.js DIR makes them\)/],
+    [`--data ${path.join(dir, 'no-shards')}`, 2,
+      /holds no shards \(node dist\/scripts\/make-shards\.js DIR makes them\)/],
     // Node's recursive mkdir spins forever under /proc; a run directory that is a file says so.
     ['--model /proc/x', 1, /--model \/proc\/x: cannot make that directory \(no such file or directory\)/],
   ];
@@ -120,8 +123,10 @@ t.test('14: eval --set and --seed, empty values, "- -": usage errors (exit 2)', 
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
 
-t.test('17: MIDI is not written to a terminal unless forced', { skip: !hasScript && 'needs util-linux script' }, async (t) => {
-  const tty = (line: string) => spawnSync('script', ['-qec', `unset NODE_OPTIONS; ${line}`, '/dev/null'], { cwd: dir, env: { ...process.env, BIN } }).stdout.toString('latin1');
+t.test('17: MIDI is not written to a terminal unless forced',
+  { skip: !hasScript && 'needs util-linux script' }, async (t) => {
+  const tty = (line: string) => spawnSync('script', ['-qec', `unset NODE_OPTIONS; ${line}`, '/dev/null'],
+    { cwd: dir, env: { ...process.env, BIN } }).stdout.toString('latin1');
   const refused = tty(`"$BIN" -m tone-model -o midi take.wav; echo "exit $?"`);
   t.match(refused, /--output midi writes binary data; not writing it to a terminal/);
   t.match(refused, /exit 2/);
@@ -139,10 +144,13 @@ t.test('20: the library: typed stream, its own words, WAV header checks, CommonJ
   t.throws(() => resolveConfig({ sampleRate: 5 }), /^sampleRate must be an integer from 2000 to 768000, got 5$/);
   t.throws(() => resolveConfig({ channels: 0 }), { message: /^channels must be/ });
   const wav = readFileSync(take);
-  await t.rejects(transcribe(wav, { modelDir: TONE_MODEL, sampleRate: 22050 }), /sampleRate 22050 contradicts the WAV header's 16000 Hz/);
+  await t.rejects(transcribe(wav, { modelDir: TONE_MODEL, sampleRate: 22050 }),
+    /sampleRate 22050 contradicts the WAV header's 16000 Hz/);
   t.equal((await transcribe(wav, { modelDir: TONE_MODEL })).length, 2, 'without a rate, the header decides');
   t.equal((await transcribe(wav, { modelDir: TONE_MODEL, sampleRate: 16000 })).length, 2, 'an agreeing rate is fine');
-  const cjs = spawnSync(process.execPath, ['-e', "const m = require('melodyfilter'); process.stdout.write(typeof m.transcribe)"], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' } });
+  const cjs = spawnSync(process.execPath,
+    ['-e', "const m = require('melodyfilter'); process.stdout.write(typeof m.transcribe)"],
+    { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' } });
   t.equal(cjs.stdout.toString(), 'function', `require('melodyfilter') works: ${cjs.stderr}`);
 });
 
@@ -166,8 +174,10 @@ t.test('issue 22, 13: messages in words, found before the work', async (t) => {
   card.userDefinedMetadata.windowSamples = 2 ** 30;
   writeFileSync(path.join(huge, 'model.json'), JSON.stringify(card));
   const cases: [string, RegExp][] = [
-    [`-m ${huge} ${wav}`, /model .*huge-window\/model\.json is corrupt: windowSamples 1073741824 .*a window of 64 to 65536/],
-    [`-m /dev/null ${wav}`, /^melodyfilter: no model at \/dev\/null: not a directory \(a model is a directory holding model\.json\)$/m],
+    [`-m ${huge} ${wav}`,
+      /model .*huge-window\/model\.json is corrupt: windowSamples 1073741824 .*a window of 64 to 65536/],
+    [`-m /dev/null ${wav}`,
+      /^melodyfilter: no model at \/dev\/null: not a directory \(a model is a directory holding model\.json\)$/m],
     [`-m ${wav} ${wav}`, /no model at .*m13\.wav: not a directory/],
     // An input that fails to read says which and why, not errno text.
     [`${M.join(' ')} /proc/self/mem`, /^melodyfilter: cannot read \/proc\/self\/mem: i\/o error$/m],

@@ -1,4 +1,5 @@
-// Fixtures made here, not stored: sines, melodies, PCM encodings, the hand-set tone model, shells.
+// Fixtures made here, not stored: sines and tone sequences, PCM and WAV encodings, the hand-set tone model
+// (test/fixtures/tone-model.ts) written into a temporary folder, and runs of the CLI (spawned, fed, in a shell).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,10 +41,14 @@ export function encodePcm(mono: Float32Array, channels: number, encoding: Encodi
 }
 
 /** A canonical 44-byte WAV header + data. */
-export function wavFile(mono: Float32Array, rate: number, channels = 1, opts: { bits?: number; formatTag?: number; dataSize?: number } = {}): Buffer {
+export function wavFile(mono: Float32Array, rate: number, channels = 1,
+  opts: { bits?: number; formatTag?: number; dataSize?: number } = {}): Buffer {
   const bits = opts.bits ?? 16;
-  const data = bits === 16 ? encodePcm(mono, channels, 's16le') : bits === 32 && opts.formatTag === 3 ? encodePcm(mono, channels, 'f32le') : Buffer.alloc(mono.length * channels * (bits / 8));
-  const h = wavHeader({ rate, channels, bits, formatTag: opts.formatTag, dataBytes: data.length, declaredDataBytes: opts.dataSize });
+  const data = bits === 16 ? encodePcm(mono, channels, 's16le')
+    : bits === 32 && opts.formatTag === 3 ? encodePcm(mono, channels, 'f32le')
+    : Buffer.alloc(mono.length * channels * (bits / 8));
+  const h = wavHeader({ rate, channels, bits, formatTag: opts.formatTag, dataBytes: data.length,
+    declaredDataBytes: opts.dataSize });
   return Buffer.concat([h, data]);
 }
 
@@ -70,7 +75,8 @@ export interface CliRun {
  *  `env -u` drops it for the CLI, which runs compiled dist/ code whose coverage tap cannot map, and
  *  would otherwise start twice as slowly. `env` execs the CLI, so the child's pid is the CLI's. */
 export function spawnCli(args: string[], opts: Pick<RunOptions, 'env' | 'timeoutMs'> = {}): CliRun {
-  const child = spawn('env', ['-u', 'NODE_OPTIONS', BIN, ...args], { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('env', ['-u', 'NODE_OPTIONS', BIN, ...args],
+    { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
   const result = new Promise<RunResult>((resolve, reject) => {
     const out: Buffer[] = [];
     let err = '';
@@ -89,8 +95,10 @@ export function spawnCli(args: string[], opts: Pick<RunOptions, 'env' | 'timeout
 }
 
 /** Write `input` to `stdin` in pieces and end it, honouring backpressure. */
-export async function feed(stdin: Writable, input: Buffer, opts: Pick<RunOptions, 'chunk' | 'paceMs'> = {}): Promise<void> {
-  const size = typeof opts.chunk === 'function' ? opts.chunk : () => (opts.chunk as number | undefined) || input.length || 1;
+export async function feed(stdin: Writable, input: Buffer,
+  opts: Pick<RunOptions, 'chunk' | 'paceMs'> = {}): Promise<void> {
+  const size = typeof opts.chunk === 'function' ? opts.chunk
+    : () => (opts.chunk as number | undefined) || input.length || 1;
   for (let i = 0; i < input.length && !stdin.destroyed; ) {
     const n = Math.max(1, size());
     const ok = stdin.write(input.subarray(i, i + n));
@@ -116,7 +124,8 @@ export async function runCli(args: string[], input: Buffer | null, opts: RunOpti
 }
 
 /** Sine tones with 5 ms fades (no clicks), each [hz, startSeconds, endSeconds], in `seconds` of audio. */
-export function tones(spec: readonly (readonly [number, number, number])[], seconds: number, rate: number, amp = 0.5): Float32Array {
+export function tones(spec: readonly (readonly [number, number, number])[], seconds: number,
+  rate: number, amp = 0.5): Float32Array {
   const out = new Float32Array(Math.round(seconds * rate));
   const fade = Math.round(0.005 * rate);
   for (const [hz, start, end] of spec) {
@@ -166,7 +175,8 @@ export interface ShellResult { code: number | null; stdout: string; stderr: stri
  *  loaders to NODE_OPTIONS on every spawn: they are dropped); collects what it writes. */
 export function runShell(script: string, cwd: string, env: NodeJS.ProcessEnv = {}): Promise<ShellResult> {
   return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', `unset NODE_OPTIONS; ${script}`], { cwd, env: { ...process.env, NODE_OPTIONS: '', BIN, ...env } });
+    const child = spawn('sh', ['-c', `unset NODE_OPTIONS; ${script}`],
+      { cwd, env: { ...process.env, NODE_OPTIONS: '', BIN, ...env } });
     let stdout = '', stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => { stderr += d; });

@@ -45,7 +45,9 @@ t.test('a kernel that cannot run a model hands it on', async (t) => {
     fast: KERNEL_ENTRIES.fast,
   };
   t.equal(kernelFor(file, 'picky' as Kernel, entries), 'fast');
-  const loop: Record<string, KernelEntry> = { a: { ...entries.picky, otherwise: 'b' as Kernel }, b: { ...entries.picky, otherwise: 'a' as Kernel } };
+  const loop: Record<string, KernelEntry> = {
+    a: { ...entries.picky, otherwise: 'b' as Kernel }, b: { ...entries.picky, otherwise: 'a' as Kernel },
+  };
   t.throws(() => kernelFor(file, 'a' as Kernel, loop), /no kernel runs model/);
 });
 
@@ -57,7 +59,8 @@ t.test('wasm classifiers are reused from stream to stream, each starting from fr
   t.same(await transcribe(audio, { engine, ...format }), first, 'the same notes after another stream');
   t.same(between, await transcribe(other, { engine: await engineWith('wasm'), ...format }), 'as a new engine hears it');
   // Two streams at once each get their own.
-  const [a, b] = await Promise.all([transcribe(audio, { engine, ...format }), transcribe(other, { engine, ...format })]);
+  const [a, b] = await Promise.all([transcribe(audio, { engine, ...format }),
+    transcribe(other, { engine, ...format })]);
   t.same(a, first);
   t.same(b, between);
 });

@@ -19,7 +19,8 @@ const REFS: Melody[] = TUNES.map((tune) => melodyOf(tune.name, tune.notes));
 const ref = (name: string) => REFS.find((r) => r.name === name)!;
 
 /** A reference played: transposed, at `speed` (2 = twice as fast) drifting by `drift` over it. */
-function play(m: Melody, opts: { transpose?: number; speed?: number; drift?: number; count?: number } = {}): PlayedNote[] {
+function play(m: Melody,
+  opts: { transpose?: number; speed?: number; drift?: number; count?: number } = {}): PlayedNote[] {
   const { transpose = 0, speed = 1, drift = 0, count = m.pitches.length } = opts;
   const out: PlayedNote[] = [];
   let t = 1;
@@ -47,7 +48,11 @@ t.test('identification: every tune from its first 8 notes, among the tunes and r
   for (let d = 0; d < 300; d++) {
     let p = 60 + Math.floor(rnd() * 12), time = 0;
     const notes = [];
-    for (let i = 0; i < 40; i++) { p += Math.round((rnd() - 0.5) * 6); notes.push({ pitch: p, start: time }); time += 0.25 * (1 + Math.floor(rnd() * 3)); }
+    for (let i = 0; i < 40; i++) {
+      p += Math.round((rnd() - 0.5) * 6);
+      notes.push({ pitch: p, start: time });
+      time += 0.25 * (1 + Math.floor(rnd() * 3));
+    }
     distractors.push(melodyOf(`distractor-${d}`, notes));
   }
   const matcher = createMatcher([...REFS, ...distractors]);
@@ -62,7 +67,8 @@ t.test('identification: every tune from its first 8 notes, among the tunes and r
   t.same(wrongs, [], `top-1 after 8 notes for all ${REFS.length} tunes`);
 });
 
-t.test('transposition and tempo invariance: the same answer in any key, at half or double speed, drifting', async (t) => {
+t.test('transposition and tempo invariance: the same answer in any key, at half or double speed, drifting',
+  async (t) => {
   const matcher = createMatcher(REFS);
   const m = ref('greensleeves');
   for (const transpose of [-7, 0, 5, 12]) {
@@ -74,7 +80,8 @@ t.test('transposition and tempo invariance: the same answer in any key, at half 
       t.equal(ranking[0].transpose, transpose, 'transposition found');
       t.ok(ranking[0].score > 0.95, `score ${ranking[0].score.toFixed(3)}`);
       t.equal(ranking[0].position, 12, 'position: the 12th note');
-      if (drift === 0) t.ok(Math.abs(ranking[0].tempo - speed) < 0.01 * speed, `tempo ${ranking[0].tempo} for ${speed}×`);
+      if (drift === 0) t.ok(Math.abs(ranking[0].tempo - speed) < 0.01 * speed,
+        `tempo ${ranking[0].tempo} for ${speed}×`);
     }
   }
 });
@@ -115,7 +122,8 @@ t.test('practice: each kind of mistake is reported where it happened', async (t)
   let notes = base.map(k);
   notes[5] = { ...notes[5], pitch: notes[5].pitch + 1 };
   let r = follow(m, notes);
-  t.match(reports(r.notes), [{ verdict: 'wrong', position: 6, pitch: m.pitches[5] + 3, expected: m.pitches[5] + 2 }], 'wrong, with the expected pitch');
+  t.match(reports(r.notes), [{ verdict: 'wrong', position: 6, pitch: m.pitches[5] + 3, expected: m.pitches[5] + 2 }],
+    'wrong, with the expected pitch');
   // missed: note 11 left out
   notes = base.filter((_, i) => i !== 10);
   r = follow(m, notes);
@@ -123,7 +131,8 @@ t.test('practice: each kind of mistake is reported where it happened', async (t)
   t.equal(r.summary.counts.missed, 1);
   // extra: a stray note between 15 and 16
   notes = base.map(k);
-  notes.splice(15, 0, { pitch: base[15].pitch + 5, start: (base[14].start + base[15].start) / 2, end: base[15].start - 0.05 });
+  notes.splice(15, 0, { pitch: base[15].pitch + 5, start: (base[14].start + base[15].start) / 2,
+    end: base[15].start - 0.05 });
   r = follow(m, notes);
   t.match(reports(r.notes), [{ verdict: 'extra', position: 15 }], 'extra');
   // late and early: 0.35 s off, on a tune at ~0.55 s a beat
@@ -131,7 +140,8 @@ t.test('practice: each kind of mistake is reported where it happened', async (t)
   notes[20] = { ...notes[20], start: notes[20].start + 0.35 };
   notes[25] = { ...notes[25], start: notes[25].start - 0.3 };
   r = follow(m, notes);
-  t.match(reports(r.notes), [{ verdict: 'late', position: 21 }, { verdict: 'early', position: 26 }], 'late, then early');
+  t.match(reports(r.notes), [{ verdict: 'late', position: 21 }, { verdict: 'early', position: 26 }],
+    'late, then early');
   t.ok(r.notes[20].timingMs! > 250, `late by ${r.notes[20].timingMs} ms`);
   // all at once, with the summary
   notes = base.map(k);
@@ -141,7 +151,8 @@ t.test('practice: each kind of mistake is reported where it happened', async (t)
   r = follow(m, notes);
   t.same(r.summary.counts, { ok: 28, wrong: 1, extra: 1, missed: 1, early: 0, late: 0, prelude: 0 });
   t.equal(r.summary.right, 0.903, '28 of the 31 notes judged (30 played, 1 missed) right');
-  t.same(r.summary.trouble, [{ from: 1, to: 8, mistakes: 1 }, { from: 9, to: 16, mistakes: 1 }, { from: 17, to: 24, mistakes: 1 }]);
+  t.same(r.summary.trouble, [{ from: 1, to: 8, mistakes: 1 }, { from: 9, to: 16, mistakes: 1 },
+    { from: 17, to: 24, mistakes: 1 }]);
   // Two mistakes in one passage put it first.
   notes = base.map(k);
   notes[20] = { ...notes[20], pitch: notes[20].pitch + 1 };
@@ -178,7 +189,8 @@ t.test('practice: what the transcriber does to repeats and starts is not held ag
 t.test('practice: a restarted phrase is followed, not counted wrong', async (t) => {
   const m = ref('amazing-grace');
   const first = play(m, { count: 14 });
-  const again = play(m).map((n) => ({ ...n, start: n.start + first[13].start + 1.5, end: n.end! + first[13].start + 1.5 }));
+  const again = play(m)
+    .map((n) => ({ ...n, start: n.start + first[13].start + 1.5, end: n.end! + first[13].start + 1.5 }));
   const r = follow(m, [...first, ...again]);
   t.same(reports(r.notes), [], 'no mistakes');
   t.match(r.events.filter((e) => e.event === 'jump'), [{ event: 'jump', from: 14, to: 1 }]);
@@ -217,19 +229,25 @@ t.test('references: MIDI melody (highest voice, track, channel), JSON lines, fol
   const bass = Array.from(m.pitches).flatMap((_, i) => ev(i % 2 ? 43 : 36, 1, 0, 480));
   const drums = Array.from(m.pitches).flatMap(() => ev(38, 9, 0, 480));
   const end = { deltaTime: 0, type: 'endOfTrack' as const, meta: true as const };
-  const data = { header: { format: 1, numTracks: 3, ticksPerBeat: 480 }, tracks: [[...bass, end], [...melody, end], [...drums, end]] } as MidiData;
+  const data = { header: { format: 1, numTracks: 3, ticksPerBeat: 480 },
+    tracks: [[...bass, end], [...melody, end], [...drums, end]] } as MidiData;
   writeFileSync(path.join(dir, 'two.mid'), Buffer.from(writeMidi(data)));
-  t.same(Array.from(loadReference(path.join(dir, 'two.mid')).pitches), Array.from(m.pitches), 'highest voice: the melody');
-  t.same(Array.from(loadReference(path.join(dir, 'two.mid'), { track: 0 }).pitches).slice(0, 3), [36, 43, 36], 'track 0');
-  t.same(Array.from(loadReference(path.join(dir, 'two.mid'), { channel: 2 }).pitches).slice(0, 3), [36, 43, 36], 'channel 2');
+  t.same(Array.from(loadReference(path.join(dir, 'two.mid')).pitches), Array.from(m.pitches),
+    'highest voice: the melody');
+  t.same(Array.from(loadReference(path.join(dir, 'two.mid'), { track: 0 }).pitches).slice(0, 3),
+    [36, 43, 36], 'track 0');
+  t.same(Array.from(loadReference(path.join(dir, 'two.mid'), { channel: 2 }).pitches).slice(0, 3),
+    [36, 43, 36], 'channel 2');
   const onsets = loadReference(path.join(dir, 'two.mid')).onsets;
   t.ok(Math.abs(onsets[1] - 0.5) < 1e-9, 'ticks to seconds at the default 120 bpm');
   // melodyfilter's own JSON lines, and a folder of both.
-  const lines = Array.from(m.pitches).map((p, i) => JSON.stringify({ pitch: p, name: midiName(p), start: i * 0.5, end: i * 0.5 + 0.4, velocity: 60, confidence: 0.9 }));
+  const lines = Array.from(m.pitches).map((p, i) => JSON.stringify({ pitch: p, name: midiName(p), start: i * 0.5,
+    end: i * 0.5 + 0.4, velocity: 60, confidence: 0.9 }));
   writeFileSync(path.join(dir, 'played.jsonl'), lines.join('\n') + '\n');
   t.same(Array.from(loadReference(path.join(dir, 'played.jsonl')).pitches), Array.from(m.pitches), 'JSON lines');
   writeFileSync(path.join(dir, 'notes.txt'), 'not a reference: skipped by the folder search');
-  t.same(loadReferences([dir]).map((r) => path.basename(r.name)), ['played.jsonl', 'two.mid'], 'folder: references only');
+  t.same(loadReferences([dir]).map((r) => path.basename(r.name)), ['played.jsonl', 'two.mid'],
+    'folder: references only');
 });
 
 t.test('bad references: one-line errors naming the file, exit 2', async (t) => {
@@ -238,12 +256,15 @@ t.test('bad references: one-line errors naming the file, exit 2', async (t) => {
   writeFileSync(notMidi, 'RIFF....WAVEfmt this is not MIDI');
   writeFileSync(empty, '');
   const drum = { header: { format: 0, numTracks: 1, ticksPerBeat: 480 }, tracks: [[
-    { deltaTime: 0, type: 'noteOn', channel: 9, noteNumber: 38, velocity: 90 }, { deltaTime: 240, type: 'noteOff', channel: 9, noteNumber: 38, velocity: 0 },
-    { deltaTime: 0, type: 'noteOn', channel: 9, noteNumber: 42, velocity: 90 }, { deltaTime: 240, type: 'noteOff', channel: 9, noteNumber: 42, velocity: 0 },
+    { deltaTime: 0, type: 'noteOn', channel: 9, noteNumber: 38, velocity: 90 },
+    { deltaTime: 240, type: 'noteOff', channel: 9, noteNumber: 38, velocity: 0 },
+    { deltaTime: 0, type: 'noteOn', channel: 9, noteNumber: 42, velocity: 90 },
+    { deltaTime: 240, type: 'noteOff', channel: 9, noteNumber: 42, velocity: 0 },
     { deltaTime: 0, type: 'endOfTrack', meta: true }]] } as MidiData;
   writeFileSync(drums, Buffer.from(writeMidi(drum)));
   const truncated = path.join(dir, 'cut.mid');
-  writeFileSync(truncated, Buffer.from(buildMidi([{ pitch: 60, name: 'C4', start: 0, end: 1, velocity: 80, confidence: 1 }], { tempo: 120, program: 0, midiChannel: 1 })).subarray(0, 30));
+  const c4 = { pitch: 60, name: 'C4', start: 0, end: 1, velocity: 80, confidence: 1 };
+  writeFileSync(truncated, Buffer.from(buildMidi([c4], { tempo: 120, program: 0, midiChannel: 1 })).subarray(0, 30));
   const cases: [string, RegExp][] = [
     [notMidi, /song\.mid: not a Standard MIDI File/],
     [empty, /empty\.mid: empty file/],
@@ -327,21 +348,26 @@ t.test('a MIDI file cut short, or with a length past its end, is corrupt (issue 
   for (const [file, message] of [[cut, /cut\.mid: corrupt MIDI file \(chunk MTrk at byte 14 declares \d+ bytes/],
     ...files.map(([name, , why]) => [path.join(dir, name), why] as const)] as const) {
     t.throws(() => loadReference(file), message, path.basename(file));
-    const r = await runCli(['match', '--follow', file], Buffer.from(play(ref('ode-to-joy')).map((n) => JSON.stringify(n)).join('\n')));
+    const r = await runCli(['match', '--follow', file],
+      Buffer.from(play(ref('ode-to-joy')).map((n) => JSON.stringify(n)).join('\n')));
     t.equal(r.code, 2, `${path.basename(file)}: --follow exits 2`);
     t.match(r.stderr, /corrupt MIDI file/);
   }
   writeFileSync(path.join(dir, 'whole.mid'), whole);
-  t.equal(loadReference(path.join(dir, 'whole.mid')).pitches.length, ref('ode-to-joy').pitches.length, 'the whole file loads');
+  t.equal(loadReference(path.join(dir, 'whole.mid')).pitches.length,
+    ref('ode-to-joy').pitches.length, 'the whole file loads');
 });
 
 t.test('CLI: identification lines, exit 0/1, bad input lines skipped with a warning and nothing lost', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'mf-match-cli-'));
   for (const tune of TUNES) {
-    writeFileSync(path.join(dir, `${tune.name}.mid`), buildMidi(tune.notes.map((n) => ({ ...n, name: '', velocity: 80, confidence: 1 })), { tempo: tune.bpm, program: 0, midiChannel: 1 }));
+    writeFileSync(path.join(dir, `${tune.name}.mid`),
+      buildMidi(tune.notes.map((n) => ({ ...n, name: '', velocity: 80, confidence: 1 })),
+        { tempo: tune.bpm, program: 0, midiChannel: 1 }));
   }
   const notes = play(ref('silent-night'), { transpose: -4, speed: 1.3, count: 12 });
-  const clean = notes.map((n) => JSON.stringify({ pitch: n.pitch, name: midiName(n.pitch), start: n.start, end: n.end, velocity: 70, confidence: 0.9 }));
+  const clean = notes.map((n) => JSON.stringify({ pitch: n.pitch, name: midiName(n.pitch), start: n.start, end: n.end,
+    velocity: 70, confidence: 0.9 }));
   const r = await runCli(['match', dir], Buffer.from(clean.join('\n') + '\n'));
   t.equal(r.code, 0); t.equal(r.stderr, '');
   const out = jsonLines<{ event: string; ref: string; rank?: number; transpose: number; position: number }>(r.stdout);
@@ -349,7 +375,8 @@ t.test('CLI: identification lines, exit 0/1, bad input lines skipped with a warn
   const results = out.filter((o) => o.event === 'result');
   t.match(results[0], { rank: 1, ref: path.join(dir, 'silent-night.mid'), transpose: -4, position: 12 });
   // The same notes with junk between them: the same answer, a warning per bad line.
-  const junk = [clean[0], 'not json', clean[1], '{"pitch":"C4","start":1}', clean[2], '[1,2]', ...clean.slice(3, 6), '{"pitch":60}', '', ...clean.slice(6)];
+  const junk = [clean[0], 'not json', clean[1], '{"pitch":"C4","start":1}', clean[2], '[1,2]', ...clean.slice(3, 6),
+    '{"pitch":60}', '', ...clean.slice(6)];
   const r2 = await runCli(['match', dir], Buffer.from(junk.join('\n')));
   t.equal(r2.code, 0);
   t.same(r2.stdout.toString(), r.stdout.toString(), 'nothing lost');
@@ -359,7 +386,8 @@ t.test('CLI: identification lines, exit 0/1, bad input lines skipped with a warn
   });
   t.match(full.stdout, /exit 2/);
   t.match(full.stderr, /^melodyfilter: cannot write the output: no space left on device$/m);
-  const follow = spawnSync('sh', ['-c', `unset NODE_OPTIONS; "$BIN" match --follow "$DIR/silent-night.mid" > /dev/full; echo "exit $?"`], {
+  const follow = spawnSync('sh',
+    ['-c', `unset NODE_OPTIONS; "$BIN" match --follow "$DIR/silent-night.mid" > /dev/full; echo "exit $?"`], {
     input: clean.join('\n') + '\n', encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', BIN, DIR: dir },
   });
   t.match(follow.stdout, /exit 2/, '--follow too');
@@ -369,16 +397,19 @@ t.test('CLI: identification lines, exit 0/1, bad input lines skipped with a warn
   t.match(r2.stderr, /stdin line 10: no "start"/);
   t.equal(r2.stderr.trim().split('\n').length, 4);
   // --events input works the same.
-  const events = notes.flatMap((n) => [JSON.stringify({ event: 'on', pitch: n.pitch, name: midiName(n.pitch), time: n.start, velocity: 70 }),
+  const events = notes.flatMap((n) =>
+    [JSON.stringify({ event: 'on', pitch: n.pitch, name: midiName(n.pitch), time: n.start, velocity: 70 }),
     JSON.stringify({ event: 'off', pitch: n.pitch, name: midiName(n.pitch), time: n.end, velocity: 70 })]);
   const r3 = await runCli(['match', '--final', dir], Buffer.from(events.join('\n')));
-  t.match(jsonLines(r3.stdout)[0], { event: 'result', rank: 1, ref: path.join(dir, 'silent-night.mid') }, '--events lines, --final');
+  t.match(jsonLines(r3.stdout)[0], { event: 'result', rank: 1, ref: path.join(dir, 'silent-night.mid') },
+    '--events lines, --final');
   // Nothing like any tune: exit 1.
   const noise = Array.from({ length: 12 }, (_, i) => JSON.stringify({ pitch: 40 + ((i * 37) % 41), start: i * 0.13 }));
   const r4 = await runCli(['match', '--min-score', '0.8', dir], Buffer.from(noise.join('\n')));
   t.equal(r4.code, 1, 'nothing matched: exit 1');
   // Usage.
-  for (const args of [['match'], ['match', '--bogus', dir], ['match', '--min-score', '2', dir], ['match', '--follow', 'a.mid', dir]]) {
+  for (const args of [['match'], ['match', '--bogus', dir], ['match', '--min-score', '2', dir],
+    ['match', '--follow', 'a.mid', dir]]) {
     const u = await runCli(args, Buffer.from(''));
     t.equal(u.code, 2, args.join(' '));
     t.match(u.stderr, /^melodyfilter: /);
@@ -388,7 +419,8 @@ t.test('CLI: identification lines, exit 0/1, bad input lines skipped with a warn
   let seen = '';
   live.child.stdout.on('data', (d: Buffer) => { seen += d; });
   for (const l of clean.slice(0, 6)) live.child.stdin.write(l + '\n');
-  for (let waited = 0; !seen.includes('silent-night') && waited < 30000; waited += 100) await new Promise((res) => setTimeout(res, 100));
+  for (let waited = 0; !seen.includes('silent-night') && waited < 30000; waited += 100)
+    await new Promise((res) => setTimeout(res, 100));
   t.match(seen, /"event":"match","rank":1,"ref":"[^"]*silent-night\.mid"/, 'a match line before the input ends');
   live.child.stdin.end();
   t.equal((await live.result).code, 0);
@@ -401,7 +433,8 @@ t.test('CLI --follow: verdict lines and a summary', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'mf-match-follow-'));
   const tune = TUNES.find((x) => x.name === 'ode-to-joy')!;
   const file = path.join(dir, 'ode.mid');
-  writeFileSync(file, buildMidi(tune.notes.map((n) => ({ ...n, name: '', velocity: 80, confidence: 1 })), { tempo: tune.bpm, program: 0, midiChannel: 1 }));
+  writeFileSync(file, buildMidi(tune.notes.map((n) => ({ ...n, name: '', velocity: 80, confidence: 1 })),
+    { tempo: tune.bpm, program: 0, midiChannel: 1 }));
   const notes = play(ref('ode-to-joy'), { transpose: -3 });
   notes[7] = { ...notes[7], pitch: notes[7].pitch + 1 };
   const r = await runCli(['match', '--follow', file], Buffer.from(notes.map((n) => JSON.stringify(n)).join('\n')));
@@ -415,7 +448,8 @@ t.test('CLI --follow: verdict lines and a summary', async (t) => {
   const back = [...lines.slice(0, 10), JSON.stringify({ ...notes[2], pitch: notes[2].pitch + 5 }), ...lines.slice(10)];
   const r2 = await runCli(['match', '--follow', file], Buffer.from(back.join('\n')));
   t.equal(r2.code, 0);
-  t.match(r2.stderr, /^melodyfilter: warning: stdin line 11: starts at [\d.]+ s, before the note before it \([\d.]+ s\); skipped\n$/);
+  t.match(r2.stderr,
+    /^melodyfilter: warning: stdin line 11: starts at [\d.]+ s, before the note before it \([\d.]+ s\); skipped\n$/);
   t.same(r2.stdout.toString(), r.stdout.toString(), 'the same verdicts as without it');
   // Another tune: exit 1 at the default --min-score, whatever the follower pieced together; a lower
   // --min-score is still the user's to set.

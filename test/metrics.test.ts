@@ -19,13 +19,15 @@ t.test('matching is maximum, not greedy', async (t) => {
 t.test('offsets: within max(50 ms, 20% of the reference length)', async (t) => {
   const ref = [n(60, 0, 1.0), n(62, 2, 2.1)];
   const est = [n(60, 0, 1.19), n(62, 2, 2.16)];
-  t.same(matchNotes(ref, est, { withOffsets: true }), [[0, 0]], '0.19 s on a 1 s note is inside 20%; 60 ms on a 100 ms note is outside 50 ms');
+  t.same(matchNotes(ref, est, { withOffsets: true }), [[0, 0]],
+    '0.19 s on a 1 s note is inside 20%; 60 ms on a 100 ms note is outside 50 ms');
 });
 
 t.test('hand-worked precision, recall, F1, exact share and onset error', async (t) => {
   const c = emptyCounts();
   addMelody(c, [n(60, 0, 0.5), n(62, 0.5, 1)], [n(60, 0.01, 0.5), n(62, 0.53, 1)]); // exact
-  addMelody(c, [n(60, 0, 0.5), n(62, 0.5, 1)], [n(60, 0.02, 0.5), n(67, 0.5, 1), n(62, 0.5, 0.6)]); // 2 of 3 right, offset of 62 wrong
+  // 2 of 3 right, offset of 62 wrong
+  addMelody(c, [n(60, 0, 0.5), n(62, 0.5, 1)], [n(60, 0.02, 0.5), n(67, 0.5, 1), n(62, 0.5, 0.6)]);
   const s = scores(c);
   t.equal(c.ref, 4); t.equal(c.est, 5); t.equal(c.matched, 4); t.equal(c.matchedWithOffsets, 3);
   t.equal(s.precision, 4 / 5); t.equal(s.recall, 1);

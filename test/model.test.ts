@@ -24,7 +24,8 @@ t.test('save and load keep weights and metadata', async (t) => {
   const loaded = await loadModel(dir);
   t.same(loaded.shape, { network: 'lstm', featureSize: FEATURE_SIZE, embedUnits: 16, hiddenUnits: 12 });
   t.equal(loaded.card.windowSamples, 2048);
-  t.same(loaded.card.decoder, { threshold: 0.55, onsetThreshold: 0.35, strikeRiseDb: 1 }, 'decoder defaults round-trip');
+  t.same(loaded.card.decoder, { threshold: 0.55, onsetThreshold: 0.35, strikeRiseDb: 1 },
+    'decoder defaults round-trip');
   const a = model.getWeights().map((w) => Array.from(w.dataSync()));
   const b = loaded.model.getWeights().map((w) => Array.from(w.dataSync()));
   t.same(b, a);
@@ -46,7 +47,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
       t.ok(maxDiff(fast.probs, slow.probs) < 1e-5, `${arch}: probs differ by ${maxDiff(fast.probs, slow.probs)}`);
       t.ok(maxDiff(fast.onsets, slow.onsets) < 1e-5, `${arch}: onsets differ by ${maxDiff(fast.onsets, slow.onsets)}`);
       t.ok(maxDiff(slow.probs, slowChunked.probs) < 1e-5, `${arch}: tfjs carries its state across calls`);
-      t.ok(maxDiff(fast.probs, new Float32Array(fast.probs.length).fill(1 / NUM_CLASSES)) > 0.01, `${arch}: the test has teeth (outputs are not uniform)`);
+      t.ok(maxDiff(fast.probs, new Float32Array(fast.probs.length).fill(1 / NUM_CLASSES)) > 0.01,
+        `${arch}: the test has teeth (outputs are not uniform)`);
     }
   });
 }
@@ -59,7 +61,8 @@ t.test('corrupt models are clear errors', async (t) => {
   await t.rejects(loadModel(bad), /is not valid JSON/);
   writeFileSync(path.join(bad, 'model.json'), readFileSync(path.join(dir, 'model.json')));
   writeFileSync(path.join(bad, 'weights.bin'), readFileSync(path.join(dir, 'weights.bin')).subarray(0, 100));
-  await t.rejects(loadModel(bad), /model weights .*weights.bin are 100 bytes, but model.json lists \d+ bytes of weights/);
+  await t.rejects(loadModel(bad),
+    /model weights .*weights.bin are 100 bytes, but model.json lists \d+ bytes of weights/);
 });
 
 

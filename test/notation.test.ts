@@ -27,7 +27,8 @@ const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status
 function trickyScore(): Score {
   const q = 0.5; // seconds a quarter at 120
   const notes: { pitch: number; start: number; end: number }[] = [];
-  const add = (pitch: number, beat: number, beats: number) => notes.push({ pitch, start: beat * q, end: (beat + beats * 0.95) * q });
+  const add = (pitch: number, beat: number, beats: number) =>
+    notes.push({ pitch, start: beat * q, end: (beat + beats * 0.95) * q });
   add(60, 0, 1); add(61, 1, 1 / 3); add(62, 4 / 3, 1 / 3); add(63, 5 / 3, 1 / 3); add(66, 2, 1); add(68, 3, 2); // tie
   add(61, 5, 1); add(60, 6, 0.5); add(61, 6.5, 0.5); add(70, 7, 0.75); add(71, 7.75, 0.25); add(48, 8, 4);
   return readScore(notes, { title: 'tricky "one" & <two>', meter: { beats: 4, beatType: 4 }, key: parseKey('D')! });
@@ -41,7 +42,8 @@ const SCORES: Score[] = [
 
 /** The notes a score means: pitch, onset and length in quarter notes, ties joined. */
 function meant(score: Score) {
-  return score.events.filter((e) => e.pitch !== null).map((e) => ({ pitch: e.pitch!, start: e.start / 12, length: e.duration / 12 }));
+  return score.events.filter((e) => e.pitch !== null)
+    .map((e) => ({ pitch: e.pitch!, start: e.start / 12, length: e.duration / 12 }));
 }
 
 /** The notes of a MIDI file, in quarter notes from its first note. */
@@ -56,7 +58,9 @@ function midiNotes(file: string) {
       tick += e.deltaTime;
       if (e.type !== 'noteOn' && e.type !== 'noteOff') continue;
       const s = open.get(e.noteNumber);
-      if (s !== undefined) { out.push({ pitch: e.noteNumber, start: s / tpq, length: (tick - s) / tpq }); open.delete(e.noteNumber); }
+      if (s !== undefined) {
+        out.push({ pitch: e.noteNumber, start: s / tpq, length: (tick - s) / tpq }); open.delete(e.noteNumber);
+      }
       if (e.type === 'noteOn' && e.velocity > 0) open.set(e.noteNumber, tick);
     }
   }
@@ -73,7 +77,8 @@ function sameNotes(t: Test, got: ReturnType<typeof midiNotes>, want: ReturnType<
 }
 
 function run(cmd: string, args: string[]) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, QT_QPA_PLATFORM: 'offscreen' }, timeout: 120_000 });
+  const r = spawnSync(cmd, args,
+    { encoding: 'utf8', env: { ...process.env, QT_QPA_PLATFORM: 'offscreen' }, timeout: 120_000 });
   return { status: r.status, output: `${r.stdout}\n${r.stderr}` };
 }
 
@@ -94,18 +99,21 @@ t.test('our own readers get back what we wrote (no external programs)', async (t
     // Q: is a whole number of beats a minute (3/8=67 for 100 quarters): time by the ABC's own tempo.
     const compound = score.meter.beatType === 8;
     const q = compound ? 60 / (Math.round(score.tempo / 1.5) * 1.5) : 60 / Math.round(score.tempo);
-    sameNotes(t, abc.map((n) => ({ pitch: n.pitch, start: (n.start - abc[0].start) / q, length: (n.end - n.start) / q })),
+    sameNotes(t,
+      abc.map((n) => ({ pitch: n.pitch, start: (n.start - abc[0].start) / q, length: (n.end - n.start) / q })),
       want, `${score.title} ABC`);
     const q0 = 60 / score.tempo;
     const xml = parseMusicXml(renderMusicXml(score));
     t.equal(xml.problem, null);
     const part = xml.parts[0].notes;
-    sameNotes(t, part.map((n) => ({ pitch: n.pitch, start: (n.start - part[0].start) / q0, length: (n.end - n.start) / q0 })),
+    sameNotes(t,
+      part.map((n) => ({ pitch: n.pitch, start: (n.start - part[0].start) / q0, length: (n.end - n.start) / q0 })),
       want, `${score.title} MusicXML`);
   }
 });
 
-t.test('abc2midi plays the ABC back as written; abcm2ps engraves it without a complaint', { skip: !has('abc2midi') || !has('abcm2ps') }, async (t) => {
+t.test('abc2midi plays the ABC back as written; abcm2ps engraves it without a complaint',
+  { skip: !has('abc2midi') || !has('abcm2ps') }, async (t) => {
   for (const [i, score] of SCORES.entries()) {
     const file = path.join(dir, `s${i}.abc`);
     writeFileSync(file, renderAbc(score));
@@ -118,7 +126,8 @@ t.test('abc2midi plays the ABC back as written; abcm2ps engraves it without a co
   }
 });
 
-t.test('lilypond compiles the .ly without a warning and its MIDI is the score', { skip: !has('lilypond') }, async (t) => {
+t.test('lilypond compiles the .ly without a warning and its MIDI is the score',
+  { skip: !has('lilypond') }, async (t) => {
   for (const [i, score] of SCORES.entries()) {
     const file = path.join(dir, `s${i}.ly`);
     writeFileSync(file, renderLilypond(score));
@@ -129,7 +138,8 @@ t.test('lilypond compiles the .ly without a warning and its MIDI is the score', 
   }
 });
 
-t.test('MuseScore 3 opens the MusicXML, engraves it and plays it back as written', { skip: !has('musescore3') }, async (t) => {
+t.test('MuseScore 3 opens the MusicXML, engraves it and plays it back as written',
+  { skip: !has('musescore3') }, async (t) => {
   for (const [i, score] of SCORES.entries()) {
     const file = path.join(dir, `s${i}.musicxml`);
     writeFileSync(file, renderMusicXml(score));
@@ -187,7 +197,8 @@ t.test('match: ABC tune books and MusicXML scores as references', async (t) => {
   t.throws(() => loadReference(xml, { part: '2' }), /no part 2 \(the score has 1: P1 \(Melody\)\)/);
   // Played notes on stdin, identified among the references.
   const spq = 60 / two[1].bpm;
-  const played = two[1].written.slice(0, 12).map((w) => JSON.stringify({ pitch: w.pitch + 2, start: 1 + w.beat * spq * 1.1,
+  const played = two[1].written.slice(0, 12)
+    .map((w) => JSON.stringify({ pitch: w.pitch + 2, start: 1 + w.beat * spq * 1.1,
     end: 1 + (w.beat + w.beats * 0.8) * spq * 1.1 })).join('\n');
   const r = await runCli(['match', '--final', book, xml], Buffer.from(played));
   t.equal(r.code, 0, r.stderr);

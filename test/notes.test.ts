@@ -8,7 +8,8 @@ import { renderSvg } from '../lib/writers/svg.js';
 import { type Note, type NoteEvent } from '../lib/notes.js';
 import { midiName, parseNoteName } from '../lib/music.js';
 
-const CFG = { hopSamples: 256, windowSamples: 2048, modelRate: 16000, threshold: 0.5, onsetThreshold: 0.5, strikeRiseDb: 0, minNoteMs: 40, lowMidi: 21, highMidi: 108 };
+const CFG = { hopSamples: 256, windowSamples: 2048, modelRate: 16000, threshold: 0.5, onsetThreshold: 0.5,
+  strikeRiseDb: 0, minNoteMs: 40, lowMidi: 21, highMidi: 108 };
 const HOP = 256 / 16000;
 
 /** Frames described as [pitch or 0, probability, onset, rise in dB of that pitch's semitone (none if
@@ -58,13 +59,18 @@ t.test('a repeated key with an onset splits into two notes', async (t) => {
 
 t.test('with strikeRiseDb, a weak onset splits a sounding key only where its semitone rises that much', async (t) => {
   const cfg = { ...CFG, onsetThreshold: 0.4, strikeRiseDb: 3 }; // onsets of 0.8 and up are strong
-  const struck = (onset: number, rise: number) => run(62, 15).map(([p, q], i) => [p, q, i === 0 ? onset : 0.05, i < 2 ? rise : 0] as [number, number, number, number]);
+  const struck = (onset: number, rise: number) => run(62, 15)
+    .map(([p, q], i) => [p, q, i === 0 ? onset : 0.05, i < 2 ? rise : 0] as [number, number, number, number]);
   const weak = (rise: number) => struck(0.6, rise);
   const held = run(62, 15).map(([p, q, o]) => [p, q, o, 0] as [number, number, number, number]);
-  t.equal(track([...silence(3), ...held, ...weak(1), ...silence(5)], cfg).notes.length, 1, 'a weak onset, 1 dB rise: one note');
-  t.equal(track([...silence(3), ...held, ...weak(6), ...silence(5)], cfg).notes.length, 2, 'a weak onset, 6 dB rise: two notes');
-  t.equal(track([...silence(3), ...held, ...struck(0.9, 0), ...silence(5)], cfg).notes.length, 2, 'an onset twice the threshold splits alone');
-  t.equal(track([...silence(3), ...held, ...weak(1), ...silence(5)], { ...cfg, strikeRiseDb: 0 }).notes.length, 2, 'strikeRiseDb 0: the onset alone decides');
+  t.equal(track([...silence(3), ...held, ...weak(1), ...silence(5)], cfg).notes.length, 1,
+    'a weak onset, 1 dB rise: one note');
+  t.equal(track([...silence(3), ...held, ...weak(6), ...silence(5)], cfg).notes.length, 2,
+    'a weak onset, 6 dB rise: two notes');
+  t.equal(track([...silence(3), ...held, ...struck(0.9, 0), ...silence(5)], cfg).notes.length, 2,
+    'an onset twice the threshold splits alone');
+  t.equal(track([...silence(3), ...held, ...weak(1), ...silence(5)], { ...cfg, strikeRiseDb: 0 }).notes.length, 2,
+    'strikeRiseDb 0: the onset alone decides');
 });
 
 t.test('a fading note that dips and returns without an onset stays one note', async (t) => {
@@ -87,8 +93,10 @@ t.test('a pitch change ends one note and starts the next at the change', async (
   t.ok(Math.abs(notes[0].end - notes[1].start) < 1e-12);
 });
 
-t.test('a new key struck while the old one still leads: no phantom note, the new one starts at its onset', async (t) => {
-  const frames: [number, number, number][] = [...silence(2), ...run(60, 10), [60, 0.6, 0.9], [60, 0.5, 0.3], ...run(64, 10, 0.9, false), ...silence(5)];
+t.test('a new key struck while the old one still leads: no phantom note, the new one starts at its onset',
+  async (t) => {
+  const frames: [number, number, number][] = [...silence(2), ...run(60, 10), [60, 0.6, 0.9], [60, 0.5, 0.3],
+    ...run(64, 10, 0.9, false), ...silence(5)];
   {
     const { notes, events } = track(frames);
     t.same(notes.map((n) => n.pitch), [60, 64]);
@@ -143,7 +151,8 @@ t.test('MIDI file parses back to the same notes, times exact to a tick', async (
   on.forEach((o, i) => {
     t.equal(o.pitch, notes[i].pitch);
     t.equal(o.velocity, notes[i].velocity);
-    t.ok(Math.abs(o.tick * secondsPerTick - notes[i].start) <= secondsPerTick / 2 + 1e-9, `start ${o.tick * secondsPerTick} vs ${notes[i].start}`);
+    t.ok(Math.abs(o.tick * secondsPerTick - notes[i].start) <= secondsPerTick / 2 + 1e-9,
+      `start ${o.tick * secondsPerTick} vs ${notes[i].start}`);
     t.ok(Math.abs(off[i].tick * secondsPerTick - notes[i].end) <= secondsPerTick / 2 + 1e-9);
   });
 });
@@ -154,7 +163,8 @@ t.test('an empty MIDI file is still a valid file', async (t) => {
 });
 
 t.test('SVG piano roll has one bar per note and names octaves', async (t) => {
-  const svg = renderSvg([{ pitch: 60, name: 'C4', start: 0, end: 1, velocity: 80, confidence: 1 }, { pitch: 64, name: 'E4', start: 1, end: 2, velocity: 80, confidence: 1 }]);
+  const svg = renderSvg([{ pitch: 60, name: 'C4', start: 0, end: 1, velocity: 80, confidence: 1 },
+    { pitch: 64, name: 'E4', start: 1, end: 2, velocity: 80, confidence: 1 }]);
   t.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   t.equal(svg.match(/class="note"/g)?.length, 2);
   t.match(svg, />C4</);

@@ -10,7 +10,8 @@ function decodeAll(bytes: Buffer, opts: Parameters<typeof decodePcm>[0], chunk =
   return decodePieces(pieces, opts, report);
 }
 
-const ENCODINGS: [Encoding, number][] = [['s16le', 1 / 32767], ['s16be', 1 / 32767], ['s24le', 1e-6], ['s32le', 1e-6], ['f32le', 1e-7], ['u8', 1 / 127]];
+const ENCODINGS: [Encoding, number][] = [['s16le', 1 / 32767], ['s16be', 1 / 32767], ['s24le', 1e-6], ['s32le', 1e-6],
+  ['f32le', 1e-7], ['u8', 1 / 127]];
 
 for (const [encoding, tol] of ENCODINGS) {
   t.test(`decodes ${encoding} stereo to mono, whole and in odd chunks`, async (t) => {
@@ -61,15 +62,21 @@ t.test('WAV data beyond the data chunk size is not audio', async (t) => {
 
 t.test('WAV problems are clear errors', async (t) => {
   const mono = sine(440, 0.01, 8000);
-  await t.rejects(decodeAll(wavFile(mono, 8000, 1, { formatTag: 2 }), { sampleRate: 8000, channels: 1, encoding: 's16le' }), /unsupported WAV format: format tag 0x2/);
-  await t.rejects(decodeAll(wavFile(mono, 8000, 1, { formatTag: 3, bits: 64 }), { sampleRate: 8000, channels: 1, encoding: 's16le' }), /64-bit float/);
-  await t.rejects(decodeAll(wavFile(mono, 8000, 1).subarray(0, 30), { sampleRate: 8000, channels: 1, encoding: 's16le' }), /truncated WAV header/);
+  await t.rejects(decodeAll(wavFile(mono, 8000, 1, { formatTag: 2 }),
+    { sampleRate: 8000, channels: 1, encoding: 's16le' }), /unsupported WAV format: format tag 0x2/);
+  await t.rejects(decodeAll(wavFile(mono, 8000, 1, { formatTag: 3, bits: 64 }),
+    { sampleRate: 8000, channels: 1, encoding: 's16le' }), /64-bit float/);
+  await t.rejects(decodeAll(wavFile(mono, 8000, 1).subarray(0, 30),
+    { sampleRate: 8000, channels: 1, encoding: 's16le' }), /truncated WAV header/);
   // The decoder names its own options; the CLI rewords them as flags (reliability.test.ts).
-  const channels = { sampleRate: 8000, channels: 1, encoding: 's16le', explicit: new Set(['channels'] as const) } as const;
+  const channels = { sampleRate: 8000, channels: 1, encoding: 's16le',
+    explicit: new Set(['channels'] as const) } as const;
   t.match(await decodeAll(wavFile(mono, 8000, 2), channels).catch((e: unknown) => e),
     { field: 'channels', given: 1, header: 2, message: "channels 1 contradicts the WAV header's 2 channels" });
-  const rate = { sampleRate: 44100, channels: 1, encoding: 's16le', explicit: new Set(['sampleRate'] as const) } as const;
-  t.match(await decodeAll(wavFile(mono, 8000, 1), rate).catch((e: unknown) => e), { field: 'sampleRate', given: 44100, header: 8000 });
+  const rate = { sampleRate: 44100, channels: 1, encoding: 's16le',
+    explicit: new Set(['sampleRate'] as const) } as const;
+  t.match(await decodeAll(wavFile(mono, 8000, 1), rate).catch((e: unknown) => e),
+    { field: 'sampleRate', given: 44100, header: 8000 });
 });
 
 t.test('fewer than 12 bytes starting like RIFF are raw audio', async (t) => {

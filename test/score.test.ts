@@ -37,7 +37,9 @@ t.test('every pitch spelled in every key names that pitch, in the octave it soun
 });
 
 t.test('spelling follows the key: F# in D major, Gb in Db major, Bb in F major, G# in A minor', async (t) => {
-  const name = (pitch: number, key: Key) => { const s = spell(pitch, key); return s.step + ['bb', 'b', '', '#', '##'][s.alter + 2]; };
+  const name = (pitch: number, key: Key) => {
+    const s = spell(pitch, key); return s.step + ['bb', 'b', '', '#', '##'][s.alter + 2];
+  };
   t.equal(name(66, keyOf(2, 'major')), 'F#');
   t.equal(name(66, keyOf(1, 'major')), 'Gb');
   t.equal(name(70, keyOf(5, 'major')), 'Bb');
@@ -102,7 +104,8 @@ t.test('notate: bars are full, values add up, ties join one pitch, triplets fill
 });
 
 t.test('a tune played as written reads back as written', async (t) => {
-  for (const [name, bpm] of [['ode-to-joy', 120], ['amazing-grace', 90], ['minuet-in-g', 110], ['row-row-row', 100]] as const) {
+  for (const [name, bpm] of [['ode-to-joy', 120], ['amazing-grace', 90], ['minuet-in-g', 110],
+    ['row-row-row', 100]] as const) {
     const x = tune(name);
     const score = readScore(played(x, bpm), { title: name });
     t.equal(`${score.meter.beats}/${score.meter.beatType}`, `${x.meter!.beats}/${x.meter!.beatType}`, `${name}: metre`);
@@ -112,7 +115,8 @@ t.test('a tune played as written reads back as written', async (t) => {
     const notes = score.events.filter((e) => e.pitch !== null);
     t.same(notes.map((e) => e.pitch), x.written.map((w) => w.pitch), `${name}: pitches`);
     // Every note's written value but the last (a final note lasts to its beat): as in the tune.
-    t.same(notes.slice(0, -1).map((e) => e.duration / 12), x.written.slice(0, -1).map((w) => w.beats), `${name}: values`);
+    t.same(notes.slice(0, -1).map((e) => e.duration / 12), x.written.slice(0, -1).map((w) => w.beats),
+      `${name}: values`);
   }
 });
 

@@ -73,7 +73,8 @@ t.test('noise beds: the asked RMS level, steps that climb and fall back', async 
   t.ok(Math.abs(20 * Math.log10(rms(x)) + 30) < 0.05, `pink at ${(20 * Math.log10(rms(x))).toFixed(2)} dBFS`);
   noiseBed({ kind: 'white', levelDbfs: -20, stepped: { stepDb: 10, stepSeconds: 2, steps: 3 } }, x, 16000, makeRng(2));
   const db = [0, 1, 2, 3].map((k) => 20 * Math.log10(rms(x, k * 32000, (k + 1) * 32000)));
-  t.ok(Math.abs(db[1] - db[0] - 10) < 0.5 && Math.abs(db[2] - db[1] - 10) < 0.5, `steps up: ${db.map((d) => d.toFixed(1))}`);
+  t.ok(Math.abs(db[1] - db[0] - 10) < 0.5 && Math.abs(db[2] - db[1] - 10) < 0.5,
+    `steps up: ${db.map((d) => d.toFixed(1))}`);
   t.ok(Math.abs(db[3] - db[1]) < 0.5, 'then down again');
   t.ok(Math.abs(20 * Math.log10(rms(x)) + 20) < 0.05, 'the whole bed at the asked level');
   for (let i = 0; i < 12; i++) {
@@ -91,25 +92,34 @@ t.test('shards: what is written reads back (features to float16 precision)', asy
   t.same([...back.onsets], [...exs[0].onsets, ...exs[1].onsets]);
   t.same([...back.kinds], [0, 4]);
   let err = 0;
-  exs.forEach((ex, i) => ex.features.forEach((v, j) => { err = Math.max(err, Math.abs(v - back.features[i * ex.features.length + j])); }));
+  exs.forEach((ex, i) =>
+    ex.features.forEach((v, j) => { err = Math.max(err, Math.abs(v - back.features[i * ex.features.length + j])); }));
   t.ok(err < 2e-3, `features within float16 precision (max error ${err})`);
 });
 
 t.test('melodyfilter train without PyTorch: one clear line, exit 1', async (t) => {
-  const r = await runCli(['train', '--steps', '1', '--run', path.join(dir, 'nope'), '--model', path.join(dir, 'nope-model')], null, { env: { ...process.env, MELODYFILTER_PYTHON: '/bin/false' } });
+  const r = await runCli(
+    ['train', '--steps', '1', '--run', path.join(dir, 'nope'), '--model', path.join(dir, 'nope-model')],
+    null, { env: { ...process.env, MELODYFILTER_PYTHON: '/bin/false' } });
   t.equal(r.code, 1);
-  t.match(r.stderr, /^melodyfilter: melodyfilter train needs Python 3 with PyTorch and numpy .*apt-get install python3-torch/);
+  t.match(r.stderr,
+    /^melodyfilter: melodyfilter train needs Python 3 with PyTorch and numpy .*apt-get install python3-torch/);
   t.equal(r.stderr.trim().split('\n').length, 1);
 });
 
 const python = findPython();
-t.test('PyTorch trainer', { skip: python ? false : 'no Python with torch here (apt-get install python3-torch python3-numpy): trainer tests skipped' }, async (t) => {
+t.test('PyTorch trainer', {
+  skip: python ? false : 'no Python with torch here (apt-get install python3-torch python3-numpy): ' +
+    'trainer tests skipped',
+}, async (t) => {
   const py = python!;
   const trainPy = path.join(ROOT, 'trainer', 'train.py'), predictPy = path.join(ROOT, 'trainer', 'predict.py');
   const shards = (name: string, frontEnd: FrontEndName, frames: number, n: number) => {
     const out = path.join(dir, name);
     const kinds: SceneKind[] = ['plain', 'lead-in', 'repeats', 'short'];
-    const exs = Array.from({ length: n }, (_, i) => makeKindExample(makeRng(100 + i), kinds[i % kinds.length], frames, 16, { fluidShare: 0 }, [], [], cardOf(frontEnd)));
+    const exs = Array.from({ length: n }, (_, i) =>
+      makeKindExample(makeRng(100 + i), kinds[i % kinds.length], frames, 16, { fluidShare: 0 }, [], [],
+        cardOf(frontEnd)));
     writeShard(out, 'test', encodeShard(exs, { frames, featureSize: FRONT_ENDS[frontEnd].size, frontEnd, seed: 1 }));
     return out;
   };
@@ -118,10 +128,11 @@ t.test('PyTorch trainer', { skip: python ? false : 'no Python with torch here (a
     if (r.status !== 0) throw new Error(`train.py failed: ${r.stderr}${r.stdout}`);
     return r.stdout;
   };
-  const valLoss = (out: string) => Number(/validation loss ([\d.]+)/.exec(out.split('\n').filter((l) => l.includes('checkpoint')).pop() ?? '')?.[1]);
+  const valLoss = (out: string) =>
+    Number(/validation loss ([\d.]+)/.exec(out.split('\n').filter((l) => l.includes('checkpoint')).pop() ?? '')?.[1]);
   const spectrum = shards('spectrum', 'spectrum', 32, 16);
-  const tiny = ['--data', spectrum, '--val', spectrum, '--frames', '32', '--batch', '8', '--pool', '16', '--min-pool', '16',
-    '--lr', '0.01', '--seconds', '600'];
+  const tiny = ['--data', spectrum, '--val', spectrum, '--frames', '32', '--batch', '8', '--pool', '16',
+    '--min-pool', '16', '--lr', '0.01', '--seconds', '600'];
   // What to train, as `melodyfilter train` hands it over: a spec made from lib/model/networks.ts.
   const specOf = async (network: NetworkName, embedUnits: number, hiddenUnits: number) => {
     const file = path.join(dir, `spec-${network}-${embedUnits}-${hiddenUnits}.json`);
@@ -281,10 +292,14 @@ print(json.dumps({'out': out, 'lo': float(x[:, :, :3 * S].min()), 'hi': float(x[
       const k = new FastClassifier((await readWeightFile(path.join(dir, arch, 'model'))).weights, arch);
       const probs = new Float32Array(frames * NUM_CLASSES), onsets = new Float32Array(frames);
       await k.run(x.subarray(0, 70 * x.length / frames), 70, probs, onsets); // two calls: state carries over
-      await k.run(x.subarray(70 * x.length / frames), frames - 70, probs.subarray(70 * NUM_CLASSES), onsets.subarray(70));
-      t.ok(maxDiff(probs, ref.probs) < 1e-5, `${arch}: class probabilities agree (max difference ${maxDiff(probs, ref.probs)})`);
-      t.ok(maxDiff(onsets, ref.onsets) < 1e-5, `${arch}: onset probabilities agree (max difference ${maxDiff(onsets, ref.onsets)})`);
-      t.ok(maxDiff(ref.probs, new Float32Array(ref.probs.length).fill(1 / NUM_CLASSES)) > 0.01, `${arch}: the outputs are not uniform`);
+      await k.run(x.subarray(70 * x.length / frames), frames - 70,
+        probs.subarray(70 * NUM_CLASSES), onsets.subarray(70));
+      t.ok(maxDiff(probs, ref.probs) < 1e-5,
+        `${arch}: class probabilities agree (max difference ${maxDiff(probs, ref.probs)})`);
+      t.ok(maxDiff(onsets, ref.onsets) < 1e-5,
+        `${arch}: onset probabilities agree (max difference ${maxDiff(onsets, ref.onsets)})`);
+      t.ok(maxDiff(ref.probs, new Float32Array(ref.probs.length).fill(1 / NUM_CLASSES)) > 0.01,
+        `${arch}: the outputs are not uniform`);
     }
   });
 
@@ -297,15 +312,18 @@ print(json.dumps({'out': out, 'lo': float(x[:, :, :3 * S].min()), 'hi': float(x[
       const probs = new Float32Array(frames * NUM_CLASSES), onsets = new Float32Array(frames);
       await k.run(x, frames, probs, onsets);
       k.dispose();
-      t.ok(maxDiff(probs, ref.probs) < 1e-5, `${arch}: class probabilities agree (max difference ${maxDiff(probs, ref.probs)})`);
+      t.ok(maxDiff(probs, ref.probs) < 1e-5,
+        `${arch}: class probabilities agree (max difference ${maxDiff(probs, ref.probs)})`);
     }
   });
 
-  await t.test('tfjs loads the exports (LSTM, MLP, raw-sample LSTM) and agrees with PyTorch; the GRU is refused', async (t) => {
+  await t.test('tfjs loads the exports (LSTM, MLP, raw-sample LSTM) and agrees with PyTorch; the GRU is refused',
+    async (t) => {
     await useBackend('cpu');
     run([...tiny, '--run', path.join(dir, 'mlp'), '--steps', '3', ...mlp]);
     const raw = shards('raw', 'raw', 8, 8);
-    run(['--data', raw, '--frames', '8', '--batch', '2', '--pool', '8', '--min-pool', '8', ...await specOf('raw-lstm', 8, 8),
+    run(['--data', raw, '--frames', '8', '--batch', '2', '--pool', '8', '--min-pool', '8',
+      ...await specOf('raw-lstm', 8, 8),
       '--run', path.join(dir, 'raw-lstm'), '--steps', '2', '--seconds', '600']);
     for (const arch of ['lstm', 'mlp', 'raw-lstm'] as const) {
       const x = example('plain', 78, frames, arch === 'raw-lstm' ? 'raw' : 'spectrum').features;
@@ -315,7 +333,8 @@ print(json.dumps({'out': out, 'lo': float(x[:, :, :3 * S].min()), 'hi': float(x[
       const probs = new Float32Array(frames * NUM_CLASSES), onsets = new Float32Array(frames);
       await c.run(x, frames, probs, onsets);
       c.dispose();
-      t.ok(maxDiff(probs, ref.probs) < 1e-5, `${arch}: tfjs agrees with PyTorch (max difference ${maxDiff(probs, ref.probs)})`);
+      t.ok(maxDiff(probs, ref.probs) < 1e-5,
+        `${arch}: tfjs agrees with PyTorch (max difference ${maxDiff(probs, ref.probs)})`);
       t.ok(maxDiff(onsets, ref.onsets) < 1e-5, `${arch}: onsets agree`);
     }
     await t.rejects(loadModel(path.join(dir, 'gru', 'model')), /reset_after/);
@@ -324,7 +343,8 @@ print(json.dumps({'out': out, 'lo': float(x[:, :, :3 * S].min()), 'hi': float(x[
   await t.test('each network transcribes through the pipeline, from fresh state for each stream', async (t) => {
     const audio = encodePcm(sine(440, 1.5, 16000), 1, 's16le');
     for (const arch of ['gru', 'mlp', 'raw-lstm'] as const) {
-      const engine = await loadEngine({ ...resolveConfig({ modelDir: path.join(dir, arch, 'model') }), backend: 'wasm' });
+      const engine =
+        await loadEngine({ ...resolveConfig({ modelDir: path.join(dir, arch, 'model') }), backend: 'wasm' });
       t.equal(engine.card.network, arch);
       // Kernels know the recurrent cells (PyTorch's GRU in plain TS); the window models run in tfjs.
       t.equal(engine.backend === 'none', arch === 'gru', `${arch}: ${arch === 'gru' ? 'a kernel' : 'runs in tfjs'}`);
@@ -340,7 +360,8 @@ print(json.dumps({'out': out, 'lo': float(x[:, :, :3 * S].min()), 'hi': float(x[
 
   await t.test('a diverging run stops and saves nothing', async (t) => {
     const runDir = path.join(dir, 'diverged');
-    const r = spawnSync(py, [trainPy, ...tiny, ...lstm, '--run', runDir, '--steps', '5', '--lr', '1e308'], { encoding: 'utf8' });
+    const r = spawnSync(py, [trainPy, ...tiny, ...lstm, '--run', runDir, '--steps', '5', '--lr', '1e308'],
+      { encoding: 'utf8' });
     t.not(r.status, 0);
     t.match(r.stderr, /(loss is nan|not finite) at step \d+/);
     t.notOk(existsSync(path.join(runDir, 'model', 'model.json')), 'no model written');

@@ -1,5 +1,6 @@
 // The WebAssembly kernels against their references: the classifier against the plain-TypeScript
-// kernel and tfjs, the features and resampler against plain-TypeScript references, and the committed .wasm files against their AssemblyScript sources.
+// kernel and tfjs, the features and resampler against plain-TypeScript references, and the committed .wasm files
+// against their AssemblyScript sources.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -50,9 +51,12 @@ for (const backend of ['cpu', 'wasm'] as const) {
         t.equal(c.relaxed, relaxed, `${name}: runs the ${relaxed ? 'relaxed-SIMD' : 'plain SIMD'} build`);
         const wasm = await runAll(c, x, FRAMES, READS);
         const label = `${name}${relaxed ? ' (FMA)' : ''}`;
-        t.ok(maxDiff(wasm.probs, tfjs.probs) < 1e-5, `${label}: probs within ${maxDiff(wasm.probs, tfjs.probs)} of tfjs`);
-        t.ok(maxDiff(wasm.onsets, tfjs.onsets) < 1e-5, `${label}: onsets within ${maxDiff(wasm.onsets, tfjs.onsets)} of tfjs`);
-        t.ok(maxDiff(wasm.probs, ts.probs) < 1e-5, `${label}: probs within ${maxDiff(wasm.probs, ts.probs)} of the TS kernel`);
+        t.ok(maxDiff(wasm.probs, tfjs.probs) < 1e-5,
+          `${label}: probs within ${maxDiff(wasm.probs, tfjs.probs)} of tfjs`);
+        t.ok(maxDiff(wasm.onsets, tfjs.onsets) < 1e-5,
+          `${label}: onsets within ${maxDiff(wasm.onsets, tfjs.onsets)} of tfjs`);
+        t.ok(maxDiff(wasm.probs, ts.probs) < 1e-5,
+          `${label}: probs within ${maxDiff(wasm.probs, ts.probs)} of the TS kernel`);
       }
       const uniform = new Float32Array(tfjs.probs.length).fill(1 / NUM_CLASSES);
       t.ok(maxDiff(tfjs.probs, uniform) > 0.01, `${name}: the test has teeth (outputs are not uniform)`);
@@ -72,7 +76,8 @@ t.test('two wasm classifiers keep separate state', async (t) => {
   t.equal(maxDiff(first.probs, again.probs), 0, 'a fresh classifier starts from a zero state');
 });
 
-t.test('committed .wasm files match their AssemblyScript sources', { skip: !existsSync('node_modules/.bin/asc') && 'AssemblyScript not installed' }, async (t) => {
+t.test('committed .wasm files match their AssemblyScript sources',
+  { skip: !existsSync('node_modules/.bin/asc') && 'AssemblyScript not installed' }, async (t) => {
   if (!existsSync('dist/scripts/build-wasm.js')) execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
   const out = execFileSync(process.execPath, ['dist/scripts/build-wasm.js', '--check'], { encoding: 'utf8' });
   t.match(out, /modules match their sources/);
@@ -85,7 +90,8 @@ t.test('features: PFFFT + wasm match the plain-TypeScript extractor (fft.js) fra
   const x = new Float32Array(n + hop * frames);
   for (let i = 0; i < x.length; i++) {
     const on = i > n + 20 * hop ? 0.3 : 0;
-    x[i] = 0.01 * (rng() - 0.5) + on * (Math.sin(i * 0.0821) + 0.5 * Math.sin(i * 0.1643) + 0.25 * Math.sin(i * 0.3907));
+    x[i] = 0.01 * (rng() - 0.5) +
+      on * (Math.sin(i * 0.0821) + 0.5 * Math.sin(i * 0.1643) + 0.25 * Math.sin(i * 0.3907));
   }
   const a = new FeatureExtractor(n), b = new ReferenceFeatureExtractor(n);
   const fa = new Float32Array(FEATURE_SIZE), fb = new Float32Array(FEATURE_SIZE);
@@ -116,14 +122,17 @@ t.test('PFFFT real transform: layout and scale the features rely on', async (t) 
 });
 
 for (const inRate of [8000, 22050, 44100, 48000, 44101]) {
-  t.test(`resampler ${inRate} → 16000: wasm dot products match plain TypeScript, streamed in odd chunks`, async (t) => {
+  t.test(`resampler ${inRate} → 16000: wasm dot products match plain TypeScript, streamed in odd chunks`,
+    async (t) => {
     const rng = makeRng(inRate);
     const x = new Float32Array(Math.round(inRate * 0.7)).map((_, i) => 0.5 * Math.sin(i * 0.05) + 0.2 * (rng() - 0.5));
     const r = new Resampler(inRate, 16000);
     const got: number[] = [];
     // Chunks from 1 sample to more than the initial history, so the buffers grow mid-stream.
     let i = 0, k = 1;
-    while (i < x.length) { const n = Math.min(k, x.length - i); got.push(...r.push(x.subarray(i, i + n))); i += n; k = (k * 13) % 9001 + 1; }
+    while (i < x.length) {
+      const n = Math.min(k, x.length - i); got.push(...r.push(x.subarray(i, i + n))); i += n; k = (k * 13) % 9001 + 1;
+    }
     got.push(...r.flush());
     const want = referenceResample(new Resampler(inRate, 16000), x);
     t.equal(got.length, want.length, 'same length');

@@ -1,6 +1,7 @@
 // The networks melodyfilter can train and run, one description each: how to build it in tfjs, which
-// front end it hears, whether it carries state from window to window, and whether the fast kernel
-// runs it. Adding a network is one entry here (see CONTRIBUTING.md).
+// front end it hears, whether it carries state from window to window, and whether our own kernels
+// (wasm, the default, and the TypeScript fast kernel) run it. Adding a network is one entry here
+// (see CONTRIBUTING.md).
 //
 // Every network ends in the same two heads (an 89-way softmax over silence and the keys, a sigmoid
 // onset); the entries build only the body between the input and the heads.
@@ -14,8 +15,8 @@ export interface ModelShape {
   hiddenUnits: number;
 }
 
-/** Settings the recurrent layers share: tfjs defaults to hardSigmoid, while sigmoid is what the
- *  fast kernel computes; orthogonal initialisation is slow in tfjs. */
+/** Settings the recurrent layers share: tfjs defaults to hardSigmoid, while sigmoid is what our
+ *  kernels (wasm and fast) compute; orthogonal initialisation is slow in tfjs. */
 export const RECURRENT_DEFAULTS = {
   recurrentActivation: 'sigmoid', kernelInitializer: 'glorotUniform', recurrentInitializer: 'glorotUniform',
 } as const;
@@ -77,7 +78,7 @@ export const NETWORKS = {
     shapeOf: (m) => ({ embedUnits: widthOf(m, 'embed', 0, 1), hiddenUnits: widthOf(m, 'lstm', 1, 0) }),
   },
   /** Dense(relu) → GRU: tfjs' reset_after=false cell (melody-gru), or PyTorch's reset-after cell as
-   *  trainer/nets.py exports it (bias [2, 3H]); the fast kernel runs both, tfjs only the first. */
+   *  trainer/nets.py exports it (bias [2, 3H]); the fast (TypeScript) kernel runs both, tfjs only the first. */
   gru: {
     widths: 'Dense(embedUnits) → GRU(hiddenUnits)', frontEnd: 'spectrum', recurrent: true, fastKernel: 'gru',
     units: { embedUnits: 128, hiddenUnits: 144 },

@@ -27,7 +27,7 @@ export function buildModel(shape: ModelShape, batchShape?: (number | null)[], st
   return tf.model({ inputs: input, outputs: [note, onset], name: 'melodyfilter' });
 }
 
-/** The model's weights by name, as the fast kernel reads them from weights.bin. */
+/** The model's weights by name, as our kernels (wasm and fast) read them from weights.bin. */
 export function weightsOf(model: tf.LayersModel): NamedWeights {
   const out: NamedWeights = new Map();
   for (const layer of model.layers) {

@@ -20,7 +20,7 @@ export type Explicit = ReadonlySet<'sampleRate' | 'channels' | 'encoding'>;
 export interface Engine {
   card: ModelCard;
   shape: ModelShape;
-  /** The tfjs backend in use, or 'none' when the fast kernel runs without tfjs. */
+  /** The tfjs backend in use, or 'none' when our own kernel (wasm or fast) runs without tfjs. */
   backend: string;
   /** A fresh classifier (fresh recurrent state) for each stream; the stream disposes it. */
   newClassifier(): FrameClassifier;
