@@ -178,7 +178,8 @@ t.test('PyTorch trainer', {
     t.ok(Array.isArray(notes), `${notes.length} notes from a 2-step network`);
   });
 
-  await t.test('a front end added in this test alone (one extractor, one FRONT_ENDS entry) trains and runs', async (t) => {
+  await t.test('a front end added in this test alone (one extractor, one FRONT_ENDS entry) trains and runs',
+    async (t) => {
     // The spectrum without its onset and level features: an extractor module's whole contract.
     class SpectrumOnly {
       private readonly full = new FeatureExtractor(NEW_MODEL_WINDOW.windowSamples);
