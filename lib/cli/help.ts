@@ -25,7 +25,7 @@ Examples:
   ffmpeg -i take.flac -f s16le -ac 1 -ar 22050 - | melodyfilter -r 22050 -c 1 -o midi > take.mid
   melodyfilter take.wav | jq -r '.name' | paste -sd' '                      # note names on one line
   melodyfilter -o svg take.wav > take.svg                                    # open in a browser
-  parallel melodyfilter -o midi -d midi/ {} ::: recordings/*.wav            # batch a folder
+  parallel -X melodyfilter -o midi -d midi/ ::: recordings/*.wav            # a folder, every core
   sox -d -t raw -r 16000 -c 1 -e signed -b 16 - | melodyfilter -r 16000 -c 1 --events
 
 Exit status: 0 success (also when stdout closes early), 1 bad input or runtime failure,
