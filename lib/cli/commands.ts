@@ -20,8 +20,8 @@ export interface Subcommand {
 
 /** Options every subcommand takes. */
 export const COMMON_OPTIONS: OptionTable = {
-  verbose: { type: 'boolean', short: 'v', help: 'stack traces on errors', section: 'Other' },
-  help: { type: 'boolean', short: 'h', help: 'this text', section: 'Other' },
+  verbose: { kind: 'boolean', short: 'v', help: 'stack traces on errors', section: 'Other' },
+  help: { kind: 'boolean', short: 'h', help: 'this text', section: 'Other' },
 };
 
 /** A subcommand's name and where its module is. */
