@@ -60,7 +60,8 @@ function leadingOptions(): OptionTable {
   return {
     rate: {
       kind: 'integer', kilo: true, short: 'r', value: 'HZ', section: INPUT, range: CONFIG_RANGES.sampleRate,
-      default: DEFAULTS.sampleRate, target: 'sampleRate', help: "sample rate, also sox's 16k or 44.1k (default {default})",
+      default: DEFAULTS.sampleRate, target: 'sampleRate',
+      help: "sample rate, also sox's 16k or 44.1k (default {default})",
     },
     channels: {
       kind: 'integer', short: 'c', value: 'N', section: INPUT, range: CONFIG_RANGES.channels,
@@ -75,7 +76,9 @@ function leadingOptions(): OptionTable {
       kind: 'choice', choices: ['8', '16', '24', '32'], short: 'b', value: 'N', section: INPUT,
       help: 'with sox-style -e: 8, 16, 24 or 32',
     },
-    endian: { kind: 'choice', choices: ['little', 'big'], value: 'E', help: 'little (default) or big', section: INPUT },
+    endian: {
+      kind: 'choice', choices: ['little', 'big'], value: 'E', help: 'little (default) or big', section: INPUT,
+    },
     output: {
       kind: 'choice', choices: () => Object.keys(WRITERS), short: 'o', value: 'FMT', section: OUTPUT,
       default: DEFAULTS.output, help: formats.join(';\n'),
@@ -184,7 +187,9 @@ function engineFields(fields: Partial<Config>): Partial<Config> {
 }
 
 /** sox's `-e signed -b 16` or our `-e s16le`. */
-function encodingOf(e: string | undefined, bits: string | undefined, endian: string | undefined): Encoding | undefined {
+function encodingOf(
+  e: string | undefined, bits: string | undefined, endian: string | undefined,
+): Encoding | undefined {
   if (e === undefined && bits === undefined && endian === undefined) return undefined;
   const b = bits === undefined ? undefined : Number(bits); // one of BITS: the table checked it
   const kind = e ?? (b === 8 ? 'unsigned' : 'signed');

@@ -56,7 +56,8 @@ export function allSubcommands(): Promise<Subcommand[]> {
 /** The command's options and the common ones it does not declare itself. */
 export function tableOf(cmd: Subcommand): OptionTable {
   const own = cmd.options;
-  return { ...own, ...Object.fromEntries(Object.entries(COMMON_OPTIONS).filter(([flag]) => !Object.hasOwn(own, flag))) };
+  const common = Object.entries(COMMON_OPTIONS).filter(([flag]) => !Object.hasOwn(own, flag));
+  return { ...own, ...Object.fromEntries(common) };
 }
 
 /** `[--steps N] [--resume] ...`, wrapped under `melodyfilter NAME`. */

@@ -134,7 +134,8 @@ export function parseNumber(flag: string, text: string, spec: Pick<OptionSpec, '
 /** `n` if it is in `range` (and whole, for kind 'integer'), else the UsageError that says so. For a
  *  range that depends on another flag (train's --batch on --pool) too. */
 export function checkRange(
-  flag: string, n: number, kind: OptionKind, range: readonly [number, number] = [-Infinity, Infinity], text = String(n),
+  flag: string, n: number, kind: OptionKind, range: readonly [number, number] = [-Infinity, Infinity],
+  text = String(n),
 ): number {
   const int = kind === 'integer';
   if ((int && !Number.isSafeInteger(n)) || n < range[0] || n > range[1]) {

@@ -107,7 +107,8 @@ export function matchInvocation({ options: o, positionals }: Parsed): MatchInvoc
   const inv: MatchInvocation = {
     refs: positionals, follow,
     minScore: n(o.minScore) ?? (follow === null ? DEFAULT_MIN_SCORE : DEFAULT_FOLLOW_MIN_SCORE),
-    top: n(o.top), minNotes: n(o.minNotes), window: n(o.window), lag: n(o.lag), timingToleranceMs: n(o.timingToleranceMs),
+    top: n(o.top), minNotes: n(o.minNotes), window: n(o.window),
+    lag: n(o.lag), timingToleranceMs: n(o.timingToleranceMs),
     final: Boolean(o.final),
     selection: {
       track: n(o.track), channel: n(o.channel), part: o.part as string | undefined, tune: o.tune as string | undefined,

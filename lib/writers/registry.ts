@@ -62,7 +62,8 @@ function meterOf(v: string): Meter {
 function keyOf(v: string): Key {
   const key = parseKey(v);
   if (!key) {
-    throw new UsageError(`--key must be a tonic and mode, e.g. D, F#m, Bb minor, c# (minor), got ${JSON.stringify(v)}`);
+    throw new UsageError(
+      `--key must be a tonic and mode, e.g. D, F#m, Bb minor, c# (minor), got ${JSON.stringify(v)}`);
   }
   return key;
 }
