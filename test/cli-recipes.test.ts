@@ -118,6 +118,21 @@ SUBCOMMANDS.push({
   t.match(plain.stderr, /cannot read hello: no such file/);
 });
 
+t.test('a kernel added in a test alone (one KERNEL_ENTRIES entry) is taken by --kernel', async (t) => {
+  const plain = registration('plain-kernel.mjs', `
+import { KERNEL_ENTRIES } from ${JSON.stringify(dist('lib/model/kernels.js'))};
+KERNEL_ENTRIES.plain = { ...KERNEL_ENTRIES.fast }; // the reference, under a name of its own`);
+  const M = ['-m', TONE_MODEL];
+  const ran = await runRegistered(plain, [...M, '--kernel', 'plain', '-v', take]);
+  t.equal(ran.code, 0);
+  t.match(ran.stderr, /kernel plain/);
+  const reference = await runCli([...M, '--kernel', 'fast', take], null);
+  t.equal(ran.stdout, reference.stdout.toString(), "the reference's notes");
+  const unknown = await runCli([...M, '--kernel', 'plain', take], null);
+  t.equal(unknown.code, 2);
+  t.match(unknown.stderr, /^melodyfilter: --kernel must be one of wasm, fast, tfjs, got plain\n/);
+});
+
 t.test('one number reader: junk is a one-line usage error (exit 2) in transcribe, match, train, eval', async (t) => {
   const flags = [['-r'], ['--threshold'], ['match', '--top'], ['train', '--seconds'], ['eval', '--seed']];
   const junk = ['', '1e999', '0x10', 'nan', 'Infinity', '1,5', '12abc'];
