@@ -7,14 +7,14 @@ import type { Key } from './score/key.js';
 import type { Meter } from './score/notate.js';
 
 export type Encoding = 's16le' | 's24le' | 's32le' | 'f32le' | 'u8' | 's16be';
-export type OutputFormat = 'jsonl' | 'midi' | 'csv' | 'svg' | 'musicxml' | 'abc' | 'ly';
+/** A name in WRITERS (lib/writers/registry.ts), which owns the list: the CLI's -o takes its names. */
+export type OutputFormat = string;
 export type Backend = 'auto' | 'node' | 'wasm' | 'cpu';
-export type Kernel = 'wasm' | 'fast' | 'tfjs';
+/** A name in KERNEL_ENTRIES (lib/model/kernels.ts), which owns the list and refuses other names. */
+export type Kernel = string;
 
 export const ENCODINGS: readonly Encoding[] = ['s16le', 's24le', 's32le', 'f32le', 'u8', 's16be'];
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['jsonl', 'midi', 'csv', 'svg', 'musicxml', 'abc', 'ly'];
 export const BACKENDS: readonly Backend[] = ['auto', 'node', 'wasm', 'cpu'];
-export const KERNELS: readonly Kernel[] = ['wasm', 'fast', 'tfjs'];
 
 export interface Config {
   /** Input sample rate in Hz (sox/ffmpeg `-r`); a WAV header's overrides it. Not the model's rate. */
@@ -70,8 +70,20 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   tempo: 120,
   program: 0, // Acoustic Grand Piano
   midiChannel: 1,
+  // Unset unless asked for (the model's card, or the notes, decide); listed so that DEFAULTS names
+  // every Config field, which is how the CLI tells a Config field from its own.
+  threshold: undefined,
+  onsetThreshold: undefined,
+  strikeRiseDb: undefined,
+  meter: undefined,
+  key: undefined,
   verbose: false,
 });
+
+/** Whether `name` is a Config field (a flag's target may be one, or the command's own). */
+export function isConfigField(name: string): name is keyof Config {
+  return Object.hasOwn(DEFAULTS, name);
+}
 
 /** Thrown for anything the user asked for that cannot be done: exit code 2 from the CLI. */
 export class UsageError extends Error {}
@@ -97,25 +109,37 @@ export const MAX_RATE = 768000; // the highest rate sox and ffmpeg write
  *  out as D#2 D#2 (issue 22). Rates up to twice the highest key asked for only get a warning (cli/transcribe.ts). */
 export const MIN_INPUT_RATE = 2000;
 
+/** What each numeric Config field may be, checked by resolveConfig and taken by the CLI's flags as
+ *  their ranges (one owner for both). */
+export const CONFIG_RANGES = Object.freeze({
+  sampleRate: [MIN_INPUT_RATE, MAX_RATE],
+  channels: [1, 64],
+  minNoteMs: [0, 60000], // a minute: longer than any note held
+  lowMidi: [21, 108], // A0-C8, the piano's keys
+  highMidi: [21, 108],
+  tempo: [1, 1000],
+  program: [0, 127], // General MIDI
+  midiChannel: [1, 16],
+} as const satisfies Partial<Record<keyof Config, readonly [number, number]>>);
+
 export function resolveConfig(partial: Partial<Config> = {}, defaults: Readonly<Config> = DEFAULTS): Config {
   const cfg: Config = { ...defaults, ...stripUndefined(partial) };
   if (!cfg.modelDir) cfg.modelDir = defaultModelDir();
-  checkInt('sampleRate', cfg.sampleRate, MIN_INPUT_RATE, MAX_RATE);
-  checkInt('channels', cfg.channels, 1, 64);
+  const R = CONFIG_RANGES;
+  checkInt('sampleRate', cfg.sampleRate, ...R.sampleRate);
+  checkInt('channels', cfg.channels, ...R.channels);
   oneOf('encoding', cfg.encoding, ENCODINGS);
-  oneOf('output', cfg.output, OUTPUT_FORMATS);
   oneOf('backend', cfg.backend, BACKENDS);
-  oneOf('kernel', cfg.kernel, KERNELS);
-  checkNumber('minNoteMs', cfg.minNoteMs, 0, 60000);
+  checkNumber('minNoteMs', cfg.minNoteMs, ...R.minNoteMs);
   for (const field of ['threshold', 'onsetThreshold', 'strikeRiseDb'] as const) {
     const v = cfg[field];
     if (v !== undefined) checkNumber(field, v, ...DECODER_RANGES[field]);
   }
-  checkInt('lowMidi', cfg.lowMidi, 21, 108);
-  checkInt('highMidi', cfg.highMidi, cfg.lowMidi, 108);
-  checkNumber('tempo', cfg.tempo, 1, 1000);
-  checkInt('program', cfg.program, 0, 127);
-  checkInt('midiChannel', cfg.midiChannel, 1, 16);
+  checkInt('lowMidi', cfg.lowMidi, ...R.lowMidi);
+  checkInt('highMidi', cfg.highMidi, cfg.lowMidi, R.highMidi[1]);
+  checkNumber('tempo', cfg.tempo, ...R.tempo);
+  checkInt('program', cfg.program, ...R.program);
+  checkInt('midiChannel', cfg.midiChannel, ...R.midiChannel);
   return cfg;
 }
 

@@ -9,16 +9,20 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TRANSCRIBE_OPTIONS } from '../lib/cli/args.js';
+import { transcribeOptions } from '../lib/cli/args.js';
+import { helpOf } from '../lib/cli/options.js';
+import { DECODER_DEFAULTS } from '../lib/model/card.js';
 
 export const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../' : '../', import.meta.url));
 const README = `${ROOT}README.md`;
 
-/** The flags table, one row per option, in the option table's order. */
+/** The flags table, one row per option, in the option table's order. The decoder settings shown are
+ *  the built-in ones (a model card without its own has them); the shipped model's card holds the same
+ *  (`melodyfilter --help` shows the loaded model's). */
 export function flagsTable(): string {
-  const rows = Object.entries(TRANSCRIBE_OPTIONS).map(([long, o]) => {
+  const rows = Object.entries(transcribeOptions()).map(([long, o]) => {
     const flag = `${o.short ? `-${o.short}, ` : ''}--${long}${o.value ? ` ${o.value}` : ''}`;
-    const help = o.help.replace(/\n/g, ' ').replace(/\|/g, '\\|');
+    const help = helpOf(long, o, { ...DECODER_DEFAULTS }).replace(/\n/g, ' ').replace(/\|/g, '\\|');
     return `| \`${flag}\` | ${help} |`;
   });
   return ['| flag | meaning |', '|---|---|', ...rows].join('\n');

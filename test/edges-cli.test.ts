@@ -296,7 +296,7 @@ t.test('issue 22, 12: input too slow for the keys asked for gets a warning, too 
     'melodyfilter needs 2000 Hz or more\n');
   const raw = await runCli([...M, '-r', '1000', '-c', '1'], Buffer.alloc(2000));
   t.equal(raw.code, 2);
-  t.match(raw.stderr, /^melodyfilter: --rate must be an integer from 2000 to 768000, got 1000\n/);
+  t.match(raw.stderr, /^melodyfilter: --rate must be a whole number from 2000 to 768000, got 1000\n/);
   // 8 kHz holds every key but C8 (4186 Hz): the notes come, with a warning naming what cannot.
   const phone = await runCli(M, melody(8000));
   t.equal(phone.code, 0);

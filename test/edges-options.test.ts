@@ -160,7 +160,7 @@ t.test('22: --svg-width sets the picture\'s width', async (t) => {
   t.match(r.stdout.toString(), /^<svg [^>]*width="900"/);
   const bad = await runCli([...M, '-o', 'svg', '--svg-width', '5', take], null);
   t.equal(bad.code, 2);
-  t.match(bad.stderr, /--svg-width must be a whole number of pixels from 100 to 100000, got 5/);
+  t.match(bad.stderr, /--svg-width must be a whole number from 100 to 100000, got 5/);
 });
 
 t.test('issue 22, 13: messages in words, found before the work', async (t) => {

@@ -179,7 +179,7 @@ t.test('the CLI writes each notation, with the file name as title and the user\'
   }
   const wrongOutput = await runCli([wav, '-m', model, '--meter', '3/4'], null);
   t.equal(wrongOutput.code, 2);
-  t.match(wrongOutput.stderr, /--meter is for the notation outputs/);
+  t.match(wrongOutput.stderr, /--meter is for -o musicxml, abc or ly, not --output jsonl/);
 });
 
 t.test('match: ABC tune books and MusicXML scores as references', async (t) => {

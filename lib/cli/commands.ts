@@ -1,7 +1,8 @@
 // Subcommands (`melodyfilter NAME ...`), registered here: each is one module that exports a
 // Subcommand, with its own option table, loaded only when it runs (or for --help), so a
-// transcription never loads the matcher, the trainer or their dependencies.
-// Transcribing (no subcommand) is the CLI's default and lives in args.ts and transcribe.ts.
+// transcription never loads the matcher, the trainer or their dependencies. Adding one is its module
+// plus one SUBCOMMANDS entry. Transcribing is the default command (no name), of the same shape
+// (transcribe-command.ts); main.ts runs whichever the command line names.
 import { UsageError } from '../config.js';
 import { optionHelp, parseOptions, type OptionTable, type Parsed } from './options.js';
 
@@ -14,14 +15,16 @@ export interface Subcommand {
   operands?: string;
   /** More --help after the options: output, exit status, examples. */
   epilogue?: string;
+  /** Its --help, where subcommandHelp's layout does not fit (the default command's). */
+  help?(parsed: Parsed): Promise<string>;
   /** Runs it and returns the exit code; `parsed` holds only this table's options. */
   run(parsed: Parsed): Promise<number>;
 }
 
 /** Options every subcommand takes. */
 export const COMMON_OPTIONS: OptionTable = {
-  verbose: { type: 'boolean', short: 'v', help: 'stack traces on errors', section: 'Other' },
-  help: { type: 'boolean', short: 'h', help: 'this text', section: 'Other' },
+  verbose: { kind: 'boolean', short: 'v', help: 'stack traces on errors', section: 'Other' },
+  help: { kind: 'boolean', short: 'h', help: 'this text', section: 'Other' },
 };
 
 /** A subcommand's name and where its module is. */
@@ -36,6 +39,11 @@ export const SUBCOMMANDS: readonly SubcommandEntry[] = [
   { name: 'match', load: async () => (await import('../match/command.js')).matchCommand },
 ];
 
+/** What runs when no subcommand is named: transcription. */
+export const DEFAULT_COMMAND: SubcommandEntry = {
+  name: 'transcribe', load: async () => (await import('./transcribe-command.js')).transcribeCommand,
+};
+
 export function subcommandNamed(name: string | undefined): SubcommandEntry | undefined {
   return SUBCOMMANDS.find((c) => c.name === name);
 }
@@ -45,8 +53,11 @@ export function allSubcommands(): Promise<Subcommand[]> {
   return Promise.all(SUBCOMMANDS.map((c) => c.load()));
 }
 
+/** The command's options and the common ones it does not declare itself. */
 export function tableOf(cmd: Subcommand): OptionTable {
-  return { ...cmd.options, ...COMMON_OPTIONS };
+  const own = cmd.options;
+  const common = Object.entries(COMMON_OPTIONS).filter(([flag]) => !Object.hasOwn(own, flag));
+  return { ...own, ...Object.fromEntries(common) };
 }
 
 /** `[--steps N] [--resume] ...`, wrapped under `melodyfilter NAME`. */
@@ -73,7 +84,7 @@ export function subcommandHelp(cmd: Subcommand): string {
   return `melodyfilter ${cmd.name}: ${cmd.summary}\n\n${usage}${more}`;
 }
 
-/** Parse a subcommand's arguments; it takes no file arguments. */
+/** Parse a command's arguments; file arguments only where it names operands. */
 export function parseSubcommand(cmd: Subcommand, argv: string[]): Parsed {
   const parsed = parseOptions(tableOf(cmd), argv);
   if (parsed.positionals.length && !parsed.values.help && !cmd.operands) {

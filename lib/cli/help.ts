@@ -1,14 +1,25 @@
-// --help text: synopsis, every flag with its default (from the option tables), real pipelines.
-import { TRANSCRIBE_OPTIONS } from './args.js';
+// --help text: synopsis, every flag with its default (from the option tables; the decoder settings
+// from the model's own card), real pipelines.
+import { defaultModelDir } from '../config.js';
+import { DECODER_DEFAULTS, type DecoderSettings } from '../model/card.js';
+import { transcribeOptions } from './args.js';
 import { optionHelp } from './options.js';
 import { allSubcommands, synopsisOf, type Subcommand } from './commands.js';
 
-/** The top-level --help; it loads every subcommand for its synopsis. */
-export async function helpText(): Promise<string> {
-  return helpWith(await allSubcommands());
+/** The decoder settings a run with this model gets unless flags say otherwise: its card's, read by the
+ *  model directory's one reader; the built-in defaults where it cannot be read (help still helps). */
+export async function modelDecoder(modelDir = defaultModelDir()): Promise<DecoderSettings> {
+  const { readWeightFile } = await import('../model/files.js');
+  return readWeightFile(modelDir).then((file) => file.card.decoder, () => DECODER_DEFAULTS);
 }
 
-function helpWith(subcommands: readonly Subcommand[]): string {
+/** The top-level --help, with the defaults of `modelDir` (the shipped model if none); it loads every
+ *  subcommand for its synopsis. */
+export async function helpText(modelDir?: string): Promise<string> {
+  return helpWith(await allSubcommands(), await modelDecoder(modelDir));
+}
+
+function helpWith(subcommands: readonly Subcommand[], decoder: DecoderSettings): string {
   return `melodyfilter: hears a piano melody and writes down its notes.
 
 Usage:
@@ -16,7 +27,7 @@ Usage:
 ${subcommands.map((c) => synopsisOf(c)).join('\n')}
   (melodyfilter COMMAND --help: that command's options)
 
-${optionHelp(TRANSCRIBE_OPTIONS)}
+${optionHelp(transcribeOptions(), { ...decoder })}
 
 The window and hop are the model's own (its model.json), not flags.
 

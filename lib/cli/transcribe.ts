@@ -209,7 +209,7 @@ export async function transcribeInput(
     await (pipeline as (...streams: unknown[]) => Promise<void>)(
       stop.wrap(input, () => { cutShort = true; }), heard, toModelRate, win, feats, cls, notes,
       WRITERS[cfg.output].make({
-        cfg, csvHeader: inv.csvHeader, file: tagFile ? file : undefined, svgWidthPx: inv.svgWidthPx ?? undefined,
+        cfg, options: inv.options, file: tagFile ? file : undefined,
         title: isStdin ? undefined : path.basename(file, path.extname(file)),
       }),
       toStdout ? writeTo(sink) : sink,
@@ -274,8 +274,7 @@ export function outputPath(outDir: string, file: string, output: Config['output'
  * transcribed, so that neither a script nor its user takes a batch cut short for a whole one.
  */
 export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopSignal): Promise<void> {
-  const files = inv.files.length ? inv.files : ['-'];
-  if (files.filter((f) => f === '-').length > 1) throw new UsageError("stdin ('-') can be read only once");
+  const files = inv.files.length ? inv.files : ['-']; // stdin at most once: invocationOf checked
   refuseInputAsOutput(inv, files);
   // gzip's rule: binary data is not for a terminal, where it garbles the screen and helps no one.
   if (!inv.outDir && WRITERS[inv.cfg.output].binary && process.stdout.isTTY && !inv.force) {

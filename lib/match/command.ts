@@ -22,46 +22,54 @@ export const DEFAULT_FOLLOW_MIN_SCORE = 0.7;
 
 const MATCHING = 'Matching', PRACTICE = 'Practice (--follow)', REFERENCES = 'MIDI references';
 
-/** Every flag of the subcommand, once: parsing and --help both come from here (lib/cli/options.ts). */
+/** Every flag of the subcommand, once: parsing, the value checks and --help all come from here
+ *  (lib/cli/options.ts). */
 export const MATCH_OPTIONS: OptionTable = {
-  follow: { type: 'string', value: 'REF', section: PRACTICE, help: 'follow one reference and judge every played note' },
+  follow: {
+    kind: 'string', value: 'REF', section: PRACTICE, help: 'follow one reference and judge every played note',
+  },
   lag: {
-    type: 'string', value: 'N', section: PRACTICE,
-    help: `notes a verdict waits for, to tell wrong from extra (default ${FOLLOWER_DEFAULTS.lag})`,
+    kind: 'integer', value: 'N', section: PRACTICE, range: [0, 16], default: FOLLOWER_DEFAULTS.lag,
+    help: 'notes a verdict waits for, to tell wrong from extra (default {default})',
   },
   'timing-tolerance': {
-    type: 'string', value: 'MS', section: PRACTICE,
-    help: `onset error that makes a note early or late (default ${FOLLOWER_DEFAULTS.timingToleranceMs})`,
+    kind: 'number', value: 'MS', section: PRACTICE, range: [0.1, 60_000], default: FOLLOWER_DEFAULTS.timingToleranceMs,
+    target: 'timingToleranceMs', help: 'onset error that makes a note early or late (default {default})',
   },
   'min-score': {
-    type: 'string', value: 'X', section: MATCHING,
+    // No default here: it depends on --follow (matchInvocation).
+    kind: 'number', value: 'X', section: MATCHING, range: [0, 1], target: 'minScore',
     help: `score 0-1 that counts as a match, for the exit status (default ${DEFAULT_MIN_SCORE}; `
       + `--follow: ${DEFAULT_FOLLOW_MIN_SCORE})`,
   },
   top: {
-    type: 'string', value: 'N', section: MATCHING, help: `references in each ranking (default ${MATCHER_DEFAULTS.top})`,
+    kind: 'integer', value: 'N', section: MATCHING, range: [1, 1000], default: MATCHER_DEFAULTS.top,
+    help: 'references in each ranking (default {default})',
   },
   'min-notes': {
-    type: 'string', value: 'N', section: MATCHING,
-    help: `notes before the first ranking (default ${MATCHER_DEFAULTS.minNotes})`,
+    kind: 'integer', value: 'N', section: MATCHING, range: [2, 1000], default: MATCHER_DEFAULTS.minNotes,
+    target: 'minNotes', help: 'notes before the first ranking (default {default})',
   },
   window: {
-    type: 'string', value: 'N', section: MATCHING,
-    help: `played notes a ranking looks back over (default ${MATCHER_DEFAULTS.window})`,
+    kind: 'integer', value: 'N', section: MATCHING, range: [4, 10_000], default: MATCHER_DEFAULTS.window,
+    help: 'played notes a ranking looks back over (default {default})',
   },
-  final: { type: 'boolean', section: MATCHING, help: 'only the final ranking, no live match lines' },
+  final: { kind: 'boolean', section: MATCHING, help: 'only the final ranking, no live match lines' },
   track: {
-    type: 'string', value: 'N', section: REFERENCES, help: 'the melody is in track N (0-based; default: all tracks)',
+    kind: 'integer', value: 'N', section: REFERENCES, range: [0, 65535],
+    help: 'the melody is in track N (0-based; default: all tracks)',
   },
   channel: {
-    type: 'string', value: 'N', section: REFERENCES, help: 'the melody is on channel N (1-16; default: all but drums)',
+    kind: 'integer', value: 'N', section: REFERENCES, range: [1, 16],
+    help: 'the melody is on channel N (1-16; default: all but drums)',
   },
   part: {
-    type: 'string', value: 'P', section: REFERENCES,
+    kind: 'string', value: 'P', section: REFERENCES,
     help: 'MusicXML: the melody is part P (its id, name or number from 1;\ndefault: the first part)',
   },
   tune: {
-    type: 'string', value: 'X', section: REFERENCES, help: 'ABC tune books: only the tune numbered X: X (default: every tune)',
+    kind: 'string', value: 'X', section: REFERENCES,
+    help: 'ABC tune books: only the tune numbered X: X (default: every tune)',
   },
 };
 
@@ -82,15 +90,6 @@ Examples:
   sox -d -t raw -r 44100 -c 2 -e signed -b 16 - | melodyfilter | melodyfilter match --follow tunes/ode.mid
 `;
 
-function intOption(v: string | boolean | undefined, name: string, lo: number, hi: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (typeof v !== 'string' || !Number.isInteger(n) || n < lo || n > hi) {
-    throw new UsageError(`--${name} must be an integer ${lo}-${hi}, got ${JSON.stringify(v)}`);
-  }
-  return n;
-}
-
 export interface MatchInvocation {
   refs: string[];
   follow: string | null;
@@ -102,26 +101,19 @@ export interface MatchInvocation {
 }
 
 /** Parsed flags → what to do; every mistake is a UsageError. */
-export function matchInvocation({ values: v, positionals }: Parsed): MatchInvocation {
-  const byDefault = v.follow === undefined ? DEFAULT_MIN_SCORE : DEFAULT_FOLLOW_MIN_SCORE;
-  const minScore = v['min-score'] === undefined ? byDefault : Number(v['min-score']);
-  if (!(minScore >= 0 && minScore <= 1)) {
-    throw new UsageError(`--min-score must be a number 0-1, got ${JSON.stringify(v['min-score'])}`);
-  }
-  const tol = v['timing-tolerance'] === undefined ? undefined : Number(v['timing-tolerance']);
-  if (tol !== undefined && !(tol > 0)) {
-    throw new UsageError(`--timing-tolerance must be milliseconds > 0, got ${JSON.stringify(v['timing-tolerance'])}`);
-  }
+export function matchInvocation({ options: o, positionals }: Parsed): MatchInvocation {
+  const follow = (o.follow as string | undefined) ?? null;
+  const n = (x: unknown) => x as number | undefined;
   const inv: MatchInvocation = {
-    refs: positionals, follow: (v.follow as string | undefined) ?? null, minScore,
-    top: intOption(v.top, 'top', 1, 1000), minNotes: intOption(v['min-notes'], 'min-notes', 2, 1000),
-    window: intOption(v.window, 'window', 4, 10000), lag: intOption(v.lag, 'lag', 0, 16), timingToleranceMs: tol,
-    final: Boolean(v.final),
+    refs: positionals, follow,
+    minScore: n(o.minScore) ?? (follow === null ? DEFAULT_MIN_SCORE : DEFAULT_FOLLOW_MIN_SCORE),
+    top: n(o.top), minNotes: n(o.minNotes), window: n(o.window),
+    lag: n(o.lag), timingToleranceMs: n(o.timingToleranceMs),
+    final: Boolean(o.final),
     selection: {
-      track: intOption(v.track, 'track', 0, 65535), channel: intOption(v.channel, 'channel', 1, 16),
-      part: v.part as string | undefined, tune: v.tune as string | undefined,
+      track: n(o.track), channel: n(o.channel), part: o.part as string | undefined, tune: o.tune as string | undefined,
     },
-    verbose: Boolean(v.verbose),
+    verbose: Boolean(o.verbose),
   };
   if (inv.follow !== null && inv.refs.length) {
     throw new UsageError(`match --follow takes one reference and reads notes from stdin; got also ${inv.refs[0]}`);

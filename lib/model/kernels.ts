@@ -1,9 +1,9 @@
 // Who runs the network per window, one entry each (as networks, front ends and writers are): which
 // networks it runs, where a network it cannot run goes instead, and how it makes a classifier for a
-// stream. `--kernel` names the first one asked (config.ts KERNELS holds the names); the engine
+// stream. `--kernel` names the first one asked (and takes the names here); the engine
 // (transcriber.ts loadEngine) follows `otherwise` until one runs the model. Adding a kernel is one
-// module plus one entry here and its name in KERNELS (see CONTRIBUTING.md).
-import type { Config, Kernel } from '../config.js';
+// module plus one entry here (see CONTRIBUTING.md).
+import { ConfigError, type Config, type Kernel } from '../config.js';
 import { NETWORKS, type ModelShape } from './networks.js';
 import { FastClassifier } from './fast-kernel.js';
 import { isResetAfterGru, shapeOfWeights, type KernelCell, type WeightFile } from './files.js';
@@ -81,6 +81,10 @@ export const KERNEL_ENTRIES: Record<Kernel, KernelEntry> = {
 export function kernelFor(
   file: WeightFile, asked: Kernel, entries: Record<string, KernelEntry> = KERNEL_ENTRIES,
 ): string {
+  // Own names only: `toString` is no kernel.
+  if (!Object.hasOwn(entries, asked)) {
+    throw new ConfigError('kernel', `must be one of ${Object.keys(entries).join(', ')}, got ${asked}`);
+  }
   const seen = new Set<string>();
   let name: string | undefined = asked;
   while (name !== undefined && !seen.has(name)) {

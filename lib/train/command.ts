@@ -7,8 +7,8 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError, UsageError, errnoWords } from '../config.js';
-import { NETWORK_NAMES, NETWORKS, isNetworkName, type NetworkName } from '../model/networks.js';
-import type { OptionTable, Parsed } from '../cli/options.js';
+import { NETWORK_NAMES, NETWORKS, type NetworkName } from '../model/networks.js';
+import { checkRange, type OptionTable, type Parsed } from '../cli/options.js';
 import type { Subcommand } from '../cli/commands.js';
 import { makeDirectory } from '../cli/dirs.js';
 
@@ -35,67 +35,85 @@ const DATA = 'Data';
 const D = TRAIN_DEFAULTS;
 const OPTIONS: OptionTable = {
   seconds: {
-    type: 'string', value: 'N', section: TRAINING,
-    help: `the whole run's wall-time budget, earlier stages of a resumed run included (default ${D.seconds})`,
+    kind: 'number', value: 'N', section: TRAINING, range: [0, 7 * 86400], default: D.seconds,
+    help: "the whole run's wall-time budget, earlier stages of a resumed run included (default {default})",
   },
-  steps: { type: 'string', value: 'N', help: 'stop after N batches (default: none)', section: TRAINING },
+  steps: {
+    kind: 'integer', value: 'N', section: TRAINING, range: [1, Number.MAX_SAFE_INTEGER],
+    help: 'stop after N batches (default: none)',
+  },
   name: {
-    type: 'string', value: 'NAME', section: TRAINING,
-    help: `model name; written to models/NAME (default ${D.name})`,
+    kind: 'string', value: 'NAME', section: TRAINING, default: D.name,
+    help: 'model name; written to models/NAME (default {default})',
   },
   model: {
-    type: 'string', short: 'm', value: 'DIR', section: TRAINING,
+    kind: 'string', short: 'm', value: 'DIR', section: TRAINING,
     help: 'write the model here instead of models/NAME',
   },
   run: {
-    type: 'string', value: 'DIR', section: TRAINING,
+    kind: 'string', value: 'DIR', section: TRAINING,
     help: 'run directory: checkpoint, latest export, shards (default runs/NAME)',
   },
-  resume: { type: 'boolean', help: 'continue from the run directory\'s checkpoint', section: TRAINING },
+  resume: { kind: 'boolean', help: 'continue from the run directory\'s checkpoint', section: TRAINING },
   init: {
-    type: 'string', value: 'DIR', section: TRAINING,
+    kind: 'string', value: 'DIR', section: TRAINING,
     help: 'start from this model\'s weights (same network): a fine-tune',
   },
-  overwrite: { type: 'boolean', help: 'start afresh over a model already there (default: refuse)', section: TRAINING },
+  overwrite: {
+    kind: 'boolean', help: 'start afresh over a model already there (default: refuse)', section: TRAINING,
+  },
   arch: {
-    type: 'string', value: 'NET', section: TRAINING,
-    help: `network: ${NETWORK_NAMES.join(' ')} (default ${D.network})`,
+    kind: 'choice', choices: NETWORK_NAMES, value: 'NET', section: TRAINING, default: D.network, target: 'network',
+    help: `network: ${NETWORK_NAMES.join(' ')} (default {default})`,
   },
   units: {
-    type: 'string', value: 'N', section: TRAINING,
+    kind: 'integer', value: 'N', section: TRAINING, range: [1, 4096],
     help: 'width of the recurrent (or second) layer (default: the network\'s)',
   },
-  batch: { type: 'string', value: 'N', help: `sequences per batch (default ${D.batch})`, section: TRAINING },
-  frames: { type: 'string', value: 'N', help: `frames per sequence (default ${D.frames})`, section: TRAINING },
+  batch: {
+    // At most a quarter of --pool too (run() checks that): the trainer draws each batch from the pool.
+    kind: 'integer', value: 'N', section: TRAINING, range: [1, 1 << 18], default: D.batch,
+    help: 'sequences per batch (default {default})',
+  },
+  frames: {
+    kind: 'integer', value: 'N', section: TRAINING, range: [8, 4096], default: D.frames,
+    help: 'frames per sequence (default {default})',
+  },
   'learning-rate': {
-    type: 'string', value: 'X', section: TRAINING,
-    help: `Adam learning rate (default ${D.learningRate})`,
+    kind: 'number', value: 'X', section: TRAINING, range: [1e-7, 1], default: D.learningRate, target: 'learningRate',
+    help: 'Adam learning rate (default {default})',
   },
   pool: {
-    type: 'string', value: 'N', section: TRAINING,
-    help: `examples the trainer keeps in memory (default ${D.pool})`,
+    kind: 'integer', value: 'N', section: TRAINING, range: [64, 1 << 20], default: D.pool,
+    help: 'examples the trainer keeps in memory (default {default})',
   },
   seed: {
-    type: 'string', value: 'N', section: DATA,
-    help: `random seed of the data and the weights (default ${D.seed})`,
+    kind: 'integer', value: 'N', section: DATA, range: [0, 2 ** 31 - 1], default: D.seed,
+    help: 'random seed of the data and the weights (default {default})',
   },
-  workers: { type: 'string', value: 'N', help: 'data worker threads (default: one per core but one)', section: DATA },
-  renders: { type: 'string', value: 'N', help: `FluidR3 renders per worker (default ${D.renders})`, section: DATA },
+  workers: {
+    kind: 'integer', value: 'N', section: DATA, range: [1, MAX_WORKERS],
+    help: 'data worker threads (default: one per core but one)',
+  },
+  renders: {
+    kind: 'integer', value: 'N', section: DATA, range: [1, 1000], default: D.renders,
+    help: 'FluidR3 renders per worker (default {default})',
+  },
   'fluid-share': {
-    type: 'string', value: 'X', section: DATA,
-    help: `share of FluidR3 examples, 0 to 1 (default ${D.fluidShare})`,
+    kind: 'number', value: 'X', section: DATA, range: [0, 1], default: D.fluidShare, target: 'fluidShare',
+    help: 'share of FluidR3 examples, 0 to 1 (default {default})',
   },
   'noise-share': {
-    type: 'string', value: 'X', section: DATA,
-    help: `share of noise-only scenes, 0 to 1 (default ${D.noiseShare})`,
+    kind: 'number', value: 'X', section: DATA, range: [0, 1], default: D.noiseShare, target: 'noiseShare',
+    help: 'share of noise-only scenes, 0 to 1 (default {default})',
   },
   data: {
-    type: 'string', value: 'DIR', section: DATA,
+    kind: 'string', value: 'DIR', section: DATA,
     help: 'train on shards made ahead (scripts/make-shards.ts) instead',
   },
   'val-shards': {
-    type: 'string', value: 'N', section: DATA,
-    help: `validation shards of 64 examples (default ${D.valShards})`,
+    kind: 'integer', value: 'N', section: DATA, range: [1, 10000], default: D.valShards, target: 'valShards',
+    help: 'validation shards of 64 examples (default {default})',
   },
 };
 
@@ -151,35 +169,20 @@ async function resumedNetwork(runDir: string, v: Parsed['values']): Promise<Netw
   return readWeightFile(path.join(runDir, 'model')).then((file) => file.card.network, () => undefined);
 }
 
-async function run({ values: v }: Parsed): Promise<number> {
-  /** A flag's number within [lo, hi] (whole if `int`), or its default. */
-  const n = (name: string, fallback: number, lo: number, hi: number, int = false) => {
-    const x = v[name];
-    if (x === undefined) return fallback;
-    const y = Number(x);
-    if (!Number.isFinite(y) || y < lo || y > hi || (int && !Number.isInteger(y))) {
-      throw new UsageError(`--${name} must be ${int ? 'a whole number' : 'a number'} from ${lo} to ${hi}, got ${x}`);
-    }
-    return y;
-  };
-  const name = (v.name as string | undefined) ?? D.name;
+async function run({ values: v, options: o }: Parsed): Promise<number> {
+  const num = (x: unknown) => x as number;
+  const name = o.name as string;
   // A resumed run keeps its checkpoint's network (the trainer reads it) unless --arch says otherwise.
-  const network = (v.arch as string | undefined) ?? D.network;
-  if (!isNetworkName(network)) {
-    throw new UsageError(`--arch must be one of ${NETWORK_NAMES.join(', ')}, got ${network}`);
-  }
+  const network = o.network as NetworkName;
   if (!/^[\w.-]+$/.test(name) || name === '.' || name === '..') {
     throw new UsageError(`--name must be a plain name (letters, digits, . _ -), got ${JSON.stringify(name)}`);
   }
-  const fluidShare = n('fluid-share', D.fluidShare, 0, 1);
-  const noiseShare = n('noise-share', D.noiseShare, 0, 1);
-  const pool = n('pool', D.pool, 64, 1 << 20, true);
-  const batch = n('batch', D.batch, 1, Math.floor(pool / 4), true);
-  const seconds = n('seconds', D.seconds, 0, 7 * 86400);
-  const learningRate = n('learning-rate', D.learningRate, 1e-7, 1);
-  const steps = v.steps === undefined ? undefined : n('steps', 0, 1, Number.MAX_SAFE_INTEGER, true);
-  const units = v.units === undefined ? undefined : n('units', 0, 1, 4096, true);
-  const workers = n('workers', Math.max(1, availableParallelism() - 1), 1, MAX_WORKERS, true);
+  const { fluidShare, noiseShare, pool, seconds, learningRate } = o as Record<string, number>;
+  const batch = num(o.batch);
+  checkRange('batch', batch, OPTIONS.batch.kind, [1, Math.floor(pool / 4)]);
+  const steps = o.steps as number | undefined;
+  const units = o.units as number | undefined;
+  const workers = (o.workers as number | undefined) ?? Math.max(1, availableParallelism() - 1);
   const outDir = v.model ? String(v.model) : path.resolve('models', name);
   // Training never writes over a model unasked: `train --seconds 0` once replaced the shipped one.
   if (v.resume && v.overwrite) throw new UsageError('--resume and --overwrite contradict each other');
@@ -196,9 +199,9 @@ async function run({ values: v }: Parsed): Promise<number> {
   if (v.resume && !existsSync(path.join(runDir, 'checkpoint.pt'))) {
     throw new UsageError(`nothing to resume: no checkpoint in ${runDir} (train without --resume to start one)`);
   }
-  const seed = n('seed', D.seed, 0, 2 ** 31 - 1, true);
+  const seed = num(o.seed);
   const resume = Boolean(v.resume);
-  const frames = n('frames', D.frames, 8, 4096, true);
+  const frames = num(o.frames);
   // Everything that can be checked is checked before any work starts: from an installed package
   // without trainer/, `train` once built its validation set, then failed and left its data workers
   // filling ./runs/ for good (issue 22).
@@ -213,10 +216,10 @@ async function run({ values: v }: Parsed): Promise<number> {
   const log = (l: string) => process.stderr.write(`melodyfilter: train: ${l}\n`);
   const common = {
     shardSize: D.shardSize, frames, warmupFrames: D.warmupFrames, frontEnd, fluidShare, noiseShare,
-    renders: n('renders', D.renders, 1, 1000, true), renderSeconds: 60, log,
+    renders: num(o.renders), renderSeconds: 60, log,
   };
   const valDir = path.join(runDir, `val-${frontEnd}`);
-  const valShards = n('val-shards', D.valShards, 1, 10000, true);
+  const valShards = num(o.valShards);
   if (!existsSync(valDir) || readdirSync(valDir).filter((f) => f.endsWith('.shard')).length < valShards) {
     log(`making the validation set in ${valDir}`);
     await generateShards({
