@@ -68,11 +68,23 @@ export function packWeights(weights: NamedWeights, cell: KernelCell): PackedWeig
   for (let r = 0; r < H; r++) headW[r * Cp + NUM_CLASSES] = onsetW[r];
   const headB = new Float32Array(Cp);
   headB.set(get('note/bias')); headB[NUM_CLASSES] = get('onset/bias')[0];
+  // The LSTM's gate columns interleaved four units at a time (assembly/kernel.ts recur): gate g of
+  // unit k at column 16·⌊k/4⌋ + 4·g + k mod 4; the GRU's in blocks of Hp, gate g at g·Hp.
+  const gates4 = (src: Float32Array, rows: number, outRows: number) => {
+    if (!lstm) return place(src, rows, gates * H, outRows, G, gates, Hp);
+    const out = new Float32Array(outRows * G);
+    for (let r = 0; r < rows; r++) {
+      for (let g = 0; g < gates; g++) {
+        for (let k = 0; k < H; k++) out[r * G + 16 * (k >> 2) + 4 * g + (k & 3)] = src[r * gates * H + g * H + k];
+      }
+    }
+    return out;
+  };
   return {
     shape, lstm, F, Ep, Hp, G, Cp,
     embedW: place(get('embed/kernel'), F, E, F, Ep), embedB: place(get('embed/bias'), 1, E, 1, Ep),
-    cellW: place(cellKernel, E, gates * H, Ep, G, gates, Hp), cellB: place(cellBias, 1, gates * H, 1, G, gates, Hp),
-    cellU: place(get(`${cell}/recurrent_kernel`), H, gates * H, Hp, G, gates, Hp),
+    cellW: gates4(cellKernel, E, Ep), cellB: gates4(cellBias, 1, 1),
+    cellU: gates4(get(`${cell}/recurrent_kernel`), H, Hp),
     headW, headB,
   };
 }
