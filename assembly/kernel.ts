@@ -26,7 +26,7 @@
  *  1 ulp of the correctly rounded value over the clamped range; below −87.3 it returns 2^−126). */
 // @ts-ignore: decorator
 @inline function vexp(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, splat(-87.3)), splat(88.3));
+  x = f32x4.pmin(f32x4.pmax(x, splat(-87.3)), splat(88.3)); // pmin/pmax: one instruction each (no NaN fix-up)
   const n = f32x4.nearest(f32x4.mul(x, splat(1.44269504088896341)));
   let r = f32x4.sub(x, f32x4.mul(n, splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(n, splat(-2.12194440e-4)));
@@ -159,7 +159,7 @@ export function recur(lstm: bool, xg: usize, frames: i32, u: usize, hp: i32, h: 
     if (lstm) {
       // h of the last frame stays where it is until every unit's gates have read it.
       const hIn = t == 0 ? h : hOut - hBytes;
-      lstmStep(x, hIn, u, hp, c, hOut);
+      lstmStep(x, hIn, u, hp, c, z, hOut);
     } else {
       const rh = z + gBytes; // r ⊙ h
       memory.copy(z, x, gBytes);
@@ -181,31 +181,40 @@ export function recur(lstm: bool, xg: usize, frames: i32, u: usize, hp: i32, h: 
   if (lstm && frames > 0) memory.copy(h, hs + <usize>(frames - 1) * hBytes, hBytes);
 }
 
-/** One LSTM frame: gates = x + U·hIn, eight units (two interleaved groups of four) per pass over hIn,
- *  their eight sums in registers; then c and h of those units. Writes h to hOut, c in place. */
-function lstmStep(x: usize, hIn: usize, u: usize, hp: i32, c: usize, hOut: usize): void {
+/** One LSTM frame: gates = x + U·hIn, four units (one interleaved group) per pass over hIn, their four
+ *  sums in registers, into z (G floats); then c and h of every unit. Writes h to hOut, c in place. U is in panels of
+ *  16 columns, each hp rows × 16 contiguous, so a pass streams through memory. Four sums and four
+ *  rows a step: eight would not fit V8's sixteen vector registers with the weights in flight. */
+function lstmStep(x: usize, hIn: usize, u: usize, hp: i32, c: usize, z: usize, hOut: usize): void {
   const G = 4 * hp;
-  const wStride = <usize>G << 2;
+  let wp = u;
   for (let j = 0; j < G; j += 32) {
     const jb = <usize>j << 2;
     let a0 = v128.load(x + jb), a1 = v128.load(x + jb, 16), a2 = v128.load(x + jb, 32), a3 = v128.load(x + jb, 48);
     let a4 = v128.load(x + jb, 64), a5 = v128.load(x + jb, 80), a6 = v128.load(x + jb, 96), a7 = v128.load(x + jb, 112);
-    let wp = u + jb;
-    for (let i = 0; i < hp; i++) {
-      const s = v128.load32_splat(hIn + (<usize>i << 2));
-      a0 = madd(s, v128.load(wp), a0);
-      a1 = madd(s, v128.load(wp, 16), a1);
-      a2 = madd(s, v128.load(wp, 32), a2);
-      a3 = madd(s, v128.load(wp, 48), a3);
-      a4 = madd(s, v128.load(wp, 64), a4);
-      a5 = madd(s, v128.load(wp, 80), a5);
-      a6 = madd(s, v128.load(wp, 96), a6);
-      a7 = madd(s, v128.load(wp, 112), a7);
-      wp += wStride;
+    for (let i = 0; i < hp; i += 2) {
+      const hi = hIn + (<usize>i << 2);
+      let s = v128.load32_splat(hi);
+      a0 = madd(s, v128.load(wp), a0); a1 = madd(s, v128.load(wp, 16), a1);
+      a2 = madd(s, v128.load(wp, 32), a2); a3 = madd(s, v128.load(wp, 48), a3);
+      a4 = madd(s, v128.load(wp, 64), a4); a5 = madd(s, v128.load(wp, 80), a5);
+      a6 = madd(s, v128.load(wp, 96), a6); a7 = madd(s, v128.load(wp, 112), a7);
+      s = v128.load32_splat(hi, 4);
+      a0 = madd(s, v128.load(wp, 128), a0); a1 = madd(s, v128.load(wp, 144), a1);
+      a2 = madd(s, v128.load(wp, 160), a2); a3 = madd(s, v128.load(wp, 176), a3);
+      a4 = madd(s, v128.load(wp, 192), a4); a5 = madd(s, v128.load(wp, 208), a5);
+      a6 = madd(s, v128.load(wp, 224), a6); a7 = madd(s, v128.load(wp, 240), a7);
+      wp += 256;
     }
-    const ub = <usize>j; // unit j / 4, in bytes
-    lstmUnits(a0, a1, a2, a3, c + ub, hOut + ub);
-    lstmUnits(a4, a5, a6, a7, c + ub + 16, hOut + ub + 16);
+    v128.store(z + jb, a0); v128.store(z + jb, a1, 16); v128.store(z + jb, a2, 32); v128.store(z + jb, a3, 48);
+    v128.store(z + jb, a4, 64); v128.store(z + jb, a5, 80); v128.store(z + jb, a6, 96); v128.store(z + jb, a7, 112);
+  }
+  // Then the units: each group's arithmetic is independent of the others', so the core overlaps them
+  // (interleaved with the sums, each group's long chain of dependent operations would stall them).
+  for (let j = 0; j < G; j += 16) {
+    const jb = <usize>j << 2;
+    lstmUnits(v128.load(z + jb), v128.load(z + jb, 16), v128.load(z + jb, 32), v128.load(z + jb, 48),
+      c + <usize>j, hOut + <usize>j); // unit j / 4, in bytes
   }
 }
 

@@ -29,7 +29,7 @@ export interface PackedWeights {
   F: number; Ep: number; Hp: number; G: number; Cp: number;
   embedW: Float32Array; embedB: Float32Array; // F × Ep, Ep
   cellW: Float32Array; cellB: Float32Array; // Ep × G, G
-  cellU: Float32Array; // Hp × G
+  cellU: Float32Array; // Hp × G (the LSTM's in panels of 32 columns)
   headW: Float32Array; headB: Float32Array; // Hp × Cp: columns 0…88 the note head, 89 the onset head
 }
 
@@ -84,9 +84,19 @@ export function packWeights(weights: NamedWeights, cell: KernelCell): PackedWeig
     shape, lstm, F, Ep, Hp, G, Cp,
     embedW: place(get('embed/kernel'), F, E, F, Ep), embedB: place(get('embed/bias'), 1, E, 1, Ep),
     cellW: gates4(cellKernel, E, Ep), cellB: gates4(cellBias, 1, 1),
-    cellU: gates4(get(`${cell}/recurrent_kernel`), H, Hp),
+    cellU: lstm ? panels(gates4(get(`${cell}/recurrent_kernel`), H, Hp), Hp, G, 32) : gates4(get(`${cell}/recurrent_kernel`), H, Hp),
     headW, headB,
   };
+}
+
+/** A rows × cols matrix as cols / width panels, each rows × width and contiguous: what a kernel
+ *  that sweeps `width` columns down all the rows reads in order. */
+function panels(m: Float32Array, rows: number, cols: number, width: number): Float32Array {
+  const out = new Float32Array(m.length);
+  for (let p = 0, o = 0; p < cols; p += width) {
+    for (let r = 0; r < rows; r++, o += width) out.set(m.subarray(r * cols + p, r * cols + p + width), o);
+  }
+  return out;
 }
 
 /** Multiply-adds per window of a Dense → recurrent → heads network (the kernel pads widths to 16,
