@@ -16,7 +16,7 @@ const pad = (n: number) => Math.ceil(n / PAD) * PAD;
 interface KernelExports {
   heapBase(): number;
   gemm(x: number, ldx: number, frames: number, nIn: number, w: number, b: number, nOut: number, y: number,
-    relu: boolean): void;
+    relu: boolean, idx: number): void;
   recur(lstm: boolean, xg: number, frames: number, u: number, hp: number, h: number, c: number, z: number,
     hs: number): void;
   heads(logits: number, frames: number, ld: number, classes: number, probs: number, onsets: number): void;
@@ -113,7 +113,7 @@ export class WasmClassifier implements FrameClassifier {
   private readonly k: KernelExports;
   private readonly memory: WebAssembly.Memory;
   private readonly p: PackedWeights;
-  private readonly at: Record<'embedW' | 'embedB' | 'cellW' | 'cellB' | 'cellU' | 'headW' | 'headB' | 'h' | 'c' | 'z',
+  private readonly at: Record<'embedW' | 'embedB' | 'cellW' | 'cellB' | 'cellU' | 'headW' | 'headB' | 'h' | 'c' | 'z' | 'idx',
     number>;
   private readonly batchBase: number;
   private capacity = 0; // frames the batch buffers hold
@@ -144,6 +144,7 @@ export class WasmClassifier implements FrameClassifier {
       cellW: place(packed.cellW), cellB: place(packed.cellB),
       cellU: place(packed.cellU), headW: place(packed.headW), headB: place(packed.headB),
       h: arena.floats(Hp), c: arena.floats(Hp), z: arena.floats(G + Hp), // fresh memory is zeroed: a fresh state
+      idx: arena.floats(Math.max(packed.F, packed.Ep, Hp)), // gemm's list of the inputs in use
     };
     this.batchBase = arena.end;
   }
@@ -170,10 +171,10 @@ export class WasmClassifier implements FrameClassifier {
     const { k, at, p } = this;
     const buf = this.memory.buffer; // after ensure(): growing detaches the old buffer
     new Float32Array(buf, this.x, nFrames * p.F).set(features.subarray(0, nFrames * p.F));
-    k.gemm(this.x, p.F, nFrames, p.F, at.embedW, at.embedB, p.Ep, this.emb, true);
-    k.gemm(this.emb, p.Ep, nFrames, p.Ep, at.cellW, at.cellB, p.G, this.xg, false);
+    k.gemm(this.x, p.F, nFrames, p.F, at.embedW, at.embedB, p.Ep, this.emb, true, at.idx);
+    k.gemm(this.emb, p.Ep, nFrames, p.Ep, at.cellW, at.cellB, p.G, this.xg, false, at.idx);
     k.recur(p.lstm, this.xg, nFrames, at.cellU, p.Hp, at.h, at.c, at.z, this.hs);
-    k.gemm(this.hs, p.Hp, nFrames, p.Hp, at.headW, at.headB, p.Cp, this.logits, false);
+    k.gemm(this.hs, p.Hp, nFrames, p.Hp, at.headW, at.headB, p.Cp, this.logits, false, at.idx);
     k.heads(this.logits, nFrames, p.Cp, NUM_CLASSES, this.probs, this.onsets);
     probs.set(new Float32Array(buf, this.probs, nFrames * NUM_CLASSES));
     onsets.set(new Float32Array(buf, this.onsets, nFrames));
