@@ -17,6 +17,7 @@ let bankW: usize = 0; // f64 weights (the f32 weights, widened exactly), 16-byte
 let hann: usize = 0; // f32 × fftSize
 let frame: usize = 0; // f32 × fftSize: the windowed samples, the FFT's input
 let power: usize = 0; // f64 × (half + 1): |X[k]|² of the bins the filterbank reads
+let binPower: usize = 0; // f64 × nBins rounded up to even: each log bin's p · norm + 1e-11
 let kLo = 0; // first and last FFT bin the filterbank reads
 let kHi = 0;
 let fftN = 0;
@@ -36,11 +37,11 @@ export function heapBase(): usize {
 }
 
 export function init(bins: i32, perSemitone: i32, fftSize: i32, start: usize, len: usize, at: usize, w: usize,
-  dbAt: usize, prevAt: usize, hannAt: usize, frameAt: usize, powerAt: usize, lo: i32, hi: i32,
+  dbAt: usize, prevAt: usize, hannAt: usize, frameAt: usize, powerAt: usize, binPowerAt: usize, lo: i32, hi: i32,
   normScale: f64, range: f64, release: f64, rise: f64, floorDb: f64): void {
   nBins = bins; perSemi = perSemitone; semis = bins / perSemitone; half = fftSize >> 1; fftN = fftSize;
   bankStart = start; bankLen = len; bankAt = at; bankW = w; db = dbAt; prev = prevAt;
-  hann = hannAt; frame = frameAt; power = powerAt; kLo = lo; kHi = hi;
+  hann = hannAt; frame = frameAt; power = powerAt; binPower = binPowerAt; kLo = lo; kHi = hi;
   norm = normScale; rangeDb = range; releaseDb = release; onsetRiseDb = rise;
   peakDb = floorDb; first = true;
 }
@@ -50,21 +51,63 @@ export function init(bins: i32, perSemitone: i32, fftSize: i32, start: usize, le
   return load<f32>(base + (<usize>i << 2));
 }
 
-/** The Hann-windowed frame of `samples` (fftSize floats) into the FFT input; returns Σ s², summed
- *  in f64 in order, as the original does, for the window's level. */
+/** The Hann-windowed frame of `samples` (fftSize floats, a multiple of 4) into the FFT input; returns
+ *  Σ s², each s² exact in f64, summed in four running sums (samples i mod 4) added at the end. The
+ *  order differs from one running sum's only in the last bits of f64, which the level (kept in f32)
+ *  does not show. */
 export function prepare(samples: usize): f64 {
-  let energy: f64 = 0;
-  for (let i = 0; i < fftN; i++) {
-    const s = f32At(samples, i);
-    energy += <f64>s * <f64>s;
-    store<f32>(frame + (<usize>i << 2), s * f32At(hann, i));
+  let e01 = f64x2.splat(0), e23 = f64x2.splat(0);
+  for (let i = 0; i < fftN; i += 4) {
+    const ib = <usize>i << 2;
+    const s = v128.load(samples + ib);
+    v128.store(frame + ib, f32x4.mul(s, v128.load(hann + ib)));
+    const lo = f64x2.promote_low_f32x4(s), hi = f64x2.promote_low_f32x4(i64x2.shuffle(s, s, 1, 0));
+    e01 = f64x2.add(e01, f64x2.mul(lo, lo));
+    e23 = f64x2.add(e23, f64x2.mul(hi, hi));
   }
-  return energy;
+  return (f64x2.extract_lane(e01, 0) + f64x2.extract_lane(e01, 1)) + (f64x2.extract_lane(e23, 0) + f64x2.extract_lane(e23, 1));
 }
 
 // @ts-ignore: decorator
 @inline function i32At(base: usize, i: i32): i32 {
   return load<i32>(base + (<usize>i << 2));
+}
+
+/** log10 of two positive normal f64s, operation for operation AssemblyScript's NativeMath.log10
+ *  (musl's log10.c) on its path for them, so each lane's result is bit for bit the scalar one. */
+// @ts-ignore: decorator
+@inline function log10x2(x: v128): v128 {
+  const ivln10hi = reinterpret<f64>(0x3FDBCB7B15200000), ivln10lo = reinterpret<f64>(0x3DBB9438CA9AADD5),
+    log10_2hi = reinterpret<f64>(0x3FD34413509F6000), log10_2lo = reinterpret<f64>(0x3D59FEF311F12B36),
+    Lg1 = reinterpret<f64>(0x3FE5555555555593), Lg2 = reinterpret<f64>(0x3FD999999997FA04),
+    Lg3 = reinterpret<f64>(0x3FD2492494229359), Lg4 = reinterpret<f64>(0x3FCC71C51D8E78AF),
+    Lg5 = reinterpret<f64>(0x3FC7466496CB03DE), Lg6 = reinterpret<f64>(0x3FC39A09D078C69F),
+    Lg7 = reinterpret<f64>(0x3FC2F112DF3E5244);
+  // hx: the high word; k: the exponent after moving the mantissa into [√2/2, √2).
+  let hx = i64x2.add(i64x2.shr_u(x, 32), i64x2.splat(0x3FF00000 - 0x3FE6A09E));
+  const k = i64x2.sub(i64x2.shr_u(hx, 20), i64x2.splat(0x3FF));
+  hx = i64x2.add(v128.and(hx, i64x2.splat(0x000FFFFF)), i64x2.splat(0x3FE6A09E));
+  const m = v128.or(i64x2.shl(hx, 32), v128.and(x, i64x2.splat(0xFFFFFFFF)));
+  // <f64>k, exactly: k's bits added to those of 2^52 + 2^51, less 2^52 + 2^51.
+  const dk = f64x2.sub(i64x2.add(k, f64x2.splat(6755399441055744.0)), f64x2.splat(6755399441055744.0));
+  const f = f64x2.sub(m, f64x2.splat(1.0));
+  const hfsq = f64x2.mul(f64x2.mul(f64x2.splat(0.5), f), f);
+  const s = f64x2.div(f, f64x2.add(f64x2.splat(2.0), f));
+  const z = f64x2.mul(s, s);
+  const w = f64x2.mul(z, z);
+  const t1 = f64x2.mul(w, f64x2.add(f64x2.splat(Lg2), f64x2.mul(w, f64x2.add(f64x2.splat(Lg4), f64x2.mul(w, f64x2.splat(Lg6))))));
+  const t2 = f64x2.mul(z, f64x2.add(f64x2.splat(Lg1), f64x2.mul(w, f64x2.add(f64x2.splat(Lg3),
+    f64x2.mul(w, f64x2.add(f64x2.splat(Lg5), f64x2.mul(w, f64x2.splat(Lg7))))))));
+  const r = f64x2.add(t2, t1);
+  const hi = v128.and(f64x2.sub(f, hfsq), i64x2.splat(0xFFFFFFFF00000000));
+  const lo = f64x2.add(f64x2.sub(f64x2.sub(f, hi), hfsq), f64x2.mul(s, f64x2.add(hfsq, r)));
+  const valHi = f64x2.mul(hi, f64x2.splat(ivln10hi));
+  const y = f64x2.mul(dk, f64x2.splat(log10_2hi));
+  let valLo = f64x2.add(f64x2.add(f64x2.mul(dk, f64x2.splat(log10_2lo)), f64x2.mul(f64x2.add(lo, hi), f64x2.splat(ivln10lo))),
+    f64x2.mul(lo, f64x2.splat(ivln10hi)));
+  const w2 = f64x2.add(y, valHi);
+  valLo = f64x2.add(valLo, f64x2.add(f64x2.sub(y, w2), valHi));
+  return f64x2.add(valLo, w2);
 }
 
 /**
@@ -75,7 +118,16 @@ export function prepare(samples: usize): f64 {
 export function compute(spec: usize, out: usize, floorDb: f64): void {
   // |X[k]|² once per FFT bin: neighbouring log bins' triangles overlap and read most bins twice.
   let frameMax = floorDb;
-  for (let k = kLo; k <= kHi; k++) {
+  // Two bins at a time: (re, im) of each widened to f64 and squared, then re² + im² per bin, the
+  // same operations as one bin at a time.
+  let k = kLo;
+  for (; k + 1 < half && k + 1 <= kHi; k += 2) {
+    const four = v128.load(spec + (<usize>k << 3)); // re, im of bins k and k + 1
+    const a = f64x2.promote_low_f32x4(four), b = f64x2.promote_low_f32x4(i64x2.shuffle(four, four, 1, 0));
+    const a2 = f64x2.mul(a, a), b2 = f64x2.mul(b, b);
+    v128.store(power + (<usize>k << 3), f64x2.add(i64x2.shuffle(a2, b2, 0, 2), i64x2.shuffle(a2, b2, 1, 3)));
+  }
+  for (; k <= kHi; k++) {
     let re: f64, im: f64;
     if (k < half) {
       re = <f64>f32At(spec, 2 * k); im = <f64>f32At(spec, 2 * k + 1);
@@ -95,7 +147,19 @@ export function compute(spec: usize, out: usize, floorDb: f64): void {
     }
     let p: f64 = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
     if (i < len) p += load<f64>(w + (<usize>i << 3)) * load<f64>(pk + (<usize>i << 3));
-    const v = 10 * Math.log10(p * norm + 1e-11);
+    store<f64>(binPower + (<usize>j << 3), p * norm + 1e-11);
+  }
+  // The dB of two bins at a time: log10 as two lanes of exactly NativeMath.log10's arithmetic.
+  let vmax = f64x2.splat(frameMax);
+  let j = 0;
+  for (; j + 2 <= nBins; j += 2) {
+    const v = f64x2.mul(f64x2.splat(10), log10x2(v128.load(binPower + (<usize>j << 3))));
+    v128.store64_lane(db + (<usize>j << 2), f32x4.demote_f64x2_zero(v), 0);
+    vmax = f64x2.pmax(vmax, v);
+  }
+  frameMax = Math.max(f64x2.extract_lane(vmax, 0), f64x2.extract_lane(vmax, 1));
+  for (; j < nBins; j++) {
+    const v = 10 * Math.log10(load<f64>(binPower + (<usize>j << 3)));
     store<f32>(db + (<usize>j << 2), <f32>v);
     if (v > frameMax) frameMax = v;
   }

@@ -16,7 +16,7 @@ const pad = (n: number) => Math.ceil(n / PAD) * PAD;
 interface KernelExports {
   heapBase(): number;
   gemm(x: number, ldx: number, frames: number, nIn: number, w: number, b: number, nOut: number, y: number,
-    relu: boolean): void;
+    relu: boolean, idx: number): void;
   recur(lstm: boolean, xg: number, frames: number, u: number, hp: number, h: number, c: number, z: number,
     hs: number): void;
   heads(logits: number, frames: number, ld: number, classes: number, probs: number, onsets: number): void;
@@ -29,7 +29,7 @@ export interface PackedWeights {
   F: number; Ep: number; Hp: number; G: number; Cp: number;
   embedW: Float32Array; embedB: Float32Array; // F × Ep, Ep
   cellW: Float32Array; cellB: Float32Array; // Ep × G, G
-  cellU: Float32Array; // Hp × G
+  cellU: Float32Array; // Hp × G (the LSTM's in panels of 32 columns)
   headW: Float32Array; headB: Float32Array; // Hp × Cp: columns 0…88 the note head, 89 the onset head
 }
 
@@ -68,13 +68,35 @@ export function packWeights(weights: NamedWeights, cell: KernelCell): PackedWeig
   for (let r = 0; r < H; r++) headW[r * Cp + NUM_CLASSES] = onsetW[r];
   const headB = new Float32Array(Cp);
   headB.set(get('note/bias')); headB[NUM_CLASSES] = get('onset/bias')[0];
+  // The LSTM's gate columns interleaved four units at a time (assembly/kernel.ts recur): gate g of
+  // unit k at column 16·⌊k/4⌋ + 4·g + k mod 4; the GRU's in blocks of Hp, gate g at g·Hp.
+  const gates4 = (src: Float32Array, rows: number, outRows: number) => {
+    if (!lstm) return place(src, rows, gates * H, outRows, G, gates, Hp);
+    const out = new Float32Array(outRows * G);
+    for (let r = 0; r < rows; r++) {
+      for (let g = 0; g < gates; g++) {
+        for (let k = 0; k < H; k++) out[r * G + 16 * (k >> 2) + 4 * g + (k & 3)] = src[r * gates * H + g * H + k];
+      }
+    }
+    return out;
+  };
   return {
     shape, lstm, F, Ep, Hp, G, Cp,
     embedW: place(get('embed/kernel'), F, E, F, Ep), embedB: place(get('embed/bias'), 1, E, 1, Ep),
-    cellW: place(cellKernel, E, gates * H, Ep, G, gates, Hp), cellB: place(cellBias, 1, gates * H, 1, G, gates, Hp),
-    cellU: place(get(`${cell}/recurrent_kernel`), H, gates * H, Hp, G, gates, Hp),
+    cellW: gates4(cellKernel, E, Ep), cellB: gates4(cellBias, 1, 1),
+    cellU: lstm ? panels(gates4(get(`${cell}/recurrent_kernel`), H, Hp), Hp, G, 32) : gates4(get(`${cell}/recurrent_kernel`), H, Hp),
     headW, headB,
   };
+}
+
+/** A rows × cols matrix as cols / width panels, each rows × width and contiguous: what a kernel
+ *  that sweeps `width` columns down all the rows reads in order. */
+function panels(m: Float32Array, rows: number, cols: number, width: number): Float32Array {
+  const out = new Float32Array(m.length);
+  for (let p = 0, o = 0; p < cols; p += width) {
+    for (let r = 0; r < rows; r++, o += width) out.set(m.subarray(r * cols + p, r * cols + p + width), o);
+  }
+  return out;
 }
 
 /** Multiply-adds per window of a Dense → recurrent → heads network (the kernel pads widths to 16,
@@ -91,7 +113,7 @@ export class WasmClassifier implements FrameClassifier {
   private readonly k: KernelExports;
   private readonly memory: WebAssembly.Memory;
   private readonly p: PackedWeights;
-  private readonly at: Record<'embedW' | 'embedB' | 'cellW' | 'cellB' | 'cellU' | 'headW' | 'headB' | 'h' | 'c' | 'z',
+  private readonly at: Record<'embedW' | 'embedB' | 'cellW' | 'cellB' | 'cellU' | 'headW' | 'headB' | 'h' | 'c' | 'z' | 'idx',
     number>;
   private readonly batchBase: number;
   private capacity = 0; // frames the batch buffers hold
@@ -122,6 +144,7 @@ export class WasmClassifier implements FrameClassifier {
       cellW: place(packed.cellW), cellB: place(packed.cellB),
       cellU: place(packed.cellU), headW: place(packed.headW), headB: place(packed.headB),
       h: arena.floats(Hp), c: arena.floats(Hp), z: arena.floats(G + Hp), // fresh memory is zeroed: a fresh state
+      idx: arena.floats(Math.max(packed.F, packed.Ep, Hp)), // gemm's list of the inputs in use
     };
     this.batchBase = arena.end;
   }
@@ -148,10 +171,10 @@ export class WasmClassifier implements FrameClassifier {
     const { k, at, p } = this;
     const buf = this.memory.buffer; // after ensure(): growing detaches the old buffer
     new Float32Array(buf, this.x, nFrames * p.F).set(features.subarray(0, nFrames * p.F));
-    k.gemm(this.x, p.F, nFrames, p.F, at.embedW, at.embedB, p.Ep, this.emb, true);
-    k.gemm(this.emb, p.Ep, nFrames, p.Ep, at.cellW, at.cellB, p.G, this.xg, false);
+    k.gemm(this.x, p.F, nFrames, p.F, at.embedW, at.embedB, p.Ep, this.emb, true, at.idx);
+    k.gemm(this.emb, p.Ep, nFrames, p.Ep, at.cellW, at.cellB, p.G, this.xg, false, at.idx);
     k.recur(p.lstm, this.xg, nFrames, at.cellU, p.Hp, at.h, at.c, at.z, this.hs);
-    k.gemm(this.hs, p.Hp, nFrames, p.Hp, at.headW, at.headB, p.Cp, this.logits, false);
+    k.gemm(this.hs, p.Hp, nFrames, p.Hp, at.headW, at.headB, p.Cp, this.logits, false, at.idx);
     k.heads(this.logits, nFrames, p.Cp, NUM_CLASSES, this.probs, this.onsets);
     probs.set(new Float32Array(buf, this.probs, nFrames * NUM_CLASSES));
     onsets.set(new Float32Array(buf, this.onsets, nFrames));

@@ -5,7 +5,7 @@ import { Arena, wasmModule } from './load.js';
 interface FeatureExports {
   heapBase(): number;
   init(bins: number, perSemitone: number, fftSize: number, start: number, len: number, at: number, w: number,
-    db: number, prev: number, hann: number, frame: number, power: number, lo: number, hi: number,
+    db: number, prev: number, hann: number, frame: number, power: number, binPower: number, lo: number, hi: number,
     norm: number, range: number, release: number, rise: number, floorDb: number): void;
   prepare(samples: number): number;
   compute(spec: number, out: number, floorDb: number): void;
@@ -59,6 +59,7 @@ export class FeatureCore {
     const w = arena.floats(2 * total), db = arena.floats(bins), prev = arena.floats(bins / c.binsPerSemitone);
     const hannAt = arena.floats(c.fftSize), frameAt = arena.floats(c.fftSize);
     const power = arena.floats(2 * (c.fftSize / 2 + 1));
+    const binPower = arena.floats(2 * (bins + 1));
     this.samplesAt = arena.floats(c.fftSize);
     this.specAt = arena.floats(c.fftSize);
     this.outAt = arena.floats(c.featureSize);
@@ -73,7 +74,7 @@ export class FeatureCore {
       o += bw.length + (bw.length & 1);
     }
     this.floorDb = c.floorDb;
-    this.k.init(bins, c.binsPerSemitone, c.fftSize, start, len, at, w, db, prev, hannAt, frameAt, power, lo, hi,
+    this.k.init(bins, c.binsPerSemitone, c.fftSize, start, len, at, w, db, prev, hannAt, frameAt, power, binPower, lo, hi,
       c.norm, c.rangeDb, c.releaseDbPerFrame, c.onsetRiseDb, c.floorDb);
     this.spec = new Float32Array(buf, this.specAt, c.fftSize);
     this.out = new Float32Array(buf, this.outAt, c.featureSize);
