@@ -51,21 +51,22 @@ export function init(bins: i32, perSemitone: i32, fftSize: i32, start: usize, le
   return load<f32>(base + (<usize>i << 2));
 }
 
-/** The Hann-windowed frame of `samples` (fftSize floats, a multiple of 4) into the FFT input; returns
- *  Σ s², each s² exact in f64, summed in four running sums (samples i mod 4) added at the end. The
- *  order differs from one running sum's only in the last bits of f64, which the level (kept in f32)
- *  does not show. */
+/** The Hann-windowed frame of `samples` (fftSize floats, a multiple of 4) into the FFT input, four
+ *  samples at a time; returns Σ s², summed in f64 in order, as the original does, for the window's level. */
 export function prepare(samples: usize): f64 {
-  let e01 = f64x2.splat(0), e23 = f64x2.splat(0);
+  let energy: f64 = 0;
   for (let i = 0; i < fftN; i += 4) {
     const ib = <usize>i << 2;
     const s = v128.load(samples + ib);
     v128.store(frame + ib, f32x4.mul(s, v128.load(hann + ib)));
     const lo = f64x2.promote_low_f32x4(s), hi = f64x2.promote_low_f32x4(i64x2.shuffle(s, s, 1, 0));
-    e01 = f64x2.add(e01, f64x2.mul(lo, lo));
-    e23 = f64x2.add(e23, f64x2.mul(hi, hi));
+    const lo2 = f64x2.mul(lo, lo), hi2 = f64x2.mul(hi, hi);
+    energy += f64x2.extract_lane(lo2, 0);
+    energy += f64x2.extract_lane(lo2, 1);
+    energy += f64x2.extract_lane(hi2, 0);
+    energy += f64x2.extract_lane(hi2, 1);
   }
-  return (f64x2.extract_lane(e01, 0) + f64x2.extract_lane(e01, 1)) + (f64x2.extract_lane(e23, 0) + f64x2.extract_lane(e23, 1));
+  return energy;
 }
 
 // @ts-ignore: decorator
