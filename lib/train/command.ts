@@ -107,6 +107,22 @@ const OPTIONS: OptionTable = {
     kind: 'number', value: 'X', section: DATA, range: [0, 1], default: D.noiseShare, target: 'noiseShare',
     help: 'share of noise-only scenes, 0 to 1 (default {default})',
   },
+  'freepats-share': {
+    kind: 'number', value: 'X', section: DATA, range: [0, 1], default: 0, target: 'freepatsShare',
+    help: 'share of sampled renders by freepats, not FluidR3 (default {default})',
+  },
+  colour: {
+    kind: 'number', value: 'P', section: DATA, range: [0, 1], default: 0, target: 'colour',
+    help: 'odds of a ±1–2-key render, of a mic curve per example (default {default})',
+  },
+  'augment-shift': {
+    kind: 'number', value: 'P', section: DATA, range: [0, 1], default: 0, target: 'augmentShift',
+    help: "draws shifted ±1–2 keys in feature space (default {default})",
+  },
+  'augment-eq': {
+    kind: 'number', value: 'P', section: DATA, range: [0, 1], default: 0, target: 'augmentEq',
+    help: "draws given an EQ curve in feature space (default {default})",
+  },
   data: {
     kind: 'string', value: 'DIR', section: DATA,
     help: 'train on shards made ahead (scripts/make-shards.ts) instead',
@@ -178,6 +194,7 @@ async function run({ values: v, options: o }: Parsed): Promise<number> {
     throw new UsageError(`--name must be a plain name (letters, digits, . _ -), got ${JSON.stringify(name)}`);
   }
   const { fluidShare, noiseShare, pool, seconds, learningRate } = o as Record<string, number>;
+  const { freepatsShare, colour, augmentShift, augmentEq } = o as Record<string, number>;
   const batch = num(o.batch);
   checkRange('batch', batch, OPTIONS.batch.kind, [1, Math.floor(pool / 4)]);
   const steps = o.steps as number | undefined;
@@ -216,15 +233,16 @@ async function run({ values: v, options: o }: Parsed): Promise<number> {
   const log = (l: string) => process.stderr.write(`melodyfilter: train: ${l}\n`);
   const common = {
     shardSize: D.shardSize, frames, warmupFrames: D.warmupFrames, frontEnd, fluidShare, noiseShare,
-    renders: num(o.renders), renderSeconds: 60, log,
+    renders: num(o.renders), renderSeconds: 60, log, freepatsShare, colour,
   };
   const valDir = path.join(runDir, `val-${frontEnd}`);
   const valShards = num(o.valShards);
   if (!existsSync(valDir) || readdirSync(valDir).filter((f) => f.endsWith('.shard')).length < valShards) {
     log(`making the validation set in ${valDir}`);
     await generateShards({
+      // The validation set stays the standard mix, whatever the training data adds.
       ...common, renders: Math.min(common.renders, 10), outDir: valDir, seed: VAL_SEED, workers: 1,
-      shards: valShards, keep: 0,
+      shards: valShards, keep: 0, freepatsShare: 0, colour: 0,
     }).done;
   }
   // Given --data, the shards are made elsewhere (scripts/make-shards.ts): train on those alone.
@@ -245,8 +263,11 @@ async function run({ values: v, options: o }: Parsed): Promise<number> {
     '--frames', String(frames), '--lr', String(learningRate), '--seed', String(seed),
     '--pool', String(pool), '--reuse', String(D.reuse),
     '--data-info',
-    `lib/train/scenes.ts scene mix, data seed ${seed}, FluidR3 share ${fluidShare}, noise share ${noiseShare}`,
+    `lib/train/scenes.ts scene mix, data seed ${seed}, FluidR3 share ${fluidShare}, noise share ${noiseShare}` +
+      (freepatsShare ? `, freepats share ${freepatsShare}` : '') + (colour ? `, colour ${colour}` : ''),
   ];
+  if (augmentShift) args.push('--augment-shift', String(augmentShift));
+  if (augmentEq) args.push('--augment-eq', String(augmentEq));
   if (steps !== undefined) args.push('--steps', String(steps));
   // What to train, made here from lib/model/networks.ts; a resume keeps its checkpoint's unless --arch says.
   if (!resume || v.arch !== undefined) {
