@@ -17,6 +17,9 @@ export function makeRng(seed: number): Rng {
 export const uniform = (rng: Rng, lo: number, hi: number) => lo + (hi - lo) * rng();
 export const logUniform = (rng: Rng, lo: number, hi: number) => lo * Math.pow(hi / lo, rng());
 export const intIn = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
+/** True with probability `p`, drawing from `rng` only when `p` > 0: a data option left at 0 leaves the
+ *  random stream (and so every example drawn after it) as it was before the option existed. */
+export const chance = (rng: Rng, p: number) => p > 0 && rng() < p;
 export const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)];
 export function gaussian(rng: Rng): number {
   const u = Math.max(rng(), 1e-12), v = rng();

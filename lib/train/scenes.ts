@@ -11,7 +11,7 @@ import { randomVoice, renderPiano } from '../synth/piano.js';
 import { renderFluid, fluidAvailable, KEYBOARD_PROGRAMS } from '../synth/fluid.js';
 import { renderFreepats, timidityAvailable, FREEPATS_PROGRAMS } from '../synth/timidity.js';
 import { colourAudio, drawShift, shiftPitch } from '../synth/colour.js';
-import { type Rng, uniform, logUniform, intIn, pick } from '../synth/random.js';
+import { type Rng, uniform, logUniform, intIn, pick, chance } from '../synth/random.js';
 import { applyConditions, type Render, type SceneOptions } from '../synth/scene.js';
 import { noiseBed, randomNoiseBed } from '../synth/noise.js';
 import { frameLabels, sceneFeatures, type Example, type ExampleCard } from './dataset.js';
@@ -90,15 +90,14 @@ export function makeKindRenders(
   rng: Rng, count: number, seconds: number, programs: readonly number[] = KEYBOARD_PROGRAMS,
   opts: RenderOptions = {},
 ): KindRender[] {
-  const freepatsShare = timidityAvailable() ? opts.freepatsShare ?? 0 : 0, colour = opts.colour ?? 0;
-  if (!count || (!fluidAvailable() && freepatsShare === 0)) return [];
-  const fluid = fluidAvailable() ? 1 - freepatsShare : 0;
+  const freepatsShare = timidityAvailable() ? opts.freepatsShare ?? 0 : 0, withFluid = fluidAvailable();
+  if (!count || (!withFluid && freepatsShare === 0)) return [];
   const shaped: SceneKind[] = ['plain', 'soft-after-loud', 'repeats', 'extreme', 'short'];
   const renders: KindRender[] = [];
   for (let i = 0; i < count; i++) {
     const kind = shaped[i % shaped.length];
     // Draws only where a share asks for them: with both at 0 the stream is the one before issue 19.
-    const byFreepats = freepatsShare > 0 && (fluid === 0 || rng() < freepatsShare);
+    const byFreepats = !withFluid || freepatsShare >= 1 || chance(rng, freepatsShare);
     const keyboards = byFreepats ? FREEPATS_PROGRAMS : programs;
     const pianosHere = keyboards.filter((p) => p <= 3);
     const program = rng() < 0.7 && pianosHere.length ? pick(rng, pianosHere) : pick(rng, keyboards);
@@ -107,7 +106,7 @@ export function makeKindRenders(
       ? renderFreepats(notes, program, MODEL_RATE)
       : renderFluid(notes, program, MODEL_RATE, { reverb: rng() < 0.3, chorus: rng() < 0.2 });
     let source = `${byFreepats ? 'freepats' : 'fluid'}:${program}`;
-    const shift = colour > 0 && rng() < colour ? drawShift(rng, notes) : 0;
+    const shift = chance(rng, opts.colour ?? 0) ? drawShift(rng, notes) : 0;
     if (shift !== 0) {
       ({ audio, notes } = shiftPitch(audio, notes, MODEL_RATE, shift));
       source += `${shift > 0 ? '+' : ''}${shift}`;
@@ -208,8 +207,7 @@ export function makeKindExample(
     const detune = opts.detuneCents ?? 30;
     renderPiano(notes, randomVoice(rng), MODEL_RATE, audio, rng, uniform(rng, -detune, detune));
   }
-  const colour = opts.colour ?? 0;
-  if (colour > 0 && rng() < colour) colourAudio(rng, audio, MODEL_RATE);
+  if (chance(rng, opts.colour ?? 0)) colourAudio(rng, audio, MODEL_RATE);
   // Noise is what these two kinds are about: keep it in (the plain mix is 20% clean).
   const noisy = kind === 'lead-in' || kind === 'pause';
   const conditions = noisy ? { ...opts, snrDb: opts.snrDb ?? uniform(rng, -5, 30) } : opts;
@@ -232,13 +230,14 @@ export function makeKindExample(
  *  that share through a random microphone curve as the music is: else the network learns that a
  *  coloured sound is music. */
 function noiseExample(
-  rng: Rng, frames: number, warmupFrames: number, speech: readonly Float32Array[], card: ExampleCard, colour: number,
+  rng: Rng, frames: number, warmupFrames: number, speech: readonly Float32Array[], card: ExampleCard,
+  colour: number,
 ): KindExample {
   const { size } = FRONT_ENDS[card.frontEnd];
   const first = rng() < 0.5 ? 0 : warmupFrames;
   const audio = new Float32Array((first + frames) * card.hopSamples);
   noiseBed(randomNoiseBed(rng), audio, card.modelRate, rng, speech);
-  if (colour > 0 && rng() < colour) colourAudio(rng, audio, card.modelRate);
+  if (chance(rng, colour)) colourAudio(rng, audio, card.modelRate);
   for (let i = 0; i < audio.length; i++) audio[i] = Math.round(audio[i] * 32767) / 32767;
   const { features } = sceneFeatures(audio, card);
   const x = features.slice(first * size, (first + frames) * size);

@@ -21,7 +21,8 @@ const renders = makeKindRenders(rng, s.renders, s.renderSeconds, undefined, {
 });
 const loadSeconds = ((Date.now() - started) / 1000).toFixed(0);
 const byFreepats = renders.filter((r) => r.source?.startsWith('freepats')).length;
-log(`${speech.length} speech clips, ${renders.length - byFreepats} FluidR3 and ${byFreepats} freepats renders in ${loadSeconds} s`);
+const fluidRenders = renders.length - byFreepats;
+log(`${speech.length} speech clips, ${fluidRenders} FluidR3 and ${byFreepats} freepats renders in ${loadSeconds} s`);
 // New models' framing (card.ts): shards are for training new models.
 const card = { frontEnd: s.frontEnd, modelRate: MODEL_RATE, ...NEW_MODEL_WINDOW };
 const prefix = `s${s.seed}-w${s.index}-`;
