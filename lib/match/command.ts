@@ -119,7 +119,8 @@ export function matchInvocation({ options: o, positionals }: Parsed): MatchInvoc
     throw new UsageError(`match --follow takes one reference and reads notes from stdin; got also ${inv.refs[0]}`);
   }
   if (inv.follow === null && !inv.refs.length) {
-    throw new UsageError('match needs references: MIDI, ABC, MusicXML or JSON-lines files or folders (or --follow REF)');
+    throw new UsageError(
+      'match needs references: MIDI, ABC, MusicXML or JSON-lines files or folders (or --follow REF)');
   }
   return inv;
 }

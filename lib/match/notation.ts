@@ -31,7 +31,10 @@ export function parseTunes(text: string): Tune[] {
     const where = `line ${lineNo + 1}`;
     const m = /^([\w.-]+)\s+(\d+(?:\.\d+)?)(?:\s+(\d+)\/(\d+)\s+([A-G][#b]?m?)(?:\s+\+(\d*\.?\d+))?)?\s*:(.*)$/
       .exec(line);
-    if (!m) throw new Error(`${where}: expected "NAME BPM [METER KEY [+PICKUP]]: NOTES", got ${JSON.stringify(line.slice(0, 40))}`);
+    if (!m) {
+      const got = JSON.stringify(line.slice(0, 40));
+      throw new Error(`${where}: expected "NAME BPM [METER KEY [+PICKUP]]: NOTES", got ${got}`);
+    }
     const bpm = Number(m[2]), secondsPerBeat = 60 / bpm;
     const notes: Tune['notes'] = [], written: Tune['written'] = [];
     let beats = 1, t = 0, beat = 0;
@@ -74,7 +77,8 @@ export function tuneScore(tune: Tune, transpose = 0): Score {
   }
   const pickup = Math.round(tune.pickup * DIVISIONS_PER_QUARTER);
   return {
-    title: tune.name, tempo: tune.bpm, meter, key, pickup, events, measures: notate(events, meter, pickup), offsetSeconds: 0,
+    title: tune.name, tempo: tune.bpm, meter, key, pickup, events, measures: notate(events, meter, pickup),
+    offsetSeconds: 0,
   };
 }
 

@@ -299,7 +299,8 @@ export async function writeModelFiles(dir: string, json: ModelDocument, weightDa
   const bad = firstUnusable(new Float32Array(weightData));
   if (bad >= 0) {
     // A diverged run (a learning rate of 1e308) must not leave a model that loads and hears nothing.
-    throw new InputError(`not saving ${dir}: weight ${bad} is ${new Float32Array(weightData)[bad]} (training diverged)`);
+    const w = new Float32Array(weightData)[bad];
+    throw new InputError(`not saving ${dir}: weight ${bad} is ${w} (training diverged)`);
   }
   const bin = path.join(dir, 'weights.bin'), file = path.join(dir, 'model.json');
   await writeFile(`${bin}.tmp`, Buffer.from(weightData));

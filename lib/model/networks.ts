@@ -46,7 +46,8 @@ export interface Network {
   /** true: state carries from window to window (fed [batch, frames, features]); false: each window
    *  is labelled alone (fed [windows, features]). */
   recurrent: boolean;
-  /** The cell the Float32Array kernel runs (fast-kernel.ts, wasm-kernel.ts), or null: this network runs in tfjs only. */
+  /** The cell the Float32Array kernels run (fast-kernel.ts, wasm-kernel.ts), or null: this network runs in
+   *  tfjs only. */
   fastKernel: 'lstm' | 'gru' | null;
   /** Widths of a freshly trained network. */
   units: { embedUnits: number; hiddenUnits: number };

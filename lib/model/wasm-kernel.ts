@@ -80,11 +80,12 @@ export function packWeights(weights: NamedWeights, cell: KernelCell): PackedWeig
     }
     return out;
   };
+  const recurrent = gates4(get(`${cell}/recurrent_kernel`), H, Hp);
   return {
     shape, lstm, F, Ep, Hp, G, Cp,
     embedW: place(get('embed/kernel'), F, E, F, Ep), embedB: place(get('embed/bias'), 1, E, 1, Ep),
     cellW: gates4(cellKernel, E, Ep), cellB: gates4(cellBias, 1, 1),
-    cellU: lstm ? panels(gates4(get(`${cell}/recurrent_kernel`), H, Hp), Hp, G, 32) : gates4(get(`${cell}/recurrent_kernel`), H, Hp),
+    cellU: lstm ? panels(recurrent, Hp, G, 32) : recurrent,
     headW, headB,
   };
 }
@@ -113,8 +114,9 @@ export class WasmClassifier implements FrameClassifier {
   private readonly k: KernelExports;
   private readonly memory: WebAssembly.Memory;
   private readonly p: PackedWeights;
-  private readonly at: Record<'embedW' | 'embedB' | 'cellW' | 'cellB' | 'cellU' | 'headW' | 'headB' | 'h' | 'c' | 'z' | 'idx',
-    number>;
+  private readonly at: Record<
+    'embedW' | 'embedB' | 'cellW' | 'cellB' | 'cellU' | 'headW' | 'headB' | 'h' | 'c' | 'z' | 'idx', number
+  >;
   private readonly batchBase: number;
   private capacity = 0; // frames the batch buffers hold
   // Byte offsets of the batch buffers.

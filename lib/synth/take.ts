@@ -28,6 +28,8 @@ export function renderTake(rng: Rng, notes: readonly ScoreNote[], opts: { snrDb?
 /** Mono float audio as 16-bit little-endian PCM, clipped at full scale. */
 export function toS16le(audio: Float32Array): Buffer {
   const buf = Buffer.alloc(audio.length * 2);
-  for (let i = 0; i < audio.length; i++) buf.writeInt16LE(Math.round(Math.max(-1, Math.min(1, audio[i])) * 32767), 2 * i);
+  for (let i = 0; i < audio.length; i++) {
+    buf.writeInt16LE(Math.round(Math.max(-1, Math.min(1, audio[i])) * 32767), 2 * i);
+  }
   return buf;
 }

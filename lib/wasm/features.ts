@@ -74,8 +74,8 @@ export class FeatureCore {
       o += bw.length + (bw.length & 1);
     }
     this.floorDb = c.floorDb;
-    this.k.init(bins, c.binsPerSemitone, c.fftSize, start, len, at, w, db, prev, hannAt, frameAt, power, binPower, lo, hi,
-      c.norm, c.rangeDb, c.releaseDbPerFrame, c.onsetRiseDb, c.floorDb);
+    this.k.init(bins, c.binsPerSemitone, c.fftSize, start, len, at, w, db, prev, hannAt, frameAt, power, binPower,
+      lo, hi, c.norm, c.rangeDb, c.releaseDbPerFrame, c.onsetRiseDb, c.floorDb);
     this.spec = new Float32Array(buf, this.specAt, c.fftSize);
     this.out = new Float32Array(buf, this.outAt, c.featureSize);
     this.samples = new Float32Array(buf, this.samplesAt, c.fftSize);
