@@ -28,7 +28,9 @@ function text(v: unknown): string {
 
 /** Why a text is not a partwise MusicXML score, or null when it is one. */
 export function musicXmlProblem(doc: Node): string | null {
-  if (doc['score-timewise']) return 'a timewise MusicXML score (only partwise is read: convert it in a notation program)';
+  if (doc['score-timewise']) {
+    return 'a timewise MusicXML score (only partwise is read: convert it in a notation program)';
+  }
   if (!doc['score-partwise']) return 'not a MusicXML score (no <score-partwise> element)';
   return null;
 }
@@ -60,7 +62,9 @@ export function parseMusicXml(xml: string): { parts: MusicXmlPart[]; problem: st
     const notes: TimedNote[] = [];
     let divisions = 1, measureStart = 0, voice: string | null = null;
     for (const measure of list(part.measure)) {
-      for (const a of list(measure.attributes)) if (a.divisions !== undefined) divisions = Number(text(a.divisions)) || 1;
+      for (const a of list(measure.attributes)) {
+        if (a.divisions !== undefined) divisions = Number(text(a.divisions)) || 1;
+      }
       // The first voice heard is the melody; its notes follow one another in the measure.
       let at = 0;
       for (const n of list(measure.note)) {
@@ -73,9 +77,12 @@ export function parseMusicXml(xml: string): { parts: MusicXmlPart[]; problem: st
         if (!chord) at += duration;
         const p = n.pitch as Node | undefined;
         if (!p || n.rest !== undefined) continue;
-        const pitch = 12 * (Number(text(p.octave)) + 1) + (STEP_PITCH[text(p.step)] ?? NaN) + Number(text(p.alter) || 0);
+        const pitch =
+          12 * (Number(text(p.octave)) + 1) + (STEP_PITCH[text(p.step)] ?? NaN) + Number(text(p.alter) || 0);
         if (!Number.isFinite(pitch)) continue;
-        const onset = chord ? notes[notes.length - 1]?.start ?? 0 : (measureStart + start) * secondsPerQuarter / divisions;
+        const onset = chord
+          ? notes[notes.length - 1]?.start ?? 0
+          : (measureStart + start) * secondsPerQuarter / divisions;
         const end = onset + (duration * secondsPerQuarter) / divisions;
         const tieStop = list(n.tie).some((t) => text(t['@_type']) === 'stop');
         const last = notes[notes.length - 1];

@@ -13,7 +13,9 @@ import { looksLikeAbc, parseAbc } from './abc.js';
 import { parseMusicXml } from './musicxml.js';
 
 /** File names a folder search picks up; anything else in a folder (READMEs, audio) is left alone. */
-export const REFERENCE_EXTENSIONS = ['.mid', '.midi', '.smf', '.jsonl', '.ndjson', '.json', '.abc', '.musicxml', '.xml'];
+export const REFERENCE_EXTENSIONS = [
+  '.mid', '.midi', '.smf', '.jsonl', '.ndjson', '.json', '.abc', '.musicxml', '.xml',
+];
 /** General MIDI's percussion channel (10, 0-based 9): drums are never the melody. */
 const DRUM_CHANNEL = 9;
 /** The MIDI default before any setTempo: 120 beats per minute. */
@@ -188,18 +190,21 @@ function readReference(file: string): Buffer {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new ReferenceFileError(`${file}: cannot read (${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message})`);
+    throw new ReferenceFileError(
+      `${file}: cannot read (${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message})`);
   }
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) {
       const kind = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device'
         : st.isSocket() ? 'a socket' : st.isDirectory() ? 'a folder' : 'a special file';
-      throw new ReferenceFileError(`${file}: not a regular file (${kind}); a reference is a MIDI, ABC, MusicXML or JSON-lines file`);
+      throw new ReferenceFileError(
+        `${file}: not a regular file (${kind}); a reference is a MIDI, ABC, MusicXML or JSON-lines file`);
     }
     const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
     const tooLarge = (size: number) =>
-      new ReferenceFileError(`${file}: too large for a reference (${mib(size)}; the limit is ${mib(MAX_REFERENCE_BYTES)})`);
+      new ReferenceFileError(
+        `${file}: too large for a reference (${mib(size)}; the limit is ${mib(MAX_REFERENCE_BYTES)})`);
     if (st.size > MAX_REFERENCE_BYTES) throw tooLarge(st.size);
     // One byte more than the cap is read, so a file that grew since the stat is still refused.
     const buf = Buffer.alloc(Math.min(st.size, MAX_REFERENCE_BYTES) + 1);
@@ -220,7 +225,8 @@ function readReference(file: string): Buffer {
 export function loadReference(file: string, sel: MelodySelection = {}): Melody {
   const melodies = loadReferenceMelodies(file, sel);
   if (melodies.length > 1) {
-    throw new ReferenceFileError(`${file}: a tune book of ${melodies.length} tunes; choose one with --tune X (its X: number)`);
+    throw new ReferenceFileError(
+      `${file}: a tune book of ${melodies.length} tunes; choose one with --tune X (its X: number)`);
   }
   return melodies[0];
 }
@@ -238,7 +244,8 @@ function abcMelodies(file: string, text: string, sel: MelodySelection): Melody[]
     const name = book ? `${file}#${t.number}${t.title ? ` ${t.title}` : ''}` : file;
     if (t.notes.length < 2) {
       const why = t.warnings.length ? `: ${t.warnings[0]}` : '';
-      throw new ReferenceFileError(`${book ? `${file}: tune X:${t.number}` : file}: no melody (${plural(t.notes.length, 'note')})${why}`);
+      throw new ReferenceFileError(
+        `${book ? `${file}: tune X:${t.number}` : file}: no melody (${plural(t.notes.length, 'note')})${why}`);
     }
     melodies.push(melodyOf(name, skyline(t.notes)));
   }
@@ -250,12 +257,16 @@ function musicXmlMelody(file: string, text: string, sel: MelodySelection): Melod
   if (problem) throw new ReferenceFileError(`${file}: ${problem}`);
   const wanted = sel.part;
   const part = wanted === undefined ? parts[0]
-    : parts.find((p) => p.id === wanted || p.name === wanted) ?? (/^\d+$/.test(wanted) ? parts[Number(wanted) - 1] : undefined);
+    : parts.find((p) => p.id === wanted || p.name === wanted) ??
+      (/^\d+$/.test(wanted) ? parts[Number(wanted) - 1] : undefined);
   if (!part) {
     const have = parts.map((p, i) => `${i + 1}: ${p.id}${p.name ? ` (${p.name})` : ''}`).join(', ');
-    throw new ReferenceFileError(wanted === undefined ? `${file}: no parts` : `${file}: no part ${wanted} (the score has ${have || 'none'})`);
+    throw new ReferenceFileError(
+      wanted === undefined ? `${file}: no parts` : `${file}: no part ${wanted} (the score has ${have || 'none'})`);
   }
-  if (part.notes.length < 2) throw new ReferenceFileError(`${file}: no melody in part ${part.id} (${plural(part.notes.length, 'note')})`);
+  if (part.notes.length < 2) {
+    throw new ReferenceFileError(`${file}: no melody in part ${part.id} (${plural(part.notes.length, 'note')})`);
+  }
   return melodyOf(file, skyline(part.notes));
 }
 
@@ -269,7 +280,8 @@ export function loadReferenceMelodies(file: string, sel: MelodySelection = {}): 
     throw new ReferenceFileError(`${file}: compressed MusicXML (.mxl) is not read; export uncompressed .musicxml`);
   }
   const head = bytes.toString('utf8', 0, Math.min(bytes.length, 4096));
-  if (ext === '.abc' || (ext !== '.xml' && ext !== '.musicxml' && /^X:/m.test(head) && /^K:/m.test(bytes.toString('utf8')))) {
+  const abcHead = ext !== '.xml' && ext !== '.musicxml' && /^X:/m.test(head);
+  if (ext === '.abc' || (abcHead && /^K:/m.test(bytes.toString('utf8')))) {
     return abcMelodies(file, bytes.toString('utf8'), sel);
   }
   if (ext === '.musicxml' || ext === '.xml' || /<score-(partwise|timewise)\b/.test(head)) {

@@ -95,6 +95,9 @@ export function trackBeats(onsets: readonly OnsetWeight[], period = estimatePeri
     const step = beats.length >= 2 ? beats[1] - beats[0] : period;
     beats.unshift((beats[0] ?? first) - step);
   }
-  while (beats[beats.length - 1] <= end) beats.push(beats[beats.length - 1] + (beats[beats.length - 1] - beats[beats.length - 2]));
+  while (beats[beats.length - 1] <= end) {
+    const last = beats[beats.length - 1];
+    beats.push(last + (last - beats[beats.length - 2]));
+  }
   return { beats, period };
 }

@@ -109,13 +109,15 @@ export function notate(events: readonly ScoreEvent[], meter: Meter, pickup: numb
           const d = left >= 8 ? 8 : 4;
           const piece = Math.min(d, left);
           pieces.push({ pitch: e.pitch, spelling: e.spelling, duration: piece, type: piece === 8 ? 'quarter' : 'eighth',
-            dots: 0, tieStart: false, tieStop: false, triplet: { start: at === beatStart, stop: at + piece === beatStart + beat } });
+            dots: 0, tieStart: false, tieStop: false,
+            triplet: { start: at === beatStart, stop: at + piece === beatStart + beat } });
           at += piece; left -= piece;
         }
       } else {
         const inBar = (((s - pickup) % bar) + bar) % bar; // the pickup counts from its bar's end
         for (const [d, type, dots] of plainValues(inBar, len, beat)) {
-          pieces.push({ pitch: e.pitch, spelling: e.spelling, duration: d, type, dots, tieStart: false, tieStop: false });
+          pieces.push({ pitch: e.pitch, spelling: e.spelling, duration: d,
+            type, dots, tieStart: false, tieStop: false });
         }
       }
     }

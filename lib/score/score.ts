@@ -250,7 +250,8 @@ export function readScore(input: readonly TimedPitch[], opts: ScoreOptions = {})
     const key = opts.key ?? findKey([]);
     // A score with nothing played: one bar's rest (MusicXML wants a measure; readers want a staff).
     const events: ScoreEvent[] = [{ start: 0, duration: barDivisions(meter), pitch: null }];
-    return { title, tempo: TEMPO_PRIOR_BPM, meter, key, pickup: 0, events, measures: notate(events, meter, 0), offsetSeconds: 0 };
+    return { title, tempo: TEMPO_PRIOR_BPM, meter, key, pickup: 0,
+      events, measures: notate(events, meter, 0), offsetSeconds: 0 };
   }
   // Beats from onsets weighted by how long each note lasts until the next (long notes mark beats).
   const onsets: OnsetWeight[] = notes.map((n, i) => ({
@@ -308,7 +309,8 @@ export function readScore(input: readonly TimedPitch[], opts: ScoreOptions = {})
   const early = opts.key ?? findKey(line.map((n, i) => ({ pitch: n.pitch, weight: lengthsOf(starts, ends)[i] })));
   const triad = [0, early.mode === 'major' ? 4 : 3, 7].map((d) => (early.tonic + d) % 12);
   const tonal = line.map((n) => triad.includes(n.pitch % 12));
-  const { candidate, phase } = readMeter(starts, lengthsOf(starts, ends), userCandidate ? [userCandidate] : METERS, tonal);
+  const { candidate, phase } = readMeter(
+    starts, lengthsOf(starts, ends), userCandidate ? [userCandidate] : METERS, tonal);
   if (candidate.beat === 6 && !compoundOnly) {
     // Compound time: its eighths are the beat's thirds already; no triplets.
     snapped = quantiseQuarters(q, false);

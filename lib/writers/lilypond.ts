@@ -56,7 +56,9 @@ export function renderLilypond(score: Score): string {
     `\\time ${score.meter.beats}/${score.meter.beatType}`, `\\tempo ${tempo}`,
   ];
   const first = score.measures[0];
-  if (first && first.number === 0 && first.duration < barDivisions(score.meter)) body.push(`\\partial ${durationText(first.duration)}`);
+  if (first && first.number === 0 && first.duration < barDivisions(score.meter)) {
+    body.push(`\\partial ${durationText(first.duration)}`);
+  }
   for (const m of score.measures) {
     let text = '';
     for (const n of m.notes) {

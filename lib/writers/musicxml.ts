@@ -9,7 +9,9 @@ import type { Score } from '../score/score.js';
 
 const DOCTYPE = '<!DOCTYPE score-partwise PUBLIC "-//Recordare//DTD MusicXML 4.0 Partwise//EN" ' +
   '"http://www.musicxml.org/dtds/partwise.dtd">';
-const ACCIDENTALS: Record<number, string> = { [-2]: 'flat-flat', [-1]: 'flat', 0: 'natural', 1: 'sharp', 2: 'double-sharp' };
+const ACCIDENTALS: Record<number, string> = {
+  [-2]: 'flat-flat', [-1]: 'flat', 0: 'natural', 1: 'sharp', 2: 'double-sharp',
+};
 /** Below this median pitch the part is written in the bass clef (MIDI 57 = A3). */
 const BASS_CLEF_BELOW = 57;
 
