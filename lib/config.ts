@@ -40,6 +40,9 @@ export interface Config {
   threshold?: number;
   onsetThreshold?: number;
   strikeRiseDb?: number;
+  releaseRatio?: number;
+  releaseFallDb?: number;
+  onsetConfirmFrames?: number;
   /** Lowest and highest MIDI note reported. */
   lowMidi: number;
   highMidi: number;
@@ -75,6 +78,9 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   threshold: undefined,
   onsetThreshold: undefined,
   strikeRiseDb: undefined,
+  releaseRatio: undefined,
+  releaseFallDb: undefined,
+  onsetConfirmFrames: undefined,
   meter: undefined,
   key: undefined,
   verbose: false,
@@ -131,7 +137,7 @@ export function resolveConfig(partial: Partial<Config> = {}, defaults: Readonly<
   oneOf('encoding', cfg.encoding, ENCODINGS);
   oneOf('backend', cfg.backend, BACKENDS);
   checkNumber('minNoteMs', cfg.minNoteMs, ...R.minNoteMs);
-  for (const field of ['threshold', 'onsetThreshold', 'strikeRiseDb'] as const) {
+  for (const field of Object.keys(DECODER_RANGES) as (keyof typeof DECODER_RANGES)[]) {
     const v = cfg[field];
     if (v !== undefined) checkNumber(field, v, ...DECODER_RANGES[field]);
   }

@@ -20,12 +20,13 @@ const CARD = newCard('test', 'lstm');
 t.test('save and load keep weights and metadata', async (t) => {
   await useBackend('cpu');
   const model = buildModel({ network: 'lstm', featureSize: FEATURE_SIZE, embedUnits: 16, hiddenUnits: 12 });
-  await saveModel(model, dir, { ...CARD, decoder: { threshold: 0.55, onsetThreshold: 0.35, strikeRiseDb: 1 } });
+  const decoder = { threshold: 0.55, onsetThreshold: 0.35, strikeRiseDb: 1, releaseRatio: 0.5, releaseFallDb: 0,
+    onsetConfirmFrames: 2 };
+  await saveModel(model, dir, { ...CARD, decoder });
   const loaded = await loadModel(dir);
   t.same(loaded.shape, { network: 'lstm', featureSize: FEATURE_SIZE, embedUnits: 16, hiddenUnits: 12 });
   t.equal(loaded.card.windowSamples, 2048);
-  t.same(loaded.card.decoder, { threshold: 0.55, onsetThreshold: 0.35, strikeRiseDb: 1 },
-    'decoder defaults round-trip');
+  t.same(loaded.card.decoder, decoder, 'decoder settings round-trip');
   const a = model.getWeights().map((w) => Array.from(w.dataSync()));
   const b = loaded.model.getWeights().map((w) => Array.from(w.dataSync()));
   t.same(b, a);
@@ -71,9 +72,11 @@ t.test('writeCard changes the card and nothing else; a directory that is not a m
   await makeToneModel(out);
   const weights = readFileSync(path.join(out, 'weights.bin'));
   const before = await readWeightFile(out);
-  await writeCard(out, (card) => ({ ...card, decoder: { threshold: 0.55, onsetThreshold: 0.25, strikeRiseDb: 3 } }));
+  const decoder = { threshold: 0.55, onsetThreshold: 0.25, strikeRiseDb: 3, releaseRatio: 0.7, releaseFallDb: 6,
+    onsetConfirmFrames: 1 };
+  await writeCard(out, (card) => ({ ...card, decoder }));
   const after = await readWeightFile(out);
-  t.same(after.card.decoder, { threshold: 0.55, onsetThreshold: 0.25, strikeRiseDb: 3 });
+  t.same(after.card.decoder, decoder);
   t.same({ ...after.card, decoder: before.card.decoder }, before.card, 'the rest of the card as it was');
   t.same(after.topology, before.topology);
   t.same(readFileSync(path.join(out, 'weights.bin')), weights, 'weights untouched');

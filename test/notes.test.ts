@@ -1,7 +1,9 @@
 import t from 'tap';
 import { parseMidi } from 'midi-file';
 import { NoteTracker } from '../lib/pipeline/decoder.js';
-import { LOWEST_MIDI, ONSET_RISE_DB, SEMITONES } from '../lib/pipeline/features.js';
+import {
+  BINS_PER_SEMITONE, LOWEST_MIDI, ONSET_RISE_DB, RANGE_DB, SEMITONES, SPECTRUM_BINS,
+} from '../lib/pipeline/features.js';
 import { NUM_CLASSES, CLASS_MIDI_OFFSET } from '../lib/model/card.js';
 import { buildMidi, TICKS_PER_BEAT } from '../lib/midi-file.js';
 import { renderSvg } from '../lib/writers/svg.js';
@@ -9,7 +11,8 @@ import { type Note, type NoteEvent } from '../lib/notes.js';
 import { midiName, parseNoteName } from '../lib/music.js';
 
 const CFG = { hopSamples: 256, windowSamples: 2048, modelRate: 16000, threshold: 0.5, onsetThreshold: 0.5,
-  strikeRiseDb: 0, minNoteMs: 40, lowMidi: 21, highMidi: 108 };
+  strikeRiseDb: 0, releaseRatio: 0.5, releaseFallDb: 0, onsetConfirmFrames: 2, minNoteMs: 40, lowMidi: 21,
+  highMidi: 108 };
 const HOP = 256 / 16000;
 
 /** Frames described as [pitch or 0, probability, onset, rise in dB of that pitch's semitone (none if
@@ -117,6 +120,48 @@ t.test('events: note-on as soon as confirmed, note-off at the end', async (t) =>
   const { events } = track([...silence(2), ...run(60, 10), ...silence(10)]);
   t.same(events.map((e) => e.event), ['on', 'off']);
   t.ok(Math.abs(events[0].time - 1.5 * HOP) < 1e-12);
+});
+
+t.test('onsetConfirmFrames 1: note-on a window sooner where the onset output agrees, not without it', async (t) => {
+  /** The frame whose push announced the note-on, feeding a key struck at frame 3 (onset or not). */
+  const announcedAt = (onsetConfirmFrames: number, onset: number) => {
+    let at = -1;
+    const ev = new NoteTracker({ ...CFG, onsetConfirmFrames }, { event: (e) => { if (e.event === 'on') at = frame; } });
+    const probs = new Float32Array(NUM_CLASSES);
+    let frame = 0;
+    for (; frame < 10; frame++) {
+      const key = frame >= 3;
+      probs.fill(0.01); probs[key ? 60 - CLASS_MIDI_OFFSET : 0] = 0.9;
+      ev.push(frame, probs, 0, key && frame === 3 ? onset : 0.05, -20);
+    }
+    return at;
+  };
+  t.equal(announcedAt(2, 0.9), 4, 'two windows by default');
+  t.equal(announcedAt(1, 0.9), 3, 'one window when the onset fired with it');
+  t.equal(announcedAt(1, 0.05), 4, 'two windows still without an onset');
+});
+
+t.test('releaseFallDb: a note that fades after a steep fall of its partials ends where the fall began', async (t) => {
+  // C4 held 30 windows at a steady level, then its partials fall 4 dB a window for 8 windows while the
+  // network still holds it (the ringing in the window), then it fades out.
+  const pitch = 60, bin = (pitch - LOWEST_MIDI) * BINS_PER_SEMITONE;
+  const ends = (releaseFallDb: number) => {
+    const notes: Note[] = [];
+    const tr = new NoteTracker({ ...CFG, releaseFallDb }, { note: (n) => notes.push(n) });
+    const probs = new Float32Array(NUM_CLASSES), spectrum = new Float32Array(SPECTRUM_BINS);
+    for (let k = 0; k < 50; k++) {
+      const sounding = k >= 2 && k < 40;
+      probs.fill(0.01); probs[sounding ? pitch - CLASS_MIDI_OFFSET : 0] = 0.9;
+      const db = k < 30 ? 60 : Math.max(0, 60 - 4 * (k - 29));
+      spectrum.fill(0); spectrum[bin + 1] = db / RANGE_DB;
+      tr.push(k, probs, 0, k === 2 ? 0.9 : 0.05, -20, undefined, 0, spectrum, 0);
+    }
+    tr.flush(49, 50 * HOP);
+    return notes.map((n) => Math.round(n.end / HOP + 0.5)); // boundary(k) = (k - 0.5) hops
+  };
+  t.same(ends(0), [40], 'off: where the key faded');
+  t.same(ends(12), [31], 'on: a window after the fall began (frame 30)');
+  t.same(ends(70), [40], 'a fall (60 dB) smaller than the setting changes nothing');
 });
 
 t.test('--range drops keys outside it; --min-note drops short notes', async (t) => {

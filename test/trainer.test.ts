@@ -128,6 +128,7 @@ t.test('PyTorch trainer', {
     if (r.status !== 0) throw new Error(`train.py failed: ${r.stderr}${r.stdout}`);
     return r.stdout;
   };
+  const fail = (args: string[]) => spawnSync(py, [trainPy, ...args], { encoding: 'utf8' });
   const valLoss = (out: string) =>
     Number(/validation loss ([\d.]+)/.exec(out.split('\n').filter((l) => l.includes('checkpoint')).pop() ?? '')?.[1]);
   const spectrum = shards('spectrum', 'spectrum', 32, 16);
@@ -244,7 +245,6 @@ print(json.dumps({'out': out, 'lo': float(x[:, :, :3 * S].min()), 'hi': float(x[
   });
 
   await t.test('a resume never replaces a model it cannot continue (issue 22)', async (t) => {
-    const fail = (args: string[]) => spawnSync(py, [trainPy, ...args], { encoding: 'utf8' });
     const runDir = path.join(dir, 'lstm');
     const before = readFileSync(path.join(runDir, 'model', 'model.json'), 'utf8');
     // Nothing left to do: the checkpoint is at step 40 already. It once wrote "loss": NaN.
@@ -302,6 +302,30 @@ print(json.dumps({'out': out, 'lo': float(x[:, :, :3 * S].min()), 'hi': float(x[
       t.ok(maxDiff(ref.probs, new Float32Array(ref.probs.length).fill(1 / NUM_CLASSES)) > 0.01,
         `${arch}: the outputs are not uniform`);
     }
+  });
+
+  await t.test('--widen: a narrower network\'s weights start a wider one that computes the same function',
+    async (t) => {
+    const narrow = path.join(dir, 'lstm', 'model'), wideDir = path.join(dir, 'wide');
+    const wide = await specOf('lstm', 32, 24);
+    t.match(fail([...tiny, '--run', wideDir, '--steps', '1', ...wide, '--init', narrow]).stderr,
+      /is another network .*--widen takes a narrower one/, 'not without --widen');
+    // One step at learning rate 0: the export is the widened start itself.
+    run([...tiny, '--run', wideDir, '--steps', '1', ...wide, '--init', narrow, '--widen', '--lr', '0']);
+    const x = example('plain', 79, frames).features;
+    const outputs = async (model: string) => {
+      const k = new FastClassifier((await readWeightFile(model)).weights, 'lstm');
+      const probs = new Float32Array(frames * NUM_CLASSES), onsets = new Float32Array(frames);
+      await k.run(x, frames, probs, onsets);
+      return { probs, onsets };
+    };
+    const a = await outputs(narrow), b = await outputs(path.join(wideDir, 'model'));
+    t.match((await readWeightFile(path.join(wideDir, 'model'))).card.training, { initialisedFrom: { widened: true } });
+    t.ok(maxDiff(a.probs, b.probs) < 1e-5, `class probabilities agree (max difference ${maxDiff(a.probs, b.probs)})`);
+    t.ok(maxDiff(a.onsets, b.onsets) < 1e-5, `onsets agree (max difference ${maxDiff(a.onsets, b.onsets)})`);
+    const narrower = await specOf('lstm', 16, 8);
+    t.match(fail([...tiny, '--run', path.join(dir, 'narrower'), '--steps', '1', ...narrower, '--init', narrow,
+      '--widen']).stderr, /cannot be widened into the spec: .* does not fit in/, 'never narrowed');
   });
 
   await t.test('the default (wasm) kernel runs both exports as PyTorch computes them', async (t) => {

@@ -18,6 +18,7 @@ Conventions that must hold for the export to compute the same function:
 """
 import copy
 import json
+import math
 import os
 
 import numpy as np
@@ -239,3 +240,51 @@ def load_tfjs(model_dir):
     net = Net(doc)
     net.load_weights(weights)
     return net, doc['userDefinedMetadata']
+
+
+def _gate_blocks(kind):
+    return {'lstm': 4, 'gru': 3}.get(kind, 1)
+
+
+def widen_weights(small, manifest, kinds, rng):
+    """Weights of a narrower network of the same layers -> weights of the manifest's wider one that
+    compute the same function (Net2Net's idea, with zeros instead of copies): every old weight is
+    kept; a new unit's incoming weights are drawn at the usual Glorot scale, and its outgoing weights
+    (into old units, old gates and the heads) are zero, so it changes nothing until training gives it
+    a use. Recurrent layers' gate blocks (LSTM i, f, c, o; GRU z, r, h) are widened block by block.
+
+    small: {name: array}; manifest: the wide spec's [{name, shape}]; kinds: {layer: 'lstm'|'gru'|...}.
+    Returns {name: array} in the manifest's shapes. The LSTM's new forget-gate biases are 1 (Keras'
+    unit_forget_bias), the other new biases 0."""
+    out = {}
+    for w in manifest:
+        name, shape = w['name'], tuple(w['shape'])
+        if name not in small:
+            raise ValueError(f'{name}: the narrower model has no such weight')
+        old = np.asarray(small[name], dtype=np.float32)
+        if old.ndim != len(shape) or any(o > n for o, n in zip(old.shape, shape)):
+            raise ValueError(f'{name}: {list(old.shape)} does not fit in {list(shape)}')
+        layer, part = name.split('/', 1)
+        gates = _gate_blocks(kinds.get(layer))
+        # The last axis holds the outputs (gate blocks for a recurrent layer); Glorot scale for the new.
+        fan_in, fan_out = (shape[0], shape[-1]) if len(shape) == 2 else (1, shape[-1])
+        scale = math.sqrt(2.0 / (fan_in + fan_out / gates))
+        new = np.zeros(shape, dtype=np.float32)
+        old_out, new_out = old.shape[-1] // gates, shape[-1] // gates
+        for g in range(gates):
+            src = old[..., g * old_out:(g + 1) * old_out]
+            dst = (Ellipsis, slice(g * new_out, g * new_out + old_out))
+            if part == 'bias':
+                if gates == 4 and g == 1:  # the LSTM's forget gate
+                    new[..., g * new_out + old_out:(g + 1) * new_out] = 1.0
+                new[..., g * new_out:g * new_out + old_out] = src
+                continue
+            if old.ndim == 2:
+                block = new[:, g * new_out:(g + 1) * new_out]
+                if part != 'bias' and new_out > old_out:  # new units' incoming weights (rows: every input)
+                    block[:, old_out:] = rng.normal(0.0, scale, (shape[0], new_out - old_out))
+                block[:old.shape[0], :old_out] = src  # old units keep theirs; new inputs into them stay 0
+            else:
+                new[dst] = src
+        out[name] = new
+    return out

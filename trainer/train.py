@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nets import Net, export_tfjs, load_tfjs, read_spec  # noqa: E402
+from nets import Net, export_tfjs, load_tfjs, read_spec, widen_weights  # noqa: E402
 from shards import read_shard  # noqa: E402
 from augment import eq_curves, shift_keys  # noqa: E402
 
@@ -202,6 +202,9 @@ def main(argv=None):
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--device', default='cpu', help='torch device: cpu (default), or cuda where a GPU is at hand')
     p.add_argument('--init', help='start from this model directory\'s weights (same network)')
+    p.add_argument('--widen', action='store_true',
+                   help='--init may be a narrower network of the same layers: widened, computing the same '
+                        'function (nets.widen_weights)')
     p.add_argument('--resume', action='store_true', help='continue RUN/checkpoint.pt')
     p.add_argument('--data-info', default='', help='how the shards were made (recorded in model.json)')
     p.add_argument('--log-every', type=int, default=100)
@@ -250,13 +253,26 @@ def main(argv=None):
         log(f'resuming {ckpt_path} at step {state["step"]}, {state["seconds"]:.0f} s')
     elif a.init:
         init, init_info = load_tfjs(a.init)
-        if init.spec['weightsManifest'] != net.spec['weightsManifest']:
-            raise SystemExit(f'--init {a.init} is another network (its weights differ from the spec\'s)')
-        net.load_state_dict(init.to(a.device).state_dict())
+        widened = init.spec['weightsManifest'] != net.spec['weightsManifest']
+        if not widened:
+            net.load_state_dict(init.to(a.device).state_dict())
+        elif a.widen:
+            kinds = {layer['name']: layer['class_name'].lower()
+                     for layer in net.spec['modelTopology']['config']['layers']}
+            try:
+                wide = widen_weights(dict(init.weights()), net.manifest, kinds, rng)
+            except ValueError as e:
+                raise SystemExit(f'--init {a.init} cannot be widened into the spec: {e}')
+            net.load_weights(wide)
+            net.to(a.device)
+        else:
+            raise SystemExit(f'--init {a.init} is another network (its weights differ from the spec\'s; '
+                             '--widen takes a narrower one)')
         # A fine-tune's record says what it started from, and keeps that model's decoder settings
         # (chosen on validation for it) until they are chosen again.
         done = init_info.get('training', {})
-        state['init'] = {'model': init_info.get('name'), 'steps': done.get('steps'), 'stages': done.get('stages')}
+        state['init'] = {'model': init_info.get('name'), 'steps': done.get('steps'), 'stages': done.get('stages'),
+                         **({'widened': True} if widened else {})}
         if 'decoder' in init_info:
             net.card['decoder'] = init_info['decoder']
         log(f'initialised from {a.init}')

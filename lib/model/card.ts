@@ -2,7 +2,7 @@
 // end, network, classes, decoder defaults), read once from its model.json (userDefinedMetadata).
 // Stages and training take the card; none of it is a user flag.
 import { InputError } from '../config.js';
-import { ONSET_RISE_DB } from '../pipeline/features.js';
+import { ONSET_RISE_DB, RANGE_DB } from '../pipeline/features.js';
 import { MODEL_RATE } from '../music.js';
 import { FRONT_ENDS, isFrontEndName, type FrontEndName } from '../pipeline/frontends.js';
 import { isNetworkName, NETWORKS, type NetworkName } from './networks.js';
@@ -26,6 +26,16 @@ export interface DecoderSettings {
   /** A re-strike inside a sounding note must also raise its semitone by this many dB over the
    *  quietest of the three windows before it (0: the onset output alone decides). */
   strikeRiseDb: number;
+  /** A sounding key ends once it falls below threshold × this (hysteresis): lower holds a decaying
+   *  note longer, higher ends it nearer the key's release. */
+  releaseRatio: number;
+  /** A key whose own partials fall this many dB in one unbroken run of falling windows was released
+   *  there: a note that fades soon after ends where the fall began, not where the tail dies away
+   *  (decoder.ts). 0: off. */
+  releaseFallDb: number;
+  /** Windows a new key must lead when the onset output fires with it (otherwise two, decoder.ts
+   *  CONFIRM_FRAMES): 1 says note-on a window sooner. */
+  onsetConfirmFrames: number;
 }
 
 /** For a model.json without a `decoder` section: the shipped melody-gru's, chosen on the validation
@@ -33,7 +43,7 @@ export interface DecoderSettings {
  *  each strike; with the timing jitter of real strikes its peaks sit well below 1, so the split
  *  threshold is lower than the note one. strikeRiseDb 2 gave +0.019 mean F1 over 0. */
 export const DECODER_DEFAULTS: Readonly<DecoderSettings> = Object.freeze({
-  threshold: 0.4, onsetThreshold: 0.3, strikeRiseDb: 2,
+  threshold: 0.4, onsetThreshold: 0.3, strikeRiseDb: 2, releaseRatio: 0.5, releaseFallDb: 0, onsetConfirmFrames: 2,
 });
 
 /** What each decoder setting may be, from a model card or a flag alike. Thresholds: the --threshold
@@ -41,6 +51,7 @@ export const DECODER_DEFAULTS: Readonly<DecoderSettings> = Object.freeze({
  *  ONSET_RISE_DB, so a higher value would need a rise no frame can show. */
 export const DECODER_RANGES: Readonly<Record<keyof DecoderSettings, readonly [number, number]>> = Object.freeze({
   threshold: [0.01, 0.99], onsetThreshold: [0.01, 0.99], strikeRiseDb: [0, ONSET_RISE_DB],
+  releaseRatio: [0.05, 1], releaseFallDb: [0, RANGE_DB], onsetConfirmFrames: [1, 2],
 });
 
 export interface ModelCard {

@@ -1,13 +1,15 @@
 // Note assembly: per-window class and onset probabilities → notes (and note-on/off events).
 //
 // A note starts when one key holds the threshold for CONFIRM_FRAMES windows in a row (one window of
-// noise cannot start a note), and ends once its key falls below half the threshold (hysteresis keeps a
+// noise cannot start a note), and ends once its key falls below threshold × releaseRatio (hysteresis keeps a
 // decaying note from flickering). A same-key onset peak inside a note splits it: a re-struck key. A
 // note that fades and comes back within MERGE_FRAMES without an onset is one note, not two. A new
-// key's start moves back to the onset that announced it.
+// key's start moves back to the onset that announced it. A key released into silence rings on in the
+// window and the room for 100 ms or more after the damper falls: where the front end gives the
+// spectrum, a steep fall of the key's own partials just before the note fades marks its true end.
 import type { Config } from '../config.js';
 import { CLASS_MIDI_OFFSET, NUM_CLASSES, SILENCE, type DecoderSettings } from '../model/card.js';
-import { LOWEST_MIDI, ONSET_RISE_DB } from './features.js';
+import { BINS_PER_SEMITONE, LOWEST_MIDI, ONSET_RISE_DB, RANGE_DB, SPECTRUM_BINS } from './features.js';
 import type { ScoredBatch } from './classify.js';
 import { type Note, type NoteEvent, type NoteOutput } from '../notes.js';
 import { midiName } from '../music.js';
@@ -28,6 +30,15 @@ const ATTACK_FRAMES = 4;
  *  had, fitted over both at the gain training uses: -26 dB (scripts/velocity-calibration.ts, README).
  *  The old linear map of -60…-6 dB onto 1…127 squeezed a struck 114 to 65–89, depending on source. */
 const FULL_VELOCITY_DB = -26, DB_PER_VELOCITY_DECADE = 40;
+/** A window counts as falling when the key's own partials drop more than this from the window before
+ *  (a piano's own decay is a few tenths of a dB per 16 ms window; a damper's fall is several dB). */
+const RELEASE_STEP_DB = 1;
+/** A steep fall marks the note's end only if the note fades within this many windows of it (~320
+ *  ms): a held note that keeps ringing after its attack's fast early decay is not cut back. */
+const RELEASE_WINDOW_FRAMES = 20;
+/** Windows from the start of the fall to the release itself: the window reaches a quarter of its
+ *  length past its time, so the fall shows before the frame time reaches the release. */
+const RELEASE_SHIFT_FRAMES = 1;
 
 export type TrackerConfig = DecoderSettings & Pick<Config, 'minNoteMs' | 'lowMidi' | 'highMidi'> & {
   /** The model card's hop and rate: frame k is at k · hopSamples / modelRate seconds. */
@@ -40,11 +51,15 @@ export type TrackerConfig = DecoderSettings & Pick<Config, 'minNoteMs' | 'lowMid
 interface Sounding {
   pitch: number;
   startFrame: number;
-  lastOnFrame: number; // last frame its key held at least half the threshold
+  lastOnFrame: number; // last frame its key held at least threshold × releaseRatio
   peakDb: number;
   probSum: number;
   frames: number;
   announced: boolean;
+  prevLevelDb: number; // its key's partials in the last window (NaN: none yet)
+  fallFrom: number; // first window of the current run of falling windows, -1 if none
+  fallTopDb: number; // the level before that run
+  releaseAt: number; // start of the latest steep fall, -1 if none
 }
 
 export interface TrackerSink {
@@ -81,6 +96,7 @@ export class NoteTracker {
    *  ONSET_RISE_DB), read only for the sounding key. */
   push(
     frame: number, probs: Float32Array, pOff: number, onset: number, levelDb: number, rises?: Float32Array, rOff = 0,
+    spectrum?: Float32Array, sOff = 0,
   ): void {
     const thr = this.cfg.threshold;
     // Every key competes, whatever --range says: a range only drops notes. Choosing among the keys
@@ -105,13 +121,18 @@ export class NoteTracker {
     const prevOwnRiseDb = this.prevOwnRiseDb;
     this.prevOwnRiseDb = ownRiseDb;
     if (this.pendingStrike >= 0) this.strikeRiseDb = Math.max(this.strikeRiseDb, ownRiseDb);
+    if (s && spectrum && this.cfg.releaseFallDb > 0) this.trackRelease(s, frame, ownLevelDb(spectrum, sOff, s.pitch));
+    // A new key is confirmed after CONFIRM_FRAMES windows, or after onsetConfirmFrames when the onset
+    // output fired with it (this window or the one before): a player hears the note-on sooner.
+    const agreed = frame - this.lastOnsetFrame <= 1 && this.candidateRun >= this.cfg.onsetConfirmFrames;
+    const confirmed = this.candidateRun >= CONFIRM_FRAMES || agreed;
     if (!s) {
-      if (this.candidateRun >= CONFIRM_FRAMES) this.begin(this.candidate, this.startOf(this.candidateFrom), levelDb);
+      if (confirmed) this.begin(this.candidate, this.startOf(this.candidateFrom), levelDb);
       return;
     }
     const own = s.pitch - CLASS_MIDI_OFFSET;
-    const held = probs[pOff + own] >= thr / 2;
-    if (this.candidateRun >= CONFIRM_FRAMES && this.candidate !== own) {
+    const held = probs[pOff + own] >= thr * this.cfg.releaseRatio;
+    if (confirmed && this.candidate !== own) {
       // Another key took over: it started at the onset before it, and the old note ends there.
       const from = Math.max(this.startOf(this.candidateFrom), s.startFrame + 1);
       this.end(Math.min(from, s.lastOnFrame + 1));
@@ -147,8 +168,17 @@ export class NoteTracker {
       s.probSum += probs[pOff + own]; s.frames++;
       if (frame - s.startFrame < ATTACK_FRAMES && levelDb > s.peakDb) s.peakDb = levelDb;
     } else if (frame - s.lastOnFrame > MERGE_FRAMES) {
-      this.end(s.lastOnFrame + 1);
+      this.fadeOut(s, s.lastOnFrame + 1);
     }
+  }
+
+  /** Follows the sounding key's own level for the steep fall of a release (RELEASE_STEP_DB). */
+  private trackRelease(s: Sounding, frame: number, levelDb: number): void {
+    if (levelDb < s.prevLevelDb - RELEASE_STEP_DB) {
+      if (s.fallFrom < 0) { s.fallFrom = frame; s.fallTopDb = s.prevLevelDb; }
+      if (s.fallTopDb - levelDb >= this.cfg.releaseFallDb) s.releaseAt = s.fallFrom;
+    } else s.fallFrom = -1;
+    s.prevLevelDb = levelDb;
   }
 
   /** A new key confirmed from frame `from` started at the onset just before it, if there was one,
@@ -162,6 +192,7 @@ export class NoteTracker {
     this.sounding = {
       pitch: cls + CLASS_MIDI_OFFSET, startFrame: frame, lastOnFrame: frame,
       peakDb: levelDb, probSum: 0, frames: 0, announced: false,
+      prevLevelDb: NaN, fallFrom: -1, fallTopDb: 0, releaseAt: -1,
     };
     this.candidate = -1; this.candidateRun = 0;
     const s = this.sounding;
@@ -170,6 +201,15 @@ export class NoteTracker {
       const time = this.boundary(frame);
       this.sink.event({ event: 'on', pitch: s.pitch, name: midiName(s.pitch), time, velocity: velocityOf(levelDb) });
     }
+  }
+
+  /** The sounding note faded out (no other key took over) at `frame`: if its key fell steeply just
+   *  before, it was released into silence and ends where the fall began, not where the ringing died. */
+  private fadeOut(s: Sounding, frame: number, endSeconds = Infinity): void {
+    const released = s.releaseAt + RELEASE_SHIFT_FRAMES;
+    if (s.releaseAt >= 0 && released < frame && frame - s.releaseAt <= RELEASE_WINDOW_FRAMES
+      && released - s.startFrame >= this.minNoteFrames) frame = released;
+    this.end(frame, Math.min(this.boundary(frame), endSeconds));
   }
 
   private end(frame: number, endTime = this.boundary(frame)): void {
@@ -203,9 +243,22 @@ export class NoteTracker {
     const ahead = windowSamples - referenceOffset(windowSamples); // samples a window hears past its time
     const lastInputFrame = Math.floor((endSeconds * modelRate - ahead) / hopSamples + 1e-9);
     const faded = s.lastOnFrame < Math.min(lastFrame, lastInputFrame);
-    if (faded) this.end(s.lastOnFrame + 1, Math.min(this.boundary(s.lastOnFrame + 1), endSeconds));
+    if (faded) this.fadeOut(s, s.lastOnFrame + 1, endSeconds);
     else this.end(lastFrame + 1, endSeconds);
   }
+}
+
+/** The loudest of a key's fundamental and second partial, in dB below the running peak (plus
+ *  RANGE_DB), from the front end's log-frequency spectrum. */
+function ownLevelDb(spectrum: Float32Array, sOff: number, pitch: number): number {
+  const fundamental = sOff + (pitch - LOWEST_MIDI) * BINS_PER_SEMITONE;
+  const octave = fundamental + 12 * BINS_PER_SEMITONE;
+  let top = 0;
+  for (let j = 0; j < BINS_PER_SEMITONE; j++) {
+    top = Math.max(top, spectrum[fundamental + j]);
+    if (octave + j - sOff < SPECTRUM_BINS) top = Math.max(top, spectrum[octave + j]);
+  }
+  return top * RANGE_DB;
 }
 
 export function velocityOf(levelDb: number): number {
@@ -230,9 +283,12 @@ export function smoothNotes(cfg: TrackerConfig & { events: boolean }) {
       // The per-semitone rises, where the front end has them (frontends.ts' riseOffset).
       const rises = b.riseOffset === undefined ? undefined : b.features;
       const riseOffset = b.riseOffset ?? 0;
+      const spectrum = b.spectrumOffset === undefined ? undefined : b.features;
+      const spectrumOffset = b.spectrumOffset ?? 0;
       for (let i = 0; i < b.count; i++) {
         const frame = b.firstIndex + i;
-        tracker.push(frame, b.probs, i * NUM_CLASSES, b.onsets[i], b.levelsDb[i], rises, i * b.stride + riseOffset);
+        tracker.push(frame, b.probs, i * NUM_CLASSES, b.onsets[i], b.levelsDb[i], rises, i * b.stride + riseOffset,
+          spectrum, i * b.stride + spectrumOffset);
         lastFrame = b.firstIndex + i;
       }
       if (b.endSeconds !== undefined) tracker.flush(lastFrame, b.endSeconds);

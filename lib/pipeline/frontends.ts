@@ -19,11 +19,16 @@ export interface FrontEnd {
   /** Offset of the per-semitone rise features (A0 up, in units of ONSET_RISE_DB) that the note
    *  tracker's re-strike check reads; undefined: this front end has none and the check is off. */
   riseOffset?: number;
+  /** Offset of the log-frequency spectrum (BINS_PER_SEMITONE bins per semitone from A0, in units of
+   *  RANGE_DB below the running peak) that the note tracker's release check reads; undefined: none. */
+  spectrumOffset?: number;
 }
 
 export const FRONT_ENDS = {
   /** Log-frequency spectrum, onset evidence per semitone, level (features.ts). */
-  spectrum: { size: FEATURE_SIZE, make: (n) => new FeatureExtractor(n), riseOffset: SPECTRUM_BINS },
+  spectrum: {
+    size: FEATURE_SIZE, make: (n) => new FeatureExtractor(n), riseOffset: SPECTRUM_BINS, spectrumOffset: 0,
+  },
   /** The window's raw samples (raw.ts). */
   raw: { size: RAW_SAMPLES, make: (n) => new RawExtractor(n) },
 } satisfies Record<string, FrontEnd>;
@@ -42,13 +47,15 @@ export interface FrameBatch {
   stride: number;
   /** Where the per-semitone rises sit in each window's features (FrontEnd.riseOffset). */
   riseOffset?: number;
+  /** Where the log-frequency spectrum sits in each window's features (FrontEnd.spectrumOffset). */
+  spectrumOffset?: number;
   levelsDb: Float32Array;
   endSeconds?: number;
 }
 
 /** Stream stage: window batches → feature batches. One extractor per stream (it carries the peak). */
 export function features(card: { windowSamples: number; frontEnd: FrontEndName }) {
-  const { size, riseOffset, make }: FrontEnd = FRONT_ENDS[card.frontEnd];
+  const { size, riseOffset, spectrumOffset, make }: FrontEnd = FRONT_ENDS[card.frontEnd];
   const n = card.windowSamples;
   return async function* (src: AsyncIterable<WindowBatch>): AsyncGenerator<FrameBatch> {
     const fx = make(n);
@@ -60,7 +67,8 @@ export function features(card: { windowSamples: number; frontEnd: FrontEndName }
         levels[i] = fx.levelDb;
       }
       yield {
-        firstIndex: b.firstIndex, count: b.count, features: feats, stride: size, riseOffset, levelsDb: levels,
+        firstIndex: b.firstIndex, count: b.count, features: feats, stride: size, riseOffset, spectrumOffset,
+        levelsDb: levels,
         endSeconds: b.endSeconds,
       };
     }

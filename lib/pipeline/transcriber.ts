@@ -68,6 +68,9 @@ function decoderOverrides(cfg: Config): Partial<ModelCard['decoder']> {
   if (cfg.threshold !== undefined) out.threshold = cfg.threshold;
   if (cfg.onsetThreshold !== undefined) out.onsetThreshold = cfg.onsetThreshold;
   if (cfg.strikeRiseDb !== undefined) out.strikeRiseDb = cfg.strikeRiseDb;
+  if (cfg.releaseRatio !== undefined) out.releaseRatio = cfg.releaseRatio;
+  if (cfg.releaseFallDb !== undefined) out.releaseFallDb = cfg.releaseFallDb;
+  if (cfg.onsetConfirmFrames !== undefined) out.onsetConfirmFrames = cfg.onsetConfirmFrames;
   return out;
 }
 
