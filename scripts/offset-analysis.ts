@@ -5,7 +5,7 @@
 import { loadEngine } from '../lib/pipeline/transcriber.js';
 import { resolveConfig } from '../lib/config.js';
 import { evaluate, VALIDATION_SEED } from '../lib/eval/evaluate.js';
-import { matchNotes, OFFSET_MIN_TOLERANCE_SECONDS, OFFSET_RATIO } from '../lib/eval/metrics.js';
+import { endMatches, matchNotes } from '../lib/eval/metrics.js';
 
 const modelDir = process.argv[2];
 const scale = Number(process.argv[3] ?? 0.15);
@@ -23,9 +23,7 @@ await evaluate(engine, {
       const kind = gap < 0.02 ? 'next note at once' : gap < 0.3 ? 'gap < 300 ms' : 'gap ≥ 300 ms or last';
       const bucket = errors.get(kind) ?? { ms: [], within: 0 };
       bucket.ms.push((e.end - r.end) * 1000);
-      if (Math.abs(e.end - r.end) <= Math.max(OFFSET_MIN_TOLERANCE_SECONDS, OFFSET_RATIO * (r.end - r.start))) {
-        bucket.within++;
-      }
+      if (endMatches(r, e)) bucket.within++;
       errors.set(kind, bucket);
     }
   },

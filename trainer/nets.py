@@ -281,7 +281,7 @@ def widen_weights(small, manifest, kinds, rng):
                 continue
             if old.ndim == 2:
                 block = new[:, g * new_out:(g + 1) * new_out]
-                if part != 'bias' and new_out > old_out:  # new units' incoming weights (rows: every input)
+                if new_out > old_out:  # new units' incoming weights (rows: every input)
                     block[:, old_out:] = rng.normal(0.0, scale, (shape[0], new_out - old_out))
                 block[:old.shape[0], :old_out] = src  # old units keep theirs; new inputs into them stay 0
             else:

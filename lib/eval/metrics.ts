@@ -14,6 +14,13 @@ export interface MatchOptions {
 }
 
 /** Pairs [refIndex, estIndex] of a maximum matching. */
+/** Whether an estimated note's end lies within the offset tolerance of the reference note's end:
+ *  max(50 ms, 20% of the reference note's length), mir_eval's rule (exact edges kept a match). */
+export function endMatches(r: TimedNote, e: TimedNote): boolean {
+  const tol = Math.max(OFFSET_MIN_TOLERANCE_SECONDS, OFFSET_RATIO * (r.end - r.start));
+  return Math.abs(e.end - r.end) <= tol + 1e-9;
+}
+
 export function matchNotes(
   ref: readonly TimedNote[], est: readonly TimedNote[], opts: MatchOptions = {},
 ): [number, number][] {
@@ -23,10 +30,7 @@ export function matchNotes(
     const out: number[] = [];
     est.forEach((e, j) => {
       if (e.pitch !== r.pitch || Math.abs(e.start - r.start) > tol + eps) return;
-      if (opts.withOffsets) {
-        const offTol = Math.max(OFFSET_MIN_TOLERANCE_SECONDS, OFFSET_RATIO * (r.end - r.start));
-        if (Math.abs(e.end - r.end) > offTol + eps) return;
-      }
+      if (opts.withOffsets && !endMatches(r, e)) return;
       out.push(j);
     });
     return out;

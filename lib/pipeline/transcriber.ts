@@ -2,7 +2,7 @@
 // notes. The model card (card.ts) says what the model needs; each stage is given its part of it.
 import { Duplex } from 'node:stream';
 import { InputError, resolveConfig, type Config } from '../config.js';
-import type { ModelCard } from '../model/card.js';
+import { DECODER_RANGES, type ModelCard } from '../model/card.js';
 import type { ModelShape } from '../model/networks.js';
 import { decodePcm, newDecodeReport, type DecodeReport, type FormatField } from './pcm.js';
 import { resample } from './resample.js';
@@ -65,12 +65,10 @@ export function noteStages(cfg: Config, engine: Engine, report: DecodeReport = n
 /** The decoder settings given in `cfg`; the rest come from the model card. */
 function decoderOverrides(cfg: Config): Partial<ModelCard['decoder']> {
   const out: Partial<ModelCard['decoder']> = {};
-  if (cfg.threshold !== undefined) out.threshold = cfg.threshold;
-  if (cfg.onsetThreshold !== undefined) out.onsetThreshold = cfg.onsetThreshold;
-  if (cfg.strikeRiseDb !== undefined) out.strikeRiseDb = cfg.strikeRiseDb;
-  if (cfg.releaseRatio !== undefined) out.releaseRatio = cfg.releaseRatio;
-  if (cfg.releaseFallDb !== undefined) out.releaseFallDb = cfg.releaseFallDb;
-  if (cfg.onsetConfirmFrames !== undefined) out.onsetConfirmFrames = cfg.onsetConfirmFrames;
+  for (const field of Object.keys(DECODER_RANGES) as (keyof ModelCard['decoder'])[]) {
+    const v = cfg[field];
+    if (v !== undefined) out[field] = v;
+  }
   return out;
 }
 
