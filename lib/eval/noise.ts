@@ -22,7 +22,11 @@ export type EvalNoise = (typeof EVAL_NOISES)[number];
 const RATE = 44100;
 const LEAD_SECONDS = 3, PAUSE_SECONDS = 10, PART_SECONDS = 4;
 
-export interface NoiseAloneResult { noise: EvalNoise; levelDbfs: number; seconds: number; notes: number }
+/** `phantoms`: what the notes were (name, start s, confidence), for the error analysis. */
+export interface NoiseAloneResult {
+  noise: EvalNoise; levelDbfs: number; seconds: number; notes: number;
+  phantoms: { name: string; start: number; confidence: number }[];
+}
 export interface NoisePauseResult { noise: EvalNoise; melodies: number; before: number; inPause: number }
 export interface NoiseReport { alone: NoiseAloneResult[]; pauses: NoisePauseResult[] }
 
@@ -45,7 +49,8 @@ export async function noiseAlone(
       if (right !== left) noiseBed(bedOptions(noise, levelDbfs), right, RATE, rng, speech);
       const pcm = encodeS16le([left, right]);
       const notes = await transcribe(pcm, { engine, sampleRate: RATE, channels: 2, encoding: 's16le' });
-      out.push({ noise, levelDbfs, seconds, notes: notes.length });
+      const phantoms = notes.map((x) => ({ name: x.name, start: x.start, confidence: x.confidence }));
+      out.push({ noise, levelDbfs, seconds, notes: notes.length, phantoms });
     }
   }
   return out;
