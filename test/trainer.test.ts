@@ -244,6 +244,22 @@ print(json.dumps({'out': out, 'lo': float(x[:, :, :3 * S].min()), 'hi': float(x[
     t.ok(lo >= 0 && hi <= 1, 'EQ keeps features in 0..1');
   });
 
+  await t.test('--release-weight weighs the windows after a release into silence, not a change of key', async (t) => {
+    const script = `
+import json, sys, torch
+sys.path.insert(0, ${JSON.stringify(path.join(ROOT, 'trainer'))})
+from train import release_weights
+c = torch.tensor([[0, 5, 5, 5, 0, 0, 0, 0, 0, 7, 9, 0, 0], [3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]])
+print(json.dumps(release_weights(c, 4.0, 3).tolist()))
+`;
+    const r = spawnSync(py, ['-c', script], { encoding: 'utf8' });
+    t.equal(r.status, 0, r.stderr);
+    t.same(JSON.parse(r.stdout), [
+      [1, 1, 1, 1, 4, 4, 4, 1, 1, 1, 1, 4, 4], // 5 released at 4, 9 at 11; 7 → 9 is no release
+      [1, 1, 4, 4, 4, 1, 1, 1, 1, 1, 1, 1, 1],
+    ]);
+  });
+
   await t.test('a resume never replaces a model it cannot continue (issue 22)', async (t) => {
     const runDir = path.join(dir, 'lstm');
     const before = readFileSync(path.join(runDir, 'model', 'model.json'), 'utf8');

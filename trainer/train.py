@@ -124,16 +124,35 @@ class Pool:
             return self.feats[idx].astype(np.float32), self.classes[idx], self.onsets[idx]
 
 
-def losses(net, x, classes, onsets):
+def release_weights(classes, weight, frames):
+    """Per-frame weights of the class loss: `weight` for the `frames` windows from each release into
+    silence (a key's label giving way to silence), 1 elsewhere. The network holds a released key
+    while its room tail rings (issue 19: note ends 40-120 ms late); these frames teach it the damper."""
+    prev = torch.cat([torch.zeros_like(classes[:, :1]), classes[:, :-1]], 1)
+    released = ((prev != 0) & (classes == 0)).float()
+    near = released.clone()
+    for k in range(1, frames):
+        near[:, k:] = torch.maximum(near[:, k:], released[:, :-k])
+    return 1 + (weight - 1) * near
+
+
+def losses(net, x, classes, onsets, release_weight=1.0, release_frames=0):
     """The TS trainer's loss: categorical cross-entropy of the class softmax plus binary cross-entropy
-    of the onset sigmoid, each a mean over frames. Returns (loss, class loss, accuracy)."""
+    of the onset sigmoid, each a mean over frames (the class loss weighted after releases when
+    release_weight > 1: release_weights). Returns (loss, class loss, accuracy)."""
     device = next(net.parameters()).device
     x, classes, onsets = x.to(device), classes.to(device), onsets.to(device)
+    weights = None
+    if release_weight != 1 and release_frames > 0 and classes.dim() == 2:
+        weights = release_weights(classes, release_weight, release_frames).reshape(-1)
     if net.window:
         x, classes, onsets = x.reshape(-1, x.shape[-1]), classes.reshape(-1), onsets.reshape(-1)
     logits, onset_logits, _ = net(x)
     logits = logits.reshape(-1, logits.shape[-1])
-    ce = F.cross_entropy(logits, classes.reshape(-1))
+    if weights is None:
+        ce = F.cross_entropy(logits, classes.reshape(-1))
+    else:
+        ce = (F.cross_entropy(logits, classes.reshape(-1), reduction='none') * weights).sum() / weights.sum()
     bce = F.binary_cross_entropy_with_logits(onset_logits.reshape(-1), onsets.reshape(-1))
     acc = (logits.argmax(-1) == classes.reshape(-1)).float().mean()
     return ce + bce, ce, acc
@@ -212,6 +231,10 @@ def main(argv=None):
                    help='share of drawn examples shifted ±1-2 keys in feature space (trainer/augment.py)')
     p.add_argument('--augment-eq', type=float, default=0.0,
                    help='share of drawn examples given a random EQ curve in feature space')
+    p.add_argument('--release-weight', type=float, default=1.0,
+                   help='weight of the class loss on the windows just after a release into silence (1: none)')
+    p.add_argument('--release-frames', type=int, default=4,
+                   help='windows from a release that --release-weight covers (4: 64 ms)')
     a = p.parse_args(argv)
 
     torch.set_num_threads(a.threads)
@@ -321,6 +344,8 @@ def main(argv=None):
             'examplesLoaded': pool.loaded_examples + state.get('loaded_before', 0), 'pool': a.pool, 'seed': a.seed,
             'data': data_description,
             **({'augment': {'shift': a.augment_shift, 'eq': a.augment_eq}} if a.augment_shift or a.augment_eq else {}),
+            **({'releaseWeight': {'weight': a.release_weight, 'frames': a.release_frames}}
+               if a.release_weight != 1 else {}),
             **({'stages': state['stages']} if 'stages' in state else {}),
             **({'initialisedFrom': state['init']} if 'init' in state else {}),
             **({'validation': v} if v else {})}
@@ -349,7 +374,8 @@ def main(argv=None):
             shift_keys(x, c, rng, a.augment_shift)
         if a.augment_eq > 0:
             eq_curves(x, rng, a.augment_eq)
-        loss, ce, acc = losses(net, torch.from_numpy(x), torch.from_numpy(c), torch.from_numpy(o))
+        loss, ce, acc = losses(net, torch.from_numpy(x), torch.from_numpy(c), torch.from_numpy(o),
+                              a.release_weight, a.release_frames)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if a.clip > 0:
