@@ -5,6 +5,7 @@ export {
 export {
   DEFAULTS, resolveConfig, UsageError, InputError, ConfigError, type Config, type Encoding, type OutputFormat,
 } from './config.js';
+export { FormatMismatchError } from './pipeline/pcm.js';
 export { MODEL_RATE, midiName, parseNoteName } from './music.js';
 export { DECODER_DEFAULTS, type ModelCard, type DecoderSettings } from './model/card.js';
 export { type Note, type NoteEvent, type NoteOutput } from './notes.js';

@@ -144,7 +144,8 @@ t.test('one number reader: junk is a one-line usage error (exit 2) in transcribe
     const long = flag.at(-1) === '-r' ? '--rate' : flag.at(-1)!;
     const why = value === '' ? 'needs a value, got an empty one' : `must be a number, got ${JSON.stringify(value)}`;
     t.equal(r.code, 2, `${flag.join(' ')} ${JSON.stringify(value)}: exit 2`);
-    t.equal(r.stderr, `melodyfilter: ${long} ${why}\nTry 'melodyfilter --help' for more information.\n`);
+    const help = flag.length > 1 ? `melodyfilter ${flag[0]} --help` : 'melodyfilter --help';
+    t.equal(r.stderr, `melodyfilter: ${long} ${why}\nTry '${help}' for more information.\n`);
   });
   t.equal(parseNumber('rate', '44.1k', { kind: 'integer', kilo: true }), 44100, "sox's thousands, where taken");
   t.throws(() => parseNumber('tempo', '1k', { kind: 'number' }), /--tempo must be a number, got "1k"/);

@@ -313,3 +313,14 @@ t.test('issue 22, 12: input too slow for the keys asked for gets a warning, too 
   t.equal(inRange.stderr, '');
   t.same(names(inRange), ['E4', 'G4']);
 });
+
+t.test('a subcommand\'s usage error points at its own --help', async (t) => {
+  for (const [args, help] of [
+    [['match', '--bogus'], 'melodyfilter match --help'], [['eval', '--set', 'huge'], 'melodyfilter eval --help'],
+    [['--bogus'], 'melodyfilter --help'],
+  ] as const) {
+    const r = await runCli([...args], null);
+    t.equal(r.code, 2, args.join(' '));
+    t.match(r.stderr, new RegExp(`\\nTry '${help}' for more information\\.\\n$`), args.join(' '));
+  }
+});

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, ROOT, jsonLines, runCli, runShell, toneModelWorkspace, tones, wavFile } from './helpers.js';
-import { resolveConfig, transcribe, type Note, type Transcriber } from '../lib/index.js';
+import { FormatMismatchError, resolveConfig, transcribe, type Note, type Transcriber } from '../lib/index.js';
 import { findPython } from '../lib/train/command.js';
 import { parseNoteLine } from '../lib/match/input.js';
 
@@ -144,8 +144,9 @@ t.test('20: the library: typed stream, its own words, WAV header checks, CommonJ
   t.throws(() => resolveConfig({ sampleRate: 5 }), /^sampleRate must be an integer from 2000 to 768000, got 5$/);
   t.throws(() => resolveConfig({ channels: 0 }), { message: /^channels must be/ });
   const wav = readFileSync(take);
-  await t.rejects(transcribe(wav, { modelDir: TONE_MODEL, sampleRate: 22050 }),
-    /sampleRate 22050 contradicts the WAV header's 16000 Hz/);
+  const mismatch = await transcribe(wav, { modelDir: TONE_MODEL, sampleRate: 22050 }).catch((e: unknown) => e);
+  t.ok(mismatch instanceof FormatMismatchError, 'the error the README names, exported');
+  t.match(mismatch, { field: 'sampleRate', message: /sampleRate 22050 contradicts the WAV header's 16000 Hz/ });
   t.equal((await transcribe(wav, { modelDir: TONE_MODEL })).length, 2, 'without a rate, the header decides');
   t.equal((await transcribe(wav, { modelDir: TONE_MODEL, sampleRate: 16000 })).length, 2, 'an agreeing rate is fine');
   const cjs = spawnSync(process.execPath,

@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, sine, toneModelWorkspace, tones, wavFile } from './helpers.js';
+import { findPython } from '../lib/train/command.js';
 
 /** Two seconds of four tones with gaps (C4, G4, E4, C5) at 16 kHz: notes the tone model hears. */
 const MELODY = tones([[261.63, 0.05, 0.45], [392, 0.55, 0.95], [329.63, 1.05, 1.45], [523.25, 1.55, 1.95]],
@@ -23,6 +24,7 @@ t.test('npm pack → npm install -g → melodyfilter runs', { timeout: 600_000 }
   t.ok(listing.includes('package/dist/bin/melodyfilter.js'),
     'and dist, built by prepack: nothing to build on install');
   t.ok(listing.includes('package/models/melody-lstm/weights.bin'), 'and the shipped model');
+  t.ok(listing.includes('package/trainer/train.py'), 'and the PyTorch trainer `melodyfilter train` runs');
   const install = spawnSync('npm',
     ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '--loglevel=warn', path.join(dir, tarball!)],
     { encoding: 'utf8' });
@@ -55,4 +57,11 @@ t.test('npm pack → npm install -g → melodyfilter runs', { timeout: 600_000 }
   const tfjs = execFileSync(bin, ['-m', model, '--kernel', 'tfjs', '--backend', 'wasm'], { input: wav, cwd: dir, env })
     .toString().trim().split('\n');
   t.same(tfjs, out, 'tfjs on wasm, loaded on demand, gives the same notes');
+  // `train` from the installed package finds its trainer (issue 22: it said "trainer/train.py not
+  // found"); --data naming no shard directory stops it at its checks, before any work.
+  const train = spawnSync(bin, ['train', '--name', 'm', '--data', path.join(dir, 'no-shards'), '--steps', '1'],
+    { cwd: dir, env, encoding: 'utf8' });
+  t.notMatch(train.stderr, /train\.py not found/, 'the installed train finds trainer/train.py');
+  if (findPython()) t.match(train.stderr, /no-shards/, 'and stops at --data, the first check it fails');
+  t.not(train.status, 0);
 });

@@ -40,6 +40,6 @@ Examples:
   sox -d -t raw -r 16000 -c 1 -e signed -b 16 - | melodyfilter -r 16000 -c 1 --events
 
 Exit status: 0 success (also when stdout closes early), 1 bad input or runtime failure,
-2 usage error.
+2 usage error, 128 + the signal's number when a signal stopped it (143 SIGTERM, 130 SIGINT).
 `;
 }

@@ -42,7 +42,9 @@ export function reportError(err: unknown, argv: string[]): number {
   process.stderr.write(`melodyfilter: ${message}\n`);
   const verbose = argv.includes('-v') || argv.includes('--verbose');
   if (verbose && (err as Error).stack) process.stderr.write((err as Error).stack + '\n');
-  if (err instanceof UsageError) process.stderr.write("Try 'melodyfilter --help' for more information.\n");
+  // A subcommand's usage error points at that subcommand's own help.
+  const help = subcommandNamed(argv[0]) ? `melodyfilter ${argv[0]} --help` : 'melodyfilter --help';
+  if (err instanceof UsageError) process.stderr.write(`Try '${help}' for more information.\n`);
   // As a shell reports a command killed by the signal; unlike a failure, running it again finishes it.
   if (err instanceof InterruptedError) return 128 + osConstants.signals[err.signal];
   return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;

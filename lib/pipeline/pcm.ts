@@ -25,7 +25,7 @@ export type FormatField = 'sampleRate' | 'channels' | 'encoding';
  *  for something the input is not); the CLI rewords it in its flags' names. */
 export class FormatMismatchError extends UsageError {
   constructor(readonly field: FormatField, readonly given: string | number, readonly header: string | number) {
-    const unit = field === 'sampleRate' ? ' Hz' : field === 'channels' ? ' channels' : '';
+    const unit = field === 'sampleRate' ? ' Hz' : field === 'channels' ? (header === 1 ? ' channel' : ' channels') : '';
     super(`${field} ${given} contradicts the WAV header's ${header}${unit}`);
   }
 }

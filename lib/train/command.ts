@@ -36,7 +36,8 @@ const D = TRAIN_DEFAULTS;
 const OPTIONS: OptionTable = {
   seconds: {
     kind: 'number', value: 'N', section: TRAINING, range: [0, 7 * 86400], default: D.seconds,
-    help: "the whole run's wall-time budget, earlier stages of a resumed run included (default {default})",
+    help: "the trainer's wall-time budget, earlier stages of a resumed run included; the validation set\n" +
+      'and the first shards are made before it starts (default {default})',
   },
   steps: {
     kind: 'integer', value: 'N', section: TRAINING, range: [1, Number.MAX_SAFE_INTEGER],
