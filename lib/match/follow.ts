@@ -118,7 +118,8 @@ const TROUBLE_SPAN = 8;
 
 /** Fewest positions a band keeps: the jump, a skip and the opening context need a few notes. */
 const MIN_WINDOW = 16;
-/** Share of the band behind the best position: restarts go back, play goes on one note at a time. */
+/** Share of the band behind the best position: restarts go back, play goes on one note at a time
+ *  (ahead, the band keeps at least a skip's reach and one more note). */
 const BEHIND_SHARE = 0.75;
 
 interface Hypothesis {
@@ -266,13 +267,14 @@ export class Follower {
     return { h, pos, state };
   }
 
-  /** Moves the band of the next column around the best position so far (before the tune: stays). */
+  /** Moves the band of the next column around the last note given a verdict (before the tune:
+   *  it stays at the top). Not around the best position of the latest column: that one hops about
+   *  while a repeated bar or a wrong note is still ambiguous, and a band moved after it would drop
+   *  the positions the player is really at. */
   private placeBand(): void {
-    if (this.band === this.m) return; // every position kept: lo stays 1
-    const { pos } = this.best();
-    if (pos === 0) return;
-    const behind = Math.floor(this.band * BEHIND_SHARE);
-    this.lo = Math.max(1, Math.min(this.m - this.band + 1, pos - behind));
+    if (this.band === this.m || this.lastPos === 0) return; // every position kept, or not begun
+    const behind = Math.min(Math.floor(this.band * BEHIND_SHARE), this.band - MAX_SKIP - 2);
+    this.lo = Math.max(1, Math.min(this.m - this.band + 1, this.lastPos - behind));
   }
 
   /**
