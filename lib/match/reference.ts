@@ -25,8 +25,8 @@ const DEFAULT_US_PER_BEAT = 500_000;
 const SKYLINE_OVERLAP_SECONDS = 0.05;
 /** Largest reference file read: 2 MiB. Real song files are rarely past a few hundred KB, and a tune
  *  book of JSON lines at ~60 bytes a note is far below this; parsing holds every MIDI event as an
- *  object (~40x the file), and --follow keeps ~4 KB per reference note (546 MB for a 1 MB MIDI of
- *  115,000 notes), so the cap is what bounds memory until the follower's does not grow with them. */
+ *  object (~40x the file), so the cap bounds the reader's memory (--follow's is bounded by its
+ *  window of reference positions, follow.ts). */
 export const MAX_REFERENCE_BYTES = 2 * 1024 * 1024;
 
 export interface MelodySelection {
