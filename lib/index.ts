@@ -15,7 +15,7 @@ export {
   createMatcher, MATCHER_DEFAULTS, type Matcher, type MatcherOptions, type MatchResult,
 } from './match/identify.js';
 export {
-  createFollower, FOLLOWER_DEFAULTS, type Follower, type FollowerOptions, type FollowEvent, type NoteVerdict,
+  createFollower, FOLLOWER_DEFAULTS, Follower, type FollowerOptions, type FollowEvent, type NoteVerdict,
   type JumpEvent, type FollowSummary, type Verdict,
 } from './match/follow.js';
 export { loadReference, loadReferences, ReferenceFileError, type MelodySelection } from './match/reference.js';

@@ -5,6 +5,7 @@ import {
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
+import { argPath, shownPath } from '../argv-bytes.js';
 import type cliProgress from 'cli-progress';
 import { InputError, UsageError, errnoWords, type Config } from '../config.js';
 import { noteStages, type Engine } from '../pipeline/transcriber.js';
@@ -169,7 +170,7 @@ export async function transcribeInput(
     input = process.stdin;
   } else {
     size = checkReadable(file);
-    input = createReadStream(file, { highWaterMark: 1 << 16 });
+    input = createReadStream(argPath(file), { highWaterMark: 1 << 16 });
   }
   const report = newDecodeReport();
   const [decode, toModelRate, win, feats, cls, notes] = noteStages(cfg, engine, report, inv.explicit);
@@ -398,13 +399,13 @@ export function commitOutput(temp: string, target: string, overwrite: boolean): 
 /** An input file's size in bytes, or an InputError saying why it cannot be read. */
 function checkReadable(file: string): number {
   try {
-    const st = statSync(file);
-    if (st.isDirectory()) throw new InputError(`${file} is a directory, not an audio file`);
+    const st = statSync(argPath(file));
+    if (st.isDirectory()) throw new InputError(`${shownPath(file)} is a directory, not an audio file`);
     return st.size;
   } catch (err) {
     if (err instanceof InputError) throw err;
     const e = err as NodeJS.ErrnoException;
-    throw new InputError(`cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : errnoWords(e)}`);
+    throw new InputError(`cannot read ${shownPath(file)}: ${e.code === 'ENOENT' ? 'no such file' : errnoWords(e)}`);
   }
 }
 
@@ -450,5 +451,5 @@ function refuseInputAsOutput(inv: Invocation, files: string[]): void {
 }
 
 function statQuietly(file: string): Stats | null {
-  try { return statSync(file); } catch { return null; }
+  try { return statSync(argPath(file)); } catch { return null; }
 }

@@ -11,6 +11,7 @@ import { melodyOf, type Melody } from './melody.js';
 import { parseNoteLine } from './input.js';
 import { looksLikeAbc, parseAbc } from './abc.js';
 import { parseMusicXml } from './musicxml.js';
+import { argPath, shownPath } from '../argv-bytes.js';
 
 /** File names a folder search picks up; anything else in a folder (READMEs, audio) is left alone. */
 export const REFERENCE_EXTENSIONS = [
@@ -24,8 +25,8 @@ const DEFAULT_US_PER_BEAT = 500_000;
 const SKYLINE_OVERLAP_SECONDS = 0.05;
 /** Largest reference file read: 2 MiB. Real song files are rarely past a few hundred KB, and a tune
  *  book of JSON lines at ~60 bytes a note is far below this; parsing holds every MIDI event as an
- *  object (~40x the file), and --follow keeps ~4 KB per reference note (546 MB for a 1 MB MIDI of
- *  115,000 notes), so the cap is what bounds memory until the follower's does not grow with them. */
+ *  object (~40x the file), so the cap bounds the reader's memory (--follow's is bounded by its
+ *  window of reference positions, follow.ts). */
 export const MAX_REFERENCE_BYTES = 2 * 1024 * 1024;
 
 export interface MelodySelection {
@@ -184,10 +185,11 @@ function checkMidi(bytes: Uint8Array, file: string): MidiData {
 
 /** The bytes of a reference file: a regular file within the size cap. Opened without blocking and
  *  checked before reading: a FIFO would block the read forever and a device (/dev/zero) never ends. */
-function readReference(file: string): Buffer {
+function readReference(arg: string): Buffer {
+  const file = shownPath(arg);
   let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(argPath(arg), constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     throw new ReferenceFileError(
@@ -226,7 +228,7 @@ export function loadReference(file: string, sel: MelodySelection = {}): Melody {
   const melodies = loadReferenceMelodies(file, sel);
   if (melodies.length > 1) {
     throw new ReferenceFileError(
-      `${file}: a tune book of ${melodies.length} tunes; choose one with --tune X (its X: number)`);
+      `${shownPath(file)}: a tune book of ${melodies.length} tunes; choose one with --tune X (its X: number)`);
   }
   return melodies[0];
 }
@@ -272,8 +274,9 @@ function musicXmlMelody(file: string, text: string, sel: MelodySelection): Melod
 
 /** Every melody of one reference file: one, or a tune book's tunes. JSON lines are notes
  *  ({pitch,start,...}) or note-on events. */
-export function loadReferenceMelodies(file: string, sel: MelodySelection = {}): Melody[] {
-  const bytes = readReference(file);
+export function loadReferenceMelodies(arg: string, sel: MelodySelection = {}): Melody[] {
+  const bytes = readReference(arg);
+  const file = shownPath(arg); // the name in messages and in results: a non-UTF-8 byte as \xHH
   if (bytes.length === 0) throw new ReferenceFileError(`${file}: empty file, not a reference`);
   const ext = path.extname(file).toLowerCase();
   if (ext === '.mxl') {
@@ -333,9 +336,9 @@ export function referenceFiles(paths: readonly string[]): string[] {
   for (const p of paths) {
     let st;
     try {
-      st = statSync(p);
+      st = statSync(argPath(p));
     } catch {
-      throw new ReferenceFileError(`${p}: cannot read (no such file or folder)`);
+      throw new ReferenceFileError(`${shownPath(p)}: cannot read (no such file or folder)`);
     }
     if (st.isDirectory()) {
       const before = out.length;
