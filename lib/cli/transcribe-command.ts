@@ -4,7 +4,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { invocationOf, transcribeOptions } from './args.js';
 import type { Subcommand } from './commands.js';
-import { helpText } from './help.js';
 import { StopSignal, stopOnSignals, terminalSafe, transcribeAll } from './transcribe.js';
 
 /** package.json's version, beside lib/ (sources) or beside dist/ (compiled). */
@@ -20,7 +19,8 @@ export const transcribeCommand: Subcommand = {
   operands: '[FILE ...]',
   // Read when asked: a writer registered after this module loaded brings its flags along.
   get options() { return transcribeOptions(); },
-  help: (parsed) => helpText(parsed.options.modelDir as string | undefined),
+  // Imported when asked for: every transcription would otherwise load it.
+  help: async (parsed) => (await import('./help.js')).helpText(parsed.options.modelDir as string | undefined),
   async run(parsed) {
     const inv = invocationOf(parsed);
     if (inv.command === 'version') {

@@ -5,7 +5,6 @@
 // module plus one entry here (see CONTRIBUTING.md).
 import { ConfigError, type Config, type Kernel } from '../config.js';
 import { NETWORKS, type ModelShape } from './networks.js';
-import { FastClassifier } from './fast-kernel.js';
 import { isResetAfterGru, shapeOfWeights, type KernelCell, type WeightFile } from './files.js';
 import { WasmClassifier, packWeights } from './wasm-kernel.js';
 
@@ -56,6 +55,7 @@ export const KERNEL_ENTRIES: Record<Kernel, KernelEntry> = {
     otherwise: 'tfjs',
     load: async (file) => {
       const cell = cellOf(file)!;
+      const { FastClassifier } = await import('./fast-kernel.js'); // only when it runs: most starts use wasm
       return {
         shape: shapeOfWeights(file.weights, cell), backend: 'none',
         newClassifier: () => new FastClassifier(file.weights, cell),

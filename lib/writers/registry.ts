@@ -9,10 +9,8 @@ import { parseKey, type Key } from '../score/key.js';
 import type { Meter } from '../score/notate.js';
 import type { NoteOutput } from '../notes.js';
 import { jsonlWriter } from './jsonl.js';
-import { csvWriter } from './csv.js';
-import { midiWriter } from './midi.js';
 import { MAX_WIDTH_PX, svgWriter } from './svg.js';
-import { notationWriter, type ScoreRenderer } from './notation.js';
+import type { ScoreRenderer } from './notation.js';
 
 /** What a writer may need beyond the notes. */
 export interface WriterContext {
@@ -82,9 +80,17 @@ const NOTATION_OPTIONS: OptionTable = {
   },
 };
 
+/** A stage whose module is imported when its stream starts, not when the CLI starts: a process pays
+ *  for loading a module (~1 ms of CPU each), and a transcription to JSON lines needs none of these. */
+function loaded<M>(load: () => Promise<M>, stage: (m: M) => WriterStage): WriterStage {
+  return async function* (src) {
+    yield* stage(await load())(src);
+  };
+}
+
 /** A notation format's stage: the user's metre and key, the input's name as title. */
 const notation = (load: () => Promise<ScoreRenderer>) => ({ cfg, title }: WriterContext): WriterStage =>
-  notationWriter(load, { title, meter: cfg.meter, key: cfg.key });
+  loaded(() => import('./notation.js'), (m) => m.notationWriter(load, { title, meter: cfg.meter, key: cfg.key }));
 
 export const WRITERS: Record<string, Writer> = {
   jsonl: {
@@ -109,7 +115,7 @@ export const WRITERS: Record<string, Writer> = {
         target: 'midiChannel', help: 'MIDI channel 1-16 (default {default})',
       },
     },
-    make: ({ cfg }) => midiWriter(cfg),
+    make: ({ cfg }) => loaded(() => import('./midi.js'), (m) => m.midiWriter(cfg)),
   },
   csv: {
     name: 'csv', summary: 'onset,offset,pitch per line', extension: '.csv', streaming: true, onePerInput: true,
@@ -119,7 +125,8 @@ export const WRITERS: Record<string, Writer> = {
         kind: 'boolean', section: OUTPUT, target: 'csvHeader', help: 'first CSV line: onset,offset,pitch',
       },
     },
-    make: ({ options }) => csvWriter({ header: Boolean(options.csvHeader) }),
+    make: ({ options }) =>
+      loaded(() => import('./csv.js'), (m) => m.csvWriter({ header: Boolean(options.csvHeader) })),
   },
   svg: {
     name: 'svg', summary: 'a piano-roll picture', extension: '.svg', streaming: false, onePerInput: true, binary: false,
