@@ -43,7 +43,7 @@ WRITERS.tsv = {
   options: {
     'tsv-separator': {
       kind: 'choice', choices: ['tab', 'semicolon'], default: 'tab', value: 'SEP', section: 'Output',
-      target: 'separator', onlyForItsWriters: true, help: 'tsv: the column separator (default {default})',
+      target: 'separator', help: 'tsv: the column separator (default {default})',
     },
   },
   make: ({ options }) => async function* (src) {
@@ -70,6 +70,15 @@ WRITERS.tsv = {
   const elsewhere = await runRegistered(tsv, [...M, '--tsv-separator', 'tab', take]);
   t.equal(elsewhere.code, 2);
   t.match(elsewhere.stderr, /^melodyfilter: --tsv-separator is for -o tsv, not --output jsonl\n/);
+  // The built-in writers' flags alike: each with an output that cannot honour it is refused, not ignored.
+  for (const [flag, output] of [['--tempo', 'midi'], ['--program', 'midi'], ['--midi-channel', 'midi'],
+    ['--csv-header', 'csv'], ['--svg-width', 'svg'], ['--meter', 'musicxml']] as const) {
+    const values: Record<string, string[]> = { '--csv-header': [], '--meter': ['3/4'], '--svg-width': ['500'] };
+    const value = values[flag] ?? ['2']; // a valid tempo, program and channel alike
+    const r = await runCli([...M, flag, ...value, take], null);
+    t.equal(r.code, 2, `${flag} with JSON lines`);
+    t.match(r.stderr, new RegExp(`^melodyfilter: ${flag} is for -o ${output}`));
+  }
   const junk = await runRegistered(tsv, [...M, '-o', 'tsv', '--tsv-separator', 'comma', take]);
   t.equal(junk.code, 2);
   t.match(junk.stderr, /^melodyfilter: --tsv-separator must be one of tab, semicolon, got comma\n/);

@@ -260,9 +260,12 @@ export function invocationOf(parsed: Parsed, table: OptionTable = transcribeOpti
     ...(own.keyRange as ReturnType<typeof rangeOf> | undefined),
   }, table);
   const writer = WRITERS[cfg.output];
+  // A writer's option given with another writer's output is a usage error, not ignored: the user
+  // asked for something this output cannot do (--meter or --tempo with -o jsonl).
   for (const [flag, spec] of Object.entries(table)) {
-    if (!spec.onlyForItsWriters || v[flag] === undefined || writer.options?.[flag] === spec) continue;
+    if (v[flag] === undefined || writer.options?.[flag] === spec) continue;
     const takers = Object.values(WRITERS).filter((w) => w.options?.[flag] === spec).map((w) => w.name);
+    if (!takers.length) continue; // not a writer's option
     const names = takers.length > 1 ? `${takers.slice(0, -1).join(', ')} or ${takers.at(-1)}` : takers[0];
     throw new UsageError(`--${flag} is for -o ${names}, not --output ${cfg.output}`);
   }

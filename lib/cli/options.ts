@@ -32,9 +32,6 @@ export interface OptionSpec {
   target?: string;
   /** string: the text → its value; throws a UsageError naming the flag (a metre, a key, a range). */
   parse?: (text: string) => unknown;
-  /** A writer's option that another writer's output cannot honour: given with it, a usage error
-   *  rather than ignored (--meter with -o jsonl). */
-  onlyForItsWriters?: boolean;
 }
 
 export type OptionTable = Record<string, OptionSpec>;

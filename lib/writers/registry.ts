@@ -71,11 +71,11 @@ const OUTPUT = 'Output';
 /** The notation writers' flags, one table they share. */
 const NOTATION_OPTIONS: OptionTable = {
   meter: {
-    kind: 'string', value: 'M', section: OUTPUT, target: 'meter', parse: meterOf, onlyForItsWriters: true,
+    kind: 'string', value: 'M', section: OUTPUT, target: 'meter', parse: meterOf,
     help: 'notation (-o musicxml, abc, ly): the metre, e.g. 3/4 or 6/8\n(default: read from the notes)',
   },
   key: {
-    kind: 'string', value: 'KEY', section: OUTPUT, target: 'key', parse: keyOf, onlyForItsWriters: true,
+    kind: 'string', value: 'KEY', section: OUTPUT, target: 'key', parse: keyOf,
     help: 'notation: the key, e.g. D, F#m, Bb minor (default: read from the notes)',
   },
 };
