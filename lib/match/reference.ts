@@ -236,11 +236,12 @@ export function loadReference(file: string, sel: MelodySelection = {}): Melody {
 function abcMelodies(file: string, text: string, sel: MelodySelection): Melody[] {
   if (!looksLikeAbc(text)) throw new ReferenceFileError(`${file}: not an ABC tune (no X: and K: lines)`);
   let tunes = parseAbc(text);
+  // A tune of a book is named FILE#X TITLE, also when --tune kept it alone.
+  const book = tunes.length > 1;
   if (sel.tune !== undefined) {
     tunes = tunes.filter((t) => t.number === sel.tune);
     if (!tunes.length) throw new ReferenceFileError(`${file}: no tune X:${sel.tune}`);
   }
-  const book = tunes.length > 1;
   const melodies: Melody[] = [];
   for (const t of tunes) {
     const name = book ? `${file}#${t.number}${t.title ? ` ${t.title}` : ''}` : file;
