@@ -3,7 +3,7 @@
 // such an argument, so bash does ($'\xe9'); fs calls here take Buffer paths.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseTunes } from '../lib/match/notation.js';
@@ -29,6 +29,21 @@ t.test('a Latin-1 input name is transcribed', async (t) => {
   const missing = sh(`"$BIN" "$DIR/gone"$'\\xe9'".wav"`);
   t.equal(missing.status, 1);
   t.match(missing.stderr, /cannot read .*gone\\xe9\.wav: no such file/, 'the byte shown as \\xe9');
+});
+
+t.test('-d names the output after a Latin-1 input, byte for byte, and refuses to replace it', async (t) => {
+  copyFileSync(path.join(ROOT, 'examples/melody.wav'), latin1('.wav'));
+  const out = path.join(dir, 'out');
+  const r = sh(`"$BIN" -o csv -d "$DIR/out" ${inBash('.wav')}`);
+  t.equal(r.stderr, '');
+  t.equal(r.status, 0);
+  const written = readdirSync(out, { encoding: 'buffer' });
+  const expected = Buffer.from([0x63, 0x61, 0x66, 0xe9, ...Buffer.from('.csv')]);
+  t.same(written.map((b) => b.toString('hex')), [expected.toString('hex')], 'caf\\xe9.csv, not caf\uFFFD.csv');
+  t.ok(readFileSync(Buffer.concat([Buffer.from(`${out}/`), written[0]])).length > 0, 'with the notes');
+  const again = sh(`"$BIN" -o csv -d "$DIR/out" ${inBash('.wav')}`);
+  t.equal(again.status, 1);
+  t.match(again.stderr, /out\/caf\\xe9\.csv exists; not overwriting it/);
 });
 
 t.test('match and --follow find a reference with a Latin-1 name', async (t) => {

@@ -261,11 +261,25 @@ export async function transcribeInput(
   return cutShort;
 }
 
-/** Output file for `file` in `outDir`. */
-export function outputPath(outDir: string, file: string, output: Config['output']): string {
-  const base = file === '-' ? 'stdin' : path.basename(file).replace(/\.[^.]*$/, '');
-  return path.join(outDir, base + WRITERS[output].extension);
+/** Output file for `file` in `outDir`: the input's name, its extension replaced. Bytes where that
+ *  name is not UTF-8 (lib/argv-bytes.ts), so a Latin-1 take's notes keep its name, not U+FFFD. */
+export function outputPath(outDir: string, file: string, output: Config['output']): string | Buffer {
+  const extension = WRITERS[output].extension;
+  const bytes = file === '-' ? file : argPath(file);
+  if (typeof bytes === 'string') {
+    const base = file === '-' ? 'stdin' : path.basename(file).replace(/\.[^.]*$/, '');
+    return path.join(outDir, base + extension);
+  }
+  let base = bytes.subarray(bytes.lastIndexOf(0x2f) + 1); // after the last '/'
+  const dot = base.lastIndexOf(0x2e); // and without its last '.' on, as the string form
+  if (dot >= 0) base = base.subarray(0, dot);
+  const dir = path.join(outDir, '.'); // normalised as path.join normalises the string form
+  const prefix = dir === '.' ? '' : dir.endsWith('/') ? dir : `${dir}/`;
+  return Buffer.concat([Buffer.from(prefix), base, Buffer.from(extension)]);
 }
+
+/** An output path's bytes as a key: two names are one file exactly when their bytes agree. */
+const pathKey = (p: string | Buffer) => Buffer.from(p).toString('hex');
 
 
 /**
@@ -283,22 +297,25 @@ export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopS
       `(redirect it, as in > take.mid, or use -f to force)`);
   }
   if (inv.outDir) {
-    const targets = new Map<string, string>();
+    const targets = new Map<string, { target: string | Buffer; file: string }>();
     for (const file of files) {
       const target = outputPath(inv.outDir, file, inv.cfg.output);
-      if (targets.has(target)) {
-        throw new UsageError(`${targets.get(target)} and ${file} would both be written to ${target}`);
+      const other = targets.get(pathKey(target));
+      if (other) {
+        throw new UsageError(`${shownPath(other.file)} and ${shownPath(file)} would both be written to ` +
+          shownPath(target));
       }
-      targets.set(target, file);
+      targets.set(pathKey(target), { target, file });
     }
+    const outputs = [...targets.values()].map((x) => x.target);
     // A directory in an output's place is never replaced, -y or not: found now, not after the work.
-    const dirInTheWay = [...targets.keys()].find((target) => statQuietly(target)?.isDirectory());
-    if (dirInTheWay) throw new InputError(`${dirInTheWay} is a directory; not writing the notes over it`);
+    const dirInTheWay = outputs.find((target) => statQuietly(target)?.isDirectory());
+    if (dirInTheWay) throw new InputError(`${shownPath(dirInTheWay)} is a directory; not writing the notes over it`);
     // As cp -n and ffmpeg without -y: an earlier good output is never replaced unasked.
-    const existing = inv.overwrite ? [] : [...targets.keys()].filter((target) => statQuietly(target) !== null);
+    const existing = inv.overwrite ? [] : outputs.filter((target) => statQuietly(target) !== null);
     if (existing.length) {
       const more = existing.length > 1 ? ` (and ${existing.length - 1} more)` : '';
-      throw new InputError(`${existing[0]}${more} exists; not overwriting it (-y/--overwrite replaces it)`);
+      throw new InputError(`${shownPath(existing[0])}${more} exists; not overwriting it (-y/--overwrite replaces it)`);
     }
     await makeDirectory(inv.outDir).catch((err: NodeJS.ErrnoException) => {
       throw new InputError(`cannot create output directory ${inv.outDir}: ${errnoWords(err)}`);
@@ -320,11 +337,11 @@ export async function transcribeAll(inv: Invocation, engine: Engine, stop: StopS
         // Written under a temporary name and renamed once complete: a run that fails leaves the
         // previous good output, not a half-written or deleted one.
         // A name of its own, not the target's plus a suffix: a 250-byte input name stays within NAME_MAX.
-        const temp = path.join(path.dirname(target), `.melodyfilter-${process.pid}-${i}.part`);
+        const temp = path.join(inv.outDir, `.melodyfilter-${process.pid}-${i}.part`);
         const out = createWriteStream(temp, { flags: 'wx' });
         await new Promise<void>((resolve, reject) => {
           out.once('open', () => resolve());
-          out.once('error', (e) => reject(new InputError(`cannot write ${target}: ${errnoWords(e)}`)));
+          out.once('error', (e) => reject(new InputError(`cannot write ${shownPath(target)}: ${errnoWords(e)}`)));
         });
         stop.partFiles.add(temp);
         let cutShort: boolean;
@@ -371,7 +388,7 @@ function hasOwnEnd(file: string): boolean {
  * exists, rename() would not. Where a file appeared, the notes stay in the temporary file and the
  * message names it; nothing is lost and nothing replaced.
  */
-export function commitOutput(temp: string, target: string, overwrite: boolean): void {
+export function commitOutput(temp: string, target: string | Buffer, overwrite: boolean): void {
   if (overwrite) {
     renameSync(temp, target);
     return;
@@ -381,13 +398,13 @@ export function commitOutput(temp: string, target: string, overwrite: boolean): 
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') {
-      throw new InputError(`${target} appeared while this run wrote it (another run?); not overwriting it ` +
+      throw new InputError(`${shownPath(target)} appeared while this run wrote it (another run?); not overwriting it ` +
         `(-y/--overwrite replaces it); this transcription is in ${temp}`);
     }
     // File systems without hard links: the best a rename can do is look first.
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw err;
     if (statQuietly(target) !== null) {
-      throw new InputError(`${target} appeared while this run wrote it; not overwriting it; ` +
+      throw new InputError(`${shownPath(target)} appeared while this run wrote it; not overwriting it; ` +
         `this transcription is in ${temp}`);
     }
     renameSync(temp, target);
@@ -439,7 +456,7 @@ function refuseInputAsOutput(inv: Invocation, files: string[]): void {
       const st = statQuietly(target);
       const same = st && inputs.find(([, s]) => sameFile(s, st));
       if (same) {
-        throw new InputError(`${target} is the input ${same[0]}; writing it would destroy it ` +
+        throw new InputError(`${shownPath(target)} is the input ${shownPath(same[0])}; writing it would destroy it ` +
           '(choose another --out-dir)');
       }
     }
@@ -450,6 +467,6 @@ function refuseInputAsOutput(inv: Invocation, files: string[]): void {
   if (same) throw new InputError(`${same[0]}: input file is output file`);
 }
 
-function statQuietly(file: string): Stats | null {
-  try { return statSync(argPath(file)); } catch { return null; }
+function statQuietly(file: string | Buffer): Stats | null {
+  try { return statSync(typeof file === 'string' ? argPath(file) : file); } catch { return null; }
 }
