@@ -43,6 +43,7 @@ export interface Config {
   releaseRatio?: number;
   releaseFallDb?: number;
   onsetConfirmFrames?: number;
+  silenceOnset?: number;
   /** Lowest and highest MIDI note reported. */
   lowMidi: number;
   highMidi: number;
@@ -81,6 +82,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   releaseRatio: undefined,
   releaseFallDb: undefined,
   onsetConfirmFrames: undefined,
+  silenceOnset: undefined,
   meter: undefined,
   key: undefined,
   verbose: false,

@@ -11,8 +11,8 @@ import { type Note, type NoteEvent } from '../lib/notes.js';
 import { midiName, parseNoteName } from '../lib/music.js';
 
 const CFG = { hopSamples: 256, windowSamples: 2048, modelRate: 16000, threshold: 0.5, onsetThreshold: 0.5,
-  strikeRiseDb: 0, releaseRatio: 0.5, releaseFallDb: 0, onsetConfirmFrames: 2, minNoteMs: 40, lowMidi: 21,
-  highMidi: 108 };
+  strikeRiseDb: 0, releaseRatio: 0.5, releaseFallDb: 0, onsetConfirmFrames: 2, silenceOnset: 0, minNoteMs: 40,
+  lowMidi: 21, highMidi: 108 };
 const HOP = 256 / 16000;
 
 /** Frames described as [pitch or 0, probability, onset, rise in dB of that pitch's semitone (none if
@@ -139,6 +139,31 @@ t.test('onsetConfirmFrames 1: note-on a window sooner where the onset output agr
   t.equal(announcedAt(2, 0.9), 4, 'two windows by default');
   t.equal(announcedAt(1, 0.9), 3, 'one window when the onset fired with it');
   t.equal(announcedAt(1, 0.05), 4, 'two windows still without an onset');
+});
+
+t.test('silenceOnset: a key out of silence needs the onset output behind it; a key after a note does not', async (t) => {
+  /** Notes from a key held 10 windows at 0.9 after `before` (silence, or another key), its onset at
+   *  `onsetAt` windows from the key's first window (null: the onset output stays at 0.02). */
+  const notesOf = (silenceOnset: number, onsetAt: number | null, before: 'silence' | 'note') => {
+    const notes: Note[] = [];
+    const tr = new NoteTracker({ ...CFG, silenceOnset }, { note: (n) => notes.push(n) });
+    const probs = new Float32Array(NUM_CLASSES);
+    for (let k = 0; k < 40; k++) {
+      const pitch = k >= 20 && k < 30 ? 64 : before === 'note' && k >= 5 && k < 20 ? 60 : 0;
+      probs.fill(0.01); probs[pitch ? pitch - CLASS_MIDI_OFFSET : 0] = 0.9;
+      const onset = (onsetAt !== null && k === 20 + onsetAt) || (before === 'note' && k === 5) ? 0.9 : 0.02;
+      tr.push(k, probs, 0, onset, -20);
+    }
+    tr.flush(39, 40 * HOP);
+    return notes.map((n) => n.name);
+  };
+  t.same(notesOf(0, null, 'silence'), ['E4'], 'off: every confirmed key');
+  t.same(notesOf(0.15, null, 'silence'), [], 'no onset out of silence: no note');
+  t.same(notesOf(0.15, 0, 'silence'), ['E4'], 'struck with its first window');
+  t.same(notesOf(0.15, -6, 'silence'), ['E4'], 'struck up to SILENCE_ONSET_FRAMES before');
+  t.same(notesOf(0.15, -12, 'silence'), [], 'but not longer before');
+  t.same(notesOf(0.15, 1, 'silence'), ['E4'], 'or a window after: the key waits for it');
+  t.same(notesOf(0.15, null, 'note'), ['C4', 'E4'], 'a key taking over from another is not asked');
 });
 
 t.test('releaseFallDb: a note that fades after a steep fall of its partials ends where the fall began', async (t) => {

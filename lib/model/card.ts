@@ -36,6 +36,10 @@ export interface DecoderSettings {
   /** Windows a new key must lead when the onset output fires with it (otherwise two, decoder.ts
    *  CONFIRM_FRAMES): 1 says note-on a window sooner. */
   onsetConfirmFrames: number;
+  /** A key starting out of silence needs the onset output at least this high in the windows just
+   *  before (decoder.ts SILENCE_ONSET_FRAMES); 0: off. A piano key is struck; a rumble or a voice
+   *  that the network takes for a low or middle key swells without a strike. */
+  silenceOnset: number;
 }
 
 /** For a model.json without a `decoder` section: the shipped melody-gru's, chosen on the validation
@@ -44,6 +48,7 @@ export interface DecoderSettings {
  *  threshold is lower than the note one. strikeRiseDb 2 gave +0.019 mean F1 over 0. */
 export const DECODER_DEFAULTS: Readonly<DecoderSettings> = Object.freeze({
   threshold: 0.4, onsetThreshold: 0.3, strikeRiseDb: 2, releaseRatio: 0.5, releaseFallDb: 0, onsetConfirmFrames: 2,
+  silenceOnset: 0,
 });
 
 /** What each decoder setting may be, from a model card or a flag alike. Thresholds: the --threshold
@@ -51,7 +56,7 @@ export const DECODER_DEFAULTS: Readonly<DecoderSettings> = Object.freeze({
  *  ONSET_RISE_DB, so a higher value would need a rise no frame can show. */
 export const DECODER_RANGES: Readonly<Record<keyof DecoderSettings, readonly [number, number]>> = Object.freeze({
   threshold: [0.01, 0.99], onsetThreshold: [0.01, 0.99], strikeRiseDb: [0, ONSET_RISE_DB],
-  releaseRatio: [0.05, 1], releaseFallDb: [0, RANGE_DB], onsetConfirmFrames: [1, 2],
+  releaseRatio: [0.05, 1], releaseFallDb: [0, RANGE_DB], onsetConfirmFrames: [1, 2], silenceOnset: [0, 0.99],
 });
 
 export interface ModelCard {

@@ -19,6 +19,9 @@ import { referenceOffset } from './window.js';
 const CONFIRM_FRAMES = 2;
 /** Windows a fading note may drop out and still continue without a new onset: ~100 ms. */
 const MERGE_FRAMES = 6;
+/** Windows before a key out of silence is confirmed in which the onset output must have reached
+ *  silenceOnset (~128 ms): the onset fires at the strike, the key may need a few windows more. */
+const SILENCE_ONSET_FRAMES = 8;
 /** How far back a new key's start may be moved to the onset that preceded it: a new key often needs a
  *  few windows to win over the ringing previous one, while the onset output fires at the strike. */
 const BACKDATE_FRAMES = 8;
@@ -74,6 +77,7 @@ export class NoteTracker {
   private candidateRun = 0;
   private prevOnset = 0;
   private lastOnsetFrame = -Infinity;
+  private lastStruckFrame = -Infinity; // last window whose onset output reached silenceOnset
   private lastEndFrame = 0; // where the last note ended: a new one never starts before it
   private pendingStrike = -1; // frame of an onset inside the sounding note, not yet judged
   private heldBeforeStrike = 0;
@@ -115,6 +119,7 @@ export class NoteTracker {
     this.prevOnset = onset;
     if (this.pendingStrike >= 0) this.strikeOnset = Math.max(this.strikeOnset, onset);
     if (onsetPeak) this.lastOnsetFrame = frame;
+    if (onset >= this.cfg.silenceOnset) this.lastStruckFrame = frame;
 
     const s = this.sounding;
     const ownRiseDb = s && rises ? rises[rOff + s.pitch - LOWEST_MIDI] * ONSET_RISE_DB : Infinity;
@@ -127,7 +132,9 @@ export class NoteTracker {
     const agreed = frame - this.lastOnsetFrame <= 1 && this.candidateRun >= this.cfg.onsetConfirmFrames;
     const confirmed = this.candidateRun >= CONFIRM_FRAMES || agreed;
     if (!s) {
-      if (confirmed) this.begin(this.candidate, this.startOf(this.candidateFrom), levelDb);
+      // Out of silence, only a struck key: noise alone made notes with no onset behind them.
+      const struck = this.candidateFrom - this.lastStruckFrame <= SILENCE_ONSET_FRAMES;
+      if (confirmed && struck) this.begin(this.candidate, this.startOf(this.candidateFrom), levelDb);
       return;
     }
     const own = s.pitch - CLASS_MIDI_OFFSET;
