@@ -1,7 +1,7 @@
 // Decoder: bytes on stdin → mono Float32Array chunks. The only stage that sees Buffers.
 import { InputError, MAX_RATE, MIN_INPUT_RATE, UsageError, type Config, type Encoding } from '../config.js';
 import { highestKeyBelow, midiName } from '../music.js';
-import { s16ToMono } from '../wasm/pcm.js';
+import { s16ToMono, s16ToMonoCopy } from '../wasm/pcm.js';
 
 const BYTES_PER_SAMPLE: Record<Encoding, number> = { s16le: 2, s24le: 3, s32le: 4, f32le: 4, u8: 1, s16be: 2 };
 /** A RIFF header is at most a few hundred bytes; refuse to buffer more than this looking for 'data'. */
@@ -338,9 +338,12 @@ export class PcmDecoder {
     const used = n * this.frameBytes;
     this.held = used < chunk.length ? chunk.slice(used) : EMPTY;
     if (n === 0) return null;
+    // Downstream may hold what it is given: each chunk is a new array.
+    const f = this.format!;
+    if (f.encoding === 's16le' && (f.channels === 1 || f.channels === 2)) return s16ToMonoCopy(chunk, n, f.channels);
     if (this.out.length < n) this.out = new Float32Array(n);
-    this.report.nonFiniteSamples += decodeFrames(chunk, n, this.format!, this.out);
-    return this.out.slice(0, n); // downstream may hold it: copy
+    this.report.nonFiniteSamples += decodeFrames(chunk, n, f, this.out);
+    return this.out.slice(0, n);
   }
 
   /** Run the state machine over `data` (empty at end of input); returns decoded samples. Each named

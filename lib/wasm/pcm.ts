@@ -13,6 +13,17 @@ let srcAt = 0, outAt = 0;
 
 /** Decodes `frames` frames of s16le (channels 1 or 2) from `bytes` into `out` as their mean. */
 export function s16ToMono(bytes: Uint8Array, frames: number, channels: 1 | 2, out: Float32Array): void {
+  out.set(decodeInWasm(bytes, frames, channels));
+}
+
+/** As s16ToMono, into a new array: one copy out of the module's memory where s16ToMono's `out` and
+ *  a copy of it for downstream would be two. */
+export function s16ToMonoCopy(bytes: Uint8Array, frames: number, channels: 1 | 2): Float32Array {
+  return decodeInWasm(bytes, frames, channels).slice();
+}
+
+/** The decoded samples, a view of the module's memory valid until the next call. */
+function decodeInWasm(bytes: Uint8Array, frames: number, channels: 1 | 2): Float32Array {
   if (!instance) {
     const module = wasmModule('pcm.wasm');
     if (!module) throw new Error('this Node.js lacks WebAssembly SIMD, which wasm/pcm.wasm needs');
@@ -29,5 +40,5 @@ export function s16ToMono(bytes: Uint8Array, frames: number, channels: 1 | 2, ou
   }
   new Uint8Array(memory.buffer, srcAt, frames * 2 * channels).set(bytes.subarray(0, frames * 2 * channels));
   k.s16ToMono(srcAt, frames, channels, outAt);
-  out.set(new Float32Array(memory.buffer, outAt, frames));
+  return new Float32Array(memory.buffer, outAt, frames);
 }
