@@ -4,7 +4,7 @@
 // Every note reported from noise alone is a phantom. Its own seed, so the melody conditions' draws
 // (and the table above it) stay as they were.
 import type { Note } from '../notes.js';
-import { MODEL_RATE } from '../music.js';
+import { MODEL_RATE, midiName } from '../music.js';
 import { transcribe, type Engine } from '../pipeline/transcriber.js';
 import { noiseBed, makeNoise, mixAtSnr, type NoiseBedOptions, type NoiseKind } from '../synth/noise.js';
 import { randomMelody, type ScoreNote } from '../synth/melody.js';
@@ -22,12 +22,17 @@ export type EvalNoise = (typeof EVAL_NOISES)[number];
 const RATE = 44100;
 const LEAD_SECONDS = 3, PAUSE_SECONDS = 10, PART_SECONDS = 4;
 
-/** `phantoms`: what the notes were (name, start s, confidence), for the error analysis. */
+/** What a phantom note was (start in s of its file), for the error analysis. */
+export interface Phantom { name: string; start: number; confidence: number }
 export interface NoiseAloneResult {
-  noise: EvalNoise; levelDbfs: number; seconds: number; notes: number;
-  phantoms: { name: string; start: number; confidence: number }[];
+  noise: EvalNoise; levelDbfs: number; seconds: number; notes: number; phantoms: Phantom[];
 }
-export interface NoisePauseResult { noise: EvalNoise; melodies: number; before: number; inPause: number }
+export interface NoisePauseResult {
+  noise: EvalNoise; melodies: number; before: number; inPause: number;
+  /** The notes counted in `before` and `inPause`, with the last true note before each (or none). */
+  phantoms: (Phantom & { after: string | null; afterEnd: number | null })[];
+}
+const phantomOf = (x: Note): Phantom => ({ name: x.name, start: x.start, confidence: x.confidence });
 export interface NoiseReport { alone: NoiseAloneResult[]; pauses: NoisePauseResult[] }
 
 function bedOptions(noise: EvalNoise, levelDbfs: number): NoiseBedOptions {
@@ -49,7 +54,7 @@ export async function noiseAlone(
       if (right !== left) noiseBed(bedOptions(noise, levelDbfs), right, RATE, rng, speech);
       const pcm = encodeS16le([left, right]);
       const notes = await transcribe(pcm, { engine, sampleRate: RATE, channels: 2, encoding: 's16le' });
-      const phantoms = notes.map((x) => ({ name: x.name, start: x.start, confidence: x.confidence }));
+      const phantoms = notes.map(phantomOf);
       out.push({ noise, levelDbfs, seconds, notes: notes.length, phantoms });
     }
   }
@@ -67,6 +72,7 @@ export async function noisePauses(
     ns.map((x) => ({ ...x, start: x.start + at, end: Math.min(x.end, PART_SECONDS) + at }));
   for (const noise of EVAL_NOISES) {
     let before = 0, inPause = 0;
+    const phantoms: NoisePauseResult['phantoms'] = [];
     for (let m = 0; m < perNoise; m++) {
       const bStart = LEAD_SECONDS + PART_SECONDS + PAUSE_SECONDS;
       const a = shift(randomMelody(rng, { seconds: PART_SECONDS, lowMidi: 36, highMidi: 96 }), LEAD_SECONDS);
@@ -91,10 +97,16 @@ export async function noisePauses(
       const firstA = Math.min(...a.map((x) => x.start));
       const lastA = Math.max(...a.map((x) => x.end));
       const firstB = Math.min(...b.map((x) => x.start));
-      before += est.filter((x) => x.start < firstA - 0.05).length;
-      inPause += est.filter((x) => x.start > lastA + 0.3 && x.start < firstB - 0.05).length;
+      const lead = est.filter((x) => x.start < firstA - 0.05);
+      const pause = est.filter((x) => x.start > lastA + 0.3 && x.start < firstB - 0.05);
+      before += lead.length;
+      inPause += pause.length;
+      for (const x of [...lead, ...pause]) {
+        const last = notes.filter((r) => r.start < x.start).sort((p, q) => q.start - p.start)[0];
+        phantoms.push({ ...phantomOf(x), after: last ? midiName(last.pitch) : null, afterEnd: last?.end ?? null });
+      }
     }
-    out.push({ noise, melodies: perNoise, before, inPause });
+    out.push({ noise, melodies: perNoise, before, inPause, phantoms });
   }
   return out;
 }
