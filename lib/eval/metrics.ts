@@ -13,23 +13,25 @@ export interface MatchOptions {
   onsetTolerance?: number;
 }
 
-/** Pairs [refIndex, estIndex] of a maximum matching. */
+/** mir_eval compares rounded differences: an error of exactly the tolerance stays a match. */
+const EDGE_EPS = 1e-9;
+
 /** Whether an estimated note's end lies within the offset tolerance of the reference note's end:
- *  max(50 ms, 20% of the reference note's length), mir_eval's rule (exact edges kept a match). */
+ *  max(50 ms, 20% of the reference note's length), mir_eval's rule. */
 export function endMatches(r: TimedNote, e: TimedNote): boolean {
   const tol = Math.max(OFFSET_MIN_TOLERANCE_SECONDS, OFFSET_RATIO * (r.end - r.start));
-  return Math.abs(e.end - r.end) <= tol + 1e-9;
+  return Math.abs(e.end - r.end) <= tol + EDGE_EPS;
 }
 
+/** Pairs [refIndex, estIndex] of a maximum matching. */
 export function matchNotes(
   ref: readonly TimedNote[], est: readonly TimedNote[], opts: MatchOptions = {},
 ): [number, number][] {
   const tol = opts.onsetTolerance ?? ONSET_TOLERANCE_SECONDS;
-  const eps = 1e-9; // mir_eval compares rounded differences; keep exact 50 ms a match
   const edges: number[][] = ref.map((r) => {
     const out: number[] = [];
     est.forEach((e, j) => {
-      if (e.pitch !== r.pitch || Math.abs(e.start - r.start) > tol + eps) return;
+      if (e.pitch !== r.pitch || Math.abs(e.start - r.start) > tol + EDGE_EPS) return;
       if (opts.withOffsets && !endMatches(r, e)) return;
       out.push(j);
     });
