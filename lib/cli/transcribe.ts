@@ -183,9 +183,9 @@ export async function transcribeInput(
     input = st?.isFile() ? createReadStream('', { fd: 0, autoClose: false, highWaterMark: FILE_READ_BYTES })
       : process.stdin;
   } else {
-    size = checkReadable(file);
-    const regular = statQuietly(file)?.isFile() ?? false;
-    input = createReadStream(argPath(file), { highWaterMark: regular ? FILE_READ_BYTES : PIPE_READ_BYTES });
+    const st = checkReadable(file);
+    size = st.size;
+    input = createReadStream(argPath(file), { highWaterMark: st.isFile() ? FILE_READ_BYTES : PIPE_READ_BYTES });
   }
   const report = newDecodeReport();
   const [decode, toModelRate, win, feats, cls, notes] = noteStages(cfg, engine, report, inv.explicit);
@@ -280,17 +280,15 @@ export async function transcribeInput(
  *  name is not UTF-8 (lib/argv-bytes.ts), so a Latin-1 take's notes keep its name, not U+FFFD. */
 export function outputPath(outDir: string, file: string, output: Config['output']): string | Buffer {
   const extension = WRITERS[output].extension;
-  const bytes = file === '-' ? file : argPath(file);
-  if (typeof bytes === 'string') {
-    const base = file === '-' ? 'stdin' : path.basename(file).replace(/\.[^.]*$/, '');
-    return path.join(outDir, base + extension);
-  }
+  if (file === '-') return path.join(outDir, `stdin${extension}`);
+  const bytes = argPath(file);
+  if (typeof bytes === 'string') return path.join(outDir, path.basename(file).replace(/\.[^.]*$/, '') + extension);
   let base = bytes.subarray(bytes.lastIndexOf(0x2f) + 1); // after the last '/'
   const dot = base.lastIndexOf(0x2e); // and without its last '.' on, as the string form
   if (dot >= 0) base = base.subarray(0, dot);
-  const dir = path.join(outDir, '.'); // normalised as path.join normalises the string form
-  const prefix = dir === '.' ? '' : dir.endsWith('/') ? dir : `${dir}/`;
-  return Buffer.concat([Buffer.from(prefix), base, Buffer.from(extension)]);
+  // The directory as path.join writes it for a string name: join a one-character name, drop it.
+  const dir = path.join(outDir, '_').slice(0, -1);
+  return Buffer.concat([Buffer.from(dir), base, Buffer.from(extension)]);
 }
 
 /** An output path's bytes as a key: two names are one file exactly when their bytes agree. */
@@ -428,12 +426,12 @@ export function commitOutput(temp: string, target: string | Buffer, overwrite: b
   unlinkSync(temp);
 }
 
-/** An input file's size in bytes, or an InputError saying why it cannot be read. */
-function checkReadable(file: string): number {
+/** An input file's stat, or an InputError saying why it cannot be read. */
+function checkReadable(file: string): Stats {
   try {
     const st = statSync(argPath(file));
     if (st.isDirectory()) throw new InputError(`${shownPath(file)} is a directory, not an audio file`);
-    return st.size;
+    return st;
   } catch (err) {
     if (err instanceof InputError) throw err;
     const e = err as NodeJS.ErrnoException;
