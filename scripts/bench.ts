@@ -568,9 +568,15 @@ function renderLongInput(opt: Options, tmpDir: string) {
   const rawPath = path.join(tmpDir, `melody-${+opt.minutes.toFixed(2)}min.raw`);
   const wavPath = rawPath.replace(/\.raw$/, '.wav');
   writeFileSync(rawPath, long.pcm);
-  writeFileSync(wavPath, wavHeader({ rate: RATE_HZ, channels: CHANNELS, bits: 16, dataBytes: long.pcm.length }));
-  appendFileSync(wavPath, long.pcm); // not concatenated: an hour of audio is 635 MB
+  writeWav(wavPath, long.pcm);
   return { long, rawPath, wavPath };
+}
+
+/** The bench's audio (44.1 kHz stereo s16le) as a WAV file. The samples are appended, not
+ *  concatenated with the header: an hour of audio is 635 MB. */
+function writeWav(file: string, pcm: Buffer): void {
+  writeFileSync(file, wavHeader({ rate: RATE_HZ, channels: CHANNELS, bits: 16, dataBytes: pcm.length }));
+  appendFileSync(file, pcm);
 }
 
 /** Rows 1, 2, 4: throughput, aubionotes and memory, alternating so that load changes hit both alike.
@@ -606,8 +612,7 @@ async function perFileRuns(opt: Options, tmpDir: string, nodes: string[], flags:
   const files = FILE_SECONDS.map((seconds, i) => {
     const a = synthesize(seconds, SEED + 10 + i, THROUGHPUT_SNR_DB);
     const file = path.join(tmpDir, `take-${seconds}s.wav`);
-    const header = wavHeader({ rate: RATE_HZ, channels: CHANNELS, bits: 16, dataBytes: a.pcm.length });
-    writeFileSync(file, Buffer.concat([header, a.pcm]));
+    writeWav(file, a.pcm);
     return file;
   });
   const fileCpuByNode: number[][][] = nodes.map(() => files.map(() => [])); // [node][file][run]
@@ -642,8 +647,7 @@ async function batchRuns(opt: Options, tmpDir: string, nodes: string[], flags: s
     const seconds = Math.round(uniform(rng, BATCH_MIN_SECONDS, BATCH_MAX_SECONDS));
     const a = synthesize(seconds, SEED + 1000 + i, THROUGHPUT_SNR_DB);
     const file = path.join(dir, `take-${String(i).padStart(3, '0')}.wav`);
-    writeFileSync(file, Buffer.concat([wavHeader({ rate: RATE_HZ, channels: CHANNELS, bits: 16,
-      dataBytes: a.pcm.length }), a.pcm]));
+    writeWav(file, a.pcm);
     files.push(file);
     audioSeconds += seconds;
   }
@@ -734,7 +738,8 @@ async function main(): Promise<void> {
     const loadAtEnd = os.loadavg()[0];
     const report = formatReport({
       opt, backend, kernel: cfg.kernel, info: modelLine,
-      notesInLong: long.notes.length, mfRuns, mfRunsByNode, nodeVersions, hopSamples: card.hopSamples, perFile, batch, costs,
+      notesInLong: long.notes.length, mfRuns, mfRunsByNode, nodeVersions, hopSamples: card.hopSamples, perFile, batch,
+      costs,
       aubioRuns, aubioMissing, checkpointMinutes, startupRuns: startup,
       latency, stages, loadAtStart, loadAtEnd, mfArgs, latencyArgs,
       rawName: path.basename(rawPath), wavName: path.basename(wavPath),
