@@ -163,14 +163,20 @@ class Net(nn.Module):
                 raise ValueError(f'the spec has no {head} layer')
         self.manifest = spec['weightsManifest'][0]['weights']
 
-    def forward(self, x, state=None):
-        """Returns class logits, onset logits (squeezed) and the recurrent state (None for windows)."""
+    def body_output(self, x, state=None):
+        """The body's output, where the heads attach (trainer/offset_probe.py reads it), and the
+        recurrent state after it."""
         state = dict(state or {})
         h = x
         for name, layer in self.body.items():
             h, s = layer(h, state.get(name))
             if s is not None:
                 state[name] = s
+        return h, state
+
+    def forward(self, x, state=None):
+        """Returns class logits, onset logits (squeezed) and the recurrent state (None for windows)."""
+        h, state = self.body_output(x, state)
         return self.heads['note'](h)[0], self.heads['onset'](h)[0].squeeze(-1), (None if self.window else state)
 
     def _layer(self, name):

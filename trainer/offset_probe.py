@@ -23,9 +23,7 @@ def body_states(net, shard_dir, max_shards):
     with torch.no_grad():
         for path in sorted(glob.glob(os.path.join(shard_dir, '*.shard')))[:max_shards]:
             _, x, c, _, _ = read_shard(path)
-            h = torch.from_numpy(x.astype(np.float32))
-            for layer in net.body.values():
-                h, _ = layer(h, None)
+            h, _ = net.body_output(torch.from_numpy(x.astype(np.float32)))
             states.append(h.numpy())
             classes.append(c.copy())
             probs.append(torch.softmax(net.heads['note'](h)[0], -1).numpy())
