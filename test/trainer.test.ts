@@ -186,6 +186,7 @@ t.test('PyTorch trainer', {
       private readonly full = new FeatureExtractor(NEW_MODEL_WINDOW.windowSamples);
       private readonly scratch = new Float32Array(FEATURE_SIZE);
       get levelDb(): number { return this.full.levelDb; }
+      reset(): void { this.full.reset(); }
       compute(samples: Float32Array, out: Float32Array, outOffset: number): void {
         this.full.compute(samples, this.scratch, 0);
         out.set(this.scratch.subarray(0, SPECTRUM_BINS), outOffset);

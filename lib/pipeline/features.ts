@@ -94,6 +94,12 @@ export class FeatureExtractor {
     });
   }
 
+  /** Back to the state of a new extractor, for the next stream (frontends.ts keeps them for reuse). */
+  reset(): void {
+    this.core.reset();
+    this.levelDb = -Infinity;
+  }
+
   compute(samples: Float32Array, out: Float32Array, outOffset = 0): void {
     const energy = this.core.prepare(samples.subarray(0, this.windowSamples));
     this.levelDb = 10 * Math.log10(energy / this.windowSamples + 1e-12);

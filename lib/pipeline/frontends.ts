@@ -10,6 +10,8 @@ export interface Extractor {
   compute(samples: Float32Array, out: Float32Array, outOffset: number): void;
   /** RMS of the last window, dBFS (for note velocity). */
   readonly levelDb: number;
+  /** Back to the state of a new extractor, so the next stream can reuse it. */
+  reset(): void;
 }
 
 export interface FrontEnd {
@@ -53,12 +55,29 @@ export interface FrameBatch {
   endSeconds?: number;
 }
 
+/** Extractors of finished streams, by front end and window, reset for the next: a batch of files
+ *  in one process made a WebAssembly memory per file, which waited for a full GC to be freed (peak
+ *  RSS grew with the number of files). */
+const IDLE_EXTRACTORS = new Map<string, Extractor[]>();
+
 /** Stream stage: window batches → feature batches. One extractor per stream (it carries the peak). */
 export function features(card: { windowSamples: number; frontEnd: FrontEndName }) {
   const { size, riseOffset, spectrumOffset, make }: FrontEnd = FRONT_ENDS[card.frontEnd];
   const n = card.windowSamples;
+  const key = `${card.frontEnd}/${n}`;
   return async function* (src: AsyncIterable<WindowBatch>): AsyncGenerator<FrameBatch> {
-    const fx = make(n);
+    const idle = IDLE_EXTRACTORS.get(key) ?? [];
+    IDLE_EXTRACTORS.set(key, idle);
+    const fx = idle.pop() ?? make(n);
+    try {
+      yield* extract(fx, src);
+    } finally {
+      fx.reset();
+      idle.push(fx);
+    }
+  };
+
+  async function* extract(fx: Extractor, src: AsyncIterable<WindowBatch>): AsyncGenerator<FrameBatch> {
     for await (const b of src) {
       const feats = new Float32Array(b.count * size);
       const levels = new Float32Array(b.count);
@@ -72,5 +91,5 @@ export function features(card: { windowSamples: number; frontEnd: FrontEndName }
         endSeconds: b.endSeconds,
       };
     }
-  };
+  }
 }

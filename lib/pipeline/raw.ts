@@ -20,6 +20,11 @@ export class RawExtractor {
     if (windowSamples < RAW_SAMPLES) throw new Error(`raw front end needs windows of at least ${RAW_SAMPLES} samples`);
   }
 
+  reset(): void {
+    this.peak = 1e-4;
+    this.levelDb = -Infinity;
+  }
+
   compute(samples: Float32Array, out: Float32Array, outOffset = 0): void {
     const n = this.windowSamples;
     const from = Math.min(n - RAW_SAMPLES, Math.max(0, referenceOffset(n) - RAW_SAMPLES / 2));

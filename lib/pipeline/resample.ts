@@ -116,9 +116,17 @@ export class Resampler {
     this.wasm.init(tableAt, taps4, this.half, this.phases, this.exactPhases, this.step);
     this.regionsAt = arena.end;
     this.layout(4096);
+    this.reset();
+  }
+
+  /** Back to the start of a stream (the buffers keep their size), for the next stream to reuse. */
+  reset(): void {
     // Pretend `half` zeros precede the stream so the first output is centred on input sample 0.
     this.histLen = this.half - 1;
     this.histStart = -(this.half - 1);
+    this.pos = 0;
+    this.frac = 0;
+    if (this.memory) new Float32Array(this.memory.buffer, this.histAt, this.histLen).fill(0);
   }
 
   /** (Re)place the output and history buffers, keeping the history's samples. The output holds
@@ -186,18 +194,33 @@ interface ResampleExports {
   lastFrac(): number;
 }
 
+/** Resamplers of finished streams, by input and output rate, reset for the next: a batch of files in
+ *  one process made a WebAssembly memory per file, freed only by a full GC (peak RSS grew with the
+ *  number of files). */
+const IDLE_RESAMPLERS = new Map<string, Resampler[]>();
+
 /** Stream stage: the decoder's mono chunks at their input rate → mono chunks at `modelRate`. */
 export function resample(modelRate: number) {
   return async function* (src: AsyncIterable<DecodedChunk>): AsyncGenerator<Float32Array> {
     let r: Resampler | null = null;
-    for await (const chunk of src) {
-      r ??= new Resampler(chunk.inputRate, modelRate);
-      const out = r.push(chunk.samples);
-      if (out.length) yield out.slice();
-    }
-    if (r) {
-      const tail = r.flush();
-      if (tail.length) yield tail.slice();
+    let idle: Resampler[] = [];
+    try {
+      for await (const chunk of src) {
+        if (!r) {
+          const key = `${chunk.inputRate}/${modelRate}`;
+          idle = IDLE_RESAMPLERS.get(key) ?? [];
+          IDLE_RESAMPLERS.set(key, idle);
+          r = idle.pop() ?? new Resampler(chunk.inputRate, modelRate);
+        }
+        const out = r.push(chunk.samples);
+        if (out.length) yield out.slice();
+      }
+      if (r) {
+        const tail = r.flush();
+        if (tail.length) yield tail.slice();
+      }
+    } finally {
+      if (r) { r.reset(); idle.push(r); }
     }
   };
 }

@@ -41,6 +41,8 @@ export class FeatureCore {
   /** The Hann-windowed frame after prepare(): the FFT's input. */
   readonly frame: Float32Array;
   private readonly floorDb: number;
+  /** Runs init again: the running peak and the last frame's semitones start afresh. */
+  readonly reset: () => void;
 
   constructor(bank: FilterbankSpec, hann: Float32Array, c: FeatureConstants) {
     const module = wasmModule('features.wasm');
@@ -74,8 +76,9 @@ export class FeatureCore {
       o += bw.length + (bw.length & 1);
     }
     this.floorDb = c.floorDb;
-    this.k.init(bins, c.binsPerSemitone, c.fftSize, start, len, at, w, db, prev, hannAt, frameAt, power, binPower,
-      lo, hi, c.norm, c.rangeDb, c.releaseDbPerFrame, c.onsetRiseDb, c.floorDb);
+    this.reset = () => this.k.init(bins, c.binsPerSemitone, c.fftSize, start, len, at, w, db, prev, hannAt, frameAt,
+      power, binPower, lo, hi, c.norm, c.rangeDb, c.releaseDbPerFrame, c.onsetRiseDb, c.floorDb);
+    this.reset();
     this.spec = new Float32Array(buf, this.specAt, c.fftSize);
     this.out = new Float32Array(buf, this.outAt, c.featureSize);
     this.samples = new Float32Array(buf, this.samplesAt, c.fftSize);
