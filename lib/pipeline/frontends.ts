@@ -4,6 +4,7 @@
 import { FeatureExtractor, FEATURE_SIZE, SPECTRUM_BINS } from './features.js';
 import { RawExtractor, RAW_SAMPLES } from './raw.js';
 import type { WindowBatch } from './window.js';
+import { IdlePool } from './idle.js';
 
 /** Stateful per stream: one window in, `size` features out, and the window's level. */
 export interface Extractor {
@@ -55,10 +56,8 @@ export interface FrameBatch {
   endSeconds?: number;
 }
 
-/** Extractors of finished streams, by front end and window, reset for the next: a batch of files
- *  in one process made a WebAssembly memory per file, which waited for a full GC to be freed (peak
- *  RSS grew with the number of files). */
-const IDLE_EXTRACTORS = new Map<string, Extractor[]>();
+/** Extractors of finished streams, by front end and window (idle.ts). */
+const IDLE_EXTRACTORS = new IdlePool<Extractor>();
 
 /** Stream stage: window batches → feature batches. One extractor per stream (it carries the peak). */
 export function features(card: { windowSamples: number; frontEnd: FrontEndName }) {
@@ -66,30 +65,23 @@ export function features(card: { windowSamples: number; frontEnd: FrontEndName }
   const n = card.windowSamples;
   const key = `${card.frontEnd}/${n}`;
   return async function* (src: AsyncIterable<WindowBatch>): AsyncGenerator<FrameBatch> {
-    const idle = IDLE_EXTRACTORS.get(key) ?? [];
-    IDLE_EXTRACTORS.set(key, idle);
-    const fx = idle.pop() ?? make(n);
+    const fx = IDLE_EXTRACTORS.take(key, () => make(n));
     try {
-      yield* extract(fx, src);
+      for await (const b of src) {
+        const feats = new Float32Array(b.count * size);
+        const levels = new Float32Array(b.count);
+        for (let i = 0; i < b.count; i++) {
+          fx.compute(b.samples.subarray(i * b.stride, i * b.stride + n), feats, i * size);
+          levels[i] = fx.levelDb;
+        }
+        yield {
+          firstIndex: b.firstIndex, count: b.count, features: feats, stride: size, riseOffset, spectrumOffset,
+          levelsDb: levels,
+          endSeconds: b.endSeconds,
+        };
+      }
     } finally {
-      fx.reset();
-      idle.push(fx);
+      IDLE_EXTRACTORS.give(key, fx);
     }
   };
-
-  async function* extract(fx: Extractor, src: AsyncIterable<WindowBatch>): AsyncGenerator<FrameBatch> {
-    for await (const b of src) {
-      const feats = new Float32Array(b.count * size);
-      const levels = new Float32Array(b.count);
-      for (let i = 0; i < b.count; i++) {
-        fx.compute(b.samples.subarray(i * b.stride, i * b.stride + n), feats, i * size);
-        levels[i] = fx.levelDb;
-      }
-      yield {
-        firstIndex: b.firstIndex, count: b.count, features: feats, stride: size, riseOffset, spectrumOffset,
-        levelsDb: levels,
-        endSeconds: b.endSeconds,
-      };
-    }
-  }
 }

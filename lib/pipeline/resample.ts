@@ -3,6 +3,7 @@
 // folds back onto the piano's partials. Positions are kept as integers so time never drifts.
 import { Arena, wasmModule } from '../wasm/load.js';
 import type { DecodedChunk } from './pcm.js';
+import { IdlePool } from './idle.js';
 
 /** Filter half-length, in periods of the lower rate: with Kaiser β=8 the stop band (≥ 79 dB from
  *  44.1 kHz, measured by scripts/resampler-response.ts) starts at the output's Nyquist, so nothing
@@ -194,24 +195,17 @@ interface ResampleExports {
   lastFrac(): number;
 }
 
-/** Resamplers of finished streams, by input and output rate, reset for the next: a batch of files in
- *  one process made a WebAssembly memory per file, freed only by a full GC (peak RSS grew with the
- *  number of files). */
-const IDLE_RESAMPLERS = new Map<string, Resampler[]>();
+/** Resamplers of finished streams, by input and output rate (idle.ts). */
+const IDLE_RESAMPLERS = new IdlePool<Resampler>();
 
 /** Stream stage: the decoder's mono chunks at their input rate → mono chunks at `modelRate`. */
 export function resample(modelRate: number) {
   return async function* (src: AsyncIterable<DecodedChunk>): AsyncGenerator<Float32Array> {
     let r: Resampler | null = null;
-    let idle: Resampler[] = [];
     try {
       for await (const chunk of src) {
-        if (!r) {
-          const key = `${chunk.inputRate}/${modelRate}`;
-          idle = IDLE_RESAMPLERS.get(key) ?? [];
-          IDLE_RESAMPLERS.set(key, idle);
-          r = idle.pop() ?? new Resampler(chunk.inputRate, modelRate);
-        }
+        const { inputRate } = chunk;
+        r ??= IDLE_RESAMPLERS.take(`${inputRate}/${modelRate}`, () => new Resampler(inputRate, modelRate));
         const out = r.push(chunk.samples);
         if (out.length) yield out.slice();
       }
@@ -220,7 +214,7 @@ export function resample(modelRate: number) {
         if (tail.length) yield tail.slice();
       }
     } finally {
-      if (r) { r.reset(); idle.push(r); }
+      if (r) IDLE_RESAMPLERS.give(`${r.inRate}/${r.outRate}`, r);
     }
   };
 }
