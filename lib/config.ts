@@ -44,6 +44,7 @@ export interface Config {
   releaseFallDb?: number;
   onsetConfirmFrames?: number;
   silenceOnset?: number;
+  offsetThreshold?: number;
   /** Lowest and highest MIDI note reported. */
   lowMidi: number;
   highMidi: number;
@@ -83,6 +84,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   releaseFallDb: undefined,
   onsetConfirmFrames: undefined,
   silenceOnset: undefined,
+  offsetThreshold: undefined,
   meter: undefined,
   key: undefined,
   verbose: false,

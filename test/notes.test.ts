@@ -11,7 +11,7 @@ import { type Note, type NoteEvent } from '../lib/notes.js';
 import { midiName, parseNoteName } from '../lib/music.js';
 
 const CFG = { hopSamples: 256, windowSamples: 2048, modelRate: 16000, threshold: 0.5, onsetThreshold: 0.5,
-  strikeRiseDb: 0, releaseRatio: 0.5, releaseFallDb: 0, onsetConfirmFrames: 2, silenceOnset: 0, minNoteMs: 40,
+  strikeRiseDb: 0, releaseRatio: 0.5, releaseFallDb: 0, onsetConfirmFrames: 2, silenceOnset: 0, offsetThreshold: 0, minNoteMs: 40,
   lowMidi: 21, highMidi: 108 };
 const HOP = 256 / 16000;
 
@@ -189,6 +189,30 @@ t.test('releaseFallDb: a note that fades after a steep fall of its partials ends
   t.same(ends(70), [40], 'a fall (60 dB) smaller than the setting changes nothing');
 });
 
+
+t.test('offsetThreshold: the offset output\'s peak ends a note that fades, or that another key follows after a gap',
+  async (t) => {
+  // C4 from frame 2, its key held by the network until frame 40 (the ringing), the offset output
+  // rising to a peak at frame 31; then silence, or E4 from frame 44.
+  const ends = (offsetThreshold: number, next: boolean, peak = 0.6) => {
+    const notes: Note[] = [];
+    const tr = new NoteTracker({ ...CFG, offsetThreshold }, { note: (n) => notes.push(n) });
+    const probs = new Float32Array(NUM_CLASSES);
+    for (let k = 0; k < 60; k++) {
+      const key = k >= 2 && k < 40 ? 60 : next && k >= 44 ? 64 : 0;
+      probs.fill(0.01); probs[key ? key - CLASS_MIDI_OFFSET : 0] = 0.9;
+      const offset = k === 31 ? peak : k === 30 || k === 32 ? peak / 2 : 0.02;
+      tr.push(k, probs, 0, k === 2 || k === 44 ? 0.9 : 0.05, -20, undefined, 0, undefined, 0, offset);
+    }
+    tr.flush(59, 60 * HOP);
+    return notes.map((n) => [n.name, Math.round(n.end / HOP + 0.5)]);
+  };
+  t.same(ends(0, false), [['C4', 40]], 'off: where the key faded');
+  t.same(ends(0.3, false), [['C4', 31]], 'on: at the peak');
+  t.same(ends(0.3, false, 0.25), [['C4', 40]], 'a peak below the setting changes nothing');
+  t.same(ends(0, true), [['C4', 40], ['E4', 61]], 'off, another key after a gap (E4 to the end of input)');
+  t.same(ends(0.3, true), [['C4', 31], ['E4', 61]], 'on, another key after a gap');
+});
 t.test('--range drops keys outside it; --min-note drops short notes', async (t) => {
   t.equal(track([...silence(2), ...run(50, 10), ...silence(5)], { ...CFG, lowMidi: 60 }).notes.length, 0);
   t.equal(track([...silence(2), ...run(50, 4), ...silence(5)], { ...CFG, minNoteMs: 100 }).notes.length, 0);

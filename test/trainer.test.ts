@@ -298,7 +298,11 @@ print(json.dumps(release_weights(c, 4.0, 3).tolist()))
     const r = spawnSync(py, [predictPy, src, fin, String(frames), fout], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`predict.py failed: ${r.stderr}`);
     const out = new Float32Array(new Uint8Array(readFileSync(fout)).buffer);
-    return { probs: out.subarray(0, frames * NUM_CLASSES), onsets: out.subarray(frames * NUM_CLASSES) };
+    const onsetsAt = frames * NUM_CLASSES;
+    return {
+      probs: out.subarray(0, onsetsAt), onsets: out.subarray(onsetsAt, onsetsAt + frames),
+      offsets: out.length > onsetsAt + frames ? out.subarray(onsetsAt + frames) : null,
+    };
   };
   const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
@@ -343,6 +347,43 @@ print(json.dumps(release_weights(c, 4.0, 3).tolist()))
     const narrower = await specOf('lstm', 16, 8);
     t.match(fail([...tiny, '--run', path.join(dir, 'narrower'), '--steps', '1', ...narrower, '--init', narrow,
       '--widen']).stderr, /cannot be widened into the spec: .* does not fit in/, 'never narrowed');
+  });
+
+  await t.test('an offset head added to a trained network: its old outputs kept, every kernel agrees with PyTorch',
+    async (t) => {
+    const spec = path.join(dir, 'spec-offset.json');
+    writeFileSync(spec, JSON.stringify(await trainingSpec('tiny-lstm', 'lstm',
+      { embedUnits: 24, hiddenUnits: 16, offsetHead: true })));
+    const base = path.join(dir, 'lstm', 'model'), startDir = path.join(dir, 'offset-start');
+    // At learning rate 0 the export is the start itself: the old network, a new head beside it.
+    run([...tiny, '--run', startDir, '--steps', '1', '--spec', spec, '--init', base, '--lr', '0']);
+    const x = example('plain', 81, frames).features;
+    const before = await probe(path.join(base, '..', 'checkpoint.pt'), x);
+    const start = await probe(path.join(startDir, 'checkpoint.pt'), x);
+    t.ok(maxDiff(before.probs, start.probs) < 1e-6 && maxDiff(before.onsets, start.onsets) < 1e-6,
+      'classes and onsets as before the head was added');
+    t.match((await readWeightFile(path.join(startDir, 'model'))).card.training,
+      { initialisedFrom: { offsetHeadAdded: true } });
+    const runDir = path.join(dir, 'offset');
+    const out = run([...tiny, '--run', runDir, '--steps', '20', '--spec', spec, '--init', base]);
+    t.match(out, /validation loss [\d.]+ accuracy [\d.]+ offset loss [\d.]+/, 'the offset loss is reported');
+    const ref = await probe(path.join(runDir, 'checkpoint.pt'), x);
+    t.ok(ref.offsets, 'PyTorch has the third output');
+    const model = path.join(runDir, 'model');
+    for (const kernel of ['wasm', 'fast', 'tfjs'] as const) {
+      if (kernel === 'tfjs') await useBackend('cpu');
+      const engine = await loadEngine({ modelDir: model, kernel, backend: 'cpu' });
+      t.equal(engine.shape.offsetHead, true, `${kernel}: the shape has the head`);
+      const k = engine.newClassifier();
+      const probs = new Float32Array(frames * NUM_CLASSES), onsets = new Float32Array(frames);
+      const offsets = new Float32Array(frames).fill(NaN);
+      await k.run(x, frames, probs, onsets, offsets);
+      k.dispose();
+      t.ok(maxDiff(offsets, ref.offsets!) < 1e-5,
+        `${kernel}: offsets agree (max difference ${maxDiff(offsets, ref.offsets!)})`);
+      t.ok(maxDiff(probs, ref.probs) < 1e-5, `${kernel}: class probabilities agree`);
+    }
+    t.ok(maxDiff(ref.offsets!, start.offsets!) > 1e-4, 'the head trained');
   });
 
   await t.test('the default (wasm) kernel runs both exports as PyTorch computes them', async (t) => {

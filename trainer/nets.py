@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 HEADS = ('note', 'onset')  # every network's two outputs (lib/model/tfjs.ts buildModel)
+OPTIONAL_HEADS = ('offset',)  # a third where the spec has it: a sigmoid at a key's release
 
 
 def _np(t):
@@ -152,7 +153,7 @@ class Net(nn.Module):
             kind, cfg, name = layer['class_name'], layer['config'], layer['name']
             if kind not in LAYERS:
                 raise ValueError(f'layer {name} is a {kind}, which trainer/nets.py cannot build (add it to LAYERS)')
-            if name in HEADS:
+            if name in HEADS or name in OPTIONAL_HEADS:
                 self.heads[name] = LAYERS[kind](cfg, self.body_width)
             else:
                 self.body[name] = LAYERS[kind](cfg, width)
@@ -174,10 +175,21 @@ class Net(nn.Module):
                 state[name] = s
         return h, state
 
+    @property
+    def has_offset(self):
+        return 'offset' in self.heads
+
     def forward(self, x, state=None):
         """Returns class logits, onset logits (squeezed) and the recurrent state (None for windows)."""
+        logits, onset, _, state = self.outputs(x, state)
+        return logits, onset, state
+
+    def outputs(self, x, state=None):
+        """Class logits, onset logits, offset logits (None without the head), recurrent state."""
         h, state = self.body_output(x, state)
-        return self.heads['note'](h)[0], self.heads['onset'](h)[0].squeeze(-1), (None if self.window else state)
+        offset = self.heads['offset'](h)[0].squeeze(-1) if self.has_offset else None
+        return (self.heads['note'](h)[0], self.heads['onset'](h)[0].squeeze(-1), offset,
+                None if self.window else state)
 
     def _layer(self, name):
         return self.heads[name] if name in self.heads else self.body[name]

@@ -4,7 +4,8 @@
   /usr/bin/python3 trainer/predict.py (RUN/checkpoint.pt | MODEL_DIR) FEATURES.f32 FRAMES OUT.f32
 
 FEATURES.f32: FRAMES × featureSize float32 (little-endian), one stream from its first frame.
-OUT.f32: FRAMES × 89 class probabilities, then FRAMES onset probabilities.
+OUT.f32: FRAMES × 89 class probabilities, then FRAMES onset probabilities, then (a network with the
+offset head) FRAMES offset probabilities.
 """
 import os
 import sys
@@ -32,10 +33,11 @@ def main():
     net = load(src).eval()
     x = torch.from_numpy(np.fromfile(feats, dtype='<f4').reshape(frames, -1))
     with torch.no_grad():
-        logits, onset, _ = net(x if net.window else x[None])
+        logits, onset, offset, _ = net.outputs(x if net.window else x[None])
     probs = torch.softmax(logits.reshape(frames, -1).double(), -1).numpy()
-    onsets = torch.sigmoid(onset.reshape(frames).double()).numpy()
-    np.concatenate([probs.reshape(-1), onsets]).astype('<f4').tofile(out)
+    parts = [probs.reshape(-1)] + [torch.sigmoid(o.reshape(frames).double()).numpy()
+                                   for o in (onset, offset) if o is not None]
+    np.concatenate(parts).astype('<f4').tofile(out)
 
 
 if __name__ == '__main__':

@@ -136,18 +136,34 @@ def release_weights(classes, weight, frames):
     return 1 + (weight - 1) * near
 
 
-def losses(net, x, classes, onsets, release_weight=1.0, release_frames=0):
+def offset_targets(classes, onsets):
+    """The offset head's target, from the labels the shards already hold: 1 in the first window after
+    a key's note ends (its label gives way to silence or another key, or the same key is struck again:
+    an onset of 1 under an unchanged label), 0.5 in the windows either side (the onset target's
+    softening: a release is a fall over a few windows, not an instant), 0 elsewhere."""
+    prev = torch.cat([torch.zeros_like(classes[:, :1]), classes[:, :-1]], 1)
+    ended = (prev != 0) & ((classes != prev) | (onsets >= 1))
+    hit = ended.float()
+    soft = torch.zeros_like(hit)
+    soft[:, 1:] = torch.maximum(soft[:, 1:], hit[:, :-1])
+    soft[:, :-1] = torch.maximum(soft[:, :-1], hit[:, 1:])
+    return torch.maximum(hit, 0.5 * soft)
+
+
+def losses(net, x, classes, onsets, release_weight=1.0, release_frames=0, offset_weight=1.0):
     """The TS trainer's loss: categorical cross-entropy of the class softmax plus binary cross-entropy
     of the onset sigmoid, each a mean over frames (the class loss weighted after releases when
-    release_weight > 1: release_weights). Returns (loss, class loss, accuracy)."""
+    release_weight > 1: release_weights), plus offset_weight × the offset sigmoid's where the network
+    has that head. Returns (loss, class loss, accuracy, offset loss or None)."""
     device = next(net.parameters()).device
     x, classes, onsets = x.to(device), classes.to(device), onsets.to(device)
     weights = None
     if release_weight != 1 and release_frames > 0 and classes.dim() == 2:
         weights = release_weights(classes, release_weight, release_frames).reshape(-1)
+    offsets = offset_targets(classes, onsets) if net.has_offset and classes.dim() == 2 else None
     if net.window:
         x, classes, onsets = x.reshape(-1, x.shape[-1]), classes.reshape(-1), onsets.reshape(-1)
-    logits, onset_logits, _ = net(x)
+    logits, onset_logits, offset_logits, _ = net.outputs(x)
     logits = logits.reshape(-1, logits.shape[-1])
     if weights is None:
         ce = F.cross_entropy(logits, classes.reshape(-1))
@@ -155,7 +171,11 @@ def losses(net, x, classes, onsets, release_weight=1.0, release_frames=0):
         ce = (F.cross_entropy(logits, classes.reshape(-1), reduction='none') * weights).sum() / weights.sum()
     bce = F.binary_cross_entropy_with_logits(onset_logits.reshape(-1), onsets.reshape(-1))
     acc = (logits.argmax(-1) == classes.reshape(-1)).float().mean()
-    return ce + bce, ce, acc
+    off = None
+    if offsets is not None:
+        off = F.binary_cross_entropy_with_logits(offset_logits.reshape(-1), offsets.reshape(-1))
+        return ce + bce + offset_weight * off, ce, acc, off
+    return ce + bce, ce, acc, off
 
 
 def validate(net, val, batch):
@@ -163,17 +183,19 @@ def validate(net, val, batch):
         return None
     x, c, o = val
     net.eval()
-    tot, acc, n = 0.0, 0.0, 0
+    tot, acc, off, n = 0.0, 0.0, 0.0, 0
     with torch.no_grad():
         for i in range(0, len(x), batch):
             xb = torch.from_numpy(x[i:i + batch].astype(np.float32))
-            loss, _, a = losses(net, xb, torch.from_numpy(c[i:i + batch]), torch.from_numpy(o[i:i + batch]))
+            loss, _, a, o_loss = losses(net, xb, torch.from_numpy(c[i:i + batch]), torch.from_numpy(o[i:i + batch]))
             k = len(xb)
             tot += loss.item() * k
             acc += a.item() * k
+            off += (o_loss.item() if o_loss is not None else 0.0) * k
             n += k
     net.train()
-    return {'loss': round(tot / n, 4), 'noteAccuracy': round(acc / n, 4), 'examples': n}
+    return {'loss': round(tot / n, 4), 'noteAccuracy': round(acc / n, 4), 'examples': n,
+            **({'offsetLoss': round(off / n, 4)} if net.has_offset else {})}
 
 
 def load_val(val_dir, frames, fs):
@@ -235,6 +257,8 @@ def main(argv=None):
                    help='weight of the class loss on the windows just after a release into silence (1: none)')
     p.add_argument('--release-frames', type=int, default=4,
                    help='windows from a release that --release-weight covers (4: 64 ms)')
+    p.add_argument('--offset-weight', type=float, default=1.0,
+                   help='weight of the offset head\'s loss, where the spec has that head')
     a = p.parse_args(argv)
 
     torch.set_num_threads(a.threads)
@@ -276,9 +300,17 @@ def main(argv=None):
         log(f'resuming {ckpt_path} at step {state["step"]}, {state["seconds"]:.0f} s')
     elif a.init:
         init, init_info = load_tfjs(a.init)
-        widened = init.spec['weightsManifest'] != net.spec['weightsManifest']
+        # A spec that adds the offset head to the init's network: the init's weights, a new head.
+        new_head = net.has_offset and not init.has_offset
+        own = [w for w in net.manifest if not (new_head and w['name'].startswith('offset/'))]
+        widened = init.manifest != own
         if not widened:
-            net.load_state_dict(init.to(a.device).state_dict())
+            net.load_weights(dict(init.weights()))
+            if new_head:
+                # Releases are rare (~1 window in 20): start the head near that rate, not at 0.5, so
+                # its first steps do not push large gradients into the trained body.
+                torch.nn.init.constant_(net.heads['offset'].linear.bias, -3.0)
+            net.to(a.device)
         elif a.widen:
             kinds = {layer['name']: layer['class_name'].lower()
                      for layer in net.spec['modelTopology']['config']['layers']}
@@ -295,7 +327,7 @@ def main(argv=None):
         # (chosen on validation for it) until they are chosen again.
         done = init_info.get('training', {})
         state['init'] = {'model': init_info.get('name'), 'steps': done.get('steps'), 'stages': done.get('stages'),
-                         **({'widened': True} if widened else {})}
+                         **({'widened': True} if widened else {}), **({'offsetHeadAdded': True} if new_head else {})}
         if 'decoder' in init_info:
             net.card['decoder'] = init_info['decoder']
         log(f'initialised from {a.init}')
@@ -346,6 +378,7 @@ def main(argv=None):
             **({'augment': {'shift': a.augment_shift, 'eq': a.augment_eq}} if a.augment_shift or a.augment_eq else {}),
             **({'releaseWeight': {'weight': a.release_weight, 'frames': a.release_frames}}
                if a.release_weight != 1 else {}),
+            **({'offsetWeight': a.offset_weight} if net.has_offset else {}),
             **({'stages': state['stages']} if 'stages' in state else {}),
             **({'initialisedFrom': state['init']} if 'init' in state else {}),
             **({'validation': v} if v else {})}
@@ -359,12 +392,14 @@ def main(argv=None):
         if final and a.out:
             export_tfjs(net, a.out, training)
         scores = f': validation loss {v["loss"]} accuracy {v["noteAccuracy"]}' if v else ''
+        if v and 'offsetLoss' in v:
+            scores += f' offset loss {v["offsetLoss"]}'
         log(f'checkpoint at step {state["step"]}{scores}')
 
     started = time.time() - state['seconds']
     last_ckpt = last_log = time.time()
     steps_at_log = state['step']
-    ema_loss = ema_acc = float('nan')
+    ema_loss = ema_acc = ema_off = float('nan')
     while state['step'] < a.steps and time.time() - started < a.seconds:
         frac = max((time.time() - started) / a.seconds, state['step'] / a.steps)
         for g in opt.param_groups:
@@ -374,8 +409,8 @@ def main(argv=None):
             shift_keys(x, c, rng, a.augment_shift)
         if a.augment_eq > 0:
             eq_curves(x, rng, a.augment_eq)
-        loss, ce, acc = losses(net, torch.from_numpy(x), torch.from_numpy(c), torch.from_numpy(o),
-                              a.release_weight, a.release_frames)
+        loss, ce, acc, off = losses(net, torch.from_numpy(x), torch.from_numpy(c), torch.from_numpy(o),
+                                    a.release_weight, a.release_frames, a.offset_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if a.clip > 0:
@@ -389,11 +424,15 @@ def main(argv=None):
             raise SystemExit(f'loss is {lv} at step {state["step"]}: training stopped, nothing saved')
         ema_loss = lv if math.isnan(ema_loss) else 0.98 * ema_loss + 0.02 * lv
         ema_acc = av if math.isnan(ema_acc) else 0.98 * ema_acc + 0.02 * av
+        if off is not None:
+            ov = off.item()
+            ema_off = ov if math.isnan(ema_off) else 0.98 * ema_off + 0.02 * ov
         if state['step'] % a.log_every == 0:
             now = time.time()
             rate = (state['step'] - steps_at_log) / (now - last_log)
             reuse = state['examples_drawn'] / max(1, pool.loaded_examples)
-            log(f'step {state["step"]} loss {ema_loss:.4f} acc {ema_acc:.4f} lr {a.lr * lr_factor(frac):.2e} '
+            offset = f' offset {ema_off:.4f}' if off is not None else ''
+            log(f'step {state["step"]} loss {ema_loss:.4f}{offset} acc {ema_acc:.4f} lr {a.lr * lr_factor(frac):.2e} '
                 f'{rate:.2f} steps/s pool {pool.size} loaded {pool.loaded_examples} draws/example {reuse:.1f} '
                 f'{state["seconds"]:.0f}s')
             last_log, steps_at_log = now, state['step']

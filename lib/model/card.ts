@@ -40,6 +40,10 @@ export interface DecoderSettings {
    *  before (decoder.ts SILENCE_ONSET_FRAMES); 0: off. A piano key is struck; a rumble or a voice
    *  that the network takes for a low or middle key swells without a strike. */
   silenceOnset: number;
+  /** Where the model has the offset head: a peak of it at least this high inside a note marks the key's
+   *  release, and the note ends there when it fades or another key takes over soon after (decoder.ts).
+   *  0: off (and always off for a model without the head). */
+  offsetThreshold: number;
 }
 
 /** For a model.json without a `decoder` section: the shipped melody-gru's, chosen on the validation
@@ -48,7 +52,7 @@ export interface DecoderSettings {
  *  threshold is lower than the note one. strikeRiseDb 2 gave +0.019 mean F1 over 0. */
 export const DECODER_DEFAULTS: Readonly<DecoderSettings> = Object.freeze({
   threshold: 0.4, onsetThreshold: 0.3, strikeRiseDb: 2, releaseRatio: 0.5, releaseFallDb: 0, onsetConfirmFrames: 2,
-  silenceOnset: 0,
+  silenceOnset: 0, offsetThreshold: 0,
 });
 
 /** What each decoder setting may be, from a model card or a flag alike. Thresholds: the --threshold
@@ -57,6 +61,7 @@ export const DECODER_DEFAULTS: Readonly<DecoderSettings> = Object.freeze({
 export const DECODER_RANGES: Readonly<Record<keyof DecoderSettings, readonly [number, number]>> = Object.freeze({
   threshold: [0.01, 0.99], onsetThreshold: [0.01, 0.99], strikeRiseDb: [0, ONSET_RISE_DB],
   releaseRatio: [0.05, 1], releaseFallDb: [0, RANGE_DB], onsetConfirmFrames: [1, 2], silenceOnset: [0, 0.99],
+  offsetThreshold: [0, 0.99],
 });
 
 export interface ModelCard {

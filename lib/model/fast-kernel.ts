@@ -26,6 +26,8 @@ export class FastClassifier implements FrameClassifier {
   private readonly noteB: Float32Array;
   private readonly onsetW: Float32Array; // H
   private readonly onsetB: number;
+  private readonly offsetW: Float32Array | null; // H, where the model has the offset head
+  private readonly offsetB: number;
   private readonly e: Float32Array;
   private readonly z: Float32Array;
   private readonly h: Float32Array;
@@ -54,6 +56,8 @@ export class FastClassifier implements FrameClassifier {
     } else this.cellB = bias;
     this.noteWt = transpose(noteW, this.H, NUM_CLASSES); this.noteB = w('note/bias');
     this.onsetW = w('onset/kernel'); this.onsetB = w('onset/bias')[0];
+    const offset = weights.has('offset/kernel');
+    this.offsetW = offset ? w('offset/kernel') : null; this.offsetB = offset ? w('offset/bias')[0] : 0;
     this.e = new Float32Array(this.E);
     this.z = new Float32Array(this.G);
     this.h = new Float32Array(this.H);
@@ -61,11 +65,16 @@ export class FastClassifier implements FrameClassifier {
     this.hh = new Float32Array(this.H);
   }
 
-  async run(features: Float32Array, nFrames: number, probs: Float32Array, onsets: Float32Array): Promise<void> {
-    for (let t = 0; t < nFrames; t++) this.step(features, t * this.F, probs, t * NUM_CLASSES, onsets, t);
+  async run(
+    features: Float32Array, nFrames: number, probs: Float32Array, onsets: Float32Array, offsets?: Float32Array,
+  ): Promise<void> {
+    for (let t = 0; t < nFrames; t++) this.step(features, t * this.F, probs, t * NUM_CLASSES, onsets, t, offsets);
   }
 
-  step(x: Float32Array, xOff: number, probs: Float32Array, pOff: number, onsets: Float32Array, oOff: number): void {
+  step(
+    x: Float32Array, xOff: number, probs: Float32Array, pOff: number, onsets: Float32Array, oOff: number,
+    offsets?: Float32Array,
+  ): void {
     const { F, E, H, G, e, z, h, c } = this;
     // embed = relu(W·x + b), then the gates' W·e + U·h + b. Weights are stored transposed (row per
     // output) so each output is one dot product: V8 keeps its sums in registers, where the tfjs
@@ -104,7 +113,7 @@ export class FastClassifier implements FrameClassifier {
       }
       for (let j = 0; j < H; j++) { const zg = sigmoid(z[j]); h[j] = zg * h[j] + (1 - zg) * hh[j]; }
     }
-    // Heads: softmax over the keys and silence, sigmoid for the onset.
+    // Heads: softmax over the keys and silence, sigmoids for the onset and the offset.
     const NW = this.noteWt;
     let max = -Infinity;
     for (let k = 0; k < NUM_CLASSES; k++) {
@@ -116,6 +125,7 @@ export class FastClassifier implements FrameClassifier {
     for (let k = 0; k < NUM_CLASSES; k++) { const v = Math.exp(probs[pOff + k] - max); probs[pOff + k] = v; sum += v; }
     for (let k = 0; k < NUM_CLASSES; k++) probs[pOff + k] /= sum;
     onsets[oOff] = sigmoid(this.onsetB + dot(this.onsetW, 0, h, 0, H));
+    if (offsets && this.offsetW) offsets[oOff] = sigmoid(this.offsetB + dot(this.offsetW, 0, h, 0, H));
   }
 
   dispose(): void {}

@@ -39,7 +39,10 @@ export function shapeOfWeights(weights: NamedWeights, cell: KernelCell): ModelSh
   if (!embed || !recurrent) {
     throw new InputError(`model lacks embed/kernel or ${cell}/recurrent_kernel: not a melodyfilter model`);
   }
-  return { network: cell, featureSize: embed.shape[0], embedUnits: embed.shape[1], hiddenUnits: recurrent.shape[0] };
+  return {
+    network: cell, featureSize: embed.shape[0], embedUnits: embed.shape[1], hiddenUnits: recurrent.shape[0],
+    ...(weights.has('offset/kernel') ? { offsetHead: true } : {}),
+  };
 }
 
 /** model.json is a few KiB (6 KiB shipped); a cap keeps a hostile one from being read whole. */

@@ -10,8 +10,11 @@ import { WasmClassifier, packWeights } from './wasm-kernel.js';
 
 /** Runs frames through the network, carrying recurrent state from call to call. */
 export interface FrameClassifier {
-  /** `features`: nFrames × featureSize; writes nFrames × NUM_CLASSES probabilities and nFrames onsets. */
-  run(features: Float32Array, nFrames: number, probs: Float32Array, onsets: Float32Array): Promise<void>;
+  /** `features`: nFrames × featureSize; writes nFrames × NUM_CLASSES probabilities, nFrames onsets
+   *  and, where the model has the offset head (its shape's offsetHead) and `offsets` is given,
+   *  nFrames offsets. */
+  run(features: Float32Array, nFrames: number, probs: Float32Array, onsets: Float32Array,
+    offsets?: Float32Array): Promise<void>;
   /** Frees what the classifier holds (tfjs tensors); it is not used after. */
   dispose(): void;
 }

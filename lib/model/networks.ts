@@ -4,7 +4,8 @@
 // (see CONTRIBUTING.md).
 //
 // Every network ends in the same two heads (an 89-way softmax over silence and the keys, a sigmoid
-// onset); the entries build only the body between the input and the heads.
+// onset), and may have a third (a sigmoid offset: where a key is let go); the entries build only the
+// body between the input and the heads.
 import type { FrontEndName } from '../pipeline/frontends.js';
 
 /** Layer sizes. What the widths mean is the network's own (see each entry's `widths`). */
@@ -13,6 +14,8 @@ export interface ModelShape {
   featureSize: number;
   embedUnits: number;
   hiddenUnits: number;
+  /** A third head, a sigmoid marking the window where a key is released (Onsets & Frames' offset). */
+  offsetHead?: boolean;
 }
 
 /** Settings the recurrent layers share: tfjs defaults to hardSigmoid, while sigmoid is what our

@@ -13,7 +13,7 @@ import {
 
 /** The network's body (networks.ts) between the input and the two heads every network shares: a
  *  softmax over silence and the keys, and a sigmoid onset that marks re-struck keys the class head
- *  alone cannot separate. */
+ *  alone cannot separate; with `shape.offsetHead`, a third: a sigmoid offset at a key's release. */
 export function buildModel(shape: ModelShape, batchShape?: (number | null)[], stateful = false): tf.LayersModel {
   const network = NETWORKS[shape.network];
   const input = tf.input({
@@ -24,7 +24,8 @@ export function buildModel(shape: ModelShape, batchShape?: (number | null)[], st
     tf.layers.dense({ units, activation, name }).apply(body) as tf.SymbolicTensor;
   const note = head(NUM_CLASSES, 'softmax', 'note');
   const onset = head(1, 'sigmoid', 'onset');
-  return tf.model({ inputs: input, outputs: [note, onset], name: 'melodyfilter' });
+  const outputs = shape.offsetHead ? [note, onset, head(1, 'sigmoid', 'offset')] : [note, onset];
+  return tf.model({ inputs: input, outputs, name: 'melodyfilter' });
 }
 
 /** The model's weights by name, as our kernels (wasm and fast) read them from weights.bin. */
@@ -32,7 +33,7 @@ export function weightsOf(model: tf.LayersModel): NamedWeights {
   const out: NamedWeights = new Map();
   for (const layer of model.layers) {
     for (const w of layer.weights) {
-      const name = w.originalName.replace(/^.*?\/?((embed|lstm|gru|note|onset)\/)/, '$1')
+      const name = w.originalName.replace(/^.*?\/?((embed|lstm|gru|note|onset|offset)\/)/, '$1')
         .replace('lstm/lstm_cell/', 'lstm/').replace('gru/gru_cell/', 'gru/');
       out.set(name, { shape: w.shape as number[], data: w.read().dataSync() as Float32Array });
     }
@@ -42,7 +43,8 @@ export function weightsOf(model: tf.LayersModel): NamedWeights {
 
 export function shapeOf(model: tf.LayersModel, network: NetworkName): ModelShape {
   const featureSize = model.inputs[0].shape[model.inputs[0].shape.length - 1] as number;
-  return { network, featureSize, ...NETWORKS[network].shapeOf(model) };
+  const offsetHead = model.layers.some((l) => l.name === 'offset');
+  return { network, featureSize, ...NETWORKS[network].shapeOf(model), ...(offsetHead ? { offsetHead } : {}) };
 }
 
 /** Save as tfjs layers format (model.json + weights.bin) with our metadata inside model.json. */
@@ -98,16 +100,19 @@ export class TfjsClassifier implements FrameClassifier {
     }
   }
 
-  async run(features: Float32Array, nFrames: number, probs: Float32Array, onsets: Float32Array): Promise<void> {
+  async run(
+    features: Float32Array, nFrames: number, probs: Float32Array, onsets: Float32Array, offsets?: Float32Array,
+  ): Promise<void> {
     if (nFrames === 0) return;
-    const [p, o] = tf.tidy(() => {
+    const [p, o, off] = tf.tidy(() => {
       const x = features.subarray(0, nFrames * this.F);
       const input = this.window ? tf.tensor2d(x, [nFrames, this.F]) : tf.tensor3d(x, [1, nFrames, this.F]);
       return this.net.predictOnBatch(input) as tf.Tensor[];
     });
     probs.set((await p.data()) as Float32Array);
     onsets.set((await o.data()) as Float32Array);
-    p.dispose(); o.dispose();
+    if (offsets && off) offsets.set((await off.data()) as Float32Array);
+    p.dispose(); o.dispose(); off?.dispose();
   }
 
   dispose(): void {

@@ -11,6 +11,7 @@ import type { ModelShape } from './networks.js';
 import { Arena, pickModule } from '../wasm/load.js';
 
 const PAD = 16; // output widths are padded to this many floats so the wasm loops need no remainder
+const OFFSET_COLUMN = NUM_CLASSES + 1; // the heads' columns: the classes, the onset, the offset
 const pad = (n: number) => Math.ceil(n / PAD) * PAD;
 
 interface KernelExports {
@@ -30,7 +31,9 @@ export interface PackedWeights {
   embedW: Float32Array; embedB: Float32Array; // F × Ep, Ep
   cellW: Float32Array; cellB: Float32Array; // Ep × G, G
   cellU: Float32Array; // Hp × G (the LSTM's in panels of 32 columns)
-  headW: Float32Array; headB: Float32Array; // Hp × Cp: columns 0…88 the note head, 89 the onset head
+  headW: Float32Array; headB: Float32Array; // Hp × Cp: columns 0…88 the note head, 89 the onset head, 90 the offset's
+  /** Whether column 90 holds the offset head (its logit: the kernel's heads() leaves it as it is). */
+  offset: boolean;
 }
 
 /** tfjs' layer weights (in × out, gates side by side) → padded widths, each gate's block padded. */
@@ -44,7 +47,7 @@ export function packWeights(weights: NamedWeights, cell: KernelCell): PackedWeig
   const lstm = cell === 'lstm';
   const gates = lstm ? 4 : 3;
   const F = shape.featureSize, E = shape.embedUnits, H = shape.hiddenUnits;
-  const Ep = pad(E), Hp = pad(H), G = gates * Hp, Cp = pad(NUM_CLASSES + 1);
+  const Ep = pad(E), Hp = pad(H), G = gates * Hp, Cp = pad(NUM_CLASSES + 2);
   const cellKernel = get(`${cell}/kernel`), noteKernel = get('note/kernel');
   const cellBias = get(`${cell}/bias`);
   if (cellKernel.length !== E * gates * H || noteKernel.length !== H * NUM_CLASSES || cellBias.length !== gates * H) {
@@ -68,6 +71,12 @@ export function packWeights(weights: NamedWeights, cell: KernelCell): PackedWeig
   for (let r = 0; r < H; r++) headW[r * Cp + NUM_CLASSES] = onsetW[r];
   const headB = new Float32Array(Cp);
   headB.set(get('note/bias')); headB[NUM_CLASSES] = get('onset/bias')[0];
+  const offset = weights.has('offset/kernel');
+  if (offset) {
+    const offsetW = get('offset/kernel');
+    for (let r = 0; r < H; r++) headW[r * Cp + OFFSET_COLUMN] = offsetW[r];
+    headB[OFFSET_COLUMN] = get('offset/bias')[0];
+  }
   // The LSTM's gate columns interleaved four units at a time (assembly/kernel.ts recur): gate g of
   // unit k at column 16·⌊k/4⌋ + 4·g + k mod 4; the GRU's in blocks of Hp, gate g at g·Hp.
   const gates4 = (src: Float32Array, rows: number, outRows: number) => {
@@ -86,7 +95,7 @@ export function packWeights(weights: NamedWeights, cell: KernelCell): PackedWeig
     embedW: place(get('embed/kernel'), F, E, F, Ep), embedB: place(get('embed/bias'), 1, E, 1, Ep),
     cellW: gates4(cellKernel, E, Ep), cellB: gates4(cellBias, 1, 1),
     cellU: lstm ? panels(recurrent, Hp, G, 32) : recurrent,
-    headW, headB,
+    headW, headB, offset,
   };
 }
 
@@ -105,7 +114,7 @@ function panels(m: Float32Array, rows: number, cols: number, width: number): Flo
 export function macsPerWindow(s: ModelShape, cell: KernelCell): number {
   const gates = cell === 'gru' ? 3 : 4;
   return s.featureSize * s.embedUnits + gates * s.hiddenUnits * (s.embedUnits + s.hiddenUnits) +
-    s.hiddenUnits * (NUM_CLASSES + 1);
+    s.hiddenUnits * (NUM_CLASSES + (s.offsetHead ? 2 : 1));
 }
 
 export class WasmClassifier implements FrameClassifier {
@@ -162,12 +171,17 @@ export class WasmClassifier implements FrameClassifier {
     this.capacity = cap;
   }
 
-  async run(features: Float32Array, nFrames: number, probs: Float32Array, onsets: Float32Array): Promise<void> {
-    this.runSync(features, nFrames, probs, onsets);
+  async run(
+    features: Float32Array, nFrames: number, probs: Float32Array, onsets: Float32Array, offsets?: Float32Array,
+  ): Promise<void> {
+    this.runSync(features, nFrames, probs, onsets, offsets);
   }
 
-  /** `features`: nFrames × featureSize; writes nFrames × NUM_CLASSES probabilities and nFrames onsets. */
-  runSync(features: Float32Array, nFrames: number, probs: Float32Array, onsets: Float32Array): void {
+  /** `features`: nFrames × featureSize; writes nFrames × NUM_CLASSES probabilities, nFrames onsets and,
+   *  where the model has the head and `offsets` is given, nFrames offsets. */
+  runSync(
+    features: Float32Array, nFrames: number, probs: Float32Array, onsets: Float32Array, offsets?: Float32Array,
+  ): void {
     if (nFrames === 0) return;
     this.ensure(nFrames);
     const { k, at, p } = this;
@@ -180,6 +194,11 @@ export class WasmClassifier implements FrameClassifier {
     k.heads(this.logits, nFrames, p.Cp, NUM_CLASSES, this.probs, this.onsets);
     probs.set(new Float32Array(buf, this.probs, nFrames * NUM_CLASSES));
     onsets.set(new Float32Array(buf, this.onsets, nFrames));
+    if (offsets && p.offset) {
+      // The offset's logit, left in its column by heads(): one sigmoid a window is not worth a kernel change.
+      const logits = new Float32Array(buf, this.logits, nFrames * p.Cp);
+      for (let t = 0; t < nFrames; t++) offsets[t] = 1 / (1 + Math.exp(-logits[t * p.Cp + OFFSET_COLUMN]));
+    }
   }
 
   /** A classifier with fresh state for a new stream: a disposed one of the same weights when there

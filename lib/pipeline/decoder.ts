@@ -6,7 +6,9 @@
 // note that fades and comes back within MERGE_FRAMES without an onset is one note, not two. A new
 // key's start moves back to the onset that announced it. A key released into silence rings on in the
 // window and the room for 100 ms or more after the damper falls: where the front end gives the
-// spectrum, a steep fall of the key's own partials just before the note fades marks its true end.
+// spectrum, a steep fall of the key's own partials just before the note fades marks its true end;
+// where the model has an offset head, its peak does (offsetThreshold), and also where another key
+// takes over after a gap.
 import type { Config } from '../config.js';
 import { CLASS_MIDI_OFFSET, NUM_CLASSES, SILENCE, type DecoderSettings } from '../model/card.js';
 import { BINS_PER_SEMITONE, LOWEST_MIDI, ONSET_RISE_DB, RANGE_DB, SPECTRUM_BINS } from './features.js';
@@ -63,6 +65,8 @@ interface Sounding {
   fallFrom: number; // first window of the current run of falling windows, -1 if none
   fallTopDb: number; // the level before that run
   releaseAt: number; // start of the latest steep fall, -1 if none
+  offsetAt: number; // window of the latest offset peak, -1 if none
+  offsetPeak: number; // its height, while the offset output stays above offsetThreshold
 }
 
 export interface TrackerSink {
@@ -97,10 +101,10 @@ export class NoteTracker {
 
   /** One frame: class probabilities at `probs[pOff…]`, the onset probability, the window level, and
    *  optionally the front end's per-semitone rise features from A0 up (`rises[rOff…]`, in units of
-   *  ONSET_RISE_DB), read only for the sounding key. */
+   *  ONSET_RISE_DB), read only for the sounding key, and the offset probability (NaN: no offset head). */
   push(
     frame: number, probs: Float32Array, pOff: number, onset: number, levelDb: number, rises?: Float32Array, rOff = 0,
-    spectrum?: Float32Array, sOff = 0,
+    spectrum?: Float32Array, sOff = 0, offset = NaN,
   ): void {
     const thr = this.cfg.threshold;
     // Every key competes, whatever --range says: a range only drops notes. Choosing among the keys
@@ -127,6 +131,7 @@ export class NoteTracker {
     this.prevOwnRiseDb = ownRiseDb;
     if (this.pendingStrike >= 0) this.strikeRiseDb = Math.max(this.strikeRiseDb, ownRiseDb);
     if (s && spectrum && this.cfg.releaseFallDb > 0) this.trackRelease(s, frame, ownLevelDb(spectrum, sOff, s.pitch));
+    if (s) this.trackOffset(s, frame, offset);
     // A new key is confirmed after CONFIRM_FRAMES windows, or after onsetConfirmFrames when the onset
     // output fired with it (this window or the one before): a player hears the note-on sooner.
     const agreed = frame - this.lastOnsetFrame <= 1 && this.candidateRun >= this.cfg.onsetConfirmFrames;
@@ -140,9 +145,11 @@ export class NoteTracker {
     const own = s.pitch - CLASS_MIDI_OFFSET;
     const held = probs[pOff + own] >= thr * this.cfg.releaseRatio;
     if (confirmed && this.candidate !== own) {
-      // Another key took over: it started at the onset before it, and the old note ends there.
+      // Another key took over: it started at the onset before it, and the old note ends there, or at
+      // the offset output's peak if the key was let go before (a gap between the notes).
       const from = Math.max(this.startOf(this.candidateFrom), s.startFrame + 1);
-      this.end(Math.min(from, s.lastOnFrame + 1));
+      const released = s.offsetAt >= 0 && s.offsetAt < from ? s.offsetAt : Infinity;
+      this.end(Math.min(from, s.lastOnFrame + 1, released));
       this.begin(this.candidate, from, levelDb);
       return;
     }
@@ -188,6 +195,17 @@ export class NoteTracker {
     s.prevLevelDb = levelDb;
   }
 
+  /** Follows the offset output inside the sounding note: the highest window of each run at or above
+   *  offsetThreshold, once the note is long enough to end there, is where its key was let go. */
+  private trackOffset(s: Sounding, frame: number, offset: number): void {
+    const thr = this.cfg.offsetThreshold;
+    if (!(thr > 0) || !(offset >= thr)) { s.offsetPeak = 0; return; }
+    if (offset > s.offsetPeak && frame - s.startFrame >= this.minNoteFrames) {
+      s.offsetPeak = offset;
+      s.offsetAt = frame;
+    }
+  }
+
   /** A new key confirmed from frame `from` started at the onset just before it, if there was one,
    *  but not before the previous note ended. */
   private startOf(from: number): number {
@@ -199,7 +217,7 @@ export class NoteTracker {
     this.sounding = {
       pitch: cls + CLASS_MIDI_OFFSET, startFrame: frame, lastOnFrame: frame,
       peakDb: levelDb, probSum: 0, frames: 0, announced: false,
-      prevLevelDb: NaN, fallFrom: -1, fallTopDb: 0, releaseAt: -1,
+      prevLevelDb: NaN, fallFrom: -1, fallTopDb: 0, releaseAt: -1, offsetAt: -1, offsetPeak: 0,
     };
     this.candidate = -1; this.candidateRun = 0;
     const s = this.sounding;
@@ -214,7 +232,8 @@ export class NoteTracker {
    *  before, it was released into silence and ends where the fall began, not where the ringing died. */
   private fadeOut(s: Sounding, frame: number, endSeconds = Infinity): void {
     const released = s.releaseAt + RELEASE_SHIFT_FRAMES;
-    if (s.releaseAt >= 0 && released < frame && frame - s.releaseAt <= RELEASE_WINDOW_FRAMES
+    if (s.offsetAt >= 0 && s.offsetAt < frame && frame - s.offsetAt <= RELEASE_WINDOW_FRAMES) frame = s.offsetAt;
+    else if (s.releaseAt >= 0 && released < frame && frame - s.releaseAt <= RELEASE_WINDOW_FRAMES
       && released - s.startFrame >= this.minNoteFrames) frame = released;
     this.end(frame, Math.min(this.boundary(frame), endSeconds));
   }
@@ -295,7 +314,7 @@ export function smoothNotes(cfg: TrackerConfig & { events: boolean }) {
       for (let i = 0; i < b.count; i++) {
         const frame = b.firstIndex + i;
         tracker.push(frame, b.probs, i * NUM_CLASSES, b.onsets[i], b.levelsDb[i], rises, i * b.stride + riseOffset,
-          spectrum, i * b.stride + spectrumOffset);
+          spectrum, i * b.stride + spectrumOffset, b.offsets ? b.offsets[i] : NaN);
         lastFrame = b.firstIndex + i;
       }
       if (b.endSeconds !== undefined) tracker.flush(lastFrame, b.endSeconds);

@@ -53,7 +53,8 @@ export function noteStages(cfg: Config, engine: Engine, report: DecodeReport = n
     resample(card.modelRate),
     windows(card),
     features(card),
-    classify(() => engine.newClassifier()),
+    classify(() => engine.newClassifier(), engine.shape.offsetHead === true && (cfg.offsetThreshold
+      ?? card.decoder.offsetThreshold) > 0),
     smoothNotes({
       ...card.decoder, ...decoderOverrides(cfg), hopSamples: card.hopSamples, windowSamples: card.windowSamples,
       modelRate: card.modelRate,

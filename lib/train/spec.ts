@@ -12,9 +12,11 @@ export type TrainingSpec = ModelDocument<{ class_name: string; config: { layers:
 
 interface LayerJson { name: string; class_name: string; config: Record<string, unknown> }
 
-/** The spec of a new `network` named `name`; widths default to the network's own. */
+/** The spec of a new `network` named `name`; widths default to the network's own; `offsetHead`
+ *  adds the offset output. */
 export async function trainingSpec(
-  name: string, network: NetworkName, widths: { embedUnits?: number; hiddenUnits?: number } = {},
+  name: string, network: NetworkName,
+  widths: { embedUnits?: number; hiddenUnits?: number; offsetHead?: boolean } = {},
 ): Promise<TrainingSpec> {
   const { buildModel, weightsOf } = await import('../model/tfjs.js');
   const tf = await import('../model/tf.js');
@@ -23,7 +25,7 @@ export async function trainingSpec(
   const card = newCard(name, network);
   const own = NETWORKS[network].units;
   const units = { embedUnits: widths.embedUnits ?? own.embedUnits, hiddenUnits: widths.hiddenUnits ?? own.hiddenUnits };
-  const model = buildModel({ network, featureSize: card.featureSize, ...units });
+  const model = buildModel({ network, featureSize: card.featureSize, ...units, offsetHead: widths.offsetHead });
   const modelTopology = model.toJSON(null, false) as unknown as TrainingSpec['modelTopology'];
   const weights = [...weightsOf(model)]
     .map(([w, { shape }]) => ({ name: w, shape: [...shape], dtype: 'float32' }));
