@@ -35,8 +35,17 @@ import { makeRng, uniform } from '../lib/synth/random.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url)); // dist/scripts/ → repository root
 const BIN = path.join(ROOT, 'bin/melodyfilter');
-/** What bin/melodyfilter (a sh script: the closed-stdout check) execs: timed under each Node directly. */
-const MAIN_JS = path.join(ROOT, 'dist/bin/melodyfilter.js');
+/** What bin/melodyfilter (a sh script: the closed-stdout check) execs, timed under each Node directly:
+ *  the flags it gives Node (read from its exec line, their one owner), then the compiled CLI. */
+const MAIN_JS = [...wrapperNodeFlags(BIN), path.join(ROOT, 'dist/bin/melodyfilter.js')];
+/** The same as the report's commands show it. */
+const SHOWN_MAIN = ['node', ...MAIN_JS.slice(0, -1), 'dist/bin/melodyfilter.js'].join(' ');
+
+function wrapperNodeFlags(bin: string): string[] {
+  const exec = readFileSync(bin, 'utf8').split('\n').find((l) => /^exec node /.test(l));
+  if (!exec) throw new Error(`${bin} has no "exec node … \"$main\"" line to read Node's flags from`);
+  return exec.split(/\s+/).slice(2).filter((w) => w.startsWith('--'));
+}
 
 /** The CLI's default input format (sox's and CD audio's), so every run uses default settings. */
 const RATE_HZ = 44100;
@@ -589,7 +598,7 @@ async function throughputRuns(opt: Options, nodes: string[], mfArgs: string[],
   for (let r = 0; r < opt.runs; r++) {
     log(`throughput run ${r + 1}/${opt.runs}…`);
     for (const [i, node] of nodes.entries()) {
-      mfRunsByNode[i].push(await runProcess(node, [MAIN_JS, ...mfArgs],
+      mfRunsByNode[i].push(await runProcess(node, [...MAIN_JS, ...mfArgs],
         { file: input.rawPath, checkpointBytes: checkpointMinutes * 60 * RATE_HZ * FRAME_BYTES }));
     }
     if (aubioMissing) continue;
@@ -620,7 +629,7 @@ async function perFileRuns(opt: Options, tmpDir: string, nodes: string[], flags:
   for (let r = 0; r < opt.runs; r++) {
     for (const [f, file] of files.entries()) {
       for (const [i, node] of nodes.entries()) {
-        fileCpuByNode[i][f].push((await runProcess(node, [MAIN_JS, ...flags, file], null)).cpuMs ?? NaN);
+        fileCpuByNode[i][f].push((await runProcess(node, [...MAIN_JS, ...flags, file], null)).cpuMs ?? NaN);
       }
       if (!aubioMissing) aubioFileCpu[f].push((await runProcess('aubionotes', ['-i', file], null)).cpuMs ?? NaN);
     }
@@ -657,7 +666,7 @@ async function batchRuns(opt: Options, tmpDir: string, nodes: string[], flags: s
       log(`batch: run ${r + 1}/${opt.runs}, Node ${i + 1}/${nodes.length}…`);
       const out = path.join(tmpDir, 'batch-out');
       mkdirSync(out);
-      runsByNode[i].push(await runProcess(node, [MAIN_JS, ...flags, '-o', 'csv', '-d', out, ...files], null));
+      runsByNode[i].push(await runProcess(node, [...MAIN_JS, ...flags, '-o', 'csv', '-d', out, ...files], null));
       rmSync(out, { recursive: true, force: true });
     }
   }
@@ -692,7 +701,7 @@ async function startupRuns(nodes: string[], mfArgs: string[]): Promise<{ mf: Pro
   const byNode = nodes.map(() => ({ mf: [] as ProcessRun[], bare: [] as ProcessRun[] }));
   for (let r = 0; r < STARTUP_RUNS; r++) {
     for (let n = 0; n < nodes.length; n++) {
-      byNode[n].mf.push(await runProcess(nodes[n], [MAIN_JS, ...mfArgs], { bytes: oneNote.pcm }));
+      byNode[n].mf.push(await runProcess(nodes[n], [...MAIN_JS, ...mfArgs], { bytes: oneNote.pcm }));
       byNode[n].bare.push(await runProcess(nodes[n], ['-e', '0'], null));
     }
   }
@@ -941,17 +950,17 @@ function formatReport(r: ReportInput): string {
     '',
     '```sh',
     `${bench}   # this report`,
-    `cat ${r.rawName} | ${pin}node dist/bin/melodyfilter.js ${r.mfArgs.join(' ')} > /dev/null   ` +
+    `cat ${r.rawName} | ${pin}${SHOWN_MAIN} ${r.mfArgs.join(' ')} > /dev/null   ` +
       `# throughput, memory; x${opt.runs} per Node`,
     ...(r.aubioMissing ? [] :
       [`${pin}aubionotes -i ${r.wavName} > /dev/null   # same samples with a WAV header; x${opt.runs}`]),
-    `${pin}node dist/bin/melodyfilter.js take-Ns.wav > /dev/null   ` +
+    `${pin}${SHOWN_MAIN} take-Ns.wav > /dev/null   ` +
       `# per file, N in ${FILE_SECONDS.join(' ')}; x${opt.runs}` +
       (r.aubioMissing ? '' : '; also aubionotes -i take-Ns.wav'),
     `${pin}node dist/scripts/network-cost.js --reference   # network costs, per Node`,
     `bin/melodyfilter ${r.latencyArgs.join(' ')}   ` +
       `# stdin fed ${LATENCY_CHUNK_MS} ms chunks on a timer after the model loads`,
-    `${pin}node dist/bin/melodyfilter.js ${r.mfArgs.join(' ')} < note-1s.raw; ${pin}node -e 0   ` +
+    `${pin}${SHOWN_MAIN} ${r.mfArgs.join(' ')} < note-1s.raw; ${pin}node -e 0   ` +
       `# start-up, alternated, per Node; x${STARTUP_RUNS}`,
     '```',
     '',

@@ -306,23 +306,22 @@ def main(argv=None):
         widened = init.manifest != own
         if not widened:
             net.load_weights(dict(init.weights()))
-            if new_head:
-                # Releases are rare (~1 window in 20): start the head near that rate, not at 0.5, so
-                # its first steps do not push large gradients into the trained body.
-                torch.nn.init.constant_(net.heads['offset'].linear.bias, -3.0)
-            net.to(a.device)
         elif a.widen:
             kinds = {layer['name']: layer['class_name'].lower()
                      for layer in net.spec['modelTopology']['config']['layers']}
             try:
-                wide = widen_weights(dict(init.weights()), net.manifest, kinds, rng)
+                wide = widen_weights(dict(init.weights()), own, kinds, rng)
             except ValueError as e:
                 raise SystemExit(f'--init {a.init} cannot be widened into the spec: {e}')
             net.load_weights(wide)
-            net.to(a.device)
         else:
             raise SystemExit(f'--init {a.init} is another network (its weights differ from the spec\'s; '
                              '--widen takes a narrower one)')
+        if new_head:
+            # Releases are rare (~1 window in 20): start the head near that rate, not at 0.5, so
+            # its first steps do not push large gradients into the trained body.
+            torch.nn.init.constant_(net.heads['offset'].linear.bias, -3.0)
+        net.to(a.device)
         # A fine-tune's record says what it started from, and keeps that model's decoder settings
         # (chosen on validation for it) until they are chosen again.
         done = init_info.get('training', {})
