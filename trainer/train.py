@@ -124,11 +124,16 @@ class Pool:
             return self.feats[idx].astype(np.float32), self.classes[idx], self.onsets[idx]
 
 
+def previous_labels(classes):
+    """Each window's label in the window before it (silence before the first)."""
+    return torch.cat([torch.zeros_like(classes[:, :1]), classes[:, :-1]], 1)
+
+
 def release_weights(classes, weight, frames):
     """Per-frame weights of the class loss: `weight` for the `frames` windows from each release into
     silence (a key's label giving way to silence), 1 elsewhere. The network holds a released key
     while its room tail rings (issue 19: note ends 40-120 ms late); these frames teach it the damper."""
-    prev = torch.cat([torch.zeros_like(classes[:, :1]), classes[:, :-1]], 1)
+    prev = previous_labels(classes)
     released = ((prev != 0) & (classes == 0)).float()
     near = released.clone()
     for k in range(1, frames):
@@ -141,7 +146,7 @@ def offset_targets(classes, onsets):
     a key's note ends (its label gives way to silence or another key, or the same key is struck again:
     an onset of 1 under an unchanged label), 0.5 in the windows either side (the onset target's
     softening: a release is a fall over a few windows, not an instant), 0 elsewhere."""
-    prev = torch.cat([torch.zeros_like(classes[:, :1]), classes[:, :-1]], 1)
+    prev = previous_labels(classes)
     ended = (prev != 0) & ((classes != prev) | (onsets >= 1))
     hit = ended.float()
     soft = torch.zeros_like(hit)
@@ -171,11 +176,10 @@ def losses(net, x, classes, onsets, release_weight=1.0, release_frames=0, offset
         ce = (F.cross_entropy(logits, classes.reshape(-1), reduction='none') * weights).sum() / weights.sum()
     bce = F.binary_cross_entropy_with_logits(onset_logits.reshape(-1), onsets.reshape(-1))
     acc = (logits.argmax(-1) == classes.reshape(-1)).float().mean()
-    off = None
-    if offsets is not None:
-        off = F.binary_cross_entropy_with_logits(offset_logits.reshape(-1), offsets.reshape(-1))
-        return ce + bce + offset_weight * off, ce, acc, off
-    return ce + bce, ce, acc, off
+    if offsets is None:
+        return ce + bce, ce, acc, None
+    off = F.binary_cross_entropy_with_logits(offset_logits.reshape(-1), offsets.reshape(-1))
+    return ce + bce + offset_weight * off, ce, acc, off
 
 
 def validate(net, val, batch):

@@ -56,8 +56,8 @@ export class FastClassifier implements FrameClassifier {
     } else this.cellB = bias;
     this.noteWt = transpose(noteW, this.H, NUM_CLASSES); this.noteB = w('note/bias');
     this.onsetW = w('onset/kernel'); this.onsetB = w('onset/bias')[0];
-    const offset = weights.has('offset/kernel');
-    this.offsetW = offset ? w('offset/kernel') : null; this.offsetB = offset ? w('offset/bias')[0] : 0;
+    this.offsetW = shape.offsetHead ? w('offset/kernel') : null;
+    this.offsetB = shape.offsetHead ? w('offset/bias')[0] : 0;
     this.e = new Float32Array(this.E);
     this.z = new Float32Array(this.G);
     this.h = new Float32Array(this.H);

@@ -71,7 +71,7 @@ export function packWeights(weights: NamedWeights, cell: KernelCell): PackedWeig
   for (let r = 0; r < H; r++) headW[r * Cp + NUM_CLASSES] = onsetW[r];
   const headB = new Float32Array(Cp);
   headB.set(get('note/bias')); headB[NUM_CLASSES] = get('onset/bias')[0];
-  const offset = weights.has('offset/kernel');
+  const offset = shape.offsetHead === true;
   if (offset) {
     const offsetW = get('offset/kernel');
     for (let r = 0; r < H; r++) headW[r * Cp + OFFSET_COLUMN] = offsetW[r];

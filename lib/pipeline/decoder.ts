@@ -131,7 +131,7 @@ export class NoteTracker {
     this.prevOwnRiseDb = ownRiseDb;
     if (this.pendingStrike >= 0) this.strikeRiseDb = Math.max(this.strikeRiseDb, ownRiseDb);
     if (s && spectrum && this.cfg.releaseFallDb > 0) this.trackRelease(s, frame, ownLevelDb(spectrum, sOff, s.pitch));
-    if (s) this.trackOffset(s, frame, offset);
+    if (s && this.cfg.offsetThreshold > 0) this.trackOffset(s, frame, offset);
     // A new key is confirmed after CONFIRM_FRAMES windows, or after onsetConfirmFrames when the onset
     // output fired with it (this window or the one before): a player hears the note-on sooner.
     const agreed = frame - this.lastOnsetFrame <= 1 && this.candidateRun >= this.cfg.onsetConfirmFrames;
@@ -198,8 +198,7 @@ export class NoteTracker {
   /** Follows the offset output inside the sounding note: the highest window of each run at or above
    *  offsetThreshold, once the note is long enough to end there, is where its key was let go. */
   private trackOffset(s: Sounding, frame: number, offset: number): void {
-    const thr = this.cfg.offsetThreshold;
-    if (!(thr > 0) || !(offset >= thr)) { s.offsetPeak = 0; return; }
+    if (!(offset >= this.cfg.offsetThreshold)) { s.offsetPeak = 0; return; }
     if (offset > s.offsetPeak && frame - s.startFrame >= this.minNoteFrames) {
       s.offsetPeak = offset;
       s.offsetAt = frame;

@@ -48,15 +48,15 @@ function checkFeatureSize(card: ModelCard, shape: ModelShape): void {
 /** The stages from bytes to notes, ready for stream.pipeline. */
 export function noteStages(cfg: Config, engine: Engine, report: DecodeReport = newDecodeReport(), explicit?: Explicit) {
   const { card } = engine;
+  const decoder = { ...card.decoder, ...decoderOverrides(cfg) };
   return [
     decodePcm({ sampleRate: cfg.sampleRate, channels: cfg.channels, encoding: cfg.encoding, explicit }, report),
     resample(card.modelRate),
     windows(card),
     features(card),
-    classify(() => engine.newClassifier(), engine.shape.offsetHead === true && (cfg.offsetThreshold
-      ?? card.decoder.offsetThreshold) > 0),
+    classify(() => engine.newClassifier(), engine.shape.offsetHead === true && decoder.offsetThreshold > 0),
     smoothNotes({
-      ...card.decoder, ...decoderOverrides(cfg), hopSamples: card.hopSamples, windowSamples: card.windowSamples,
+      ...decoder, hopSamples: card.hopSamples, windowSamples: card.windowSamples,
       modelRate: card.modelRate,
       minNoteMs: cfg.minNoteMs, lowMidi: cfg.lowMidi, highMidi: cfg.highMidi, events: cfg.events,
     }),
