@@ -1,14 +1,19 @@
 // Writes training shards for trainer/train.py without training:
 //   node dist/scripts/make-shards.js OUT_DIR [--seed N] [--workers N] [--shards N] [--shard-size N]
 //     [--keep N] [--front-end spectrum|raw] [--fluid-share X] [--noise-share X] [--renders N]
-//     [--freepats-share X] [--colour X]
+//     [--freepats-share X] [--colour X] [--noise-kinds K,K,…] [--voices V,V,…]
 // --fluid-share: share of examples cut from sampled renders (FluidR3, or freepats with --freepats-share:
 // that share of the renders); --colour: probability of a pitch-shifted render and of a random microphone
 // curve and compression per example (lib/synth/colour.ts). Both 0 by default: the recipes before issue 19.
+// --noise-kinds: the kinds of noise drawn, alone and under music, a kind named twice drawn twice as
+// often (default each of lib/synth/noise.ts NOISE_KINDS once); --voices: espeak-ng voices for babble
+// (default lib/synth/speech.ts TRAIN_VOICES; evaluation's voices are refused).
 // `melodyfilter train` runs the same generator beside the trainer; this is for making data ahead.
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
 import { generateShards } from '../lib/train/shards.js';
+import { noiseKindList } from '../lib/synth/noise.js';
+import { trainingVoices } from '../lib/synth/speech.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -20,10 +25,20 @@ const { values, positionals } = parseArgs({
     renders: { type: 'string', default: '20' },
     'freepats-share': { type: 'string', default: '0' }, colour: { type: 'string', default: '0' },
     frames: { type: 'string', default: '128' }, warmup: { type: 'string', default: '48' },
+    'noise-kinds': { type: 'string' }, voices: { type: 'string' },
   },
 });
 if (!positionals[0]) {
   process.stderr.write('usage: make-shards.js OUT_DIR [--seed N] [--workers N] [--shards N] …\n');
+  process.exit(2);
+}
+const list = (text: string | undefined) => text?.split(',').map((x) => x.trim()).filter(Boolean);
+let noiseKinds, voices;
+try {
+  noiseKinds = values['noise-kinds'] === undefined ? undefined : noiseKindList(list(values['noise-kinds'])!);
+  voices = values.voices === undefined ? undefined : trainingVoices(list(values.voices)!);
+} catch (err) {
+  process.stderr.write(`make-shards: ${(err as Error).message}\n`);
   process.exit(2);
 }
 const frontEnd = values['front-end'] === 'raw' ? 'raw' : 'spectrum';
@@ -33,6 +48,7 @@ const { done } = generateShards({
   warmupFrames: Number(values.warmup), frontEnd, fluidShare: Number(values['fluid-share']),
   noiseShare: Number(values['noise-share']), renders: Number(values.renders),
   freepatsShare: Number(values['freepats-share']), colour: Number(values.colour),
+  noiseKinds, voices,
   renderSeconds: 60, log: (l) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${l}\n`),
 });
 await done;

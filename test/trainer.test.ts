@@ -18,7 +18,8 @@ import { loadModel, TfjsClassifier } from '../lib/model/tfjs.js';
 import { useBackend } from '../lib/model/backend.js';
 import { loadEngine, transcribe } from '../lib/pipeline/transcriber.js';
 import { MODEL_RATE } from '../lib/music.js';
-import { noiseBed, randomNoiseBed, rms } from '../lib/synth/noise.js';
+import { noiseBed, noiseKindList, randomNoiseBed, rms } from '../lib/synth/noise.js';
+import { EVAL_VOICES, TRAIN_VOICES, trainingVoices } from '../lib/synth/speech.js';
 import { FRONT_ENDS, type FrontEnd, type FrontEndName } from '../lib/pipeline/frontends.js';
 import { FeatureExtractor, FEATURE_SIZE, SPECTRUM_BINS } from '../lib/pipeline/features.js';
 import { ROOT, runCli, encodePcm, sine } from './helpers.js';
@@ -81,6 +82,25 @@ t.test('noise beds: the asked RMS level, steps that climb and fall back', async 
     const o = randomNoiseBed(makeRng(i));
     t.ok(o.levelDbfs >= -70 && o.levelDbfs <= -5, `random bed ${i} at ${o.levelDbfs.toFixed(1)} dBFS`);
   }
+});
+
+t.test('noise kinds and voices a user names: weighted draws, evaluation kept apart', async (t) => {
+  const kinds = noiseKindList(['babble', 'babble', 'babble', 'white']);
+  const drawn = Array.from({ length: 400 }, (_, i) => randomNoiseBed(makeRng(100 + i), kinds).kind);
+  const babble = drawn.filter((k) => k === 'babble').length;
+  t.ok(babble > 250 && babble < 350, `babble named 3 times in 4: drawn ${babble} of 400`);
+  t.ok(drawn.every((k) => k === 'babble' || k === 'white'), 'only the kinds named');
+  t.throws(() => noiseKindList(['pink', 'fan']), /unknown noise kind 'fan'/);
+  t.throws(() => noiseKindList([]), /no noise kind/);
+  t.same(trainingVoices(['en', 'de+f2', 'es-419']), ['en', 'de+f2', 'es-419']);
+  for (const v of EVAL_VOICES) {
+    t.throws(() => trainingVoices(['en', `${v}+f3`]), /kept for evaluation/, `${v} with a variant refused`);
+  }
+  t.throws(() => trainingVoices(['en; rm']), /not an espeak-ng voice/);
+  t.equal(TRAIN_VOICES.filter((v) => EVAL_VOICES.includes(v)).length, 0, 'the default voices are not evaluation\'s');
+  const r = await runCli(['train', '--voices', 'en,pt', '--run', path.join(dir, 'nope'), '--model', path.join(dir, 'nm')], null);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /^melodyfilter: --voices: voice 'pt' is kept for evaluation/);
 });
 
 t.test('shards: what is written reads back (features to float16 precision)', async (t) => {

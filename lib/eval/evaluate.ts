@@ -8,14 +8,12 @@ import { randomMelody, type ScoreNote, type MelodyOptions } from '../synth/melod
 import { heldOutVoice, renderPiano } from '../synth/piano.js';
 import { fluidAvailable, renderFluid } from '../synth/fluid.js';
 import { FREEPATS_PROGRAMS, renderFreepats, timidityAvailable } from '../synth/timidity.js';
-import { espeakAvailable, speechClips } from '../synth/speech.js';
+import { espeakAvailable, speechClips, EVAL_VOICES } from '../synth/speech.js';
 import { makeRng, type Rng, intIn, pick, uniform } from '../synth/random.js';
 import { resampleBuffer } from '../pipeline/resample.js';
 import { applyConditions } from '../synth/scene.js';
 import { addMelody, emptyCounts, repeatedFound, scores, type Counts, type Scores } from './metrics.js';
 
-/** Babble voices never used in training (train uses en, en-us, de, fr, es, it, nl, pl). */
-export const EVAL_VOICES = ['en-gb-scotland', 'pt', 'sv', 'ru', 'cs', 'fi'];
 /** Input formats a user might pipe in: each melody goes through decode and resampling at one of them. */
 const INPUT_RATES = [16000, 22050, 32000, 44100, 48000];
 /** Training seeds are small integers; decoder settings are chosen on VALIDATION_SEED, never on this. */

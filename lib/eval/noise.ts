@@ -11,8 +11,8 @@ import { randomMelody, type ScoreNote } from '../synth/melody.js';
 import { heldOutVoice, renderPiano } from '../synth/piano.js';
 import { fluidAvailable, renderFluid } from '../synth/fluid.js';
 import { makeRng, pick, uniform, type Rng } from '../synth/random.js';
-import { espeakAvailable, speechClips } from '../synth/speech.js';
-import { EVAL_VOICES, encodeS16le } from './evaluate.js';
+import { espeakAvailable, speechClips, EVAL_VOICES } from '../synth/speech.js';
+import { encodeS16le } from './evaluate.js';
 
 export const NOISE_LEVELS_DBFS = [-60, -47.5, -35, -22.5, -10];
 /** The noises of the condition: 'stepped' is pink noise whose level climbs 10 dB every 4 s and falls

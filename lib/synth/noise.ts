@@ -5,6 +5,17 @@ import { type Rng, uniform, logUniform, intIn, pick } from './random.js';
 export type NoiseKind = 'white' | 'pink' | 'brown' | 'hum' | 'buzz' | 'clicks' | 'babble';
 export const NOISE_KINDS: readonly NoiseKind[] = ['white', 'pink', 'brown', 'hum', 'buzz', 'clicks', 'babble'];
 
+/** Kinds a user names, checked; a kind named twice is drawn twice as often (randomNoiseBed). */
+export function noiseKindList(names: readonly string[]): NoiseKind[] {
+  if (!names.length) throw new Error('no noise kind named');
+  for (const k of names) {
+    if (!(NOISE_KINDS as readonly string[]).includes(k)) {
+      throw new Error(`unknown noise kind '${k}' (${NOISE_KINDS.join(', ')})`);
+    }
+  }
+  return names as NoiseKind[];
+}
+
 /** Fill `out` with noise of `kind` (unit-ish RMS, normalised later by the mixer). `speech` supplies
  *  clips for babble; without them babble falls back to pink noise shaped like a voice's envelope. */
 export function makeNoise(
@@ -176,13 +187,15 @@ export function noiseBed(
 }
 
 /** A random bed for training: every kind, −70…−5 dBFS, a third of them stepped. */
-export function randomNoiseBed(rng: Rng): NoiseBedOptions {
-  const o: NoiseBedOptions = { kind: pick(rng, NOISE_KINDS), levelDbfs: uniform(rng, -70, -5) };
+/** A random bed of noise alone: its kind (and the kind under it) drawn from `kinds`, where a kind
+ *  listed twice is drawn twice as often. */
+export function randomNoiseBed(rng: Rng, kinds: readonly NoiseKind[] = NOISE_KINDS): NoiseBedOptions {
+  const o: NoiseBedOptions = { kind: pick(rng, kinds), levelDbfs: uniform(rng, -70, -5) };
   if (rng() < 0.35) {
     o.stepped = { stepDb: uniform(rng, 3, 15), stepSeconds: uniform(rng, 0.3, 4), steps: intIn(rng, 2, 4) };
   }
   if (rng() < 0.3) o.cornerHz = rng() < 0.6 ? logUniform(rng, 80, 4000) : -logUniform(rng, 200, 4000);
-  if (rng() < 0.3) o.under = { kind: pick(rng, NOISE_KINDS), belowDb: uniform(rng, 0, 20) };
+  if (rng() < 0.3) o.under = { kind: pick(rng, kinds), belowDb: uniform(rng, 0, 20) };
   return o;
 }
 

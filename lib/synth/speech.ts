@@ -13,6 +13,22 @@ const WORDS = (
   'find long down day did get come made may part over new sound take only little'
 ).split(' ');
 
+/** Babble voices for training data (lib/train/sources.ts). */
+export const TRAIN_VOICES = ['en', 'en-us', 'de', 'fr', 'es', 'it', 'nl', 'pl'];
+/** Babble voices never used in training: evaluation's (lib/eval). */
+export const EVAL_VOICES = ['en-gb-scotland', 'pt', 'sv', 'ru', 'cs', 'fi'];
+
+/** Voices a user names for training babble, checked: a voice is a language with an optional
+ *  +variant (en+f3), and evaluation's languages stay unheard in training whatever the variant. */
+export function trainingVoices(names: readonly string[]): string[] {
+  if (!names.length) throw new Error('no voice named');
+  for (const v of names) {
+    if (!/^[\w-]+(\+[\w-]+)?$/.test(v)) throw new Error(`'${v}' is not an espeak-ng voice name`);
+    if (EVAL_VOICES.includes(v.split('+')[0])) throw new Error(`voice '${v}' is kept for evaluation`);
+  }
+  return [...names];
+}
+
 export function espeakAvailable(): boolean {
   return spawnSync('espeak-ng', ['--version']).status === 0;
 }

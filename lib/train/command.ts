@@ -11,6 +11,8 @@ import { NETWORK_NAMES, NETWORKS, type NetworkName } from '../model/networks.js'
 import { checkRange, type OptionTable, type Parsed } from '../cli/options.js';
 import type { Subcommand } from '../cli/commands.js';
 import { makeDirectory } from '../cli/dirs.js';
+import { noiseKindList } from '../synth/noise.js';
+import { trainingVoices } from '../synth/speech.js';
 
 /** The shipped model's recipe (models/melody-lstm/README.md). */
 export const TRAIN_DEFAULTS = {
@@ -71,6 +73,10 @@ const OPTIONS: OptionTable = {
     kind: 'integer', value: 'N', section: TRAINING, range: [1, 4096],
     help: 'width of the recurrent (or second) layer (default: the network\'s)',
   },
+  'offset-head': {
+    kind: 'boolean', section: TRAINING, target: 'offsetHead',
+    help: 'add an offset output (a sigmoid at each release); with --init, the\nold outputs start as they were',
+  },
   batch: {
     // At most a quarter of --pool too (run() checks that): the trainer draws each batch from the pool.
     kind: 'integer', value: 'N', section: TRAINING, range: [1, 1 << 18], default: D.batch,
@@ -123,6 +129,14 @@ const OPTIONS: OptionTable = {
   'augment-eq': {
     kind: 'number', value: 'P', section: DATA, range: [0, 1], default: 0, target: 'augmentEq',
     help: "draws given an EQ curve in feature space (default {default})",
+  },
+  'noise-kinds': {
+    kind: 'string', value: 'K,K,…', section: DATA, target: 'noiseKinds',
+    help: 'kinds of noise drawn, alone and under music; one named twice is\ndrawn twice as often (default: each once)',
+  },
+  voices: {
+    kind: 'string', value: 'V,V,…', section: DATA,
+    help: "espeak-ng voices of the babble, e.g. en,de+f2 (default: eight\nlanguages; evaluation's are refused)",
   },
   data: {
     kind: 'string', value: 'DIR', section: DATA,
@@ -186,6 +200,15 @@ async function resumedNetwork(runDir: string, v: Parsed['values']): Promise<Netw
   return readWeightFile(path.join(runDir, 'model')).then((file) => file.card.network, () => undefined);
 }
 
+/** A comma-separated flag, checked by `check` (which throws on a bad entry). */
+function listFlag<T>(flag: string, text: unknown, check: (names: string[]) => T[]): T[] {
+  try {
+    return check(String(text).split(',').map((x) => x.trim()).filter(Boolean));
+  } catch (err) {
+    throw new UsageError(`--${flag}: ${(err as Error).message}`);
+  }
+}
+
 async function run({ values: v, options: o }: Parsed): Promise<number> {
   const num = (x: unknown) => x as number;
   const name = o.name as string;
@@ -200,6 +223,8 @@ async function run({ values: v, options: o }: Parsed): Promise<number> {
   checkRange('batch', batch, OPTIONS.batch.kind, [1, Math.floor(pool / 4)]);
   const steps = o.steps as number | undefined;
   const units = o.units as number | undefined;
+  const noiseKinds = o.noiseKinds === undefined ? undefined : listFlag('noise-kinds', o.noiseKinds, noiseKindList);
+  const voices = v.voices === undefined ? undefined : listFlag('voices', v.voices, trainingVoices);
   const workers = (o.workers as number | undefined) ?? Math.max(1, availableParallelism() - 1);
   const outDir = v.model ? String(v.model) : path.resolve('models', name);
   // Training never writes over a model unasked: `train --seconds 0` once replaced the shipped one.
@@ -234,7 +259,7 @@ async function run({ values: v, options: o }: Parsed): Promise<number> {
   const log = (l: string) => process.stderr.write(`melodyfilter: train: ${l}\n`);
   const common = {
     shardSize: D.shardSize, frames, warmupFrames: D.warmupFrames, frontEnd, fluidShare, noiseShare,
-    renders: num(o.renders), renderSeconds: 60, log, freepatsShare, colour,
+    renders: num(o.renders), renderSeconds: 60, log, freepatsShare, colour, noiseKinds, voices,
   };
   const valDir = path.join(runDir, `val-${frontEnd}`);
   const valShards = num(o.valShards);
@@ -243,7 +268,7 @@ async function run({ values: v, options: o }: Parsed): Promise<number> {
     await generateShards({
       // The validation set stays the standard mix, whatever the training data adds.
       ...common, renders: Math.min(common.renders, 10), outDir: valDir, seed: VAL_SEED, workers: 1,
-      shards: valShards, keep: 0, freepatsShare: 0, colour: 0,
+      shards: valShards, keep: 0, freepatsShare: 0, colour: 0, noiseKinds: undefined, voices: undefined,
     }).done;
   }
   // Given --data, the shards are made elsewhere (scripts/make-shards.ts): train on those alone.
@@ -265,7 +290,8 @@ async function run({ values: v, options: o }: Parsed): Promise<number> {
     '--pool', String(pool), '--reuse', String(D.reuse),
     '--data-info',
     `lib/train/scenes.ts scene mix, data seed ${seed}, FluidR3 share ${fluidShare}, noise share ${noiseShare}` +
-      (freepatsShare ? `, freepats share ${freepatsShare}` : '') + (colour ? `, colour ${colour}` : ''),
+      (freepatsShare ? `, freepats share ${freepatsShare}` : '') + (colour ? `, colour ${colour}` : '') +
+      (noiseKinds ? `, noise kinds ${noiseKinds.join(',')}` : '') + (voices ? `, voices ${voices.join(',')}` : ''),
   ];
   if (augmentShift) args.push('--augment-shift', String(augmentShift));
   if (augmentEq) args.push('--augment-eq', String(augmentEq));
@@ -274,7 +300,7 @@ async function run({ values: v, options: o }: Parsed): Promise<number> {
   if (!resume || v.arch !== undefined) {
     const { trainingSpec } = await import('./spec.js');
     const specFile = path.join(runDir, 'spec.json'); // runDir was made above
-    writeFileSync(specFile, JSON.stringify(await trainingSpec(name, network, { hiddenUnits: units }), null, 1) + '\n');
+    writeFileSync(specFile, JSON.stringify(await trainingSpec(name, network, { hiddenUnits: units, offsetHead: Boolean(o.offsetHead) }), null, 1) + '\n');
     args.push('--spec', specFile);
   }
   if (resume) args.push('--resume');

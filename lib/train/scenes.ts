@@ -182,7 +182,7 @@ export function makeKindExample(
   rng: Rng, kind: SceneKind, frames: number, warmupFrames: number, opts: Omit<SceneOptions, 'seconds'>,
   renders: readonly KindRender[], speech: readonly Float32Array[], card: ExampleCard,
 ): KindExample {
-  if (kind === 'noise') return noiseExample(rng, frames, warmupFrames, speech, card, opts.colour ?? 0);
+  if (kind === 'noise') return noiseExample(rng, frames, warmupFrames, speech, card, opts);
   const hop = card.hopSamples / card.modelRate;
   const tl = timeline(rng, kind, frames * hop, warmupFrames * hop);
   const audio = new Float32Array(Math.ceil(tl.seconds * MODEL_RATE));
@@ -231,13 +231,13 @@ export function makeKindExample(
  *  coloured sound is music. */
 function noiseExample(
   rng: Rng, frames: number, warmupFrames: number, speech: readonly Float32Array[], card: ExampleCard,
-  colour: number,
+  opts: Omit<SceneOptions, 'seconds'>,
 ): KindExample {
   const { size } = FRONT_ENDS[card.frontEnd];
   const first = rng() < 0.5 ? 0 : warmupFrames;
   const audio = new Float32Array((first + frames) * card.hopSamples);
-  noiseBed(randomNoiseBed(rng), audio, card.modelRate, rng, speech);
-  if (chance(rng, colour)) colourAudio(rng, audio, card.modelRate);
+  noiseBed(randomNoiseBed(rng, opts.noiseKinds), audio, card.modelRate, rng, speech);
+  if (chance(rng, opts.colour ?? 0)) colourAudio(rng, audio, card.modelRate);
   for (let i = 0; i < audio.length; i++) audio[i] = Math.round(audio[i] * 32767) / 32767;
   const { features } = sceneFeatures(audio, card);
   const x = features.slice(first * size, (first + frames) * size);

@@ -15,7 +15,7 @@ const log = (text: string) => parentPort!.postMessage({ type: 'log', text });
 // Seeds far apart per worker: one run's workers never share a random stream.
 const rng = makeRng(s.seed * 7919 + s.index * 104729 + 17);
 const started = Date.now();
-const speech = makeSpeech(rng, 40);
+const speech = makeSpeech(rng, 40, s.voices);
 const renders = makeKindRenders(rng, s.renders, s.renderSeconds, undefined, {
   freepatsShare: s.freepatsShare, colour: s.colour,
 });
@@ -35,7 +35,7 @@ for (let n = 0; n < s.shards; n++) {
   while (batch.length < s.shardSize) {
     try {
       const kind = drawKind(rng, mix);
-      const options = { fluidShare: s.fluidShare, colour: s.colour };
+      const options = { fluidShare: s.fluidShare, colour: s.colour, noiseKinds: s.noiseKinds };
       batch.push(makeKindExample(rng, kind, s.frames, s.warmupFrames, options, renders, speech, card));
     } catch (err) {
       // One bad draw must not stop the data: say so and make the next one.

@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FrontEndName } from '../pipeline/frontends.js';
+import type { NoiseKind } from '../synth/noise.js';
 import { SCENE_KINDS, type KindExample } from './scenes.js';
 
 export const SHARD_MAGIC = 'MFSHARD1';
@@ -146,6 +147,11 @@ export interface GenerateOptions {
   freepatsShare?: number;
   /** Probability of a pitch-shifted render and of a microphone curve per example (synth/colour.ts). */
   colour?: number;
+  /** Kinds of noise drawn, alone and under music; a kind listed twice is drawn twice as often
+   *  (default: synth/noise.ts NOISE_KINDS, each once). */
+  noiseKinds?: readonly NoiseKind[];
+  /** espeak-ng voices of the babble (default: synth/speech.ts TRAIN_VOICES). */
+  voices?: readonly string[];
   log: (line: string) => void;
 }
 
