@@ -1,6 +1,6 @@
 // Writes training shards for trainer/train.py without training:
 //   node dist/scripts/make-shards.js OUT_DIR [--seed N] [--workers N] [--shards N] [--shard-size N]
-//     [--keep N] [--front-end spectrum|raw] [--fluid-share X] [--noise-share X] [--renders N]
+//     [--keep N] [--front-end spectrum|spectrum-newest|raw] [--fluid-share X] [--noise-share X] [--renders N]
 //     [--freepats-share X] [--colour X] [--noise-kinds K,K,…] [--voices V,V,…]
 // --fluid-share: share of examples cut from sampled renders (FluidR3, or freepats with --freepats-share:
 // that share of the renders); --colour: probability of a pitch-shifted render and of a random microphone
@@ -14,6 +14,7 @@ import { availableParallelism } from 'node:os';
 import { generateShards } from '../lib/train/shards.js';
 import { noiseKindList } from '../lib/synth/noise.js';
 import { trainingVoices } from '../lib/synth/speech.js';
+import { FRONT_ENDS, isFrontEndName } from '../lib/pipeline/frontends.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -41,7 +42,11 @@ try {
   process.stderr.write(`make-shards: ${(err as Error).message}\n`);
   process.exit(2);
 }
-const frontEnd = values['front-end'] === 'raw' ? 'raw' : 'spectrum';
+const frontEnd = values['front-end'];
+if (!isFrontEndName(frontEnd)) {
+  process.stderr.write(`make-shards: no front end '${frontEnd}' (${Object.keys(FRONT_ENDS).join(' ')})\n`);
+  process.exit(2);
+}
 const { done } = generateShards({
   outDir: positionals[0], seed: Number(values.seed), workers: Number(values.workers), shards: Number(values.shards),
   shardSize: Number(values['shard-size']), keep: Number(values.keep), frames: Number(values.frames),

@@ -1,13 +1,17 @@
 // Prints what trainer/train.py trains (lib/train/spec.ts): a model.json without weights, for runs of
 // the trainer by hand (`melodyfilter train` writes its own).
-//   node dist/scripts/training-spec.js NETWORK NAME [--embed-units N] [--units N] [--offset-head] > spec.json
+//   node dist/scripts/training-spec.js NETWORK NAME [--embed-units N] [--units N] [--offset-head]
+//     [--front-end NAME] > spec.json
+// --front-end: lib/pipeline/frontends.ts FRONT_ENDS, one with as many features as the network's own.
 import { parseArgs } from 'node:util';
 import { NETWORK_NAMES, isNetworkName } from '../lib/model/networks.js';
 import { trainingSpec } from '../lib/train/spec.js';
+import { FRONT_ENDS, isFrontEndName } from '../lib/pipeline/frontends.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true, options: {
     'embed-units': { type: 'string' }, units: { type: 'string' }, 'offset-head': { type: 'boolean', default: false },
+    'front-end': { type: 'string' },
   },
 });
 const [network, name] = positionals;
@@ -16,7 +20,18 @@ if (!network || !name || !isNetworkName(network)) {
     `NETWORK: ${NETWORK_NAMES.join(' ')}\n`);
   process.exit(2);
 }
+const frontEnd = values['front-end'];
+if (frontEnd !== undefined && !isFrontEndName(frontEnd)) {
+  process.stderr.write(`training-spec: no front end '${frontEnd}' (${Object.keys(FRONT_ENDS).join(' ')})\n`);
+  process.exit(2);
+}
 const width = (v: string | undefined) => (v === undefined ? undefined : Number(v));
-const spec = await trainingSpec(name, network, { embedUnits: width(values['embed-units']),
-  hiddenUnits: width(values.units), offsetHead: values['offset-head'] });
+let spec;
+try {
+  spec = await trainingSpec(name, network, { embedUnits: width(values['embed-units']),
+    hiddenUnits: width(values.units), offsetHead: values['offset-head'], frontEnd });
+} catch (err) {
+  process.stderr.write(`training-spec: ${(err as Error).message}\n`);
+  process.exit(2);
+}
 process.stdout.write(JSON.stringify(spec, null, 1) + '\n');

@@ -2,7 +2,7 @@ import t from 'tap';
 import { Resampler, resampleBuffer } from '../lib/pipeline/resample.js';
 import { Windower, referenceOffset } from '../lib/pipeline/window.js';
 import { FeatureExtractor, FEATURE_SIZE, SPECTRUM_BINS, LOWEST_MIDI,
-  BINS_PER_SEMITONE } from '../lib/pipeline/features.js';
+  BINS_PER_SEMITONE, RANGE_DB, analysisWindow, type WindowShape } from '../lib/pipeline/features.js';
 import { sine } from './helpers.js';
 
 function toneLevel(x: Float32Array, hz: number, rate: number): number {
@@ -113,6 +113,31 @@ t.test('features: onset evidence rises at a new note and not while it holds', as
   t.ok(onsetAt[onsetAt.length - 1] < 0.05, 'no onset evidence while the note holds');
 });
 
+
+
+
+t.test("the 'newest' window: Hann's sum, its peak 1/8 from the end, and a struck key seen sooner", async (t) => {
+  const n = 2048, w = analysisWindow('newest', n), hann = analysisWindow('hann', n);
+  const sum = (x: Float32Array) => x.reduce((a, b) => a + b, 0);
+  t.ok(Math.abs(sum(w) - n / 2) < 1e-3 * n && Math.abs(sum(hann) - n / 2) < 1e-3 * n, 'both sum to n/2 (powerNorm)');
+  t.equal(w.indexOf(Math.max(...w)), n - n / 8, 'peak 256 samples before the newest');
+  t.ok(w[0] === 0 && w[n - 1] < 1e-4, 'zero at both ends');
+  // Legato: C4 sounds throughout, A4 as loud is struck at sample 8000 (in window 24 first). The first
+  // window where A4's bin comes within 6 dB of C4's, per shape.
+  const x = sine(261.63, 1, 16000, 0.3), a4 = sine(440, 0.5, 16000, 0.3);
+  for (let i = 0; i < a4.length; i++) x[8000 + i] += a4[i];
+  const binOf = (midi: number) => (midi - LOWEST_MIDI) * BINS_PER_SEMITONE + 1;
+  const firstNear = (shape: WindowShape) => {
+    const fx = new FeatureExtractor(n, shape), out = new Float32Array(FEATURE_SIZE);
+    for (let k = 0; k * 256 + n <= x.length; k++) {
+      fx.compute(x.subarray(k * 256, k * 256 + n), out);
+      if ((out[binOf(69)] - out[binOf(60)]) * RANGE_DB > -6) return k;
+    }
+    return Infinity;
+  };
+  const [early, late] = [firstNear('newest'), firstNear('hann')];
+  t.ok(early < late && early >= 24, `A4 within 6 dB of C4 at window ${early} ('newest'), ${late} (Hann)`);
+});
 
 t.test('resampling 44.1 → 16 kHz: tones just above the new Nyquist do not fold into the top semitones', async (t) => {
   // 8.1–9 kHz would land on 7–7.9 kHz, where the features' top semitones sit (measured stop band: ≥ 79 dB).

@@ -13,7 +13,7 @@ import { trainingSpec } from '../lib/train/spec.js';
 import { NETWORKS, type Network, type NetworkName } from '../lib/model/networks.js';
 import { FastClassifier } from '../lib/model/fast-kernel.js';
 import { readWeightFile } from '../lib/model/files.js';
-import { NUM_CLASSES, SILENCE, NEW_MODEL_WINDOW } from '../lib/model/card.js';
+import { NUM_CLASSES, SILENCE, NEW_MODEL_WINDOW, newCard } from '../lib/model/card.js';
 import { loadModel, TfjsClassifier } from '../lib/model/tfjs.js';
 import { useBackend } from '../lib/model/backend.js';
 import { loadEngine, transcribe } from '../lib/pipeline/transcriber.js';
@@ -98,7 +98,8 @@ t.test('noise kinds and voices a user names: weighted draws, evaluation kept apa
   }
   t.throws(() => trainingVoices(['en; rm']), /not an espeak-ng voice/);
   t.equal(TRAIN_VOICES.filter((v) => EVAL_VOICES.includes(v)).length, 0, 'the default voices are not evaluation\'s');
-  const r = await runCli(['train', '--voices', 'en,pt', '--run', path.join(dir, 'nope'), '--model', path.join(dir, 'nm')], null);
+  const r = await runCli(
+    ['train', '--voices', 'en,pt', '--run', path.join(dir, 'nope'), '--model', path.join(dir, 'nm')], null);
   t.equal(r.code, 2);
   t.match(r.stderr, /^melodyfilter: --voices: voice 'pt' is kept for evaluation/);
 });
@@ -177,6 +178,23 @@ t.test('PyTorch trainer', {
     // The record covers both stages: where each began, and the examples the first one loaded too.
     t.same(training.stages.map((s) => s.fromStep), [0, 1]);
     t.ok(training.examplesLoaded > loadedFirst, `examples loaded ${loadedFirst} → ${training.examplesLoaded}`);
+  });
+
+  await t.test("a network of the 'newest' window trains on its own shards, refuses the Hann window's", async (t) => {
+    const file = path.join(dir, 'spec-newest.json');
+    const spec = await trainingSpec('tiny-newest', 'lstm',
+      { embedUnits: 24, hiddenUnits: 16, frontEnd: 'spectrum-newest' });
+    writeFileSync(file, JSON.stringify(spec));
+    const refused = fail([...tiny, '--spec', file, '--run', path.join(dir, 'newest-on-hann'), '--steps', '1']);
+    t.not(refused.status, 0);
+    t.match(refused.stderr, /holds spectrum features; this network hears spectrum-newest/);
+    const own = shards('newest', 'spectrum-newest', 32, 16);
+    const runDir = path.join(dir, 'newest');
+    const args = ['--data', own, '--val', own, ...tiny.slice(4), '--spec', file, '--run', runDir, '--steps', '2'];
+    t.match(run(args), /done: 2 steps/);
+    const engine = await loadEngine(resolveConfig({ modelDir: path.join(runDir, 'model') }));
+    t.equal(engine.card.frontEnd, 'spectrum-newest', 'the card says which window the features need');
+    t.throws(() => newCard('x', 'lstm', 'raw'), /takes 393 features; raw gives 1024/);
   });
 
   await t.test('a network added in this test alone (one NETWORKS entry) trains and runs in the kernel', async (t) => {

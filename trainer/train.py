@@ -52,8 +52,9 @@ class Pool:
     data made ahead is spread over the run instead of being read in and overwritten unseen; when the
     generator falls behind, examples are simply drawn more often."""
 
-    def __init__(self, data_dir, capacity, frames, feature_size, rng, reuse):
+    def __init__(self, data_dir, capacity, frames, feature_size, rng, reuse, front_end='spectrum'):
         self.data_dir, self.capacity, self.frames, self.fs = data_dir, capacity, frames, feature_size
+        self.front_end = front_end
         self.feats = np.zeros((capacity, frames, feature_size), dtype=np.float16)
         self.classes = np.zeros((capacity, frames), dtype=np.int64)
         self.onsets = np.zeros((capacity, frames), dtype=np.float32)
@@ -95,6 +96,7 @@ class Pool:
             except (OSError, ValueError) as err:  # deleted under us, or half written by a dead worker
                 log(f'skipped shard {f}: {err}')
                 continue
+            check_front_end(f, header, self.front_end)
             if header['featureSize'] != self.fs or header['frames'] < self.frames:
                 raise SystemExit(f'shard {f} has {header["frames"]} frames × {header["featureSize"]} features; '
                                  f'this run needs {self.frames} × {self.fs}')
@@ -202,12 +204,21 @@ def validate(net, val, batch):
             **({'offsetLoss': round(off / n, 4)} if net.has_offset else {})}
 
 
-def load_val(val_dir, frames, fs):
+def check_front_end(shard, header, front_end):
+    """Shards of another front end have as many features, so only the header tells them apart: a
+    network must never learn one window shape's features and be run on another's."""
+    if header.get('frontEnd', 'spectrum') != front_end:
+        raise SystemExit(f'shard {shard} holds {header.get("frontEnd")} features; this network hears {front_end} '
+                         '(make-shards --front-end)')
+
+
+def load_val(val_dir, frames, fs, front_end='spectrum'):
     if not val_dir:
         return None
     xs, cs, os_ = [], [], []
     for f in sorted(glob.glob(os.path.join(val_dir, '*.shard'))):
-        _, x, c, o, _ = read_shard(f)
+        header, x, c, o, _ = read_shard(f)
+        check_front_end(f, header, front_end)
         xs.append(x[:, :frames])
         cs.append(c[:, :frames].astype(np.int64))
         os_.append(o[:, :frames])
@@ -348,7 +359,7 @@ def main(argv=None):
     log(f'training {net.card["name"]} ({net.arch}, {params} parameters) batch {a.batch}×{a.frames}, '
         f'lr {a.lr}, {a.seconds:.0f} s budget, {a.threads} thread(s), data {a.data}')
 
-    pool = Pool(a.data, a.pool, a.frames, fs, rng, a.reuse)
+    pool = Pool(a.data, a.pool, a.frames, fs, rng, a.reuse, net.card.get('frontEnd', 'spectrum'))
     pool.seen |= seen_before  # a resumed run reads only shards it has not had
     pool.scan()
     while pool.size < min(a.min_pool, a.pool):
@@ -363,7 +374,7 @@ def main(argv=None):
             time.sleep(10)
         pool.scan()
     pool.start()
-    val = load_val(a.val, a.frames, fs)
+    val = load_val(a.val, a.frames, fs, net.card.get('frontEnd', 'spectrum'))
 
     def save(ema_loss, ema_acc, final=False):
         # Only finite numbers reach model.json and weights.bin: NaN is not JSON, and a model that

@@ -96,9 +96,16 @@ export interface StoredCard {
   eval?: Record<string, unknown>;
 }
 
-/** The card of a newly built model. */
-export function newCard(name: string, network: NetworkName): ModelCard {
-  const frontEnd = NETWORKS[network].frontEnd;
+/** The card of a newly built model; `frontEnd` replaces the network's own by one with as many
+ *  features (the spectrum through another window). */
+export function newCard(
+  name: string, network: NetworkName, frontEnd: FrontEndName = NETWORKS[network].frontEnd,
+): ModelCard {
+  const own = NETWORKS[network].frontEnd;
+  if (FRONT_ENDS[frontEnd].size !== FRONT_ENDS[own].size) {
+    throw new Error(`a ${network} network takes ${FRONT_ENDS[own].size} features; ` +
+      `${frontEnd} gives ${FRONT_ENDS[frontEnd].size}`);
+  }
   return {
     name, modelRate: MODEL_RATE, ...NEW_MODEL_WINDOW, frontEnd, network, featureSize: FRONT_ENDS[frontEnd].size,
     classes: NUM_CLASSES, decoder: { ...DECODER_DEFAULTS },

@@ -59,23 +59,35 @@ export function buildFilterbank(windowSamples: number): Filterbank {
   return { start, weights };
 }
 
-/** The filterbank and Hann window by window size: the same for every stream, built once a process
- *  (a batch of files would otherwise build them per file). FeatureCore copies them; never modified. */
-const TABLES = new Map<number, { filterbank: ReturnType<typeof buildFilterbank>; hann: Float32Array }>();
+/** The shape of the analysis window. 'hann' weighs the window's middle, 64 ms before its newest
+ *  sample at 2048 samples; 'newest' (issue 19, latency) rises over the window's first 7/8 and falls
+ *  over its last 1/8 (16 ms), so a key struck 16 ms ago already carries 13% of the window's energy
+ *  (Hann: 0.1%) while the long rise keeps the frequency resolution (−3 dB width 0.69 bins against
+ *  0.75). The price is leakage: −15 dB two bins away, where Hann's sidelobes sit at −31 dB. */
+export type WindowShape = 'hann' | 'newest';
 
-function tablesFor(windowSamples: number) {
-  let t = TABLES.get(windowSamples);
+export function analysisWindow(shape: WindowShape, n: number): Float32Array {
+  return shape === 'hann' ? hannWindow(n) : newestWindow(n, n / 8);
+}
+
+/** The filterbank and window by shape and size: the same for every stream, built once a process
+ *  (a batch of files would otherwise build them per file). FeatureCore copies them; never modified. */
+const TABLES = new Map<string, { filterbank: ReturnType<typeof buildFilterbank>; window: Float32Array }>();
+
+function tablesFor(windowSamples: number, shape: WindowShape) {
+  const key = `${shape}/${windowSamples}`;
+  let t = TABLES.get(key);
   if (!t) {
-    t = { filterbank: buildFilterbank(windowSamples), hann: hannWindow(windowSamples) };
-    TABLES.set(windowSamples, t);
+    t = { filterbank: buildFilterbank(windowSamples), window: analysisWindow(shape, windowSamples) };
+    TABLES.set(key, t);
   }
   return t;
 }
 
 /**
  * Stateful feature extractor: one per stream. `compute` writes FEATURE_SIZE values for one window.
- * Also reports the window's RMS level in dBFS (for note velocity). The FFT runs in PFFFT, the Hann
- * window and everything after the FFT in assembly/features.ts (the same maths as the
+ * Also reports the window's RMS level in dBFS (for note velocity). The FFT runs in PFFFT, the
+ * analysis window and everything after the FFT in assembly/features.ts (the same maths as the
  * plain-TypeScript reference in test/fixtures/reference-features.ts, which the tests compare).
  */
 export class FeatureExtractor {
@@ -84,10 +96,10 @@ export class FeatureExtractor {
   /** RMS of the last window, dBFS. */
   levelDb = -Infinity;
 
-  constructor(readonly windowSamples: number) {
+  constructor(readonly windowSamples: number, shape: WindowShape = 'hann') {
     this.fft = realFft(windowSamples);
-    const { filterbank, hann } = tablesFor(windowSamples);
-    this.core = new FeatureCore(filterbank, hann, {
+    const { filterbank, window } = tablesFor(windowSamples, shape);
+    this.core = new FeatureCore(filterbank, window, {
       fftSize: windowSamples, binsPerSemitone: BINS_PER_SEMITONE, featureSize: FEATURE_SIZE,
       norm: powerNorm(windowSamples),
       rangeDb: RANGE_DB, releaseDbPerFrame: RELEASE_DB_PER_FRAME, onsetRiseDb: ONSET_RISE_DB, floorDb: FLOOR_DB,
@@ -112,6 +124,15 @@ export class FeatureExtractor {
 export function hannWindow(n: number): Float32Array {
   const w = new Float32Array(n);
   for (let i = 0; i < n; i++) w[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / n);
+  return w;
+}
+
+/** A half-Hann rise over the first n − fall samples, a half-Hann fall over the last `fall`: its sum
+ *  is n / 2, as Hann's, so powerNorm holds for both. */
+export function newestWindow(n: number, fall: number): Float32Array {
+  const w = new Float32Array(n), rise = n - fall;
+  for (let i = 0; i < rise; i++) w[i] = Math.sin((Math.PI / 2) * (i / rise)) ** 2;
+  for (let i = rise; i < n; i++) w[i] = Math.cos((Math.PI / 2) * ((i - rise) / fall)) ** 2;
   return w;
 }
 

@@ -32,6 +32,11 @@ export const FRONT_ENDS = {
   spectrum: {
     size: FEATURE_SIZE, make: (n) => new FeatureExtractor(n), riseOffset: SPECTRUM_BINS, spectrumOffset: 0,
   },
+  /** The same features through an analysis window weighted to its newest samples (features.ts
+   *  WindowShape 'newest'): a key's evidence arrives windows sooner, for a lower note-on latency. */
+  'spectrum-newest': {
+    size: FEATURE_SIZE, make: (n) => new FeatureExtractor(n, 'newest'), riseOffset: SPECTRUM_BINS, spectrumOffset: 0,
+  },
   /** The window's raw samples (raw.ts). */
   raw: { size: RAW_SAMPLES, make: (n) => new RawExtractor(n) },
 } satisfies Record<string, FrontEnd>;

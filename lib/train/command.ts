@@ -300,7 +300,8 @@ async function run({ values: v, options: o }: Parsed): Promise<number> {
   if (!resume || v.arch !== undefined) {
     const { trainingSpec } = await import('./spec.js');
     const specFile = path.join(runDir, 'spec.json'); // runDir was made above
-    writeFileSync(specFile, JSON.stringify(await trainingSpec(name, network, { hiddenUnits: units, offsetHead: Boolean(o.offsetHead) }), null, 1) + '\n');
+    const spec = await trainingSpec(name, network, { hiddenUnits: units, offsetHead: Boolean(o.offsetHead) });
+    writeFileSync(specFile, JSON.stringify(spec, null, 1) + '\n');
     args.push('--spec', specFile);
   }
   if (resume) args.push('--resume');

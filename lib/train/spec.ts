@@ -7,22 +7,23 @@
 import { newCard } from '../model/card.js';
 import { modelDocument, type ModelDocument } from '../model/files.js';
 import { NETWORKS, type NetworkName } from '../model/networks.js';
+import type { FrontEndName } from '../pipeline/frontends.js';
 
 export type TrainingSpec = ModelDocument<{ class_name: string; config: { layers: LayerJson[] } }>;
 
 interface LayerJson { name: string; class_name: string; config: Record<string, unknown> }
 
 /** The spec of a new `network` named `name`; widths default to the network's own; `offsetHead`
- *  adds the offset output. */
+ *  adds the offset output; `frontEnd` replaces the network's own (card.ts newCard). */
 export async function trainingSpec(
   name: string, network: NetworkName,
-  widths: { embedUnits?: number; hiddenUnits?: number; offsetHead?: boolean } = {},
+  widths: { embedUnits?: number; hiddenUnits?: number; offsetHead?: boolean; frontEnd?: FrontEndName } = {},
 ): Promise<TrainingSpec> {
   const { buildModel, weightsOf } = await import('../model/tfjs.js');
   const tf = await import('../model/tf.js');
   // Building needs a backend; the plain-JS one starts at once, and a caller's choice is kept.
   if (!tf.engine().backendName) await (await import('../model/backend.js')).useBackend('cpu');
-  const card = newCard(name, network);
+  const card = newCard(name, network, widths.frontEnd);
   const own = NETWORKS[network].units;
   const units = { embedUnits: widths.embedUnits ?? own.embedUnits, hiddenUnits: widths.hiddenUnits ?? own.hiddenUnits };
   const model = buildModel({ network, featureSize: card.featureSize, ...units, offsetHead: widths.offsetHead });

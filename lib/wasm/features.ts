@@ -38,13 +38,13 @@ export class FeatureCore {
   private readonly spec: Float32Array;
   private readonly out: Float32Array;
   private readonly samples: Float32Array;
-  /** The Hann-windowed frame after prepare(): the FFT's input. */
+  /** The windowed frame after prepare(): the FFT's input (the window: Hann or another shape). */
   readonly frame: Float32Array;
   private readonly floorDb: number;
   /** Runs init again: the running peak and the last frame's semitones start afresh. */
   readonly reset: () => void;
 
-  constructor(bank: FilterbankSpec, hann: Float32Array, c: FeatureConstants) {
+  constructor(bank: FilterbankSpec, analysisWindow: Float32Array, c: FeatureConstants) {
     const module = wasmModule('features.wasm');
     if (!module) throw new Error('this Node.js cannot run wasm/features.wasm');
     this.memory = new WebAssembly.Memory({ initial: 1 });
@@ -67,7 +67,7 @@ export class FeatureCore {
     this.outAt = arena.floats(c.featureSize);
     const buf = this.memory.buffer;
     new Int32Array(buf, start, bins).set(bank.start);
-    new Float32Array(buf, hannAt, c.fftSize).set(hann);
+    new Float32Array(buf, hannAt, c.fftSize).set(analysisWindow);
     const lens = new Int32Array(buf, len, bins), ats = new Int32Array(buf, at, bins);
     const ws = new Float64Array(buf, w, total);
     for (let j = 0, o = 0; j < bins; j++) {
