@@ -7,6 +7,7 @@
 // told apart from its neighbours'.
 //
 //   npm run bench -- [--minutes N] [--runs N] [--latency-seconds N] [--note TEXT] [--no-write] [-- MELODYFILTER FLAGS]
+//   npm run bench -- --latency-only [--latency-seconds N] [--model DIR]   (one row, printed, nothing written)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
   writeFileSync } from 'node:fs';
@@ -99,6 +100,8 @@ const HELP = `Usage: npm run bench -- [options]
   --minutes N           length of the throughput/memory input (default 10)
   --runs N              repeats of the throughput run, and of aubionotes (default 3)
   --latency-seconds N   length of the real-time paced input (default 30)
+  --latency-only        measure latency alone and print it (writes nothing): one model against
+                        another, side by side, without the minutes of the other rows
   --stand-in            use a randomly initialised model of the shipping shape
                         (${FEATURE_SIZE} → Dense(${SHIPPING_EMBED_UNITS}) → GRU(${SHIPPING_GRU_UNITS}))
                         instead of models/melody-gru: real timings, no notes
@@ -127,6 +130,7 @@ interface Options {
   keep: boolean;
   alsoNode: string | null;
   batchFiles: number;
+  latencyOnly: boolean;
   /** melodyfilter flags after `--`. */
   extraArgs: string[];
 }
@@ -141,7 +145,7 @@ function parseOptions(argv: string[]): Options {
         'stand-in': { type: 'boolean' }, model: { type: 'string' }, note: { type: 'string' },
         out: { type: 'string' }, 'no-write': { type: 'boolean' }, keep: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
-        'also-node': { type: 'string' }, 'batch-files': { type: 'string' },
+        'also-node': { type: 'string' }, 'batch-files': { type: 'string' }, 'latency-only': { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -173,6 +177,7 @@ function parseOptions(argv: string[]): Options {
     keep: Boolean(v.keep),
     alsoNode: v['also-node'] ? path.resolve(v['also-node']) : null,
     batchFiles,
+    latencyOnly: Boolean(v['latency-only']),
     extraArgs: positionals,
   };
 }
@@ -728,6 +733,11 @@ async function main(): Promise<void> {
     const modelLine = `${card.name}: ${shape.featureSize} features → Dense(${shape.embedUnits}) → ` +
       `${shape.network.toUpperCase()}(${shape.hiddenUnits})`;
     log(`model ${modelLine}`);
+    if (opt.latencyOnly) {
+      const latencyArgs = ['--events', '-v', ...flags];
+      process.stdout.write(latencyLines(await latencyRuns(opt, latencyArgs), modelLine, latencyArgs));
+      return;
+    }
 
     const { long, rawPath, wavPath } = renderLongInput(opt, tmpDir);
     const nodes = [process.execPath, ...(opt.alsoNode ? [opt.alsoNode] : [])];
@@ -797,6 +807,26 @@ interface ReportInput {
   wavName: string;
 }
 
+/** The latency rows: [what, figure, how]. */
+function latencyRows(lat: LatencyResult): string[][] {
+  const spread = (xs: number[]) => xs.length
+    ? `${ms(percentile(xs, 0.5))} / ${ms(percentile(xs, 0.95))} / ${ms(Math.max(...xs))}` : 'nothing measured';
+  return [
+    ['Latency p50 / p95 / max: true onset written → note-on line', spread(lat.fromTrueOnsetMs),
+      `${lat.matched} of ${lat.trueOnsets} onsets matched by an event within ${MATCH_SECONDS * 1000} ms ` +
+      `(${lat.matchedRightPitch} with the right pitch)`],
+    ['Latency p50 / p95 / max: audio at the event\'s own time written → line', spread(lat.fromReportedTimeMs),
+      `all ${lat.noteOnEvents} note-on events; the pipeline's delay behind the audio, whatever the model hears; ` +
+      `paced writes slipped up to ${ms(lat.worstPacingSlipMs)} behind schedule`],
+  ];
+}
+
+/** --latency-only's report: the model, the command, the two rows. */
+function latencyLines(lat: LatencyResult, modelLine: string, latencyArgs: string[]): string {
+  const rows = latencyRows(lat).map(([what, figure, how]) => `- ${what}: **${figure}** (${how})`);
+  return [`${modelLine}; \`bin/melodyfilter ${latencyArgs.join(' ')}\` fed in real time`, ...rows, ''].join('\n');
+}
+
 function formatReport(r: ReportInput): string {
   const { opt } = r;
   const audioSeconds = opt.minutes * 60;
@@ -852,15 +882,7 @@ function formatReport(r: ReportInput): string {
       `peak RSS ${mib(medianOrNull(runs.map((x) => x.peakRssKiB)))}${aubio}`]);
   });
 
-  const lat = r.latency;
-  const spread = (xs: number[]) => xs.length
-    ? `${ms(percentile(xs, 0.5))} / ${ms(percentile(xs, 0.95))} / ${ms(Math.max(...xs))}` : 'nothing measured';
-  rows.push(['Latency p50 / p95 / max: true onset written → note-on line', spread(lat.fromTrueOnsetMs),
-    `${lat.matched} of ${lat.trueOnsets} onsets matched by an event within ${MATCH_SECONDS * 1000} ms ` +
-    `(${lat.matchedRightPitch} with the right pitch)`]);
-  rows.push(['Latency p50 / p95 / max: audio at the event\'s own time written → line', spread(lat.fromReportedTimeMs),
-    `all ${lat.noteOnEvents} note-on events; the pipeline's delay behind the audio, whatever the model hears; ` +
-    `paced writes slipped up to ${ms(lat.worstPacingSlipMs)} behind schedule`]);
+  rows.push(...latencyRows(r.latency));
 
   const peak = medianOrNull(r.mfRuns.map((x) => x.peakRssKiB));
   const early = medianOrNull(r.mfRuns.map((x) => x.rssAtCheckpointKiB));

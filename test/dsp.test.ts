@@ -50,21 +50,24 @@ t.test('streaming resampling equals whole-buffer resampling whatever the chunks'
 });
 
 t.test('windows: frame k is referenced at sample k·hop; overlap kept; every sample covered', async (t) => {
-  const cfg = { windowSamples: 16, hopSamples: 4 };
-  const w = new Windower(cfg);
-  const x = new Float32Array(30).map((_, i) => i + 1);
-  const got: { index: number; samples: number[] }[] = [];
-  const emit = (win: { index: number; samples: Float32Array }) =>
-    got.push({ index: win.index, samples: Array.from(win.samples) });
-  w.push(x.subarray(0, 5), emit); w.push(x.subarray(5), emit); w.flush(emit);
-  t.equal(got.length, Math.ceil(30 / 4));
-  const ref = referenceOffset(16);
-  got.forEach((g, k) => {
-    t.equal(g.index, k);
-    // Sample at the reference offset is input sample k·hop (1-based values, 0 for padding).
-    const v = g.samples[ref];
-    t.equal(v, k * 4 < 30 ? k * 4 + 1 : 0);
-  });
+  for (const frontEnd of ['spectrum', 'spectrum-newest'] as const) {
+    const cfg = { windowSamples: 16, hopSamples: 4, frontEnd };
+    const w = new Windower(cfg);
+    const x = new Float32Array(30).map((_, i) => i + 1);
+    const got: { index: number; samples: number[] }[] = [];
+    const emit = (win: { index: number; samples: Float32Array }) =>
+      got.push({ index: win.index, samples: Array.from(win.samples) });
+    w.push(x.subarray(0, 5), emit); w.push(x.subarray(5), emit); w.flush(emit);
+    t.equal(got.length, Math.ceil(30 / 4));
+    const ref = referenceOffset(16, frontEnd);
+    t.equal(ref, frontEnd === 'spectrum' ? 12 : 14, `${frontEnd}: a frame is ${ref} samples into its window`);
+    got.forEach((g, k) => {
+      t.equal(g.index, k);
+      // Sample at the reference offset is input sample k·hop (1-based values, 0 for padding).
+      const v = g.samples[ref];
+      t.equal(v, k * 4 < 30 ? k * 4 + 1 : 0);
+    });
+  }
 });
 
 t.test('features: a sine lights the bin of its MIDI note, much the same at any gain', async (t) => {

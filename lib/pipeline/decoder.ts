@@ -16,6 +16,7 @@ import type { ScoredBatch } from './classify.js';
 import { type Note, type NoteEvent, type NoteOutput } from '../notes.js';
 import { midiName } from '../music.js';
 import { referenceOffset } from './window.js';
+import type { FrontEndName } from './frontends.js';
 
 /** Windows a new key must persist to start a note: 2 × 16 ms, below the 40 ms shortest note. */
 const CONFIRM_FRAMES = 2;
@@ -48,8 +49,9 @@ const RELEASE_SHIFT_FRAMES = 1;
 export type TrackerConfig = DecoderSettings & Pick<Config, 'minNoteMs' | 'lowMidi' | 'highMidi'> & {
   /** The model card's hop and rate: frame k is at k · hopSamples / modelRate seconds. */
   hopSamples: number;
-  /** The card's window: frame k's reaches windowSamples / 4 past its time (window.ts referenceOffset). */
+  /** The card's window and front end: frame k's window reaches past its time (window.ts referenceOffset). */
   windowSamples: number;
+  frontEnd?: FrontEndName;
   modelRate: number;
 };
 
@@ -264,8 +266,8 @@ export class NoteTracker {
   flush(lastFrame: number, endSeconds: number): void {
     const s = this.sounding;
     if (!s) return;
-    const { modelRate, hopSamples, windowSamples } = this.cfg;
-    const ahead = windowSamples - referenceOffset(windowSamples); // samples a window hears past its time
+    const { modelRate, hopSamples, windowSamples, frontEnd } = this.cfg;
+    const ahead = windowSamples - referenceOffset(windowSamples, frontEnd); // samples a window hears past its time
     const lastInputFrame = Math.floor((endSeconds * modelRate - ahead) / hopSamples + 1e-9);
     const faded = s.lastOnFrame < Math.min(lastFrame, lastInputFrame);
     if (faded) this.fadeOut(s, s.lastOnFrame + 1, endSeconds);

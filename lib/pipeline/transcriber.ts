@@ -56,7 +56,7 @@ export function noteStages(cfg: Config, engine: Engine, report: DecodeReport = n
     features(card),
     classify(() => engine.newClassifier(), engine.shape.offsetHead === true && decoder.offsetThreshold > 0),
     smoothNotes({
-      ...decoder, hopSamples: card.hopSamples, windowSamples: card.windowSamples,
+      ...decoder, hopSamples: card.hopSamples, windowSamples: card.windowSamples, frontEnd: card.frontEnd,
       modelRate: card.modelRate,
       minNoteMs: cfg.minNoteMs, lowMidi: cfg.lowMidi, highMidi: cfg.highMidi, events: cfg.events,
     }),

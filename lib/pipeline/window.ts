@@ -1,16 +1,23 @@
 // Overlapping windows over the mono stream at the model's rate, sized by its card.
 
-/** Window and hop in samples at the model's rate (card.ts). */
+import { FRONT_ENDS, type FrontEnd, type FrontEndName } from './frontends.js';
+
+/** Window and hop in samples at the model's rate (card.ts), and the front end that hears them (its
+ *  window shape sets where in the window a frame is; the spectrum's when not given). */
 export interface Framing {
   windowSamples: number;
   hopSamples: number;
+  frontEnd?: FrontEndName;
 }
 
-/** Where in its window a frame "is": 3/4 of the way in. The newest quarter of a Hann window is
- *  weighted too lightly to hear an onset, so this is the earliest point the window can vouch for.
- *  Frame k's reference is sample k·hop, so frame times are exact multiples of the hop. */
-export function referenceOffset(windowSamples: number): number {
-  return Math.floor((windowSamples * 3) / 4);
+/** Where in its window a frame "is": its front end's `reference` (frontends.ts), 3/4 of the way in by
+ *  default. The newest quarter of a Hann window is weighted too lightly to hear an onset, so that is
+ *  the earliest point the window can vouch for; a window weighted to its newest samples vouches for a
+ *  later one. The window reaches windowSamples − this past its frame's time: every frame waits that
+ *  long for its audio, the floor under note-on latency. Frame k's reference is sample k·hop, so frame
+ *  times are exact multiples of the hop. */
+export function referenceOffset(windowSamples: number, frontEnd: FrontEndName = 'spectrum'): number {
+  return Math.floor(windowSamples * ((FRONT_ENDS[frontEnd] as FrontEnd).reference ?? 3 / 4));
 }
 
 /** A window of samples plus its frame index (frame k is at k·hop samples of stream time). */
@@ -40,7 +47,7 @@ export class Windower {
   private inputSamples = 0;
   constructor(private readonly cfg: Framing) {
     this.buf = new Float32Array(2 * cfg.windowSamples);
-    this.filled = referenceOffset(cfg.windowSamples);
+    this.filled = referenceOffset(cfg.windowSamples, cfg.frontEnd);
   }
 
   /** Appends a chunk; returns the windows now complete, as a span valid until the next call. */
