@@ -103,7 +103,7 @@ export function newCard(
 ): ModelCard {
   const own = NETWORKS[network].frontEnd;
   if (FRONT_ENDS[frontEnd].size !== FRONT_ENDS[own].size) {
-    throw new Error(`a ${network} network takes ${FRONT_ENDS[own].size} features; ` +
+    throw new Error(`the ${network} network takes ${FRONT_ENDS[own].size} features; ` +
       `${frontEnd} gives ${FRONT_ENDS[frontEnd].size}`);
   }
   return {

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError, UsageError, errnoWords } from '../config.js';
 import { NETWORK_NAMES, NETWORKS, type NetworkName } from '../model/networks.js';
+import { newCard, type ModelCard } from '../model/card.js';
+import { FRONT_ENDS, type FrontEndName } from '../pipeline/frontends.js';
 import { checkRange, type OptionTable, type Parsed } from '../cli/options.js';
 import type { Subcommand } from '../cli/commands.js';
 import { makeDirectory } from '../cli/dirs.js';
@@ -72,6 +74,10 @@ const OPTIONS: OptionTable = {
   units: {
     kind: 'integer', value: 'N', section: TRAINING, range: [1, 4096],
     help: 'width of the recurrent (or second) layer (default: the network\'s)',
+  },
+  'front-end': {
+    kind: 'choice', choices: Object.keys(FRONT_ENDS), value: 'NAME', section: TRAINING, target: 'frontEnd',
+    help: 'what the network hears: spectrum-newest weighs each window\'s newest\nsamples, for a lower latency (default: the network\'s own)',
   },
   'offset-head': {
     kind: 'boolean', section: TRAINING, target: 'offsetHead',
@@ -192,12 +198,12 @@ async function makeDir(flag: string, dir: string): Promise<void> {
   }
 }
 
-/** The network of the run being resumed without --arch, from the run's latest export (read by the
- *  model directory's one reader); undefined where there is none to read. */
-async function resumedNetwork(runDir: string, v: Parsed['values']): Promise<NetworkName | undefined> {
+/** The card of the run being resumed without --arch, from the run's latest export (read by the
+ *  model directory's one reader): its network and front end; undefined where there is none to read. */
+async function resumedCard(runDir: string, v: Parsed['values']): Promise<ModelCard | undefined> {
   if (!v.resume || v.arch !== undefined) return undefined;
   const { readWeightFile } = await import('../model/files.js');
-  return readWeightFile(path.join(runDir, 'model')).then((file) => file.card.network, () => undefined);
+  return readWeightFile(path.join(runDir, 'model')).then((file) => file.card, () => undefined);
 }
 
 /** A comma-separated flag, checked by `check` (which throws on a bad entry). */
@@ -255,7 +261,14 @@ async function run({ values: v, options: o }: Parsed): Promise<number> {
   for (const [flag, dir] of [['--model', outDir], ['--run', runDir]] as const) await makeDir(flag, dir);
   const { generateShards } = await import('./shards.js');
   // The data workers must make what the checkpoint's network hears: its latest export says which.
-  const frontEnd = NETWORKS[(await resumedNetwork(runDir, v)) ?? network].frontEnd;
+  const resumed = await resumedCard(runDir, v);
+  const frontEnd = (o.frontEnd as FrontEndName | undefined) ?? resumed?.frontEnd ??
+    NETWORKS[resumed?.network ?? network].frontEnd;
+  try {
+    newCard(name, resumed?.network ?? network, frontEnd); // a front end with as many features as the network takes
+  } catch (err) {
+    throw new UsageError(`--front-end: ${(err as Error).message}`);
+  }
   const log = (l: string) => process.stderr.write(`melodyfilter: train: ${l}\n`);
   const common = {
     shardSize: D.shardSize, frames, warmupFrames: D.warmupFrames, frontEnd, fluidShare, noiseShare,
@@ -300,7 +313,7 @@ async function run({ values: v, options: o }: Parsed): Promise<number> {
   if (!resume || v.arch !== undefined) {
     const { trainingSpec } = await import('./spec.js');
     const specFile = path.join(runDir, 'spec.json'); // runDir was made above
-    const spec = await trainingSpec(name, network, { hiddenUnits: units, offsetHead: Boolean(o.offsetHead) });
+    const spec = await trainingSpec(name, network, { hiddenUnits: units, offsetHead: Boolean(o.offsetHead), frontEnd });
     writeFileSync(specFile, JSON.stringify(spec, null, 1) + '\n');
     args.push('--spec', specFile);
   }
