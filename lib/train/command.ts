@@ -77,7 +77,8 @@ const OPTIONS: OptionTable = {
   },
   'front-end': {
     kind: 'choice', choices: Object.keys(FRONT_ENDS), value: 'NAME', section: TRAINING, target: 'frontEnd',
-    help: 'what the network hears: spectrum-newest weighs each window\'s newest\nsamples, for a lower latency (default: the network\'s own)',
+    help: 'what the network hears: spectrum-newest weighs each window\'s newest\n' +
+      'samples, for a lower latency (default: the network\'s own)',
   },
   'offset-head': {
     kind: 'boolean', section: TRAINING, target: 'offsetHead',
