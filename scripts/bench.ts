@@ -357,6 +357,8 @@ interface LatencyResult {
   matchedRightPitch: number;
   /** Wall time from writing the chunk that holds a true onset to reading its note-on line. */
   fromTrueOnsetMs: number[];
+  /** The same for the events of the right pitch only: a quick wrong guess is not a note-on. */
+  rightPitchFromTrueOnsetMs: number[];
   /** Wall time from writing the chunk that holds the event's own `time` to reading its line: the
    *  pipeline's delay behind the audio, measurable whatever the model hears. */
   fromReportedTimeMs: number[];
@@ -409,7 +411,7 @@ async function measureLatency(audio: BenchAudio, args: string[]): Promise<Latenc
   const used = new Uint8Array(audio.notes.length);
   const result: LatencyResult = {
     backend: backendOf(stderr), trueOnsets: audio.notes.length, noteOnEvents: 0, matched: 0, matchedRightPitch: 0,
-    fromTrueOnsetMs: [], fromReportedTimeMs: [], worstPacingSlipMs,
+    fromTrueOnsetMs: [], rightPitchFromTrueOnsetMs: [], fromReportedTimeMs: [], worstPacingSlipMs,
   };
   for (const { text, arrivedMs } of lines) {
     const e = JSON.parse(text) as { event?: string; pitch: number; time: number };
@@ -428,8 +430,12 @@ async function measureLatency(audio: BenchAudio, args: string[]): Promise<Latenc
     if (best < 0) continue;
     used[best] = 1;
     result.matched++;
-    if (audio.notes[best].pitch === e.pitch) result.matchedRightPitch++;
-    result.fromTrueOnsetMs.push(arrivedMs - writtenAtMs[chunkAt(audio.notes[best].start)]);
+    const ms = arrivedMs - writtenAtMs[chunkAt(audio.notes[best].start)];
+    result.fromTrueOnsetMs.push(ms);
+    if (audio.notes[best].pitch === e.pitch) {
+      result.matchedRightPitch++;
+      result.rightPitchFromTrueOnsetMs.push(ms);
+    }
   }
   return result;
 }
@@ -815,6 +821,8 @@ function latencyRows(lat: LatencyResult): string[][] {
     ['Latency p50 / p95 / max: true onset written → note-on line', spread(lat.fromTrueOnsetMs),
       `${lat.matched} of ${lat.trueOnsets} onsets matched by an event within ${MATCH_SECONDS * 1000} ms ` +
       `(${lat.matchedRightPitch} with the right pitch)`],
+    ['Latency p50 / p95 / max, right pitch only', spread(lat.rightPitchFromTrueOnsetMs),
+      `the ${lat.matchedRightPitch} onsets whose first event had the right pitch`],
     ['Latency p50 / p95 / max: audio at the event\'s own time written → line', spread(lat.fromReportedTimeMs),
       `all ${lat.noteOnEvents} note-on events; the pipeline's delay behind the audio, whatever the model hears; ` +
       `paced writes slipped up to ${ms(lat.worstPacingSlipMs)} behind schedule`],

@@ -1,0 +1,42 @@
+"""Interleave shard folders for one training run: train.py reads a folder's shards oldest first (by
+mtime), so a fine-tune on two sources would otherwise see all of one before the other.
+
+    python3 trainer/interleave.py OUT SRC:N [SRC:N ...]
+
+Hard-links the first N shards (oldest first) of each SRC (a folder, or a glob of shard files) into
+OUT and gives them mtimes that spread each source evenly through the run. The links share their
+files' inodes, so the sources' own mtimes change with them; their order within a source is kept.
+The recipes in models/*/README.md that name it were made with it.
+"""
+import glob
+import os
+import sys
+import time
+
+
+def main(argv):
+    if len(argv) < 3 or any(':' not in a for a in argv[2:]):
+        raise SystemExit(__doc__)
+    out = argv[1]
+    os.makedirs(out, exist_ok=True)
+    items = []
+    for arg in argv[2:]:
+        src, n = arg.rsplit(':', 1)
+        pattern = src if '*' in src else os.path.join(src, '*.shard')
+        files = sorted(glob.glob(pattern), key=os.path.getmtime)[:int(n)]
+        if not files:
+            raise SystemExit(f'no shards in {src}')
+        # Each source's shards at evenly spaced places in (0, 1): merged, the sources alternate.
+        items += [((i + 0.5) / len(files), f) for i, f in enumerate(files)]
+    items.sort()
+    base = time.time() - len(items) - 10
+    for k, (_, f) in enumerate(items):
+        dst = os.path.join(out, os.path.basename(f))
+        if not os.path.exists(dst):
+            os.link(os.path.realpath(f), dst)
+        os.utime(dst, (base + k, base + k))
+    print(f'{len(items)} shards in {out}')
+
+
+if __name__ == '__main__':
+    main(sys.argv)
