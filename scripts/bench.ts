@@ -7,7 +7,7 @@
 // told apart from its neighbours'.
 //
 //   npm run bench -- [--minutes N] [--runs N] [--latency-seconds N] [--note TEXT] [--no-write] [-- MELODYFILTER FLAGS]
-//   npm run bench -- --latency-only [--latency-seconds N] [--model DIR]   (one row, printed, nothing written)
+//   npm run bench -- --latency-only [--latency-seconds N] [--model DIR]   (the latency rows, printed, nothing written)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
   writeFileSync } from 'node:fs';
@@ -829,7 +829,7 @@ function latencyRows(lat: LatencyResult): string[][] {
   ];
 }
 
-/** --latency-only's report: the model, the command, the two rows. */
+/** --latency-only's report: the model, the command, the latency rows. */
 function latencyLines(lat: LatencyResult, modelLine: string, latencyArgs: string[]): string {
   const rows = latencyRows(lat).map(([what, figure, how]) => `- ${what}: **${figure}** (${how})`);
   return [`${modelLine}; \`bin/melodyfilter ${latencyArgs.join(' ')}\` fed in real time`, ...rows, ''].join('\n');

@@ -21,7 +21,7 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 t.test('raw front end: the window centred on its reference point, divided by a running peak', async (t) => {
   const rng = makeRng(3);
   const win = new Float32Array(2048).map(() => rng() - 0.5);
-  const loud = new RawExtractor(2048), quiet = new RawExtractor(2048);
+  const loud = new RawExtractor(2048, 1536), quiet = new RawExtractor(2048, 1536);
   const a = new Float32Array(RAW_SAMPLES), b = new Float32Array(RAW_SAMPLES);
   loud.compute(win, a);
   quiet.compute(win.map((x) => x * 0.01), b);

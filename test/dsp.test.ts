@@ -1,6 +1,7 @@
 import t from 'tap';
 import { Resampler, resampleBuffer } from '../lib/pipeline/resample.js';
-import { Windower, referenceOffset } from '../lib/pipeline/window.js';
+import { Windower } from '../lib/pipeline/window.js';
+import { referenceOffset } from '../lib/pipeline/frontends.js';
 import { FeatureExtractor, FEATURE_SIZE, SPECTRUM_BINS, LOWEST_MIDI,
   BINS_PER_SEMITONE, RANGE_DB, analysisWindow, type WindowShape } from '../lib/pipeline/features.js';
 import { sine } from './helpers.js';

@@ -12,7 +12,8 @@ import { resolveConfig } from '../lib/config.js';
 import type { Note, NoteEvent } from '../lib/notes.js';
 import { encodePcm, makeToneModel, tones } from './helpers.js';
 
-const CFG = { hopSamples: 256, windowSamples: 2048, modelRate: 16000, threshold: 0.3, onsetThreshold: 0.5,
+const CFG = { hopSamples: 256, windowSamples: 2048, frontEnd: 'spectrum' as const, modelRate: 16000,
+  threshold: 0.3, onsetThreshold: 0.5,
   strikeRiseDb: 0, releaseRatio: 0.5, releaseFallDb: 0, onsetConfirmFrames: 2, silenceOnset: 0, offsetThreshold: 0, minNoteMs: 40,
   lowMidi: 21, highMidi: 108 };
 

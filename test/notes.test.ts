@@ -10,7 +10,8 @@ import { renderSvg } from '../lib/writers/svg.js';
 import { type Note, type NoteEvent } from '../lib/notes.js';
 import { midiName, parseNoteName } from '../lib/music.js';
 
-const CFG = { hopSamples: 256, windowSamples: 2048, modelRate: 16000, threshold: 0.5, onsetThreshold: 0.5,
+const CFG = { hopSamples: 256, windowSamples: 2048, frontEnd: 'spectrum' as const, modelRate: 16000,
+  threshold: 0.5, onsetThreshold: 0.5,
   strikeRiseDb: 0, releaseRatio: 0.5, releaseFallDb: 0, onsetConfirmFrames: 2, silenceOnset: 0, offsetThreshold: 0, minNoteMs: 40,
   lowMidi: 21, highMidi: 108 };
 const HOP = 256 / 16000;

@@ -97,6 +97,8 @@ t.test('noise kinds and voices a user names: weighted draws, evaluation kept apa
     t.throws(() => trainingVoices(['en', `${v}+f3`]), /kept for evaluation/, `${v} with a variant refused`);
   }
   t.throws(() => trainingVoices(['en; rm']), /not an espeak-ng voice/);
+  for (const v of ['pt-br', 'PT', 'ru-lv']) t.throws(() => trainingVoices([v]), /kept for evaluation/, `${v} refused`);
+  t.throws(() => trainingVoices(['en', 'xx-nope']), /espeak-ng has no voice 'xx-nope'/);
   t.equal(TRAIN_VOICES.filter((v) => EVAL_VOICES.includes(v)).length, 0, 'the default voices are not evaluation\'s');
   const r = await runCli(
     ['train', '--voices', 'en,pt', '--run', path.join(dir, 'nope'), '--model', path.join(dir, 'nm')], null);
@@ -232,7 +234,7 @@ t.test('PyTorch trainer', {
     }
     const frontEnds = FRONT_ENDS as Record<string, FrontEnd>, networks = NETWORKS as Record<string, Network>;
     const frontEnd = 'test-spectrum-only' as FrontEndName, name = 'test-spectrum-only-lstm' as NetworkName;
-    frontEnds[frontEnd] = { size: SPECTRUM_BINS, make: () => new SpectrumOnly() };
+    frontEnds[frontEnd] = { size: SPECTRUM_BINS, make: () => new SpectrumOnly(), reference: 3 / 4 };
     networks[name] = { ...NETWORKS.lstm, frontEnd, units: { embedUnits: 20, hiddenUnits: 12 } };
     t.teardown(() => { delete frontEnds[frontEnd]; delete networks[name]; });
     const file = path.join(dir, 'spec-front-end.json');

@@ -22,6 +22,8 @@ def main(argv):
     items = []
     for arg in argv[2:]:
         src, n = arg.rsplit(':', 1)
+        if not n.isdigit():
+            raise SystemExit(f'interleave.py: {arg}: the count after the last colon must be a whole number')
         pattern = src if '*' in src else os.path.join(src, '*.shard')
         files = sorted(glob.glob(pattern), key=os.path.getmtime)[:int(n)]
         if not files:
@@ -30,6 +32,11 @@ def main(argv):
         items += [((i + 0.5) / len(files), f) for i, f in enumerate(files)]
     items.sort()
     base = time.time() - len(items) - 10
+    names = [os.path.basename(f) for _, f in items]
+    if len(set(names)) < len(names):
+        # make-shards names shards by seed and worker only: the same seed through two front ends collides.
+        clash = sorted({x for x in names if names.count(x) > 1})[0]
+        raise SystemExit(f'interleave.py: two sources hold a shard named {clash}; link one's shards under other names first')
     for k, (_, f) in enumerate(items):
         dst = os.path.join(out, os.path.basename(f))
         if not os.path.exists(dst):

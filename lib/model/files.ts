@@ -33,6 +33,11 @@ export function isResetAfterGru(weights: NamedWeights, cell: KernelCell): boolea
 }
 
 /** Layer sizes of a Dense → `cell` network, from the weight shapes. */
+/** Whether a model has the offset output (an optional head: training-spec --offset-head). */
+export function hasOffsetHead(weights: NamedWeights): boolean {
+  return weights.has('offset/kernel');
+}
+
 export function shapeOfWeights(weights: NamedWeights, cell: KernelCell): ModelShape {
   const embed = weights.get('embed/kernel');
   const recurrent = weights.get(`${cell}/recurrent_kernel`);
@@ -41,7 +46,7 @@ export function shapeOfWeights(weights: NamedWeights, cell: KernelCell): ModelSh
   }
   return {
     network: cell, featureSize: embed.shape[0], embedUnits: embed.shape[1], hiddenUnits: recurrent.shape[0],
-    ...(weights.has('offset/kernel') ? { offsetHead: true } : {}),
+    ...(hasOffsetHead(weights) ? { offsetHead: true } : {}),
   };
 }
 

@@ -15,8 +15,7 @@ import { BINS_PER_SEMITONE, LOWEST_MIDI, ONSET_RISE_DB, RANGE_DB, SPECTRUM_BINS 
 import type { ScoredBatch } from './classify.js';
 import { type Note, type NoteEvent, type NoteOutput } from '../notes.js';
 import { midiName } from '../music.js';
-import { referenceOffset } from './window.js';
-import type { FrontEndName } from './frontends.js';
+import { referenceOffset, type FrontEndName } from './frontends.js';
 
 /** Windows a new key must persist to start a note: 2 × 16 ms, below the 40 ms shortest note. */
 const CONFIRM_FRAMES = 2;
@@ -49,9 +48,9 @@ const RELEASE_SHIFT_FRAMES = 1;
 export type TrackerConfig = DecoderSettings & Pick<Config, 'minNoteMs' | 'lowMidi' | 'highMidi'> & {
   /** The model card's hop and rate: frame k is at k · hopSamples / modelRate seconds. */
   hopSamples: number;
-  /** The card's window and front end: frame k's window reaches past its time (window.ts referenceOffset). */
+  /** The card's window and front end: frame k's window reaches past its time (frontends.ts referenceOffset). */
   windowSamples: number;
-  frontEnd?: FrontEndName;
+  frontEnd: FrontEndName;
   modelRate: number;
 };
 

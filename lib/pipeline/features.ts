@@ -59,15 +59,25 @@ export function buildFilterbank(windowSamples: number): Filterbank {
   return { start, weights };
 }
 
-/** The shape of the analysis window. 'hann' weighs the window's middle, 64 ms before its newest
- *  sample at 2048 samples; 'newest' (issue 19, latency) rises over the window's first 7/8 and falls
- *  over its last 1/8 (16 ms), so a key struck 16 ms ago already carries 13% of the window's energy
- *  (Hann: 0.1%) while the long rise keeps the frequency resolution (−3 dB width 0.69 bins against
- *  0.75). The price is leakage: −15 dB two bins away, where Hann's sidelobes sit at −31 dB. */
-export type WindowShape = 'hann' | 'newest';
+/** The last part of a 'newest' window, where it falls: 1/8, 16 ms of 2048 samples. */
+const NEWEST_FALL = 1 / 8;
+
+/** Analysis windows: how each is built, and where in it a frame is (a fraction of the window; the
+ *  window reaches the rest past its frame's time, which every frame waits for: the floor under
+ *  note-on latency). 'hann' weighs the window's middle; its newest quarter is weighted too lightly
+ *  to hear an onset, so a frame sits 3/4 in, the earliest point it can vouch for. 'newest' (issue
+ *  19, latency) rises over the window's first 7/8 and falls over its last 1/8, its frame at that
+ *  peak: a key struck 16 ms before the end already carries 13% of the window's energy (Hann: 0.15%)
+ *  while the long rise keeps the frequency resolution (−3 dB width 0.69 bins against 0.75). The
+ *  price is leakage: −15 dB two bins away, where Hann's sidelobes sit at −31 dB. */
+export const WINDOW_SHAPES = {
+  hann: { make: (n: number) => hannWindow(n), reference: 3 / 4 },
+  newest: { make: (n: number) => newestWindow(n, n * NEWEST_FALL), reference: 1 - NEWEST_FALL },
+} as const;
+export type WindowShape = keyof typeof WINDOW_SHAPES;
 
 export function analysisWindow(shape: WindowShape, n: number): Float32Array {
-  return shape === 'hann' ? hannWindow(n) : newestWindow(n, n / 8);
+  return WINDOW_SHAPES[shape].make(n);
 }
 
 /** The filterbank and window by shape and size: the same for every stream, built once a process

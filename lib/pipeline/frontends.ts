@@ -1,7 +1,7 @@
 // What a model hears, one entry per front end: its features per window, what it computes them
 // with, and where in them named parts sit that later stages read. Adding a front end is one module
 // (its extractor) plus one entry here (see CONTRIBUTING.md).
-import { FeatureExtractor, FEATURE_SIZE, SPECTRUM_BINS } from './features.js';
+import { FeatureExtractor, FEATURE_SIZE, SPECTRUM_BINS, WINDOW_SHAPES } from './features.js';
 import { RawExtractor, RAW_SAMPLES } from './raw.js';
 import type { WindowBatch } from './window.js';
 import { IdlePool } from './idle.js';
@@ -25,28 +25,38 @@ export interface FrontEnd {
   /** Offset of the log-frequency spectrum (BINS_PER_SEMITONE bins per semitone from A0, in units of
    *  RANGE_DB below the running peak) that the note tracker's release check reads; undefined: none. */
   spectrumOffset?: number;
-  /** Where in its window a frame is, as a fraction of the window (window.ts referenceOffset); 3/4
-   *  when not given. */
-  reference?: number;
+  /** Where in its window a frame is, as a fraction of the window (referenceOffset below). */
+  reference: number;
 }
 
 export const FRONT_ENDS = {
   /** Log-frequency spectrum, onset evidence per semitone, level (features.ts). */
   spectrum: {
     size: FEATURE_SIZE, make: (n) => new FeatureExtractor(n), riseOffset: SPECTRUM_BINS, spectrumOffset: 0,
+    reference: WINDOW_SHAPES.hann.reference,
   },
   /** The same features through an analysis window weighted to its newest samples (features.ts
    *  WindowShape 'newest'), a frame placed at the window's peak, 7/8 of the way in: each frame waits
    *  16 ms for its audio where the spectrum's waits 32, and a key's evidence is strong sooner. */
   'spectrum-newest': {
     size: FEATURE_SIZE, make: (n) => new FeatureExtractor(n, 'newest'), riseOffset: SPECTRUM_BINS, spectrumOffset: 0,
-    reference: 7 / 8,
+    reference: WINDOW_SHAPES.newest.reference,
   },
   /** The window's raw samples (raw.ts). */
-  raw: { size: RAW_SAMPLES, make: (n) => new RawExtractor(n) },
+  raw: {
+    size: RAW_SAMPLES, make: (n) => new RawExtractor(n, Math.floor(n * WINDOW_SHAPES.hann.reference)),
+    reference: WINDOW_SHAPES.hann.reference,
+  },
 } satisfies Record<string, FrontEnd>;
 
 export type FrontEndName = keyof typeof FRONT_ENDS;
+
+/** Where in its window a frame "is", in samples: its front end's `reference`. Frame k's reference is
+ *  sample k·hop, so frame times are exact multiples of the hop; the window reaches windowSamples −
+ *  this past it. */
+export function referenceOffset(windowSamples: number, frontEnd: FrontEndName): number {
+  return Math.floor(windowSamples * FRONT_ENDS[frontEnd].reference);
+}
 export function isFrontEndName(name: string): name is FrontEndName {
   return Object.hasOwn(FRONT_ENDS, name);
 }

@@ -1,7 +1,6 @@
 // The 'raw' front end: the window's samples as they are (the write-up's own input, kept for the
 // model comparison), normalised by a running peak.
 import { RELEASE_DB_PER_FRAME } from './features.js';
-import { referenceOffset } from './window.js';
 
 /** Raw samples a 'raw' model sees per window: 64 ms at 16 kHz, centred on the window's reference
  *  point (3/4 into a 2048-sample window) and long enough to hold two periods of A0. */
@@ -16,7 +15,8 @@ const RAW_RELEASE = Math.pow(10, -RELEASE_DB_PER_FRAME / 20);
 export class RawExtractor {
   private peak = 1e-4;
   levelDb = -Infinity;
-  constructor(readonly windowSamples: number) {
+  /** `reference`: where in its window the frame is (frontends.ts), the middle of what it keeps. */
+  constructor(readonly windowSamples: number, private readonly reference: number) {
     if (windowSamples < RAW_SAMPLES) throw new Error(`raw front end needs windows of at least ${RAW_SAMPLES} samples`);
   }
 
@@ -27,7 +27,7 @@ export class RawExtractor {
 
   compute(samples: Float32Array, out: Float32Array, outOffset = 0): void {
     const n = this.windowSamples;
-    const from = Math.min(n - RAW_SAMPLES, Math.max(0, referenceOffset(n) - RAW_SAMPLES / 2));
+    const from = Math.min(n - RAW_SAMPLES, Math.max(0, this.reference - RAW_SAMPLES / 2));
     let energy = 0, max = 0;
     for (let i = 0; i < n; i++) energy += samples[i] * samples[i];
     for (let i = 0; i < RAW_SAMPLES; i++) max = Math.max(max, Math.abs(samples[from + i]));

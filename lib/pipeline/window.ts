@@ -1,23 +1,13 @@
 // Overlapping windows over the mono stream at the model's rate, sized by its card.
 
-import { FRONT_ENDS, type FrontEnd, type FrontEndName } from './frontends.js';
+import { referenceOffset, type FrontEndName } from './frontends.js';
 
 /** Window and hop in samples at the model's rate (card.ts), and the front end that hears them (its
- *  window shape sets where in the window a frame is; the spectrum's when not given). */
+ *  window sets where in the window a frame is: frontends.ts referenceOffset). */
 export interface Framing {
   windowSamples: number;
   hopSamples: number;
-  frontEnd?: FrontEndName;
-}
-
-/** Where in its window a frame "is": its front end's `reference` (frontends.ts), 3/4 of the way in by
- *  default. The newest quarter of a Hann window is weighted too lightly to hear an onset, so that is
- *  the earliest point the window can vouch for; a window weighted to its newest samples vouches for a
- *  later one. The window reaches windowSamples − this past its frame's time: every frame waits that
- *  long for its audio, the floor under note-on latency. Frame k's reference is sample k·hop, so frame
- *  times are exact multiples of the hop. */
-export function referenceOffset(windowSamples: number, frontEnd: FrontEndName = 'spectrum'): number {
-  return Math.floor(windowSamples * ((FRONT_ENDS[frontEnd] as FrontEnd).reference ?? 3 / 4));
+  frontEnd: FrontEndName;
 }
 
 /** A window of samples plus its frame index (frame k is at k·hop samples of stream time). */

@@ -186,9 +186,8 @@ export function noiseBed(
   for (let i = 0; i < out.length; i++) out[i] = Math.max(-1, Math.min(1, out[i] * g));
 }
 
-/** A random bed for training: every kind, −70…−5 dBFS, a third of them stepped. */
-/** A random bed of noise alone: its kind (and the kind under it) drawn from `kinds`, where a kind
- *  listed twice is drawn twice as often. */
+/** A random bed for training: −70…−5 dBFS, a third of them stepped; its kind (and the kind under it)
+ *  drawn from `kinds` (every kind by default), where a kind listed twice is drawn twice as often. */
 export function randomNoiseBed(rng: Rng, kinds: readonly NoiseKind[] = NOISE_KINDS): NoiseBedOptions {
   const o: NoiseBedOptions = { kind: pick(rng, kinds), levelDbfs: uniform(rng, -70, -5) };
   if (rng() < 0.35) {

@@ -19,13 +19,21 @@ export const TRAIN_VOICES = ['en', 'en-us', 'de', 'fr', 'es', 'it', 'nl', 'pl'];
 export const EVAL_VOICES = ['en-gb-scotland', 'pt', 'sv', 'ru', 'cs', 'fi'];
 
 /** Voices a user names for training babble, checked: a voice is a language with an optional
- *  +variant (en+f3), and evaluation's languages stay unheard in training whatever the variant. */
+ *  +variant (en+f3), and evaluation's languages stay unheard in training whatever the variant or
+ *  regional form (pt-br is Portuguese; espeak-ng reads names in any case). Each must be one that
+ *  espeak-ng speaks: it skips a voice it does not know, and babble would quietly turn to noise. */
 export function trainingVoices(names: readonly string[]): string[] {
   if (!names.length) throw new Error('no voice named');
   for (const v of names) {
     if (!/^[\w-]+(\+[\w-]+)?$/.test(v)) throw new Error(`'${v}' is not an espeak-ng voice name`);
-    if (EVAL_VOICES.includes(v.split('+')[0])) throw new Error(`voice '${v}' is kept for evaluation`);
+    const language = v.split('+')[0].toLowerCase();
+    if (EVAL_VOICES.some((e) => language === e || language.startsWith(`${e}-`))) {
+      throw new Error(`voice '${v}' is kept for evaluation`);
+    }
   }
+  if (!espeakAvailable()) throw new Error('babble voices need espeak-ng (apt-get install espeak-ng)');
+  const unknown = names.filter((v) => spawnSync('espeak-ng', ['-v', v, '-q', 'a']).status !== 0);
+  if (unknown.length) throw new Error(`espeak-ng has no voice ${unknown.map((v) => `'${v}'`).join(', ')}`);
   return [...names];
 }
 

@@ -77,8 +77,9 @@ const OPTIONS: OptionTable = {
   },
   'front-end': {
     kind: 'choice', choices: Object.keys(FRONT_ENDS), value: 'NAME', section: TRAINING, target: 'frontEnd',
-    help: 'what the network hears: spectrum-newest weighs each window\'s newest\n' +
-      'samples, for a lower latency (default: the network\'s own)',
+    help: `what the network hears: ${Object.keys(FRONT_ENDS).join(' ')};\n` +
+      'spectrum-newest weighs each window\'s newest samples, for a lower latency\n' +
+      '(default: the --init model\'s, else the network\'s own)',
   },
   'offset-head': {
     kind: 'boolean', section: TRAINING, target: 'offsetHead',
@@ -138,12 +139,14 @@ const OPTIONS: OptionTable = {
     help: "draws given an EQ curve in feature space (default {default})",
   },
   'noise-kinds': {
-    kind: 'string', value: 'K,K,…', section: DATA, target: 'noiseKinds',
-    help: 'kinds of noise drawn, alone and under music; one named twice is\ndrawn twice as often (default: each once)',
+    kind: 'string', value: 'KINDS', section: DATA, target: 'noiseKinds',
+    help: 'kinds of noise drawn, alone and under music, comma-separated; one named\n' +
+      'twice is drawn twice as often (default: each once)',
   },
   voices: {
-    kind: 'string', value: 'V,V,…', section: DATA,
-    help: "espeak-ng voices of the babble, e.g. en,de+f2 (default: eight\nlanguages; evaluation's are refused)",
+    kind: 'string', value: 'VOICES', section: DATA,
+    help: 'espeak-ng voices of the babble, comma-separated, e.g. en,de+f2 (default:\n' +
+      "eight languages; evaluation's are refused)",
   },
   data: {
     kind: 'string', value: 'DIR', section: DATA,
@@ -196,6 +199,18 @@ async function makeDir(flag: string, dir: string): Promise<void> {
     await makeDirectory(dir);
   } catch (err) {
     throw new InputError(`${flag} ${dir}: cannot make that directory (${errnoWords(err as NodeJS.ErrnoException)})`);
+  }
+}
+
+/** The --init model's card and whether it has the offset head, read by the model directory's one
+ *  reader; what it cannot read is a usage error. */
+async function readInit(dir: string): Promise<{ card: ModelCard; offsetHead: boolean }> {
+  const { readWeightFile, hasOffsetHead } = await import('../model/files.js');
+  try {
+    const file = await readWeightFile(dir);
+    return { card: file.card, offsetHead: hasOffsetHead(file.weights) };
+  } catch (err) {
+    throw new UsageError(`--init: ${(err as Error).message}`);
   }
 }
 
@@ -252,6 +267,24 @@ async function run({ values: v, options: o }: Parsed): Promise<number> {
   const seed = num(o.seed);
   const resume = Boolean(v.resume);
   const frames = num(o.frames);
+  // The data workers must make what the network hears: a resumed run's latest export says which, and
+  // a fine-tune hears what its --init model heard and keeps its outputs, unless the flags say otherwise.
+  const resumed = await resumedCard(runDir, v);
+  if (resumed && o.frontEnd !== undefined && o.frontEnd !== resumed.frontEnd) {
+    throw new UsageError(`--front-end: the run being resumed hears ${resumed.frontEnd}; a resume keeps its network`);
+  }
+  if (v.resume && v.arch === undefined && o.offsetHead) {
+    throw new UsageError('--offset-head: a resume keeps its network (start a run with --init to add the head)');
+  }
+  const initFile = init === undefined ? undefined : await readInit(init);
+  const frontEnd = (o.frontEnd as FrontEndName | undefined) ?? resumed?.frontEnd ?? initFile?.card.frontEnd ??
+    NETWORKS[resumed?.network ?? network].frontEnd;
+  const offsetHead = Boolean(o.offsetHead) || initFile?.offsetHead === true;
+  try {
+    newCard(name, resumed?.network ?? network, frontEnd); // a front end with as many features as the network takes
+  } catch (err) {
+    throw new UsageError(`--front-end: ${(err as Error).message}`);
+  }
   // Everything that can be checked is checked before any work starts: from an installed package
   // without trainer/, `train` once built its validation set, then failed and left its data workers
   // filling ./runs/ for good (issue 22).
@@ -261,15 +294,6 @@ async function run({ values: v, options: o }: Parsed): Promise<number> {
   if (v.data !== undefined) checkShardDir(String(v.data));
   for (const [flag, dir] of [['--model', outDir], ['--run', runDir]] as const) await makeDir(flag, dir);
   const { generateShards } = await import('./shards.js');
-  // The data workers must make what the checkpoint's network hears: its latest export says which.
-  const resumed = await resumedCard(runDir, v);
-  const frontEnd = (o.frontEnd as FrontEndName | undefined) ?? resumed?.frontEnd ??
-    NETWORKS[resumed?.network ?? network].frontEnd;
-  try {
-    newCard(name, resumed?.network ?? network, frontEnd); // a front end with as many features as the network takes
-  } catch (err) {
-    throw new UsageError(`--front-end: ${(err as Error).message}`);
-  }
   const log = (l: string) => process.stderr.write(`melodyfilter: train: ${l}\n`);
   const common = {
     shardSize: D.shardSize, frames, warmupFrames: D.warmupFrames, frontEnd, fluidShare, noiseShare,
@@ -314,7 +338,7 @@ async function run({ values: v, options: o }: Parsed): Promise<number> {
   if (!resume || v.arch !== undefined) {
     const { trainingSpec } = await import('./spec.js');
     const specFile = path.join(runDir, 'spec.json'); // runDir was made above
-    const spec = await trainingSpec(name, network, { hiddenUnits: units, offsetHead: Boolean(o.offsetHead), frontEnd });
+    const spec = await trainingSpec(name, network, { hiddenUnits: units, offsetHead, frontEnd });
     writeFileSync(specFile, JSON.stringify(spec, null, 1) + '\n');
     args.push('--spec', specFile);
   }

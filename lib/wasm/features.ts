@@ -85,7 +85,8 @@ export class FeatureCore {
     this.frame = new Float32Array(buf, frameAt, c.fftSize);
   }
 
-  /** Hann-windows `samples` into `frame`; returns their Σ s² (for the level). */
+  /** Windows `samples` into `frame` (the analysis window given at construction); returns their Σ s²
+   *  (for the level). */
   prepare(samples: Float32Array): number {
     this.samples.set(samples);
     return this.k.prepare(this.samplesAt);
