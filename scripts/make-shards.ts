@@ -14,7 +14,8 @@ import { availableParallelism } from 'node:os';
 import { generateShards } from '../lib/train/shards.js';
 import { noiseKindList } from '../lib/synth/noise.js';
 import { trainingVoices } from '../lib/synth/speech.js';
-import { FRONT_ENDS, isFrontEndName } from '../lib/pipeline/frontends.js';
+import { frontEndNamed } from '../lib/pipeline/frontends.js';
+import { commaList } from '../lib/cli/options.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -33,18 +34,13 @@ if (!positionals[0]) {
   process.stderr.write('usage: make-shards.js OUT_DIR [--seed N] [--workers N] [--shards N] …\n');
   process.exit(2);
 }
-const list = (text: string | undefined) => text?.split(',').map((x) => x.trim()).filter(Boolean);
-let noiseKinds, voices;
+let noiseKinds, voices, frontEnd;
 try {
-  noiseKinds = values['noise-kinds'] === undefined ? undefined : noiseKindList(list(values['noise-kinds'])!);
-  voices = values.voices === undefined ? undefined : trainingVoices(list(values.voices)!);
+  noiseKinds = values['noise-kinds'] === undefined ? undefined : noiseKindList(commaList(values['noise-kinds']));
+  voices = values.voices === undefined ? undefined : trainingVoices(commaList(values.voices));
+  frontEnd = frontEndNamed(values['front-end']);
 } catch (err) {
   process.stderr.write(`make-shards: ${(err as Error).message}\n`);
-  process.exit(2);
-}
-const frontEnd = values['front-end'];
-if (!isFrontEndName(frontEnd)) {
-  process.stderr.write(`make-shards: no front end '${frontEnd}' (${Object.keys(FRONT_ENDS).join(' ')})\n`);
   process.exit(2);
 }
 const { done } = generateShards({

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { NETWORK_NAMES, isNetworkName } from '../lib/model/networks.js';
 import { trainingSpec } from '../lib/train/spec.js';
-import { FRONT_ENDS, isFrontEndName } from '../lib/pipeline/frontends.js';
+import { frontEndNamed } from '../lib/pipeline/frontends.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true, options: {
@@ -20,14 +20,10 @@ if (!network || !name || !isNetworkName(network)) {
     `NETWORK: ${NETWORK_NAMES.join(' ')}\n`);
   process.exit(2);
 }
-const frontEnd = values['front-end'];
-if (frontEnd !== undefined && !isFrontEndName(frontEnd)) {
-  process.stderr.write(`training-spec: no front end '${frontEnd}' (${Object.keys(FRONT_ENDS).join(' ')})\n`);
-  process.exit(2);
-}
 const width = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 let spec;
 try {
+  const frontEnd = values['front-end'] === undefined ? undefined : frontEndNamed(values['front-end']);
   spec = await trainingSpec(name, network, { embedUnits: width(values['embed-units']),
     hiddenUnits: width(values.units), offsetHead: values['offset-head'], frontEnd });
 } catch (err) {

@@ -118,6 +118,11 @@ function rangeWords(int: boolean, [lo, hi]: readonly [number, number]): string {
 }
 
 /** The one number reader: a flag's text → a number in the spec's range, whole for kind 'integer'. */
+/** A comma-separated flag value as its entries, spaces and empty entries dropped. */
+export function commaList(text: string): string[] {
+  return text.split(',').map((x) => x.trim()).filter(Boolean);
+}
+
 export function parseNumber(flag: string, text: string, spec: Pick<OptionSpec, 'kind' | 'range' | 'kilo'>): number {
   const trimmed = text.trim();
   const thousands = spec.kilo ? /^(.*[0-9.])k$/i.exec(trimmed) : null;

@@ -61,6 +61,12 @@ export function isFrontEndName(name: string): name is FrontEndName {
   return Object.hasOwn(FRONT_ENDS, name);
 }
 
+/** A front end a user names, checked (the scripts' --front-end). */
+export function frontEndNamed(name: string): FrontEndName {
+  if (!isFrontEndName(name)) throw new Error(`no front end '${name}' (${Object.keys(FRONT_ENDS).join(' ')})`);
+  return name;
+}
+
 /** Windows turned into features: `count` × `stride`, plus each window's level in dBFS. */
 export interface FrameBatch {
   firstIndex: number;

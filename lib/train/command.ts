@@ -10,7 +10,7 @@ import { InputError, UsageError, errnoWords } from '../config.js';
 import { NETWORK_NAMES, NETWORKS, type NetworkName } from '../model/networks.js';
 import { newCard, type ModelCard } from '../model/card.js';
 import { FRONT_ENDS, type FrontEndName } from '../pipeline/frontends.js';
-import { checkRange, type OptionTable, type Parsed } from '../cli/options.js';
+import { checkRange, commaList, type OptionTable, type Parsed } from '../cli/options.js';
 import type { Subcommand } from '../cli/commands.js';
 import { makeDirectory } from '../cli/dirs.js';
 import { noiseKindList } from '../synth/noise.js';
@@ -225,7 +225,7 @@ async function resumedCard(runDir: string, v: Parsed['values']): Promise<ModelCa
 /** A comma-separated flag, checked by `check` (which throws on a bad entry). */
 function listFlag<T>(flag: string, text: unknown, check: (names: string[]) => T[]): T[] {
   try {
-    return check(String(text).split(',').map((x) => x.trim()).filter(Boolean));
+    return check(commaList(String(text)));
   } catch (err) {
     throw new UsageError(`--${flag}: ${(err as Error).message}`);
   }
