@@ -151,6 +151,31 @@ function matvecAdd(v: usize, nIn: i32, w: usize, ldw: i32, from: i32, to: i32, y
 }
 
 /**
+ * The harmonic layer (lib/model/harmonic.ts), appended to each frame's features: for key p and
+ * channel c, row[inF + p·C + c] = max(0, b[c] + Σ_i row[bins[i]] · w[rows[i] + c]) over the key's taps
+ * i from starts[p] to starts[p + 1] (only those inside the spectrum: the loader leaves the others
+ * out). x rows are `ld` floats apart; rows[] are byte offsets of weight rows; C a multiple of 4.
+ */
+export function harmonic(x: usize, ld: i32, frames: i32, inF: i32, keys: i32, starts: usize, bins: usize,
+  rows: usize, w: usize, b: usize, C: i32): void {
+  for (let f = 0; f < frames; f++) {
+    const row = x + (<usize>(f * ld) << 2);
+    for (let p = 0; p < keys; p++) {
+      const out = row + (<usize>(inF + p * C) << 2);
+      const s0 = load<i32>(starts + (<usize>p << 2)), s1 = load<i32>(starts + (<usize>(p + 1) << 2));
+      for (let c = 0; c < C; c += 4) {
+        let acc = v128.load(b + (<usize>c << 2));
+        for (let i = s0; i < s1; i++) {
+          const v = splat(load<f32>(row + (<usize>load<i32>(bins + (<usize>i << 2)) << 2)));
+          acc = madd(v, v128.load(w + <usize>load<i32>(rows + (<usize>i << 2)) + (<usize>c << 2)), acc);
+        }
+        v128.store(out + (<usize>c << 2), f32x4.pmax(acc, splat(0)));
+      }
+    }
+  }
+}
+
+/**
  * The recurrence over `frames` frames. `xg`: frames × G, each row the gates' input part W·e + b
  * (from `gemm`); `u`: the recurrent kernel, hp × G; `h` and `c` the state carried from call to call;
  * `z` scratch of G floats (and for the GRU hp more, for r ⊙ h); `hs` receives h after each frame

@@ -74,7 +74,7 @@ t.test('tfjs classifier: same answers whatever the batching (GRU carries its sta
 t.test('train and eval refuse bad flags with one line and exit 2, not a stack trace', async (t) => {
   const a = await runCli(['train', '--arch', 'transformer', '--steps', '1'], null);
   t.equal(a.code, 2);
-  t.match(a.stderr, /--arch must be one of lstm, gru, mlp, raw-lstm/);
+  t.match(a.stderr, /--arch must be one of lstm, harmonic-lstm, gru, mlp, raw-lstm/);
   const b = await runCli(['train', '--fluid-share', '1.5', '--steps', '1'], null);
   t.equal(b.code, 2);
   t.match(b.stderr, /--fluid-share must be a number from 0 to 1, got 1.5/);

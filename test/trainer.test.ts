@@ -426,6 +426,51 @@ print(json.dumps(release_weights(c, 4.0, 3).tolist()))
     t.ok(maxDiff(ref.offsets!, start.offsets!) > 1e-4, 'the head trained');
   });
 
+  await t.test('the harmonic network: widened from the LSTM it computes the same; trained, every kernel ' +
+    'agrees with PyTorch', async (t) => {
+    const spec = path.join(dir, 'spec-harmonic.json');
+    writeFileSync(spec, JSON.stringify(await trainingSpec('tiny-harmonic', 'harmonic-lstm',
+      { embedUnits: 24, hiddenUnits: 16, harmonicChannels: 4 })));
+    const base = path.join(dir, 'lstm', 'model'), startDir = path.join(dir, 'harmonic-start');
+    t.match(fail([...tiny, '--run', startDir, '--steps', '1', '--spec', spec, '--init', base]).stderr,
+      /is another network .*--widen takes a narrower one/, 'not without --widen');
+    run([...tiny, '--run', startDir, '--steps', '1', '--spec', spec, '--init', base, '--widen', '--lr', '0']);
+    const x = example('plain', 83, frames).features;
+    const before = await probe(path.join(base, '..', 'checkpoint.pt'), x);
+    const start = await probe(path.join(startDir, 'checkpoint.pt'), x);
+    t.ok(maxDiff(before.probs, start.probs) < 1e-5 && maxDiff(before.onsets, start.onsets) < 1e-5,
+      `widened: the LSTM's outputs (max difference ${maxDiff(before.probs, start.probs)})`);
+    const runDir = path.join(dir, 'harmonic');
+    run([...tiny, '--run', runDir, '--steps', '20', '--spec', spec, '--init', startDir + '/model']);
+    const ref = await probe(path.join(runDir, 'checkpoint.pt'), x);
+    t.ok(maxDiff(ref.probs, start.probs) > 1e-4, 'it trained');
+    const model = path.join(runDir, 'model');
+    const file = await readWeightFile(model);
+    t.equal(file.card.network, 'harmonic-lstm');
+    t.same(file.weights.get('harmonic/kernel')!.shape, [393, 88 * 4], 'model.json holds the layer as a Dense');
+    for (const kernel of ['wasm', 'fast', 'tfjs'] as const) {
+      if (kernel === 'tfjs') await useBackend('cpu');
+      const engine = await loadEngine({ modelDir: model, kernel, backend: 'cpu' });
+      t.equal(engine.shape.harmonicChannels, 4, `${kernel}: the shape has the harmonic layer`);
+      const k = engine.newClassifier();
+      const probs = new Float32Array(frames * NUM_CLASSES), onsets = new Float32Array(frames);
+      await k.run(x.subarray(0, 70 * x.length / frames), 70, probs, onsets); // two calls: state carries over
+      await k.run(x.subarray(70 * x.length / frames), frames - 70,
+        probs.subarray(70 * NUM_CLASSES), onsets.subarray(70));
+      k.dispose();
+      t.ok(maxDiff(probs, ref.probs) < 1e-5,
+        `${kernel}: class probabilities agree (max difference ${maxDiff(probs, ref.probs)})`);
+      t.ok(maxDiff(onsets, ref.onsets) < 1e-5, `${kernel}: onsets agree`);
+    }
+    // A kernel whose zeros are not zero is not the layer the kernels compute: refused, not misread.
+    const weights = new Map(file.weights);
+    const damaged = weights.get('harmonic/kernel')!;
+    const data = damaged.data.slice();
+    data[data.findIndex((v) => v === 0)] = 0.5;
+    weights.set('harmonic/kernel', { shape: damaged.shape, data });
+    t.throws(() => new FastClassifier(weights, 'lstm'), /not the shared taps/);
+  });
+
   await t.test('the default (wasm) kernel runs both exports as PyTorch computes them', async (t) => {
     const x = example('plain', 78, frames).features;
     for (const arch of ['lstm', 'gru'] as const) {

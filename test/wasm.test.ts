@@ -19,6 +19,7 @@ import { Resampler } from '../lib/pipeline/resample.js';
 import { decodeFrames } from '../lib/pipeline/pcm.js';
 import { referenceResample } from './fixtures/reference-resample.js';
 import { makeRng } from '../lib/synth/random.js';
+import { KEYS, TAPS, expandHarmonic } from '../lib/model/harmonic.js';
 import { randomFeatures, runAll, maxDiff } from './fixtures/classifier-runs.js';
 
 const relaxedAvailable = wasmModule('kernel-relaxed.wasm') !== null;
@@ -63,6 +64,36 @@ for (const backend of ['cpu', 'wasm'] as const) {
     }
   });
 }
+
+t.test('the harmonic layer: wasm and the TypeScript kernel compute its taps as tfjs computes the Dense', async (t) => {
+  await useBackend('cpu');
+  const x = randomFeatures(FRAMES, 12);
+  for (const channels of [4, 8]) {
+    const model = buildModel({ network: 'harmonic-lstm', featureSize: FEATURE_SIZE, embedUnits: 24, hiddenUnits: 13,
+      harmonicChannels: channels });
+    model.setWeights(model.getWeights().map((w) => tf.mul(w, 3)));
+    // The layer as training leaves it: shared weights at each key's taps, zero elsewhere.
+    const rng = makeRng(channels);
+    const shared = { channels, w: Float32Array.from({ length: TAPS * channels }, () => rng() - 0.45),
+      b: Float32Array.from({ length: channels }, () => rng() - 0.5) };
+    const bias = new Float32Array(KEYS * channels).map((_, i) => shared.b[i % channels]);
+    model.getLayer('harmonic').setWeights([
+      tf.tensor2d(expandHarmonic(shared, FEATURE_SIZE), [FEATURE_SIZE, KEYS * channels]), tf.tensor1d(bias)]);
+    const weights = weightsOf(model);
+    const tfjs = await runAll(new TfjsClassifier(model, 'harmonic-lstm'), x, FRAMES, [FRAMES]);
+    const ts = await runAll(new FastClassifier(weights, 'lstm'), x, FRAMES, READS);
+    const wasm = await runAll(new WasmClassifier(packWeights(weights, 'lstm')), x, FRAMES, READS);
+    t.ok(maxDiff(ts.probs, tfjs.probs) < 1e-5, `${channels} channels: TS kernel within ${maxDiff(ts.probs, tfjs.probs)}`);
+    t.ok(maxDiff(wasm.probs, tfjs.probs) < 1e-5, `${channels} channels: wasm within ${maxDiff(wasm.probs, tfjs.probs)}`);
+    // Teeth: the same network without the layer's output answers otherwise.
+    const off = new Map(weights);
+    off.set('harmonic/bias', { shape: [KEYS * channels], data: new Float32Array(KEYS * channels).fill(-100) });
+    off.set('harmonic/kernel', { shape: [FEATURE_SIZE, KEYS * channels],
+      data: expandHarmonic({ ...shared, w: new Float32Array(TAPS * channels) }, FEATURE_SIZE) });
+    const silent = await runAll(new FastClassifier(off, 'lstm'), x, FRAMES, READS);
+    t.ok(maxDiff(silent.probs, ts.probs) > 1e-3, `${channels} channels: the layer's output matters`);
+  }
+});
 
 t.test('two wasm classifiers keep separate state', async (t) => {
   const model = buildModel({ network: 'gru', featureSize: FEATURE_SIZE, embedUnits: 16, hiddenUnits: 12 });

@@ -123,6 +123,74 @@ class Reshape(nn.Module):
         return x.reshape(x.shape[0], *self.target), None
 
 
+class Concatenate(nn.Module):
+    """Its inputs side by side on the last axis (the harmonic network joins the features and the
+    harmonic layer's output)."""
+
+    def __init__(self, cfg, widths):
+        super().__init__()
+        self.width = sum(widths)
+
+    def forward(self, xs, state=None):
+        return torch.cat(xs, dim=-1), None
+
+    def export(self):
+        return {}
+
+
+class Harmonic(nn.Module):
+    """lib/model/harmonic.ts' layer: for each key, channels of relu(b + w · the spectrum bins at the
+    key's partials), w and b shared by every key. Trained as those shared weights; exported as the
+    Dense kernel tfjs runs (zero off the taps). The geometry comes from the spec's card."""
+
+    def __init__(self, cfg, width, geometry):
+        super().__init__()
+        g = geometry
+        self.keys, per = g['keys'], g['binsPerKey']
+        self.channels = cfg['units'] // self.keys
+        if self.channels * self.keys != cfg['units']:
+            raise ValueError(f'harmonic layer of {cfg["units"]} units is not {self.keys} keys x channels')
+        self.spectrum_bins = 294  # lib/pipeline/features.ts SPECTRUM_BINS
+        self.in_width = width
+        taps = [(sh, sp) for sh in g['shifts'] for sp in g['spread']]
+        self.taps = len(taps)
+        bins = np.array([[per * p + 1 + sh + sp for sh, sp in taps] for p in range(self.keys)])
+        inside = (bins >= 0) & (bins < self.spectrum_bins)
+        # Outside the spectrum: an extra zero input at index spectrum_bins.
+        self.register_buffer('bins', torch.from_numpy(np.where(inside, bins, self.spectrum_bins)).long(),
+                             persistent=False)
+        self.bins_np, self.inside = bins, inside
+        self.w = nn.Parameter(torch.empty(self.taps, self.channels))
+        self.b = nn.Parameter(torch.zeros(self.channels))
+        # Glorot over one key's taps and channels (the Dense's own scale would count every bin).
+        nn.init.normal_(self.w, 0.0, math.sqrt(2.0 / (self.taps + self.channels)))
+        self.width = self.keys * self.channels
+
+    def forward(self, x, state=None):
+        spec = x[..., :self.spectrum_bins]
+        spec = torch.cat([spec, spec.new_zeros(*spec.shape[:-1], 1)], dim=-1)
+        g = spec[..., self.bins]  # [..., keys, taps]
+        y = torch.relu(g @ self.w + self.b)  # [..., keys, channels]
+        return y.reshape(*y.shape[:-2], self.width), None
+
+    def export(self):
+        w = _np(self.w)
+        kernel = np.zeros((self.in_width, self.width), dtype=np.float32)
+        for p in range(self.keys):
+            for t in range(self.taps):
+                if self.inside[p, t]:
+                    kernel[self.bins_np[p, t], p * self.channels:(p + 1) * self.channels] = w[t]
+        return {'kernel': kernel, 'bias': np.tile(_np(self.b), self.keys)}
+
+    def load(self, w):
+        key = 20  # a key whose taps all lie inside the spectrum (harmonic.ts WHOLE_KEY)
+        cols = slice(key * self.channels, (key + 1) * self.channels)
+        _put(self.w, np.stack([w['kernel'][self.bins_np[key, t], cols] for t in range(self.taps)]))
+        _put(self.b, w['bias'][:self.channels])
+        if not np.array_equal(self.export()['kernel'], w['kernel']):
+            raise ValueError('harmonic/kernel is not the shared taps of the card\'s geometry')
+
+
 # One builder per layer class of the tfjs topology: (config, input width) -> module.
 LAYERS = {
     'Dense': Dense,
@@ -133,9 +201,10 @@ LAYERS = {
 
 
 class Net(nn.Module):
-    """The spec's layers in order from the input to the body, then the two heads on the body:
-    class logits (softmax in the export) and onset logits (sigmoid). Recurrent networks take
-    [B, T, F] and carry state; window networks (a rank-2 input) take [N, F]."""
+    """The spec's layers from the input to the body, then the two heads on the body: class logits
+    (softmax in the export) and onset logits (sigmoid). Layers are fed as the topology's inbound
+    nodes say (a chain, or the harmonic network's join). Recurrent networks take [B, T, F] and carry
+    state; window networks (a rank-2 input) take [N, F]."""
 
     def __init__(self, spec):
         super().__init__()
@@ -146,19 +215,35 @@ class Net(nn.Module):
         first = layers[0]['config']
         shape = first.get('batch_input_shape') or first.get('batchInputShape')
         self.window = len(shape) == 2
-        self.feature_size = width = shape[-1]
+        self.feature_size = shape[-1]
+        self.input_name = layers[0]['name']
+        widths = {self.input_name: self.feature_size}
         self.body = nn.ModuleDict()
         self.heads = nn.ModuleDict()
+        self.inputs = {}
         for layer in layers[1:]:
             kind, cfg, name = layer['class_name'], layer['config'], layer['name']
-            if kind not in LAYERS:
+            nodes = layer.get('inbound_nodes') or []
+            sources = [n[0] for n in nodes[0]] if nodes else [self.body_name]
+            self.inputs[name] = sources
+            in_widths = [widths[s] for s in sources]
+            if kind == 'Concatenate':
+                module = Concatenate(cfg, in_widths)
+            elif kind == 'Dense' and name == 'harmonic':
+                if 'harmonic' not in self.card:
+                    raise ValueError('the spec has a harmonic layer but its card no harmonic geometry')
+                module = Harmonic(cfg, in_widths[0], self.card['harmonic'])
+            elif kind in LAYERS:
+                module = LAYERS[kind](cfg, in_widths[0])
+            else:
                 raise ValueError(f'layer {name} is a {kind}, which trainer/nets.py cannot build (add it to LAYERS)')
             if name in HEADS or name in OPTIONAL_HEADS:
-                self.heads[name] = LAYERS[kind](cfg, self.body_width)
+                self.heads[name] = module
             else:
-                self.body[name] = LAYERS[kind](cfg, width)
-                width = self.body[name].width
-                self.body_width = width
+                self.body[name] = module
+                self.body_name = name
+            widths[name] = module.width
+        self.body_width = widths[self.body_name]
         for head in HEADS:
             if head not in self.heads:
                 raise ValueError(f'the spec has no {head} layer')
@@ -168,12 +253,14 @@ class Net(nn.Module):
         """The body's output, where the heads attach (trainer/offset_probe.py reads it), and the
         recurrent state after it."""
         state = dict(state or {})
-        h = x
+        out = {self.input_name: x}
         for name, layer in self.body.items():
-            h, s = layer(h, state.get(name))
+            sources = [out[s] for s in self.inputs[name]]
+            h, s = layer(sources if isinstance(layer, Concatenate) else sources[0], state.get(name))
+            out[name] = h
             if s is not None:
                 state[name] = s
-        return h, state
+        return out[self.body_name], state
 
     @property
     def has_offset(self):
@@ -264,12 +351,16 @@ def _gate_blocks(kind):
     return {'lstm': 4, 'gru': 3}.get(kind, 1)
 
 
-def widen_weights(small, manifest, kinds, rng):
+def widen_weights(small, manifest, kinds, rng, fresh=None):
     """Weights of a narrower network of the same layers -> weights of the manifest's wider one that
     compute the same function (Net2Net's idea, with zeros instead of copies): every old weight is
     kept; a new unit's incoming weights are drawn at the usual Glorot scale, and its outgoing weights
     (into old units, old gates and the heads) are zero, so it changes nothing until training gives it
     a use. Recurrent layers' gate blocks (LSTM i, f, c, o; GRU z, r, h) are widened block by block.
+
+    A layer the narrower network lacks altogether (the harmonic layer) takes its weights from `fresh`
+    (the new network's initialisation): what it feeds sees it through new inputs, whose weights
+    into old units are zero, so the function is still the narrower network's.
 
     small: {name: array}; manifest: the wide spec's [{name, shape}]; kinds: {layer: 'lstm'|'gru'|...}.
     Returns {name: array} in the manifest's shapes. The LSTM's new forget-gate biases are 1 (Keras'
@@ -277,6 +368,10 @@ def widen_weights(small, manifest, kinds, rng):
     out = {}
     for w in manifest:
         name, shape = w['name'], tuple(w['shape'])
+        new_layer = not any(k.split('/', 1)[0] == name.split('/', 1)[0] for k in small)
+        if new_layer and fresh is not None and name in fresh:
+            out[name] = np.asarray(fresh[name], dtype=np.float32)
+            continue
         if name not in small:
             raise ValueError(f'{name}: the narrower model has no such weight')
         old = np.asarray(small[name], dtype=np.float32)

@@ -325,7 +325,7 @@ def main(argv=None):
             kinds = {layer['name']: layer['class_name'].lower()
                      for layer in net.spec['modelTopology']['config']['layers']}
             try:
-                wide = widen_weights(dict(init.weights()), own, kinds, rng)
+                wide = widen_weights(dict(init.weights()), own, kinds, rng, fresh=dict(net.weights()))
             except ValueError as e:
                 raise SystemExit(f'--init {a.init} cannot be widened into the spec: {e}')
             net.load_weights(wide)

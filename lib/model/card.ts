@@ -6,6 +6,7 @@ import { ONSET_RISE_DB, RANGE_DB } from '../pipeline/features.js';
 import { MODEL_RATE } from '../music.js';
 import { FRONT_ENDS, isFrontEndName, type FrontEndName } from '../pipeline/frontends.js';
 import { isNetworkName, NETWORKS, type NetworkName } from './networks.js';
+import { HARMONIC_GEOMETRY, sameGeometry, type HarmonicGeometry } from './harmonic.js';
 
 /** Class 0: silence or noise; class k: MIDI 20 + k (A0 = 21 … C8 = 108). */
 export const NUM_CLASSES = 89;
@@ -77,6 +78,9 @@ export interface ModelCard {
   /** Outputs of the note head: NUM_CLASSES. */
   classes: number;
   decoder: DecoderSettings;
+  /** Where the harmonic layer's taps lie (harmonic.ts), for networks that have one: the trainer
+   *  builds the layer from it. */
+  harmonic?: HarmonicGeometry;
   training?: Record<string, unknown>;
   eval?: Record<string, unknown>;
 }
@@ -92,9 +96,12 @@ export interface StoredCard {
   arch?: string;
   frontEnd?: string;
   decoder?: Partial<DecoderSettings>;
+  harmonic?: HarmonicGeometry;
   training?: Record<string, unknown>;
   eval?: Record<string, unknown>;
 }
+
+const hasHarmonic = (network: NetworkName) => 'harmonicChannels' in NETWORKS[network].units;
 
 /** The card of a newly built model; `frontEnd` replaces the network's own by one with as many
  *  features (the spectrum through another window). */
@@ -109,6 +116,7 @@ export function newCard(
   return {
     name, modelRate: MODEL_RATE, ...NEW_MODEL_WINDOW, frontEnd, network, featureSize: FRONT_ENDS[frontEnd].size,
     classes: NUM_CLASSES, decoder: { ...DECODER_DEFAULTS },
+    ...(hasHarmonic(network) ? { harmonic: structuredClone(HARMONIC_GEOMETRY) } : {}),
   };
 }
 
@@ -131,9 +139,14 @@ export function readCard(stored: StoredCard | undefined, where: string): ModelCa
     throw new InputError(
       `model ${stored.name} works at ${stored.sampleRate} Hz; this melodyfilter computes features at ${MODEL_RATE} Hz`);
   }
+  if (hasHarmonic(network) && !sameGeometry(stored.harmonic)) {
+    throw new InputError(`model ${stored.name}: its harmonic layer's taps are not the ones this melodyfilter ` +
+      'computes (a model from another version)');
+  }
   return {
     name: stored.name, modelRate: stored.sampleRate, windowSamples: stored.windowSamples, hopSamples: stored.hopSamples,
     frontEnd, network, featureSize: expected, classes: NUM_CLASSES, decoder: readDecoder(stored),
+    ...(hasHarmonic(network) ? { harmonic: structuredClone(HARMONIC_GEOMETRY) } : {}),
     training: stored.training, eval: stored.eval,
   };
 }
@@ -164,6 +177,7 @@ export function storedCard(card: ModelCard): StoredCard {
     name: card.name, arch: card.network, frontEnd: card.frontEnd, windowSamples: card.windowSamples,
     hopSamples: card.hopSamples, sampleRate: card.modelRate, featureSize: card.featureSize, decoder: card.decoder,
   };
+  if (card.harmonic) stored.harmonic = card.harmonic;
   if (card.training) stored.training = card.training;
   if (card.eval) stored.eval = card.eval;
   return stored;

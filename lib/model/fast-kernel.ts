@@ -5,12 +5,18 @@
 import { InputError } from '../config.js';
 import { NUM_CLASSES } from './card.js';
 import type { FrameClassifier } from './kernels.js';
-import { isResetAfterGru, shapeOfWeights, type KernelCell, type NamedWeights } from './files.js';
+import { harmonicOf, isResetAfterGru, shapeOfWeights, type KernelCell, type NamedWeights } from './files.js';
+import { KEYS, appendHarmonic, tapTable, type HarmonicWeights } from './harmonic.js';
 
 /** The same network as plain loops over Float32Arrays, weights copied out of the tfjs model: Dense →
  *  LSTM or GRU (the network's `fastKernel` cell, networks.ts) → heads. */
 export class FastClassifier implements FrameClassifier {
+  /** Features per frame in (the front end's), and what the Dense layer hears (with the harmonic
+   *  layer's output appended, where the model has one). */
+  private readonly inF: number;
   private readonly F: number;
+  private readonly harmonic: { weights: HarmonicWeights; taps: Int32Array } | null;
+  private joined = new Float32Array(0);
   private readonly E: number;
   private readonly H: number;
   private readonly G: number; // gates × H: 4H for the LSTM (i, f, c, o), 3H for the GRU (z, r, h)
@@ -41,7 +47,10 @@ export class FastClassifier implements FrameClassifier {
       return t.data.slice();
     };
     const shape = shapeOfWeights(weights, cell);
-    this.F = shape.featureSize; this.E = shape.embedUnits; this.H = shape.hiddenUnits;
+    const harmonic = harmonicOf(weights);
+    this.harmonic = harmonic ? { weights: harmonic, taps: tapTable() } : null;
+    this.inF = shape.featureSize;
+    this.F = shape.featureSize + KEYS * (shape.harmonicChannels ?? 0); this.E = shape.embedUnits; this.H = shape.hiddenUnits;
     this.G = (this.cell === 'gru' ? 3 : 4) * this.H;
     const cellW = w(`${this.cell}/kernel`), noteW = w('note/kernel');
     if (cellW.length !== this.E * this.G || noteW.length !== this.H * NUM_CLASSES) {
@@ -68,7 +77,13 @@ export class FastClassifier implements FrameClassifier {
   async run(
     features: Float32Array, nFrames: number, probs: Float32Array, onsets: Float32Array, offsets?: Float32Array,
   ): Promise<void> {
-    for (let t = 0; t < nFrames; t++) this.step(features, t * this.F, probs, t * NUM_CLASSES, onsets, t, offsets);
+    let x = features;
+    if (this.harmonic) {
+      if (this.joined.length < nFrames * this.F) this.joined = new Float32Array(nFrames * this.F);
+      appendHarmonic(this.harmonic.weights, this.harmonic.taps, features, nFrames, this.inF, this.joined);
+      x = this.joined;
+    }
+    for (let t = 0; t < nFrames; t++) this.step(x, t * this.F, probs, t * NUM_CLASSES, onsets, t, offsets);
   }
 
   step(

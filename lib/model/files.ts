@@ -7,6 +7,7 @@ import path from 'node:path';
 import { InputError } from '../config.js';
 import { readCard, storedCard, type ModelCard, type StoredCard } from './card.js';
 import type { ModelShape } from './networks.js';
+import { KEYS, readHarmonic, type HarmonicWeights } from './harmonic.js';
 
 export interface WeightSpec {
   name: string;
@@ -44,10 +45,27 @@ export function shapeOfWeights(weights: NamedWeights, cell: KernelCell): ModelSh
   if (!embed || !recurrent) {
     throw new InputError(`model lacks embed/kernel or ${cell}/recurrent_kernel: not a melodyfilter model`);
   }
+  // The harmonic network's Dense hears the features and the harmonic layer's output (harmonic.ts).
+  const harmonic = weights.get('harmonic/kernel');
+  const featureSize = harmonic ? harmonic.shape[0] : embed.shape[0];
+  const harmonicChannels = harmonic ? harmonic.shape[1] / KEYS : 0;
+  if (harmonic && (!Number.isInteger(harmonicChannels) || embed.shape[0] !== featureSize + harmonic.shape[1])) {
+    throw new InputError('model has a harmonic layer that does not feed its Dense layer: not a melodyfilter model');
+  }
   return {
-    network: cell, featureSize: embed.shape[0], embedUnits: embed.shape[1], hiddenUnits: recurrent.shape[0],
+    network: harmonic ? 'harmonic-lstm' : cell, featureSize, embedUnits: embed.shape[1],
+    hiddenUnits: recurrent.shape[0],
     ...(hasOffsetHead(weights) ? { offsetHead: true } : {}),
+    ...(harmonic ? { harmonicChannels } : {}),
   };
+}
+
+/** The harmonic layer's shared weights, where the model has one (checked: harmonic.ts readHarmonic). */
+export function harmonicOf(weights: NamedWeights): HarmonicWeights | null {
+  const kernel = weights.get('harmonic/kernel'), bias = weights.get('harmonic/bias');
+  if (!kernel) return null;
+  if (!bias) throw new InputError('model has no weight harmonic/bias: not a melodyfilter model');
+  return readHarmonic(kernel, bias.data);
 }
 
 /** model.json is a few KiB (6 KiB shipped); a cap keeps a hostile one from being read whole. */
@@ -175,6 +193,14 @@ function checkTopology(topology: unknown, specs: WeightSpec[], jsonPath: string)
         throw bad(`reshape ${name} to ${JSON.stringify(target)} does not fit its input of ${width}`);
       }
       widthOf.set(name, target[target.length - 1]);
+    } else if (cls === 'Concatenate') {
+      // Its inputs side by side (the harmonic network joins the features and the harmonic layer).
+      const sources = Array.isArray(inbound[0]) ? inbound[0] : [];
+      const widths = sources.map((s: unknown) => (Array.isArray(s) ? widthOf.get(String(s[0])) : undefined));
+      if (widths.length < 2 || widths.some((w: number | undefined) => w === undefined)) {
+        throw bad(`concatenate ${name} does not join layers before it`);
+      }
+      widthOf.set(name, widths.reduce((a: number, b: number | undefined) => a + b!, 0));
     } else if (typeof cls === 'string' && cls in GATES) {
       const units = cfg.units, g = GATES[cls];
       if (!isCount(units) || units < 1 || width === undefined) {

@@ -7,6 +7,7 @@ import { ConfigError, type Config, type Kernel } from '../config.js';
 import { NETWORKS, type ModelShape } from './networks.js';
 import { isResetAfterGru, shapeOfWeights, type KernelCell, type WeightFile } from './files.js';
 import { WasmClassifier, packWeights } from './wasm-kernel.js';
+import { KEYS } from './harmonic.js';
 
 /** Runs frames through the network, carrying recurrent state from call to call. */
 export interface FrameClassifier {
@@ -43,8 +44,10 @@ export const KERNEL_ENTRIES: Record<Kernel, KernelEntry> = {
   wasm: {
     runs: (file) => {
       const cell = cellOf(file);
-      // PyTorch's reset-after GRU (comparison models only) is a cell it lacks.
-      return cell !== null && !isResetAfterGru(file.weights, cell);
+      // PyTorch's reset-after GRU (comparison models only) is a cell it lacks; its harmonic layer
+      // takes channels four at a time.
+      const channels = (file.weights.get('harmonic/kernel')?.shape[1] ?? 0) / KEYS;
+      return cell !== null && !isResetAfterGru(file.weights, cell) && channels % 4 === 0;
     },
     otherwise: 'fast',
     load: async (file) => {

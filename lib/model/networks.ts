@@ -7,6 +7,7 @@
 // onset), and may have a third (a sigmoid offset: where a key is let go); the entries build only the
 // body between the input and the heads.
 import type { FrontEndName } from '../pipeline/frontends.js';
+import { KEYS } from './harmonic.js';
 
 /** Layer sizes. What the widths mean is the network's own (see each entry's `widths`). */
 export interface ModelShape {
@@ -16,6 +17,8 @@ export interface ModelShape {
   hiddenUnits: number;
   /** A third head, a sigmoid marking the window where a key is released (Onsets & Frames' offset). */
   offsetHead?: boolean;
+  /** Channels of the harmonic front layer (lib/model/harmonic.ts), for the networks that have one. */
+  harmonicChannels?: number;
 }
 
 /** Settings the recurrent layers share: tfjs defaults to hardSigmoid, while sigmoid is what our
@@ -33,6 +36,7 @@ export interface LayersApi {
     lstm(config: object): Applicable;
     gru(config: object): Applicable;
     reshape(config: object): Applicable;
+    concatenate(config: object): { apply(inputs: never[]): unknown };
   };
 }
 /** A symbolic tensor of the model being built (tfjs' SymbolicTensor). */
@@ -53,11 +57,11 @@ export interface Network {
    *  tfjs only. */
   fastKernel: 'lstm' | 'gru' | null;
   /** Widths of a freshly trained network. */
-  units: { embedUnits: number; hiddenUnits: number };
+  units: { embedUnits: number; hiddenUnits: number; harmonicChannels?: number };
   /** The body from the input to where the heads attach. `stateful` is for streaming copies. */
   build(tf: LayersApi, input: Symbolic, shape: ModelShape, stateful: boolean): Symbolic;
   /** The widths of a built model, read from its weights. */
-  shapeOf(model: BuiltModel): { embedUnits: number; hiddenUnits: number };
+  shapeOf(model: BuiltModel): { embedUnits: number; hiddenUnits: number; harmonicChannels?: number };
 }
 
 const widthOf = (model: BuiltModel, layer: string, weight: number, axis: number) =>
@@ -80,6 +84,28 @@ export const NETWORKS = {
       unitForgetBias: true,
     }).apply(embed(tf, input, shape)) as Symbolic,
     shapeOf: (m) => ({ embedUnits: widthOf(m, 'embed', 0, 1), hiddenUnits: widthOf(m, 'lstm', 1, 0) }),
+  },
+  /** The harmonic layer (lib/model/harmonic.ts: per key, shared weights over its partials' bins)
+   *  appended to the features, then Dense(relu) → LSTM as above (issue 19's conv front end). In
+   *  model.json the layer is a Dense whose kernel is zero off the taps, so tfjs runs it unchanged. */
+  'harmonic-lstm': {
+    widths: 'Harmonic(harmonicChannels per key) ⧺ features → Dense(embedUnits) → LSTM(hiddenUnits)',
+    frontEnd: 'spectrum', recurrent: true, fastKernel: 'lstm',
+    units: { embedUnits: 128, hiddenUnits: 128, harmonicChannels: 4 },
+    build: (tf, input, shape, stateful) => {
+      const channels = shape.harmonicChannels ?? 4;
+      const harmonic = tf.layers.dense({ units: KEYS * channels, activation: 'relu', name: 'harmonic' })
+        .apply(input) as Symbolic;
+      const joined = tf.layers.concatenate({ name: 'join' }).apply([input, harmonic] as never[]) as Symbolic;
+      return tf.layers.lstm({
+        ...RECURRENT_DEFAULTS, units: shape.hiddenUnits, stateful, returnSequences: true, name: 'lstm',
+        unitForgetBias: true,
+      }).apply(embed(tf, joined, shape)) as Symbolic;
+    },
+    shapeOf: (m) => ({
+      embedUnits: widthOf(m, 'embed', 0, 1), hiddenUnits: widthOf(m, 'lstm', 1, 0),
+      harmonicChannels: widthOf(m, 'harmonic', 0, 1) / KEYS,
+    }),
   },
   /** Dense(relu) → GRU: tfjs' reset_after=false cell (melody-gru), or PyTorch's reset-after cell as
    *  trainer/nets.py exports it (bias [2, 3H]); the fast (TypeScript) kernel runs both, tfjs only the first. */

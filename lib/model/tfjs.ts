@@ -33,7 +33,7 @@ export function weightsOf(model: tf.LayersModel): NamedWeights {
   const out: NamedWeights = new Map();
   for (const layer of model.layers) {
     for (const w of layer.weights) {
-      const name = w.originalName.replace(/^.*?\/?((embed|lstm|gru|note|onset|offset)\/)/, '$1')
+      const name = w.originalName.replace(/^.*?\/?((harmonic|embed|lstm|gru|note|onset|offset)\/)/, '$1')
         .replace('lstm/lstm_cell/', 'lstm/').replace('gru/gru_cell/', 'gru/');
       out.set(name, { shape: w.shape as number[], data: w.read().dataSync() as Float32Array });
     }

@@ -6,7 +6,8 @@
 import { InputError } from '../config.js';
 import { NUM_CLASSES } from './card.js';
 import { type FrameClassifier } from './kernels.js';
-import { shapeOfWeights, type KernelCell, type NamedWeights } from './files.js';
+import { harmonicOf, shapeOfWeights, type KernelCell, type NamedWeights } from './files.js';
+import { KEYS, TAPS, tapTable, type HarmonicWeights } from './harmonic.js';
 import type { ModelShape } from './networks.js';
 import { Arena, pickModule } from '../wasm/load.js';
 
@@ -21,12 +22,35 @@ interface KernelExports {
   recur(lstm: boolean, xg: number, frames: number, u: number, hp: number, h: number, c: number, z: number,
     hs: number): void;
   heads(logits: number, frames: number, ld: number, classes: number, probs: number, onsets: number): void;
+  harmonic(x: number, ld: number, frames: number, inF: number, keys: number, starts: number, bins: number,
+    rows: number, w: number, b: number, channels: number): void;
+}
+
+/** The harmonic layer as assembly/kernel.ts harmonic() reads it: each key's taps inside the spectrum
+ *  (keys + 1 starts into bins and rows), rows as byte offsets of the weight rows. */
+export interface PackedHarmonic {
+  channels: number; starts: Int32Array; bins: Int32Array; rows: Int32Array; w: Float32Array; b: Float32Array;
+}
+
+function packHarmonic(h: HarmonicWeights): PackedHarmonic {
+  const taps = tapTable();
+  const starts = new Int32Array(KEYS + 1), bins: number[] = [], rows: number[] = [];
+  for (let p = 0; p < KEYS; p++) {
+    for (let t = 0; t < TAPS; t++) {
+      const bin = taps[p * TAPS + t];
+      if (bin >= 0) { bins.push(bin); rows.push(t * h.channels * 4); }
+    }
+    starts[p + 1] = bins.length;
+  }
+  return { channels: h.channels, starts, bins: Int32Array.from(bins), rows: Int32Array.from(rows), w: h.w, b: h.b };
 }
 
 /** The weights rearranged for the wasm kernel, once per model; each classifier copies them in. */
 export interface PackedWeights {
   shape: ModelShape;
   lstm: boolean;
+  /** Features per frame in; the harmonic layer's, where the model has one (F: what the Dense hears). */
+  inF: number; harmonic: PackedHarmonic | null;
   F: number; Ep: number; Hp: number; G: number; Cp: number;
   embedW: Float32Array; embedB: Float32Array; // F × Ep, Ep
   cellW: Float32Array; cellB: Float32Array; // Ep × G, G
@@ -46,7 +70,12 @@ export function packWeights(weights: NamedWeights, cell: KernelCell): PackedWeig
   };
   const lstm = cell === 'lstm';
   const gates = lstm ? 4 : 3;
-  const F = shape.featureSize, E = shape.embedUnits, H = shape.hiddenUnits;
+  const inF = shape.featureSize, E = shape.embedUnits, H = shape.hiddenUnits;
+  const F = inF + KEYS * (shape.harmonicChannels ?? 0);
+  const harmonicWeights = harmonicOf(weights);
+  if (harmonicWeights && harmonicWeights.channels % 4 !== 0) {
+    throw new InputError('the wasm kernel runs harmonic layers of a multiple of 4 channels');
+  }
   const Ep = pad(E), Hp = pad(H), G = gates * Hp, Cp = pad(NUM_CLASSES + 2);
   const cellKernel = get(`${cell}/kernel`), noteKernel = get('note/kernel');
   const cellBias = get(`${cell}/bias`);
@@ -91,7 +120,7 @@ export function packWeights(weights: NamedWeights, cell: KernelCell): PackedWeig
   };
   const recurrent = gates4(get(`${cell}/recurrent_kernel`), H, Hp);
   return {
-    shape, lstm, F, Ep, Hp, G, Cp,
+    shape, lstm, inF, harmonic: harmonicWeights && packHarmonic(harmonicWeights), F, Ep, Hp, G, Cp,
     embedW: place(get('embed/kernel'), F, E, F, Ep), embedB: place(get('embed/bias'), 1, E, 1, Ep),
     cellW: gates4(cellKernel, E, Ep), cellB: gates4(cellBias, 1, 1),
     cellU: lstm ? panels(recurrent, Hp, G, 32) : recurrent,
@@ -113,7 +142,8 @@ function panels(m: Float32Array, rows: number, cols: number, width: number): Flo
  *  which this does not count). */
 export function macsPerWindow(s: ModelShape, cell: KernelCell): number {
   const gates = cell === 'gru' ? 3 : 4;
-  return s.featureSize * s.embedUnits + gates * s.hiddenUnits * (s.embedUnits + s.hiddenUnits) +
+  const C = s.harmonicChannels ?? 0, taps = C ? tapTable().filter((b) => b >= 0).length : 0;
+  return taps * C + (s.featureSize + KEYS * C) * s.embedUnits + gates * s.hiddenUnits * (s.embedUnits + s.hiddenUnits) +
     s.hiddenUnits * (NUM_CLASSES + (s.offsetHead ? 2 : 1));
 }
 
@@ -126,6 +156,8 @@ export class WasmClassifier implements FrameClassifier {
   private readonly at: Record<
     'embedW' | 'embedB' | 'cellW' | 'cellB' | 'cellU' | 'headW' | 'headB' | 'h' | 'c' | 'z' | 'idx', number
   >;
+  /** The harmonic layer's arrays (byte offsets), where the model has one. */
+  private readonly hat: Record<'starts' | 'bins' | 'rows' | 'w' | 'b', number> | null;
   private readonly batchBase: number;
   private capacity = 0; // frames the batch buffers hold
   // Byte offsets of the batch buffers.
@@ -157,6 +189,15 @@ export class WasmClassifier implements FrameClassifier {
       h: arena.floats(Hp), c: arena.floats(Hp), z: arena.floats(G + Hp), // fresh memory is zeroed: a fresh state
       idx: arena.floats(Math.max(packed.F, packed.Ep, Hp)), // gemm's list of the inputs in use
     };
+    const h = packed.harmonic;
+    const placeInts = (a: Int32Array) => {
+      const at = arena.floats(a.length);
+      new Int32Array(this.memory.buffer, at, a.length).set(a);
+      return at;
+    };
+    this.hat = h && {
+      starts: placeInts(h.starts), bins: placeInts(h.bins), rows: placeInts(h.rows), w: place(h.w), b: place(h.b),
+    };
     this.batchBase = arena.end;
   }
 
@@ -186,7 +227,15 @@ export class WasmClassifier implements FrameClassifier {
     this.ensure(nFrames);
     const { k, at, p } = this;
     const buf = this.memory.buffer; // after ensure(): growing detaches the old buffer
-    new Float32Array(buf, this.x, nFrames * p.F).set(features.subarray(0, nFrames * p.F));
+    if (this.hat && p.harmonic) {
+      // Each frame's features, then the harmonic layer's output after them in the same row.
+      const x = new Float32Array(buf, this.x, nFrames * p.F);
+      for (let t = 0; t < nFrames; t++) x.set(features.subarray(t * p.inF, (t + 1) * p.inF), t * p.F);
+      const { starts, bins, rows, w, b } = this.hat;
+      k.harmonic(this.x, p.F, nFrames, p.inF, KEYS, starts, bins, rows, w, b, p.harmonic.channels);
+    } else {
+      new Float32Array(buf, this.x, nFrames * p.F).set(features.subarray(0, nFrames * p.F));
+    }
     k.gemm(this.x, p.F, nFrames, p.F, at.embedW, at.embedB, p.Ep, this.emb, true, at.idx);
     k.gemm(this.emb, p.Ep, nFrames, p.Ep, at.cellW, at.cellB, p.G, this.xg, false, at.idx);
     k.recur(p.lstm, this.xg, nFrames, at.cellU, p.Hp, at.h, at.c, at.z, this.hs);

@@ -6,7 +6,7 @@
 // network is one NETWORKS entry (plus, for a new kind of layer, one module in nets.py).
 import { newCard } from '../model/card.js';
 import { modelDocument, type ModelDocument } from '../model/files.js';
-import { NETWORKS, type NetworkName } from '../model/networks.js';
+import { NETWORKS, type Network, type NetworkName } from '../model/networks.js';
 import type { FrontEndName } from '../pipeline/frontends.js';
 
 export type TrainingSpec = ModelDocument<{ class_name: string; config: { layers: LayerJson[] } }>;
@@ -17,15 +17,23 @@ interface LayerJson { name: string; class_name: string; config: Record<string, u
  *  adds the offset output; `frontEnd` replaces the network's own (card.ts newCard). */
 export async function trainingSpec(
   name: string, network: NetworkName,
-  widths: { embedUnits?: number; hiddenUnits?: number; offsetHead?: boolean; frontEnd?: FrontEndName } = {},
+  widths: {
+    embedUnits?: number; hiddenUnits?: number; harmonicChannels?: number; offsetHead?: boolean; frontEnd?: FrontEndName;
+  } = {},
 ): Promise<TrainingSpec> {
   const { buildModel, weightsOf } = await import('../model/tfjs.js');
   const tf = await import('../model/tf.js');
   // Building needs a backend; the plain-JS one starts at once, and a caller's choice is kept.
   if (!tf.engine().backendName) await (await import('../model/backend.js')).useBackend('cpu');
   const card = newCard(name, network, widths.frontEnd);
-  const own = NETWORKS[network].units;
-  const units = { embedUnits: widths.embedUnits ?? own.embedUnits, hiddenUnits: widths.hiddenUnits ?? own.hiddenUnits };
+  const own: Network['units'] = NETWORKS[network].units;
+  const units = {
+    embedUnits: widths.embedUnits ?? own.embedUnits, hiddenUnits: widths.hiddenUnits ?? own.hiddenUnits,
+    ...(own.harmonicChannels ? { harmonicChannels: widths.harmonicChannels ?? own.harmonicChannels } : {}),
+  };
+  if (widths.harmonicChannels !== undefined && !own.harmonicChannels) {
+    throw new Error(`the ${network} network has no harmonic layer (--channels)`);
+  }
   const model = buildModel({ network, featureSize: card.featureSize, ...units, offsetHead: widths.offsetHead });
   const modelTopology = model.toJSON(null, false) as unknown as TrainingSpec['modelTopology'];
   const weights = [...weightsOf(model)]
