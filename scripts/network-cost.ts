@@ -10,26 +10,39 @@ import { FastClassifier } from '../lib/model/fast-kernel.js';
 import { type KernelCell, type NamedWeights } from '../lib/model/files.js';
 import { WasmClassifier, macsPerWindow, packWeights } from '../lib/model/wasm-kernel.js';
 import { makeRng } from '../lib/synth/random.js';
+import { KEYS, TAPS, expandHarmonic } from '../lib/model/harmonic.js';
 
 /** The shipped network, the one before it, and a wider LSTM of the kind the accuracy work may train. */
-export const COSTED: { label: string; cell: KernelCell; embedUnits: number; hiddenUnits: number }[] = [
+export const COSTED: {
+  label: string; cell: KernelCell; embedUnits: number; hiddenUnits: number; harmonicChannels?: number;
+}[] = [
   { label: 'Dense 128 → GRU 144 (shipped, melody-gru)', cell: 'gru', embedUnits: 128, hiddenUnits: 144 },
   { label: 'Dense 128 → LSTM 128 (the first shipped network)', cell: 'lstm', embedUnits: 128, hiddenUnits: 128 },
   { label: 'Dense 128 → LSTM 256 (a wider LSTM)', cell: 'lstm', embedUnits: 128, hiddenUnits: 256 },
   { label: 'Dense 256 → LSTM 384', cell: 'lstm', embedUnits: 256, hiddenUnits: 384 },
+  // The harmonic networks of issue 19's size comparison (lib/model/harmonic.ts).
+  { label: 'Harmonic 4 → Dense 128 → LSTM 128', cell: 'lstm', embedUnits: 128, hiddenUnits: 128, harmonicChannels: 4 },
+  { label: 'Harmonic 8 → Dense 160 → LSTM 192', cell: 'lstm', embedUnits: 160, hiddenUnits: 192, harmonicChannels: 8 },
+  { label: 'Harmonic 8 → Dense 192 → LSTM 256', cell: 'lstm', embedUnits: 192, hiddenUnits: 256, harmonicChannels: 8 },
 ];
 
 const WINDOWS = 3000, READ = 23;
 
-function randomWeights(cell: KernelCell, E: number, H: number): NamedWeights {
+function randomWeights(cell: KernelCell, E: number, H: number, C = 0): NamedWeights {
   const rng = makeRng(1);
   const G = (cell === 'gru' ? 3 : 4) * H;
   const m = (shape: number[]) => {
     const n = shape.reduce((a, b) => a * b, 1);
     return { shape, data: new Float32Array(n).map(() => (rng() - 0.5) * 0.2) };
   };
+  const shared = { channels: C, w: m([TAPS * C]).data, b: new Float32Array(C) };
+  const harmonic: [string, { shape: number[]; data: Float32Array }][] = C ? [
+    ['harmonic/kernel', { shape: [FEATURE_SIZE, KEYS * C], data: expandHarmonic(shared, FEATURE_SIZE) }],
+    ['harmonic/bias', { shape: [KEYS * C], data: new Float32Array(KEYS * C) }],
+  ] : [];
   return new Map([
-    ['embed/kernel', m([FEATURE_SIZE, E])], ['embed/bias', m([E])],
+    ...harmonic,
+    ['embed/kernel', m([FEATURE_SIZE + KEYS * C, E])], ['embed/bias', m([E])],
     [`${cell}/kernel`, m([E, G])], [`${cell}/recurrent_kernel`, m([H, G])], [`${cell}/bias`, m([G])],
     ['note/kernel', m([H, NUM_CLASSES])], ['note/bias', m([NUM_CLASSES])],
     ['onset/kernel', m([H, 1])], ['onset/bias', m([1])],
@@ -54,8 +67,9 @@ async function microsPerWindow(c: { run: WasmClassifier['run'] }, windows = WIND
 const withReference = process.argv.includes('--reference');
 const rows = [];
 for (const n of COSTED) {
-  const weights = randomWeights(n.cell, n.embedUnits, n.hiddenUnits);
-  const shape = { network: n.cell, featureSize: FEATURE_SIZE, embedUnits: n.embedUnits, hiddenUnits: n.hiddenUnits };
+  const weights = randomWeights(n.cell, n.embedUnits, n.hiddenUnits, n.harmonicChannels);
+  const shape = { network: n.cell, featureSize: FEATURE_SIZE, embedUnits: n.embedUnits, hiddenUnits: n.hiddenUnits,
+    harmonicChannels: n.harmonicChannels };
   const wasm = new WasmClassifier(packWeights(weights, n.cell));
   rows.push({
     label: n.label, macs: macsPerWindow(shape, n.cell), relaxed: wasm.relaxed,

@@ -7,9 +7,10 @@ import { buildModel, saveModel, loadModel, weightsOf, TfjsClassifier } from '../
 import { FastClassifier } from '../lib/model/fast-kernel.js';
 import { readWeightFile, writeCard } from '../lib/model/files.js';
 import { makeToneModel } from './helpers.js';
-import { NUM_CLASSES, newCard } from '../lib/model/card.js';
+import { NUM_CLASSES, newCard, readCard, storedCard } from '../lib/model/card.js';
+import { HARMONIC_GEOMETRY, KEYS, TAPS, tapBin } from '../lib/model/harmonic.js';
 import { useBackend } from '../lib/model/backend.js';
-import { FEATURE_SIZE } from '../lib/pipeline/features.js';
+import { BINS_PER_SEMITONE, FEATURE_SIZE, LOWEST_MIDI } from '../lib/pipeline/features.js';
 import { randomFeatures, runAll, maxDiff } from './fixtures/classifier-runs.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'melodyfilter-model-'));
@@ -81,4 +82,21 @@ t.test('writeCard changes the card and nothing else; a directory that is not a m
   t.same(after.topology, before.topology);
   t.same(readFileSync(path.join(out, 'weights.bin')), weights, 'weights untouched');
   await t.rejects(writeCard(path.join(dir, 'nothing'), (card) => card), /no model at/);
+});
+
+t.test('the harmonic layer: its card carries the taps, a card with other taps is refused', async (t) => {
+  const card = newCard('h', 'harmonic-lstm');
+  t.same(card.harmonic, HARMONIC_GEOMETRY, 'a new card has the geometry');
+  t.same(readCard(storedCard(card), 'h').harmonic, HARMONIC_GEOMETRY, 'stored and read back');
+  const other = { ...storedCard(card), harmonic: { ...HARMONIC_GEOMETRY, spread: [0] } };
+  t.throws(() => readCard(other, 'h'), /harmonic layer's taps are not the ones/);
+  const none = { ...storedCard(card), harmonic: undefined };
+  t.throws(() => readCard(none, 'h'), /harmonic layer's taps/);
+  t.equal(newCard('l', 'lstm').harmonic, undefined, 'an LSTM has none');
+  // Where the taps lie: a key's own bin, and its 2nd partial on the key an octave up.
+  const S = HARMONIC_GEOMETRY.spread.length, own = HARMONIC_GEOMETRY.shifts.indexOf(0) * S + 1;
+  const a4 = 69 - LOWEST_MIDI, second = (HARMONIC_GEOMETRY.shifts.indexOf(36)) * S + 1;
+  t.equal(tapBin(a4, own), BINS_PER_SEMITONE * a4 + 1, 'A4 hears its own bin');
+  t.equal(tapBin(a4, second), tapBin(a4 + 12, own), 'its 2nd partial is A5\'s own bin');
+  t.equal(tapBin(KEYS - 1, TAPS - 1), -1, 'C8\'s 8th partial is past the spectrum');
 });
