@@ -18,7 +18,7 @@ const OPTIONS: OptionTable = {
   json: { kind: 'boolean', help: 'the report as JSON instead of a table', section: 'Evaluation' },
   pianos: {
     kind: 'choice', choices: PIANOS, default: 'standard', value: 'SET', section: 'Evaluation',
-    help: '{default} (FluidR3 and held-out synth voices) or freepats (pianos no shipped model trained on)',
+    help: '{default} (FluidR3, held-out synth voices) or freepats (unseen unless trained with --freepats-share)',
   },
   ...ENGINE_OPTIONS,
 };
