@@ -21,9 +21,10 @@ export const COSTED: {
   { label: 'Dense 128 → LSTM 256 (a wider LSTM)', cell: 'lstm', embedUnits: 128, hiddenUnits: 256 },
   { label: 'Dense 256 → LSTM 384', cell: 'lstm', embedUnits: 256, hiddenUnits: 384 },
   // The harmonic networks of issue 19's size comparison (lib/model/harmonic.ts).
-  { label: 'Harmonic 4 → Dense 128 → LSTM 128', cell: 'lstm', embedUnits: 128, hiddenUnits: 128, harmonicChannels: 4 },
-  { label: 'Harmonic 8 → Dense 160 → LSTM 192', cell: 'lstm', embedUnits: 160, hiddenUnits: 192, harmonicChannels: 8 },
-  { label: 'Harmonic 8 → Dense 192 → LSTM 256', cell: 'lstm', embedUnits: 192, hiddenUnits: 256, harmonicChannels: 8 },
+  ...([[4, 128, 128], [8, 160, 192], [8, 192, 256]] as const).map(([C, E, H]) => ({
+    label: `Harmonic ${C} → Dense ${E} → LSTM ${H}`, cell: 'lstm' as const, embedUnits: E, hiddenUnits: H,
+    harmonicChannels: C,
+  })),
 ];
 
 const WINDOWS = 3000, READ = 23;

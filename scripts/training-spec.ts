@@ -11,14 +11,15 @@ import { frontEndNamed } from '../lib/pipeline/frontends.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true, options: {
-    'embed-units': { type: 'string' }, units: { type: 'string' }, channels: { type: 'string' }, 'offset-head': { type: 'boolean', default: false },
+    'embed-units': { type: 'string' }, units: { type: 'string' }, channels: { type: 'string' },
+    'offset-head': { type: 'boolean', default: false },
     'front-end': { type: 'string' },
   },
 });
 const [network, name] = positionals;
 if (!network || !name || !isNetworkName(network)) {
-  process.stderr.write('usage: training-spec.js NETWORK NAME [--embed-units N] [--units N] [--channels N] [--offset-head]; ' +
-    `NETWORK: ${NETWORK_NAMES.join(' ')}\n`);
+  process.stderr.write('usage: training-spec.js NETWORK NAME [--embed-units N] [--units N] [--channels N] ' +
+    `[--offset-head]; NETWORK: ${NETWORK_NAMES.join(' ')}\n`);
   process.exit(2);
 }
 const width = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -26,7 +27,8 @@ let spec;
 try {
   const frontEnd = values['front-end'] === undefined ? undefined : frontEndNamed(values['front-end']);
   spec = await trainingSpec(name, network, { embedUnits: width(values['embed-units']),
-    hiddenUnits: width(values.units), harmonicChannels: width(values.channels), offsetHead: values['offset-head'], frontEnd });
+    hiddenUnits: width(values.units), harmonicChannels: width(values.channels), offsetHead: values['offset-head'],
+    frontEnd });
 } catch (err) {
   process.stderr.write(`training-spec: ${(err as Error).message}\n`);
   process.exit(2);

@@ -2,7 +2,7 @@
 // a tiny training run, resuming, and parity between PyTorch and the fast kernel / tfjs on the export.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeRng } from '../lib/synth/random.js';
@@ -469,6 +469,26 @@ print(json.dumps(release_weights(c, 4.0, 3).tolist()))
     data[data.findIndex((v) => v === 0)] = 0.5;
     weights.set('harmonic/kernel', { shape: damaged.shape, data });
     t.throws(() => new FastClassifier(weights, 'lstm'), /not the shared taps/);
+    // Its channels are key-major: more of them is not a widening (it would move channels between keys).
+    const spec8 = path.join(dir, 'spec-harmonic8.json');
+    writeFileSync(spec8, JSON.stringify(await trainingSpec('tiny-harmonic', 'harmonic-lstm',
+      { embedUnits: 24, hiddenUnits: 16, harmonicChannels: 8 })));
+    const more = fail([...tiny, '--run', path.join(dir, 'harmonic8'), '--steps', '1', '--spec', spec8,
+      '--init', model, '--widen']);
+    t.match(more.stderr, /cannot be widened into the spec: .*keeps its channels/, 'more channels refused, one line');
+    t.notMatch(more.stderr, /Traceback/);
+    // Another network is not a wider one, even with a layer the harmonic path may add.
+    t.match(fail([...tiny, '--run', path.join(dir, 'from-gru'), '--steps', '1', '--spec', spec,
+      '--init', path.join(dir, 'gru', 'model'), '--widen']).stderr, /cannot be widened into the spec/);
+    // The kernels put the features first: a model that joins them the other way round is refused.
+    const swapped = path.join(dir, 'harmonic-swapped');
+    mkdirSync(swapped);
+    copyFileSync(path.join(model, 'weights.bin'), path.join(swapped, 'weights.bin'));
+    const doc = JSON.parse(readFileSync(path.join(model, 'model.json'), 'utf8'));
+    const join = doc.modelTopology.config.layers.find((l: { name: string }) => l.name === 'join');
+    join.inbound_nodes[0].reverse();
+    writeFileSync(path.join(swapped, 'model.json'), JSON.stringify(doc));
+    await t.rejects(readWeightFile(swapped), /must join the input and the harmonic layer, in that order/);
   });
 
   await t.test('the default (wasm) kernel runs both exports as PyTorch computes them', async (t) => {

@@ -150,12 +150,14 @@ class Harmonic(nn.Module):
         self.channels = cfg['units'] // self.keys
         if self.channels * self.keys != cfg['units']:
             raise ValueError(f'harmonic layer of {cfg["units"]} units is not {self.keys} keys x channels')
-        self.spectrum_bins = 294  # lib/pipeline/features.ts SPECTRUM_BINS
+        self.spectrum_bins = g['spectrumBins']
         self.in_width = width
         taps = [(sh, sp) for sh in g['shifts'] for sp in g['spread']]
         self.taps = len(taps)
-        bins = np.array([[per * p + 1 + sh + sp for sh, sp in taps] for p in range(self.keys)])
+        bins = np.array([[per * p + g['firstBin'] + sh + sp for sh, sp in taps] for p in range(self.keys)])
         inside = (bins >= 0) & (bins < self.spectrum_bins)
+        # Where load() reads the shared weights back: the first key with every tap inside (harmonic.ts).
+        self.whole_key = int(np.argmax(inside.all(axis=1)))
         # Outside the spectrum: an extra zero input at index spectrum_bins.
         self.register_buffer('bins', torch.from_numpy(np.where(inside, bins, self.spectrum_bins)).long(),
                              persistent=False)
@@ -183,12 +185,13 @@ class Harmonic(nn.Module):
         return {'kernel': kernel, 'bias': np.tile(_np(self.b), self.keys)}
 
     def load(self, w):
-        key = 20  # a key whose taps all lie inside the spectrum (harmonic.ts WHOLE_KEY)
+        key = self.whole_key
         cols = slice(key * self.channels, (key + 1) * self.channels)
         _put(self.w, np.stack([w['kernel'][self.bins_np[key, t], cols] for t in range(self.taps)]))
         _put(self.b, w['bias'][:self.channels])
-        if not np.array_equal(self.export()['kernel'], w['kernel']):
-            raise ValueError('harmonic/kernel is not the shared taps of the card\'s geometry')
+        exported = self.export()
+        if not (np.array_equal(exported['kernel'], w['kernel']) and np.array_equal(exported['bias'], w['bias'])):
+            raise ValueError('harmonic/kernel or /bias is not the shared taps of the card\'s geometry')
 
 
 # One builder per layer class of the tfjs topology: (config, input width) -> module.
@@ -218,6 +221,7 @@ class Net(nn.Module):
         self.feature_size = shape[-1]
         self.input_name = layers[0]['name']
         widths = {self.input_name: self.feature_size}
+        self.body_name = self.input_name  # a spec without inbound nodes (older ones) is a chain from here
         self.body = nn.ModuleDict()
         self.heads = nn.ModuleDict()
         self.inputs = {}
@@ -369,7 +373,7 @@ def widen_weights(small, manifest, kinds, rng, fresh=None):
     for w in manifest:
         name, shape = w['name'], tuple(w['shape'])
         new_layer = not any(k.split('/', 1)[0] == name.split('/', 1)[0] for k in small)
-        if new_layer and fresh is not None and name in fresh:
+        if new_layer and fresh is not None and name in fresh:  # fresh holds only layers that may be new
             out[name] = np.asarray(fresh[name], dtype=np.float32)
             continue
         if name not in small:
@@ -378,6 +382,10 @@ def widen_weights(small, manifest, kinds, rng, fresh=None):
         if old.ndim != len(shape) or any(o > n for o, n in zip(old.shape, shape)):
             raise ValueError(f'{name}: {list(old.shape)} does not fit in {list(shape)}')
         layer, part = name.split('/', 1)
+        if layer == 'harmonic' and old.shape != shape:
+            # Its columns are key-major (key p's channels at p·C …): widening them as a Dense would move
+            # channels between keys.
+            raise ValueError(f'{name}: a harmonic layer keeps its channels ({list(old.shape)} to {list(shape)})')
         gates = _gate_blocks(kinds.get(layer))
         # The last axis holds the outputs (gate blocks for a recurrent layer); Glorot scale for the new.
         fan_in, fan_out = (shape[0], shape[-1]) if len(shape) == 2 else (1, shape[-1])
@@ -400,4 +408,7 @@ def widen_weights(small, manifest, kinds, rng, fresh=None):
             else:
                 new[dst] = src
         out[name] = new
+    unused = set(small) - set(out)
+    if unused:  # another network, not a narrower one: its weights would be dropped without a word
+        raise ValueError(f'the spec has no {", ".join(sorted(unused))}')
     return out

@@ -324,11 +324,13 @@ def main(argv=None):
         elif a.widen:
             kinds = {layer['name']: layer['class_name'].lower()
                      for layer in net.spec['modelTopology']['config']['layers']}
+            # Only a harmonic layer may be new: it feeds new inputs of the next layer, whose weights into old
+            # units are zero, so the function is kept. Any other missing layer is another network.
+            fresh = {n: w for n, w in net.weights() if n.startswith('harmonic/')}
             try:
-                wide = widen_weights(dict(init.weights()), own, kinds, rng, fresh=dict(net.weights()))
+                net.load_weights(widen_weights(dict(init.weights()), own, kinds, rng, fresh=fresh))
             except ValueError as e:
                 raise SystemExit(f'--init {a.init} cannot be widened into the spec: {e}')
-            net.load_weights(wide)
         else:
             raise SystemExit(f'--init {a.init} is another network (its weights differ from the spec\'s; '
                              '--widen takes a narrower one)')

@@ -50,7 +50,8 @@ export class FastClassifier implements FrameClassifier {
     const harmonic = harmonicOf(weights);
     this.harmonic = harmonic ? { weights: harmonic, taps: tapTable() } : null;
     this.inF = shape.featureSize;
-    this.F = shape.featureSize + KEYS * (shape.harmonicChannels ?? 0); this.E = shape.embedUnits; this.H = shape.hiddenUnits;
+    this.F = shape.featureSize + KEYS * (shape.harmonicChannels ?? 0);
+    this.E = shape.embedUnits; this.H = shape.hiddenUnits;
     this.G = (this.cell === 'gru' ? 3 : 4) * this.H;
     const cellW = w(`${this.cell}/kernel`), noteW = w('note/kernel');
     if (cellW.length !== this.E * this.G || noteW.length !== this.H * NUM_CLASSES) {

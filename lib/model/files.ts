@@ -60,13 +60,17 @@ export function shapeOfWeights(weights: NamedWeights, cell: KernelCell): ModelSh
   };
 }
 
-/** The harmonic layer's shared weights, where the model has one (checked: harmonic.ts readHarmonic). */
+/** The harmonic layer's shared weights, where the model has one (checked: harmonic.ts readHarmonic).
+ *  Read once per model: the fast kernel asks for every stream, and a batch has thousands. */
 export function harmonicOf(weights: NamedWeights): HarmonicWeights | null {
   const kernel = weights.get('harmonic/kernel'), bias = weights.get('harmonic/bias');
   if (!kernel) return null;
   if (!bias) throw new InputError('model has no weight harmonic/bias: not a melodyfilter model');
-  return readHarmonic(kernel, bias.data);
+  let read = HARMONIC_READ.get(kernel);
+  if (!read) HARMONIC_READ.set(kernel, (read = readHarmonic(kernel, bias.data)));
+  return read;
 }
+const HARMONIC_READ = new WeakMap<object, HarmonicWeights>();
 
 /** model.json is a few KiB (6 KiB shipped); a cap keeps a hostile one from being read whole. */
 const MAX_MODEL_JSON_BYTES = 4 << 20;
@@ -196,9 +200,16 @@ function checkTopology(topology: unknown, specs: WeightSpec[], jsonPath: string)
     } else if (cls === 'Concatenate') {
       // Its inputs side by side (the harmonic network joins the features and the harmonic layer).
       const sources = Array.isArray(inbound[0]) ? inbound[0] : [];
-      const widths = sources.map((s: unknown) => (Array.isArray(s) ? widthOf.get(String(s[0])) : undefined));
+      const names = sources.map((s: unknown) => (Array.isArray(s) ? String(s[0]) : ''));
+      const widths = names.map((n: string) => widthOf.get(n));
       if (widths.length < 2 || widths.some((w: number | undefined) => w === undefined)) {
         throw bad(`concatenate ${name} does not join layers before it`);
+      }
+      // The kernels put the features first and the harmonic layer's output after them, on the last axis.
+      const input = [...widthOf.keys()][0];
+      const axis = cfg.axis ?? -1;
+      if (names.join() !== `${input},harmonic` || (axis !== -1 && axis !== 2)) {
+        throw bad(`concatenate ${name} must join the input and the harmonic layer, in that order`);
       }
       widthOf.set(name, widths.reduce((a: number, b: number | undefined) => a + b!, 0));
     } else if (typeof cls === 'string' && cls in GATES) {
@@ -206,6 +217,7 @@ function checkTopology(topology: unknown, specs: WeightSpec[], jsonPath: string)
       if (!isCount(units) || units < 1 || width === undefined) {
         throw bad(`layer ${name} has ${JSON.stringify(units)} units or no input`);
       }
+      if (name === 'harmonic' && from !== [...widthOf.keys()][0]) throw bad('the harmonic layer must hear the input');
       const kernel = shapeOf(name, 'kernel');
       if (!same(kernel, [width, g * units])) {
         throw bad(`layer ${name} declares ${units} units on an input of ${width}, ` +

@@ -27,10 +27,17 @@ export const KEYS = 88;
 /** Taps per key and channel. */
 export const TAPS = HARMONIC_SHIFTS.length * HARMONIC_SPREAD.length;
 
-/** The geometry as the card stores it (the trainer builds its layer from it). */
-export interface HarmonicGeometry { shifts: number[]; spread: number[]; keys: number; binsPerKey: number }
+/** Key p's own bin is binsPerKey · p + FIRST_BIN (features.ts: bin 3·(m − 21) + 1 sits on MIDI m). */
+const FIRST_BIN = 1;
+
+/** The geometry as the card stores it (the trainer builds its layer from it: nothing of it is
+ *  written twice). The spectrum is the first spectrumBins features. */
+export interface HarmonicGeometry {
+  shifts: number[]; spread: number[]; keys: number; binsPerKey: number; firstBin: number; spectrumBins: number;
+}
 export const HARMONIC_GEOMETRY: HarmonicGeometry = {
   shifts: [...HARMONIC_SHIFTS], spread: [...HARMONIC_SPREAD], keys: KEYS, binsPerKey: BINS_PER_SEMITONE,
+  firstBin: FIRST_BIN, spectrumBins: SPECTRUM_BINS,
 };
 
 export function sameGeometry(g: unknown): boolean {
@@ -40,7 +47,7 @@ export function sameGeometry(g: unknown): boolean {
 /** Spectrum bin of key p's tap t (h = ⌊t / S⌋, s = t mod S), or −1 outside the spectrum. */
 export function tapBin(p: number, t: number): number {
   const S = HARMONIC_SPREAD.length;
-  const bin = BINS_PER_SEMITONE * p + 1 + HARMONIC_SHIFTS[Math.floor(t / S)] + HARMONIC_SPREAD[t % S];
+  const bin = BINS_PER_SEMITONE * p + FIRST_BIN + HARMONIC_SHIFTS[Math.floor(t / S)] + HARMONIC_SPREAD[t % S];
   return bin >= 0 && bin < SPECTRUM_BINS ? bin : -1;
 }
 
@@ -54,8 +61,10 @@ export function tapTable(): Int32Array {
 /** The shared weights: TAPS × channels (tap-major) and channels biases. */
 export interface HarmonicWeights { channels: number; w: Float32Array; b: Float32Array }
 
-/** A key whose taps are all inside the spectrum: where readHarmonic reads the shared weights. */
-const WHOLE_KEY = 20;
+/** The first key whose taps all lie inside the spectrum: where readHarmonic reads the shared weights
+ *  (trainer/nets.py Harmonic.load finds the same key). */
+const WHOLE_KEY = Array.from({ length: KEYS }, (_, p) => p)
+  .find((p) => Array.from({ length: TAPS }, (_, t) => tapBin(p, t)).every((b) => b >= 0))!;
 
 /** The shared weights from the layer's Dense kernel (featureSize × 88·C) and bias, checked: a
  *  kernel that differs from its shared weights anywhere (another geometry, a damaged file) would
@@ -68,7 +77,8 @@ export function readHarmonic(kernel: { shape: number[]; data: Float32Array }, bi
   }
   const w = new Float32Array(TAPS * channels);
   for (let t = 0; t < TAPS; t++) {
-    for (let c = 0; c < channels; c++) w[t * channels + c] = kernel.data[tapBin(WHOLE_KEY, t) * units + WHOLE_KEY * channels + c];
+    const row = tapBin(WHOLE_KEY, t) * units + WHOLE_KEY * channels;
+    for (let c = 0; c < channels; c++) w[t * channels + c] = kernel.data[row + c];
   }
   const expected = expandHarmonic({ channels, w, b: bias.subarray(0, channels) }, F);
   for (let i = 0; i < expected.length; i++) {

@@ -5,8 +5,8 @@
 // module plus one entry here (see CONTRIBUTING.md).
 import { ConfigError, type Config, type Kernel } from '../config.js';
 import { NETWORKS, type ModelShape } from './networks.js';
-import { isResetAfterGru, shapeOfWeights, type KernelCell, type WeightFile } from './files.js';
-import { WasmClassifier, packWeights } from './wasm-kernel.js';
+import { harmonicOf, isResetAfterGru, shapeOfWeights, type KernelCell, type WeightFile } from './files.js';
+import { WasmClassifier, packWeights, wasmRunsChannels } from './wasm-kernel.js';
 import { KEYS } from './harmonic.js';
 
 /** Runs frames through the network, carrying recurrent state from call to call. */
@@ -47,7 +47,7 @@ export const KERNEL_ENTRIES: Record<Kernel, KernelEntry> = {
       // PyTorch's reset-after GRU (comparison models only) is a cell it lacks; its harmonic layer
       // takes channels four at a time.
       const channels = (file.weights.get('harmonic/kernel')?.shape[1] ?? 0) / KEYS;
-      return cell !== null && !isResetAfterGru(file.weights, cell) && channels % 4 === 0;
+      return cell !== null && !isResetAfterGru(file.weights, cell) && wasmRunsChannels(channels);
     },
     otherwise: 'fast',
     load: async (file) => {
@@ -62,6 +62,7 @@ export const KERNEL_ENTRIES: Record<Kernel, KernelEntry> = {
     load: async (file) => {
       const cell = cellOf(file)!;
       const { FastClassifier } = await import('./fast-kernel.js'); // only when it runs: most starts use wasm
+      harmonicOf(file.weights); // a damaged harmonic layer is the model's error, said once at load
       return {
         shape: shapeOfWeights(file.weights, cell), backend: 'none',
         newClassifier: () => new FastClassifier(file.weights, cell),

@@ -32,6 +32,9 @@ export interface PackedHarmonic {
   channels: number; starts: Int32Array; bins: Int32Array; rows: Int32Array; w: Float32Array; b: Float32Array;
 }
 
+/** assembly/kernel.ts harmonic() computes four channels at a time. */
+export const wasmRunsChannels = (channels: number): boolean => channels % 4 === 0;
+
 function packHarmonic(h: HarmonicWeights): PackedHarmonic {
   const taps = tapTable();
   const starts = new Int32Array(KEYS + 1), bins: number[] = [], rows: number[] = [];
@@ -73,7 +76,7 @@ export function packWeights(weights: NamedWeights, cell: KernelCell): PackedWeig
   const inF = shape.featureSize, E = shape.embedUnits, H = shape.hiddenUnits;
   const F = inF + KEYS * (shape.harmonicChannels ?? 0);
   const harmonicWeights = harmonicOf(weights);
-  if (harmonicWeights && harmonicWeights.channels % 4 !== 0) {
+  if (harmonicWeights && !wasmRunsChannels(harmonicWeights.channels)) {
     throw new InputError('the wasm kernel runs harmonic layers of a multiple of 4 channels');
   }
   const Ep = pad(E), Hp = pad(H), G = gates * Hp, Cp = pad(NUM_CLASSES + 2);
