@@ -6,7 +6,7 @@ import { InputError } from '../config.js';
 import { NUM_CLASSES } from './card.js';
 import type { FrameClassifier } from './kernels.js';
 import { harmonicOf, isResetAfterGru, shapeOfWeights, type KernelCell, type NamedWeights } from './files.js';
-import { KEYS, appendHarmonic, tapTable, type HarmonicWeights } from './harmonic.js';
+import { KEYS, appendHarmonic, type HarmonicWeights } from './harmonic.js';
 
 /** The same network as plain loops over Float32Arrays, weights copied out of the tfjs model: Dense →
  *  LSTM or GRU (the network's `fastKernel` cell, networks.ts) → heads. */
@@ -15,7 +15,7 @@ export class FastClassifier implements FrameClassifier {
    *  layer's output appended, where the model has one). */
   private readonly inF: number;
   private readonly F: number;
-  private readonly harmonic: { weights: HarmonicWeights; taps: Int32Array } | null;
+  private readonly harmonic: HarmonicWeights | null;
   private joined = new Float32Array(0);
   private readonly E: number;
   private readonly H: number;
@@ -47,8 +47,7 @@ export class FastClassifier implements FrameClassifier {
       return t.data.slice();
     };
     const shape = shapeOfWeights(weights, cell);
-    const harmonic = harmonicOf(weights);
-    this.harmonic = harmonic ? { weights: harmonic, taps: tapTable() } : null;
+    this.harmonic = harmonicOf(weights);
     this.inF = shape.featureSize;
     this.F = shape.featureSize + KEYS * (shape.harmonicChannels ?? 0);
     this.E = shape.embedUnits; this.H = shape.hiddenUnits;
@@ -81,7 +80,7 @@ export class FastClassifier implements FrameClassifier {
     let x = features;
     if (this.harmonic) {
       if (this.joined.length < nFrames * this.F) this.joined = new Float32Array(nFrames * this.F);
-      appendHarmonic(this.harmonic.weights, this.harmonic.taps, features, nFrames, this.inF, this.joined);
+      appendHarmonic(this.harmonic, features, nFrames, this.inF, this.joined);
       x = this.joined;
     }
     for (let t = 0; t < nFrames; t++) this.step(x, t * this.F, probs, t * NUM_CLASSES, onsets, t, offsets);

@@ -33,12 +33,13 @@ export function isResetAfterGru(weights: NamedWeights, cell: KernelCell): boolea
   return cell === 'gru' && weights.get('gru/bias')?.shape.length === 2;
 }
 
-/** Layer sizes of a Dense → `cell` network, from the weight shapes. */
 /** Whether a model has the offset output (an optional head: training-spec --offset-head). */
 export function hasOffsetHead(weights: NamedWeights): boolean {
   return weights.has('offset/kernel');
 }
 
+/** Layer sizes of a Dense → `cell` network (and its harmonic layer, where it has one), from the
+ *  weight shapes. */
 export function shapeOfWeights(weights: NamedWeights, cell: KernelCell): ModelShape {
   const embed = weights.get('embed/kernel');
   const recurrent = weights.get(`${cell}/recurrent_kernel`);
@@ -171,6 +172,7 @@ function checkTopology(topology: unknown, specs: WeightSpec[], jsonPath: string)
   const layers = isObject(config) ? config.layers : null;
   if (!Array.isArray(layers) || !layers.length) throw bad('its topology has no layers');
   const widthOf = new Map<string, number>(); // layer name → width of its output's last axis
+  let inputName: string | undefined; // the input layer's name: the harmonic network joins it
   const shapeOf = (layer: string, kind: string) =>
     specs.find((w) => w.name.startsWith(layer + '/') && w.name.split('/').pop() === kind)?.shape;
   const same = (a: number[] | undefined, b: number[]) =>
@@ -189,6 +191,7 @@ function checkTopology(topology: unknown, specs: WeightSpec[], jsonPath: string)
         throw bad(`input layer ${name} has width ${JSON.stringify(last)}, expected 1 to ${MAX_INPUT_WIDTH}`);
       }
       widthOf.set(name, last);
+      inputName ??= name;
     } else if (cls === 'Reshape') {
       const target = cfg.target_shape ?? cfg.targetShape;
       const whole = Array.isArray(target) && target.every(isCount);
@@ -206,9 +209,8 @@ function checkTopology(topology: unknown, specs: WeightSpec[], jsonPath: string)
         throw bad(`concatenate ${name} does not join layers before it`);
       }
       // The kernels put the features first and the harmonic layer's output after them, on the last axis.
-      const input = [...widthOf.keys()][0];
       const axis = cfg.axis ?? -1;
-      if (names.join() !== `${input},harmonic` || (axis !== -1 && axis !== 2)) {
+      if (names.join() !== `${inputName},harmonic` || (axis !== -1 && axis !== 2)) {
         throw bad(`concatenate ${name} must join the input and the harmonic layer, in that order`);
       }
       widthOf.set(name, widths.reduce((a: number, b: number | undefined) => a + b!, 0));
@@ -217,7 +219,7 @@ function checkTopology(topology: unknown, specs: WeightSpec[], jsonPath: string)
       if (!isCount(units) || units < 1 || width === undefined) {
         throw bad(`layer ${name} has ${JSON.stringify(units)} units or no input`);
       }
-      if (name === 'harmonic' && from !== [...widthOf.keys()][0]) throw bad('the harmonic layer must hear the input');
+      if (name === 'harmonic' && from !== inputName) throw bad('the harmonic layer must hear the input');
       const kernel = shapeOf(name, 'kernel');
       if (!same(kernel, [width, g * units])) {
         throw bad(`layer ${name} declares ${units} units on an input of ${width}, ` +

@@ -51,12 +51,9 @@ export function tapBin(p: number, t: number): number {
   return bin >= 0 && bin < SPECTRUM_BINS ? bin : -1;
 }
 
-/** Every key's taps, KEYS × TAPS spectrum bins (−1: none). */
-export function tapTable(): Int32Array {
-  const out = new Int32Array(KEYS * TAPS);
-  for (let p = 0; p < KEYS; p++) for (let t = 0; t < TAPS; t++) out[p * TAPS + t] = tapBin(p, t);
-  return out;
-}
+/** Every key's taps, KEYS × TAPS spectrum bins (−1: none), made once: the kernels read it per model. */
+export const TAP_BINS: Int32Array = Int32Array.from(
+  { length: KEYS * TAPS }, (_, i) => tapBin(Math.floor(i / TAPS), i % TAPS));
 
 /** The shared weights: TAPS × channels (tap-major) and channels biases. */
 export interface HarmonicWeights { channels: number; w: Float32Array; b: Float32Array }
@@ -64,7 +61,7 @@ export interface HarmonicWeights { channels: number; w: Float32Array; b: Float32
 /** The first key whose taps all lie inside the spectrum: where readHarmonic reads the shared weights
  *  (trainer/nets.py Harmonic.load finds the same key). */
 const WHOLE_KEY = Array.from({ length: KEYS }, (_, p) => p)
-  .find((p) => Array.from({ length: TAPS }, (_, t) => tapBin(p, t)).every((b) => b >= 0))!;
+  .find((p) => TAP_BINS.subarray(p * TAPS, (p + 1) * TAPS).every((b) => b >= 0))!;
 
 /** The shared weights from the layer's Dense kernel (featureSize × 88·C) and bias, checked: a
  *  kernel that differs from its shared weights anywhere (another geometry, a damaged file) would
@@ -109,7 +106,7 @@ export function expandHarmonic(h: HarmonicWeights, F: number): Float32Array {
 /** The reference: `frames` rows of F features → rows of F + 88·C (the features, then the layer's
  *  output), what the network after the layer hears. */
 export function appendHarmonic(
-  h: HarmonicWeights, taps: Int32Array, x: Float32Array, frames: number, F: number, out: Float32Array,
+  h: HarmonicWeights, x: Float32Array, frames: number, F: number, out: Float32Array,
 ): void {
   const C = h.channels, W = F + KEYS * C;
   for (let f = 0; f < frames; f++) {
@@ -119,7 +116,7 @@ export function appendHarmonic(
       for (let c = 0; c < C; c++) {
         let s = h.b[c];
         for (let t = 0; t < TAPS; t++) {
-          const bin = taps[p * TAPS + t];
+          const bin = TAP_BINS[p * TAPS + t];
           if (bin >= 0) s += h.w[t * C + c] * x[xo + bin];
         }
         out[oo + F + p * C + c] = s > 0 ? s : 0;

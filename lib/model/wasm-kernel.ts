@@ -7,7 +7,7 @@ import { InputError } from '../config.js';
 import { NUM_CLASSES } from './card.js';
 import { type FrameClassifier } from './kernels.js';
 import { harmonicOf, shapeOfWeights, type KernelCell, type NamedWeights } from './files.js';
-import { KEYS, TAPS, tapTable, type HarmonicWeights } from './harmonic.js';
+import { KEYS, TAPS, TAP_BINS, type HarmonicWeights } from './harmonic.js';
 import type { ModelShape } from './networks.js';
 import { Arena, pickModule } from '../wasm/load.js';
 
@@ -36,11 +36,10 @@ export interface PackedHarmonic {
 export const wasmRunsChannels = (channels: number): boolean => channels % 4 === 0;
 
 function packHarmonic(h: HarmonicWeights): PackedHarmonic {
-  const taps = tapTable();
   const starts = new Int32Array(KEYS + 1), bins: number[] = [], rows: number[] = [];
   for (let p = 0; p < KEYS; p++) {
     for (let t = 0; t < TAPS; t++) {
-      const bin = taps[p * TAPS + t];
+      const bin = TAP_BINS[p * TAPS + t];
       if (bin >= 0) { bins.push(bin); rows.push(t * h.channels * 4); }
     }
     starts[p + 1] = bins.length;
@@ -145,9 +144,9 @@ function panels(m: Float32Array, rows: number, cols: number, width: number): Flo
  *  which this does not count). */
 export function macsPerWindow(s: ModelShape, cell: KernelCell): number {
   const gates = cell === 'gru' ? 3 : 4;
-  const C = s.harmonicChannels ?? 0, taps = C ? tapTable().filter((b) => b >= 0).length : 0;
-  return taps * C + (s.featureSize + KEYS * C) * s.embedUnits + gates * s.hiddenUnits * (s.embedUnits + s.hiddenUnits) +
-    s.hiddenUnits * (NUM_CLASSES + (s.offsetHead ? 2 : 1));
+  const C = s.harmonicChannels ?? 0, taps = C ? TAP_BINS.filter((b) => b >= 0).length : 0;
+  return taps * C + (s.featureSize + KEYS * C) * s.embedUnits +
+    gates * s.hiddenUnits * (s.embedUnits + s.hiddenUnits) + s.hiddenUnits * (NUM_CLASSES + (s.offsetHead ? 2 : 1));
 }
 
 export class WasmClassifier implements FrameClassifier {
@@ -159,8 +158,8 @@ export class WasmClassifier implements FrameClassifier {
   private readonly at: Record<
     'embedW' | 'embedB' | 'cellW' | 'cellB' | 'cellU' | 'headW' | 'headB' | 'h' | 'c' | 'z' | 'idx', number
   >;
-  /** The harmonic layer's arrays (byte offsets), where the model has one. */
-  private readonly hat: Record<'starts' | 'bins' | 'rows' | 'w' | 'b', number> | null;
+  /** The harmonic layer's arrays (byte offsets) and channels, where the model has one. */
+  private readonly hat: Record<'starts' | 'bins' | 'rows' | 'w' | 'b' | 'channels', number> | null;
   private readonly batchBase: number;
   private capacity = 0; // frames the batch buffers hold
   // Byte offsets of the batch buffers.
@@ -180,9 +179,9 @@ export class WasmClassifier implements FrameClassifier {
     this.p = packed;
     const arena = new Arena(this.memory, this.k.heapBase());
     const { Hp, G } = packed;
-    const place = (a: Float32Array) => {
+    const place = (a: Float32Array | Int32Array) => { // 4-byte values, floats or the harmonic layer's ints
       const at = arena.floats(a.length);
-      new Float32Array(this.memory.buffer, at, a.length).set(a);
+      new Uint8Array(this.memory.buffer, at, a.byteLength).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
       return at;
     };
     this.at = {
@@ -193,13 +192,9 @@ export class WasmClassifier implements FrameClassifier {
       idx: arena.floats(Math.max(packed.F, packed.Ep, Hp)), // gemm's list of the inputs in use
     };
     const h = packed.harmonic;
-    const placeInts = (a: Int32Array) => {
-      const at = arena.floats(a.length);
-      new Int32Array(this.memory.buffer, at, a.length).set(a);
-      return at;
-    };
     this.hat = h && {
-      starts: placeInts(h.starts), bins: placeInts(h.bins), rows: placeInts(h.rows), w: place(h.w), b: place(h.b),
+      starts: place(h.starts), bins: place(h.bins), rows: place(h.rows), w: place(h.w), b: place(h.b),
+      channels: h.channels,
     };
     this.batchBase = arena.end;
   }
@@ -230,12 +225,12 @@ export class WasmClassifier implements FrameClassifier {
     this.ensure(nFrames);
     const { k, at, p } = this;
     const buf = this.memory.buffer; // after ensure(): growing detaches the old buffer
-    if (this.hat && p.harmonic) {
+    if (this.hat) {
       // Each frame's features, then the harmonic layer's output after them in the same row.
       const x = new Float32Array(buf, this.x, nFrames * p.F);
       for (let t = 0; t < nFrames; t++) x.set(features.subarray(t * p.inF, (t + 1) * p.inF), t * p.F);
-      const { starts, bins, rows, w, b } = this.hat;
-      k.harmonic(this.x, p.F, nFrames, p.inF, KEYS, starts, bins, rows, w, b, p.harmonic.channels);
+      const { starts, bins, rows, w, b, channels } = this.hat;
+      k.harmonic(this.x, p.F, nFrames, p.inF, KEYS, starts, bins, rows, w, b, channels);
     } else {
       new Float32Array(buf, this.x, nFrames * p.F).set(features.subarray(0, nFrames * p.F));
     }
