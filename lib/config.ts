@@ -44,6 +44,7 @@ export interface Config {
   releaseFallDb?: number;
   onsetConfirmFrames?: number;
   silenceOnset?: number;
+  silenceThreshold?: number;
   offsetThreshold?: number;
   /** Lowest and highest MIDI note reported. */
   lowMidi: number;
@@ -84,6 +85,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   releaseFallDb: undefined,
   onsetConfirmFrames: undefined,
   silenceOnset: undefined,
+  silenceThreshold: undefined,
   offsetThreshold: undefined,
   meter: undefined,
   key: undefined,

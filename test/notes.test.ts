@@ -12,7 +12,7 @@ import { midiName, parseNoteName } from '../lib/music.js';
 
 const CFG = { hopSamples: 256, windowSamples: 2048, frontEnd: 'spectrum' as const, modelRate: 16000,
   threshold: 0.5, onsetThreshold: 0.5,
-  strikeRiseDb: 0, releaseRatio: 0.5, releaseFallDb: 0, onsetConfirmFrames: 2, silenceOnset: 0, offsetThreshold: 0, minNoteMs: 40,
+  strikeRiseDb: 0, releaseRatio: 0.5, releaseFallDb: 0, onsetConfirmFrames: 2, silenceOnset: 0, silenceThreshold: 0, offsetThreshold: 0, minNoteMs: 40,
   lowMidi: 21, highMidi: 108 };
 const HOP = 256 / 16000;
 
@@ -167,20 +167,52 @@ t.test('silenceOnset: a key out of silence needs the onset output behind it; a k
   t.same(notesOf(0.15, null, 'note'), ['C4', 'E4'], 'a key taking over from another is not asked');
 });
 
-t.test('releaseFallDb: a note that fades after a steep fall of its partials ends where the fall began', async (t) => {
+t.test('silenceThreshold: a key out of silence must reach it once; a key after a note is not asked', async (t) => {
+  /** Notes and the note-on window from a struck key held 10 windows at `levels` (the last repeats)
+   *  after `before` (silence, or another key at 0.9). */
+  const run = (silenceThreshold: number, levels: number[], before: 'silence' | 'note') => {
+    const notes: Note[] = [];
+    let onAt = -1;
+    const tr = new NoteTracker({ ...CFG, silenceOnset: 0.15, silenceThreshold }, {
+      event: (e) => { if (e.event === 'on' && e.pitch === 64 && onAt < 0) onAt = frame; },
+      note: (n) => notes.push(n),
+    });
+    const probs = new Float32Array(NUM_CLASSES);
+    let frame = 0;
+    for (; frame < 40; frame++) {
+      const inKey = frame >= 20 && frame < 30;
+      const pitch = inKey ? 64 : before === 'note' && frame >= 5 && frame < 20 ? 60 : 0;
+      probs.fill(0.01);
+      probs[pitch ? pitch - CLASS_MIDI_OFFSET : 0] = inKey ? levels[Math.min(frame - 20, levels.length - 1)] : 0.9;
+      tr.push(frame, probs, 0, frame === 20 || (before === 'note' && frame === 5) ? 0.9 : 0.02, -20);
+    }
+    tr.flush(39, 40 * HOP);
+    return { names: notes.map((n) => n.name), onAt };
+  };
+  t.same(run(0, [0.5], 'silence').names, ['E4'], 'off: the threshold alone');
+  t.same(run(0.7, [0.5], 'silence').names, [], 'never sure: no note');
+  const late = run(0.7, [0.5, 0.5, 0.5, 0.8, 0.5], 'silence');
+  t.same(late.names, ['E4'], 'sure in its fourth window: a note');
+  t.equal(late.onAt, 23, 'its note-on waits for that window');
+  t.same(run(0.7, [0.5], 'note').names, ['C4', 'E4'], 'a key taking over from another is not asked');
+});
+
+t.test('releaseFallDb: a note that fades, or that another key follows, after a steep fall of its partials ends '
+  + 'where the fall began', async (t) => {
   // C4 held 30 windows at a steady level, then its partials fall 4 dB a window for 8 windows while the
-  // network still holds it (the ringing in the window), then it fades out.
+  // network still holds it (the ringing in the window), then it fades out; or E4, struck at frame 38,
+  // takes over from it while it rings.
   const pitch = 60, bin = (pitch - LOWEST_MIDI) * BINS_PER_SEMITONE;
-  const ends = (releaseFallDb: number) => {
+  const ends = (releaseFallDb: number, next = false, fall = true) => {
     const notes: Note[] = [];
     const tr = new NoteTracker({ ...CFG, releaseFallDb }, { note: (n) => notes.push(n) });
     const probs = new Float32Array(NUM_CLASSES), spectrum = new Float32Array(SPECTRUM_BINS);
     for (let k = 0; k < 50; k++) {
-      const sounding = k >= 2 && k < 40;
-      probs.fill(0.01); probs[sounding ? pitch - CLASS_MIDI_OFFSET : 0] = 0.9;
-      const db = k < 30 ? 60 : Math.max(0, 60 - 4 * (k - 29));
+      const key = next && k >= 38 && k < 46 ? 64 : k >= 2 && k < 40 ? pitch : 0;
+      probs.fill(0.01); probs[key ? key - CLASS_MIDI_OFFSET : 0] = 0.9;
+      const db = k < 30 || !fall ? 60 : Math.max(0, 60 - 4 * (k - 29));
       spectrum.fill(0); spectrum[bin + 1] = db / RANGE_DB;
-      tr.push(k, probs, 0, k === 2 ? 0.9 : 0.05, -20, undefined, 0, spectrum, 0);
+      tr.push(k, probs, 0, k === 2 || (next && k === 38) ? 0.9 : 0.05, -20, undefined, 0, spectrum, 0);
     }
     tr.flush(49, 50 * HOP);
     return notes.map((n) => Math.round(n.end / HOP + 0.5)); // boundary(k) = (k - 0.5) hops
@@ -188,6 +220,9 @@ t.test('releaseFallDb: a note that fades after a steep fall of its partials ends
   t.same(ends(0), [40], 'off: where the key faded');
   t.same(ends(12), [31], 'on: a window after the fall began (frame 30)');
   t.same(ends(70), [40], 'a fall (60 dB) smaller than the setting changes nothing');
+  t.same(ends(0, true), [38, 46], 'off: another key ends it where it starts');
+  t.same(ends(12, true), [31, 46], 'on: where the fall began, before the next key');
+  t.same(ends(12, true, false), [38, 46], 'no fall (legato): where the next key starts');
 });
 
 

@@ -31,8 +31,8 @@ export interface DecoderSettings {
    *  note longer, higher ends it nearer the key's release. */
   releaseRatio: number;
   /** A key whose own partials fall this many dB in one unbroken run of falling windows was released
-   *  there: a note that fades soon after ends where the fall began, not where the tail dies away
-   *  (decoder.ts). 0: off. */
+   *  there: a note that fades, or that another key takes over, soon after ends where the fall began,
+   *  not where the tail dies away or the next key starts (decoder.ts). 0: off. */
   releaseFallDb: number;
   /** Windows a new key must lead when the onset output fires with it (otherwise two, decoder.ts
    *  CONFIRM_FRAMES): 1 says note-on a window sooner. */
@@ -41,6 +41,10 @@ export interface DecoderSettings {
    *  before (decoder.ts SILENCE_ONSET_FRAMES); 0: off. A piano key is struck; a rumble or a voice
    *  that the network takes for a low or middle key swells without a strike. */
   silenceOnset: number;
+  /** A key starting out of silence must also reach this probability in one of the windows that
+   *  confirm it (more than `threshold`); 0: off. Voices and noise steps that the network takes for a
+   *  key, onset and all, rarely convince it: the phantoms of noise pauses sat at 0.2–0.6. */
+  silenceThreshold: number;
   /** Where the model has the offset head: a peak of it at least this high inside a note marks the key's
    *  release, and the note ends there when it fades or another key takes over soon after (decoder.ts).
    *  0: off (and always off for a model without the head). */
@@ -53,7 +57,7 @@ export interface DecoderSettings {
  *  threshold is lower than the note one. strikeRiseDb 2 gave +0.019 mean F1 over 0. */
 export const DECODER_DEFAULTS: Readonly<DecoderSettings> = Object.freeze({
   threshold: 0.4, onsetThreshold: 0.3, strikeRiseDb: 2, releaseRatio: 0.5, releaseFallDb: 0, onsetConfirmFrames: 2,
-  silenceOnset: 0, offsetThreshold: 0,
+  silenceOnset: 0, silenceThreshold: 0, offsetThreshold: 0,
 });
 
 /** What each decoder setting may be, from a model card or a flag alike. Thresholds: the --threshold
@@ -62,7 +66,7 @@ export const DECODER_DEFAULTS: Readonly<DecoderSettings> = Object.freeze({
 export const DECODER_RANGES: Readonly<Record<keyof DecoderSettings, readonly [number, number]>> = Object.freeze({
   threshold: [0.01, 0.99], onsetThreshold: [0.01, 0.99], strikeRiseDb: [0, ONSET_RISE_DB],
   releaseRatio: [0.05, 1], releaseFallDb: [0, RANGE_DB], onsetConfirmFrames: [1, 2], silenceOnset: [0, 0.99],
-  offsetThreshold: [0, 0.99],
+  silenceThreshold: [0, 0.99], offsetThreshold: [0, 0.99],
 });
 
 export interface ModelCard {

@@ -6,9 +6,9 @@
 // note that fades and comes back within MERGE_FRAMES without an onset is one note, not two. A new
 // key's start moves back to the onset that announced it. A key released into silence rings on in the
 // window and the room for 100 ms or more after the damper falls: where the front end gives the
-// spectrum, a steep fall of the key's own partials just before the note fades marks its true end;
-// where the model has an offset head, its peak does (offsetThreshold), and also where another key
-// takes over after a gap.
+// spectrum, a steep fall of the key's own partials just before the note fades, or before another key
+// takes over after a gap, marks its true end; where the model has an offset head, its peak does
+// (offsetThreshold).
 import type { Config } from '../config.js';
 import { CLASS_MIDI_OFFSET, NUM_CLASSES, SILENCE, type DecoderSettings } from '../model/card.js';
 import { BINS_PER_SEMITONE, LOWEST_MIDI, ONSET_RISE_DB, RANGE_DB, SPECTRUM_BINS } from './features.js';
@@ -80,6 +80,7 @@ export class NoteTracker {
   private candidate = -1; // class index being confirmed
   private candidateFrom = 0;
   private candidateRun = 0;
+  private candidatePeak = 0; // the candidate key's highest probability in its run
   private prevOnset = 0;
   private lastOnsetFrame = -Infinity;
   private lastStruckFrame = -Infinity; // last window whose onset output reached silenceOnset
@@ -116,9 +117,12 @@ export class NoteTracker {
       if (p > bestP) { best = k; bestP = p; }
     }
     const strong = best !== SILENCE && bestP >= thr;
-    if (strong && best === this.candidate) this.candidateRun++;
-    else if (strong) { this.candidate = best; this.candidateFrom = frame; this.candidateRun = 1; }
-    else { this.candidate = -1; this.candidateRun = 0; }
+    if (strong && best === this.candidate) {
+      this.candidateRun++;
+      this.candidatePeak = Math.max(this.candidatePeak, bestP);
+    } else if (strong) {
+      this.candidate = best; this.candidateFrom = frame; this.candidateRun = 1; this.candidatePeak = bestP;
+    } else { this.candidate = -1; this.candidateRun = 0; }
     const onThr = this.cfg.onsetThreshold;
     const onsetPeak = onset >= onThr && this.prevOnset < onThr;
     this.prevOnset = onset;
@@ -138,18 +142,22 @@ export class NoteTracker {
     const agreed = frame - this.lastOnsetFrame <= 1 && this.candidateRun >= this.cfg.onsetConfirmFrames;
     const confirmed = this.candidateRun >= CONFIRM_FRAMES || agreed;
     if (!s) {
-      // Out of silence, only a struck key: noise alone made notes with no onset behind them.
+      // Out of silence, only a struck key, and one the network is sure of: noise alone made notes
+      // with no onset behind them, and a voice or a noise step in a pause made weak ones.
       const struck = this.candidateFrom - this.lastStruckFrame <= SILENCE_ONSET_FRAMES;
-      if (confirmed && struck) this.begin(this.candidate, this.startOf(this.candidateFrom), levelDb);
+      const sure = this.candidatePeak >= this.cfg.silenceThreshold;
+      if (confirmed && struck && sure) this.begin(this.candidate, this.startOf(this.candidateFrom), levelDb);
       return;
     }
     const own = s.pitch - CLASS_MIDI_OFFSET;
     const held = probs[pOff + own] >= thr * this.cfg.releaseRatio;
     if (confirmed && this.candidate !== own) {
-      // Another key took over: it started at the onset before it, and the old note ends there, or at
-      // the offset output's peak if the key was let go before (a gap between the notes).
+      // Another key took over: it started at the onset before it, and the old note ends there, or
+      // where its key was let go before (a gap between the notes, the old key still ringing): at the
+      // offset output's peak, or the steep fall of its partials.
       const from = Math.max(this.startOf(this.candidateFrom), s.startFrame + 1);
-      const released = s.offsetAt >= 0 && s.offsetAt < from ? s.offsetAt : Infinity;
+      const offset = s.offsetAt >= 0 && s.offsetAt < from ? s.offsetAt : Infinity;
+      const released = Math.min(offset, this.fallBefore(s, from));
       this.end(Math.min(from, s.lastOnFrame + 1, released));
       this.begin(this.candidate, from, levelDb);
       return;
@@ -231,11 +239,17 @@ export class NoteTracker {
   /** The sounding note faded out (no other key took over) at `frame`: if its key fell steeply just
    *  before, it was released into silence and ends where the fall began, not where the ringing died. */
   private fadeOut(s: Sounding, frame: number, endSeconds = Infinity): void {
+    const offsetNear = s.offsetAt >= 0 && s.offsetAt < frame && frame - s.offsetAt <= RELEASE_WINDOW_FRAMES;
+    const released = offsetNear ? s.offsetAt : Math.min(frame, this.fallBefore(s, frame));
+    this.end(released, Math.min(this.boundary(released), endSeconds));
+  }
+
+  /** Where the key's steep fall (trackRelease) puts its release, if that is within RELEASE_WINDOW_FRAMES
+   *  before `frame` and leaves the note at least minNoteMs long. */
+  private fallBefore(s: Sounding, frame: number): number {
     const released = s.releaseAt + RELEASE_SHIFT_FRAMES;
-    if (s.offsetAt >= 0 && s.offsetAt < frame && frame - s.offsetAt <= RELEASE_WINDOW_FRAMES) frame = s.offsetAt;
-    else if (s.releaseAt >= 0 && released < frame && frame - s.releaseAt <= RELEASE_WINDOW_FRAMES
-      && released - s.startFrame >= this.minNoteFrames) frame = released;
-    this.end(frame, Math.min(this.boundary(frame), endSeconds));
+    const near = s.releaseAt >= 0 && released < frame && frame - s.releaseAt <= RELEASE_WINDOW_FRAMES;
+    return near && released - s.startFrame >= this.minNoteFrames ? released : Infinity;
   }
 
   private end(frame: number, endTime = this.boundary(frame)): void {
