@@ -45,6 +45,7 @@ export interface Config {
   onsetConfirmFrames?: number;
   silenceOnset?: number;
   silenceThreshold?: number;
+  fadeHoldFrames?: number;
   offsetThreshold?: number;
   /** Lowest and highest MIDI note reported. */
   lowMidi: number;
@@ -86,6 +87,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   onsetConfirmFrames: undefined,
   silenceOnset: undefined,
   silenceThreshold: undefined,
+  fadeHoldFrames: undefined,
   offsetThreshold: undefined,
   meter: undefined,
   key: undefined,

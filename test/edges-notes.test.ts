@@ -14,7 +14,7 @@ import { encodePcm, makeToneModel, tones } from './helpers.js';
 
 const CFG = { hopSamples: 256, windowSamples: 2048, frontEnd: 'spectrum' as const, modelRate: 16000,
   threshold: 0.3, onsetThreshold: 0.5,
-  strikeRiseDb: 0, releaseRatio: 0.5, releaseFallDb: 0, onsetConfirmFrames: 2, silenceOnset: 0, silenceThreshold: 0, offsetThreshold: 0, minNoteMs: 40,
+  strikeRiseDb: 0, releaseRatio: 0.5, releaseFallDb: 0, onsetConfirmFrames: 2, silenceOnset: 0, silenceThreshold: 0, fadeHoldFrames: 0, offsetThreshold: 0, minNoteMs: 40,
   lowMidi: 21, highMidi: 108 };
 
 /** 30 frames where C6 leads (0.6) and C5, an octave below, follows (0.35): a C6 was played. */

@@ -22,7 +22,7 @@ t.test('save and load keep weights and metadata', async (t) => {
   await useBackend('cpu');
   const model = buildModel({ network: 'lstm', featureSize: FEATURE_SIZE, embedUnits: 16, hiddenUnits: 12 });
   const decoder = { threshold: 0.55, onsetThreshold: 0.35, strikeRiseDb: 1, releaseRatio: 0.5, releaseFallDb: 0,
-    onsetConfirmFrames: 2, silenceOnset: 0, silenceThreshold: 0, offsetThreshold: 0 };
+    onsetConfirmFrames: 2, silenceOnset: 0, silenceThreshold: 0, fadeHoldFrames: 0, offsetThreshold: 0 };
   await saveModel(model, dir, { ...CARD, decoder });
   const loaded = await loadModel(dir);
   t.same(loaded.shape, { network: 'lstm', featureSize: FEATURE_SIZE, embedUnits: 16, hiddenUnits: 12 });
@@ -74,7 +74,7 @@ t.test('writeCard changes the card and nothing else; a directory that is not a m
   const weights = readFileSync(path.join(out, 'weights.bin'));
   const before = await readWeightFile(out);
   const decoder = { threshold: 0.55, onsetThreshold: 0.25, strikeRiseDb: 3, releaseRatio: 0.7, releaseFallDb: 6,
-    onsetConfirmFrames: 1, silenceOnset: 0.2, silenceThreshold: 0.5, offsetThreshold: 0.3 };
+    onsetConfirmFrames: 1, silenceOnset: 0.2, silenceThreshold: 0.5, fadeHoldFrames: 2, offsetThreshold: 0.3 };
   await writeCard(out, (card) => ({ ...card, decoder }));
   const after = await readWeightFile(out);
   t.same(after.card.decoder, decoder);

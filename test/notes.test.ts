@@ -12,7 +12,7 @@ import { midiName, parseNoteName } from '../lib/music.js';
 
 const CFG = { hopSamples: 256, windowSamples: 2048, frontEnd: 'spectrum' as const, modelRate: 16000,
   threshold: 0.5, onsetThreshold: 0.5,
-  strikeRiseDb: 0, releaseRatio: 0.5, releaseFallDb: 0, onsetConfirmFrames: 2, silenceOnset: 0, silenceThreshold: 0, offsetThreshold: 0, minNoteMs: 40,
+  strikeRiseDb: 0, releaseRatio: 0.5, releaseFallDb: 0, onsetConfirmFrames: 2, silenceOnset: 0, silenceThreshold: 0, fadeHoldFrames: 0, offsetThreshold: 0, minNoteMs: 40,
   lowMidi: 21, highMidi: 108 };
 const HOP = 256 / 16000;
 
@@ -225,6 +225,25 @@ t.test('releaseFallDb: a note that fades, or that another key follows, after a s
   t.same(ends(12, true, false), [38, 46], 'no fall (legato): where the next key starts');
 });
 
+
+t.test('fadeHoldFrames: a note that fades with no steep fall ends that many windows before the key let go',
+  async (t) => {
+  /** Ends (in frames) of C4 held from frame 2 to `last`, then silence. */
+  const ends = (fadeHoldFrames: number, last: number) => {
+    const notes: Note[] = [];
+    const tr = new NoteTracker({ ...CFG, fadeHoldFrames }, { note: (n) => notes.push(n) });
+    const probs = new Float32Array(NUM_CLASSES);
+    for (let k = 0; k < 50; k++) {
+      probs.fill(0.01); probs[k >= 2 && k <= last ? 60 - CLASS_MIDI_OFFSET : 0] = 0.9;
+      tr.push(k, probs, 0, k === 2 ? 0.9 : 0.05, -20);
+    }
+    tr.flush(49, 50 * HOP);
+    return notes.map((n) => Math.round(n.end / HOP + 0.5)); // boundary(k) = (k - 0.5) hops
+  };
+  t.same(ends(0, 29), [30], 'off: where the key faded');
+  t.same(ends(2, 29), [28], 'two windows sooner');
+  t.same(ends(2, 4), [5], 'never shorter than minNoteMs (2.5 windows)');
+});
 
 t.test('offsetThreshold: the offset output\'s peak ends a note that fades, or that another key follows after a gap',
   async (t) => {

@@ -45,6 +45,9 @@ export interface DecoderSettings {
    *  confirm it (more than `threshold`); 0: off. Voices and noise steps that the network takes for a
    *  key, onset and all, rarely convince it: the phantoms of noise pauses sat at 0.2–0.6. */
   silenceThreshold: number;
+  /** Windows the network holds a key released into silence before it lets go: a note that fades with
+   *  no steep fall found (releaseFallDb) ends this many windows sooner. 0: where the key faded. */
+  fadeHoldFrames: number;
   /** Where the model has the offset head: a peak of it at least this high inside a note marks the key's
    *  release, and the note ends there when it fades or another key takes over soon after (decoder.ts).
    *  0: off (and always off for a model without the head). */
@@ -57,7 +60,7 @@ export interface DecoderSettings {
  *  threshold is lower than the note one. strikeRiseDb 2 gave +0.019 mean F1 over 0. */
 export const DECODER_DEFAULTS: Readonly<DecoderSettings> = Object.freeze({
   threshold: 0.4, onsetThreshold: 0.3, strikeRiseDb: 2, releaseRatio: 0.5, releaseFallDb: 0, onsetConfirmFrames: 2,
-  silenceOnset: 0, silenceThreshold: 0, offsetThreshold: 0,
+  silenceOnset: 0, silenceThreshold: 0, fadeHoldFrames: 0, offsetThreshold: 0,
 });
 
 /** What each decoder setting may be, from a model card or a flag alike. Thresholds: the --threshold
@@ -66,7 +69,7 @@ export const DECODER_DEFAULTS: Readonly<DecoderSettings> = Object.freeze({
 export const DECODER_RANGES: Readonly<Record<keyof DecoderSettings, readonly [number, number]>> = Object.freeze({
   threshold: [0.01, 0.99], onsetThreshold: [0.01, 0.99], strikeRiseDb: [0, ONSET_RISE_DB],
   releaseRatio: [0.05, 1], releaseFallDb: [0, RANGE_DB], onsetConfirmFrames: [1, 2], silenceOnset: [0, 0.99],
-  silenceThreshold: [0, 0.99], offsetThreshold: [0, 0.99],
+  silenceThreshold: [0, 0.99], fadeHoldFrames: [0, 8], offsetThreshold: [0, 0.99],
 });
 
 export interface ModelCard {

@@ -237,10 +237,13 @@ export class NoteTracker {
   }
 
   /** The sounding note faded out (no other key took over) at `frame`: if its key fell steeply just
-   *  before, it was released into silence and ends where the fall began, not where the ringing died. */
+   *  before, it was released into silence and ends where the fall began, not where the ringing died;
+   *  otherwise fadeHoldFrames before the network let it go (never shorter than minNoteMs). */
   private fadeOut(s: Sounding, frame: number, endSeconds = Infinity): void {
     const offsetNear = s.offsetAt >= 0 && s.offsetAt < frame && frame - s.offsetAt <= RELEASE_WINDOW_FRAMES;
-    const released = offsetNear ? s.offsetAt : Math.min(frame, this.fallBefore(s, frame));
+    const fall = this.fallBefore(s, frame);
+    const held = Math.max(s.startFrame + Math.ceil(this.minNoteFrames), frame - this.cfg.fadeHoldFrames);
+    const released = offsetNear ? s.offsetAt : fall < Infinity ? fall : Math.min(frame, held);
     this.end(released, Math.min(this.boundary(released), endSeconds));
   }
 
