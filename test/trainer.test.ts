@@ -2,7 +2,9 @@
 // a tiny training run, resuming, and parity between PyTorch and the fast kernel / tfjs on the export.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeRng } from '../lib/synth/random.js';
@@ -128,6 +130,35 @@ t.test('melodyfilter train without PyTorch: one clear line, exit 1', async (t) =
   t.match(r.stderr,
     /^melodyfilter: melodyfilter train needs Python 3 with PyTorch and numpy .*apt-get install python3-torch/);
   t.equal(r.stderr.trim().split('\n').length, 1);
+});
+
+t.test('interleave.py: two shard folders alternate by mtime; clashing names are refused', {
+  skip: existsSync('/usr/bin/python3') ? false : 'no /usr/bin/python3',
+}, async (t) => {
+  const interleave = path.join(ROOT, 'trainer', 'interleave.py');
+  const root = path.join(dir, 'interleave');
+  const folder = (name: string, shards: string[]) => {
+    mkdirSync(path.join(root, name), { recursive: true });
+    shards.forEach((f, k) => { // oldest first, as make-shards writes them
+      writeFileSync(path.join(root, name, f), name);
+      utimesSync(path.join(root, name, f), 1e9 + k, 1e9 + k);
+    });
+  };
+  folder('a', ['a0.shard', 'a1.shard', 'a2.shard']);
+  folder('b', ['b0.shard', 'b1.shard', 'b2.shard']);
+  const run = (...args: string[]) => spawnSync('/usr/bin/python3', [interleave, ...args], { encoding: 'utf8' });
+  const r = run(path.join(root, 'out'), `${path.join(root, 'a')}:2`, `${path.join(root, 'b')}:2`);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /4 shards in/);
+  const order = readdirSync(path.join(root, 'out'))
+    .sort((x, y) => statSync(path.join(root, 'out', x)).mtimeMs - statSync(path.join(root, 'out', y)).mtimeMs)
+    .map((f) => readFileSync(path.join(root, 'out', f), 'utf8'));
+  t.same(order, ['a', 'b', 'a', 'b'], 'the sources alternate, oldest first');
+  folder('c', ['x0.shard']);
+  folder('d', ['x0.shard']);
+  const clash = run(path.join(root, 'out2'), `${path.join(root, 'c')}:1`, `${path.join(root, 'd')}:1`);
+  t.not(clash.status, 0, `exit status ${clash.status}: ${clash.stdout} ${clash.stderr}`);
+  t.match(clash.stderr, /two sources hold a shard named x0\.shard/);
 });
 
 const python = findPython();

@@ -25,7 +25,7 @@ def main(argv):
         if not n.isdigit():
             raise SystemExit(f'interleave.py: {arg}: the count after the last colon must be a whole number')
         pattern = src if '*' in src else os.path.join(src, '*.shard')
-        files = sorted(glob.glob(pattern), key=os.path.getmtime)[:int(n)]
+        files = sorted(glob.glob(pattern), key=lambda f: (os.path.getmtime(f), f))[:int(n)]  # ties: by name
         if not files:
             raise SystemExit(f'no shards in {src}')
         # Each source's shards at evenly spaced places in (0, 1): merged, the sources alternate.
@@ -36,7 +36,7 @@ def main(argv):
     if len(set(names)) < len(names):
         # make-shards names shards by seed and worker only: the same seed through two front ends collides.
         clash = sorted({x for x in names if names.count(x) > 1})[0]
-        raise SystemExit(f'interleave.py: two sources hold a shard named {clash}; link one's shards under other names first')
+        raise SystemExit(f"interleave.py: two sources hold a shard named {clash}; link one's shards under other names first")
     for k, (_, f) in enumerate(items):
         dst = os.path.join(out, os.path.basename(f))
         if not os.path.exists(dst):
