@@ -41,12 +41,13 @@ export interface DecoderSettings {
    *  before (decoder.ts SILENCE_ONSET_FRAMES); 0: off. A piano key is struck; a rumble or a voice
    *  that the network takes for a low or middle key swells without a strike. */
   silenceOnset: number;
-  /** A key starting out of silence must also reach this probability in one of the windows that
-   *  confirm it (more than `threshold`); 0: off. Voices and noise steps that the network takes for a
+  /** A key starting out of silence must also reach this probability (more than `threshold`) in a
+   *  window of its run before its note starts: the note waits for that window; 0: off. Voices and noise steps that the network takes for a
    *  key, onset and all, rarely convince it: the phantoms of noise pauses sat at 0.2–0.6. */
   silenceThreshold: number;
   /** Windows the network holds a key released into silence before it lets go: a note that fades with
-   *  no steep fall found (releaseFallDb) ends this many windows sooner. 0: where the key faded. */
+   *  no steep fall (releaseFallDb) or offset peak found ends this many windows sooner. 0: where the
+   *  key faded. */
   fadeHoldFrames: number;
   /** Where the model has the offset head: a peak of it at least this high inside a note marks the key's
    *  release, and the note ends there when it fades or another key takes over soon after (decoder.ts).

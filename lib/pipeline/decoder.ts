@@ -156,8 +156,8 @@ export class NoteTracker {
       // where its key was let go before (a gap between the notes, the old key still ringing): at the
       // offset output's peak, or the steep fall of its partials.
       const from = Math.max(this.startOf(this.candidateFrom), s.startFrame + 1);
-      const offset = s.offsetAt >= 0 && s.offsetAt < from ? s.offsetAt : Infinity;
-      const released = Math.min(offset, this.fallBefore(s, from));
+      const peak = s.offsetAt >= 0 && s.offsetAt < from ? s.offsetAt : Infinity;
+      const released = Math.min(peak, this.fallBefore(s, from));
       this.end(Math.min(from, s.lastOnFrame + 1, released));
       this.begin(this.candidate, from, levelDb);
       return;
@@ -236,9 +236,10 @@ export class NoteTracker {
     }
   }
 
-  /** The sounding note faded out (no other key took over) at `frame`: if its key fell steeply just
-   *  before, it was released into silence and ends where the fall began, not where the ringing died;
-   *  otherwise fadeHoldFrames before the network let it go (never shorter than minNoteMs). */
+  /** The sounding note faded out (no other key took over) at `frame`: at the offset output's peak if
+   *  there is one just before; else, if its key fell steeply just before, it was released into silence
+   *  and ends where the fall began, not where the ringing died; else fadeHoldFrames before the network
+   *  let it go (never shorter than minNoteMs). */
   private fadeOut(s: Sounding, frame: number, endSeconds = Infinity): void {
     const offsetNear = s.offsetAt >= 0 && s.offsetAt < frame && frame - s.offsetAt <= RELEASE_WINDOW_FRAMES;
     const fall = this.fallBefore(s, frame);
