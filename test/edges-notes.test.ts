@@ -5,16 +5,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NoteTracker, levelOfVelocity, velocityOf } from '../lib/pipeline/decoder.js';
-import { NUM_CLASSES, CLASS_MIDI_OFFSET } from '../lib/model/card.js';
+import { NUM_CLASSES, CLASS_MIDI_OFFSET, DECODER_DEFAULTS } from '../lib/model/card.js';
 import { renderSvg, MAX_WIDTH_PX } from '../lib/writers/svg.js';
 import { loadEngine, transcribe } from '../lib/pipeline/transcriber.js';
 import { resolveConfig } from '../lib/config.js';
 import type { Note, NoteEvent } from '../lib/notes.js';
 import { encodePcm, makeToneModel, tones } from './helpers.js';
 
-const CFG = { hopSamples: 256, windowSamples: 2048, frontEnd: 'spectrum' as const, modelRate: 16000,
-  threshold: 0.3, onsetThreshold: 0.5,
-  strikeRiseDb: 0, releaseRatio: 0.5, releaseFallDb: 0, onsetConfirmFrames: 2, silenceOnset: 0, silenceThreshold: 0, fadeHoldFrames: 0, offsetThreshold: 0, minNoteMs: 40,
+// The defaults' tracker (every later setting off), with the thresholds and strike rule these tests use.
+const CFG = { ...DECODER_DEFAULTS, threshold: 0.3, onsetThreshold: 0.5, strikeRiseDb: 0,
+  hopSamples: 256, windowSamples: 2048, frontEnd: 'spectrum' as const, modelRate: 16000, minNoteMs: 40,
   lowMidi: 21, highMidi: 108 };
 
 /** 30 frames where C6 leads (0.6) and C5, an octave below, follows (0.35): a C6 was played. */

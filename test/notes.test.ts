@@ -4,15 +4,15 @@ import { NoteTracker } from '../lib/pipeline/decoder.js';
 import {
   BINS_PER_SEMITONE, LOWEST_MIDI, ONSET_RISE_DB, RANGE_DB, SEMITONES, SPECTRUM_BINS,
 } from '../lib/pipeline/features.js';
-import { NUM_CLASSES, CLASS_MIDI_OFFSET } from '../lib/model/card.js';
+import { NUM_CLASSES, CLASS_MIDI_OFFSET, DECODER_DEFAULTS } from '../lib/model/card.js';
 import { buildMidi, TICKS_PER_BEAT } from '../lib/midi-file.js';
 import { renderSvg } from '../lib/writers/svg.js';
 import { type Note, type NoteEvent } from '../lib/notes.js';
 import { midiName, parseNoteName } from '../lib/music.js';
 
-const CFG = { hopSamples: 256, windowSamples: 2048, frontEnd: 'spectrum' as const, modelRate: 16000,
-  threshold: 0.5, onsetThreshold: 0.5,
-  strikeRiseDb: 0, releaseRatio: 0.5, releaseFallDb: 0, onsetConfirmFrames: 2, silenceOnset: 0, silenceThreshold: 0, fadeHoldFrames: 0, offsetThreshold: 0, minNoteMs: 40,
+// The defaults' tracker (every later setting off), with the thresholds and strike rule these tests use.
+const CFG = { ...DECODER_DEFAULTS, threshold: 0.5, onsetThreshold: 0.5, strikeRiseDb: 0,
+  hopSamples: 256, windowSamples: 2048, frontEnd: 'spectrum' as const, modelRate: 16000, minNoteMs: 40,
   lowMidi: 21, highMidi: 108 };
 const HOP = 256 / 16000;
 

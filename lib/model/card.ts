@@ -42,8 +42,9 @@ export interface DecoderSettings {
    *  that the network takes for a low or middle key swells without a strike. */
   silenceOnset: number;
   /** A key starting out of silence must also reach this probability (more than `threshold`) in a
-   *  window of its run before its note starts: the note waits for that window; 0: off. Voices and noise steps that the network takes for a
-   *  key, onset and all, rarely convince it: the phantoms of noise pauses sat at 0.2–0.6. */
+   *  window of its run before its note starts: the note waits for that window; 0: off. Voices and
+   *  noise steps that the network takes for a key, onset and all, rarely convince it: the phantoms
+   *  of noise pauses sat at 0.2–0.6. */
   silenceThreshold: number;
   /** Windows the network holds a key released into silence before it lets go: a note that fades with
    *  no steep fall (releaseFallDb) or offset peak found ends this many windows sooner. 0: where the

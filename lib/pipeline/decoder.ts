@@ -243,8 +243,8 @@ export class NoteTracker {
   private fadeOut(s: Sounding, frame: number, endSeconds = Infinity): void {
     const offsetNear = s.offsetAt >= 0 && s.offsetAt < frame && frame - s.offsetAt <= RELEASE_WINDOW_FRAMES;
     const fall = this.fallBefore(s, frame);
-    const held = Math.max(s.startFrame + Math.ceil(this.minNoteFrames), frame - this.cfg.fadeHoldFrames);
-    const released = offsetNear ? s.offsetAt : fall < Infinity ? fall : Math.min(frame, held);
+    const beforeLetGo = Math.max(s.startFrame + Math.ceil(this.minNoteFrames), frame - this.cfg.fadeHoldFrames);
+    const released = offsetNear ? s.offsetAt : fall < Infinity ? fall : Math.min(frame, beforeLetGo);
     this.end(released, Math.min(this.boundary(released), endSeconds));
   }
 
